@@ -1,0 +1,1 @@
+/* placeholder */ typedef int gn__gateway_placeholder;

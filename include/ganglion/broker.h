@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The broker: one gn_broker_t owns every topic, partition and log, and runs on
+ * one libuv loop (no globals). Opened by the gateway, used by the adapters. */
+#ifndef GANGLION_BROKER_H
+#define GANGLION_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "topic.h"
+
+typedef struct gn_broker gn_broker_t;
+
+/* When the leader fsyncs (DESIGN.md, Storage). */
+typedef enum gn_flush_policy {
+    GN_FLUSH_ON_ACK_ALL = 0, /* fsync before answering acks=all (group commit) */
+    GN_FLUSH_ALWAYS = 1,     /* fsync before answering any produce */
+    GN_FLUSH_INTERVAL = 2,   /* fsync every flush.ms / flush.messages */
+    GN_FLUSH_OS = 3,         /* never fsync; the OS writes back */
+} gn_flush_policy_t;
+
+int gn_flush_policy_parse(const char *s, gn_flush_policy_t *out);
+const char *gn_flush_policy_name(gn_flush_policy_t p);
+
+typedef struct gn_broker_config {
+    int32_t node_id;
+    const char *data_dir;               /* borrowed for the broker's lifetime */
+    gn_flush_policy_t flush;
+    int32_t num_partitions;             /* num.partitions: default for new topics */
+    int16_t default_replication_factor; /* default.replication.factor */
+    bool auto_create_topics;            /* auto.create.topics.enable */
+    int64_t retention_check_interval_ms; /* log.retention.check.interval.ms */
+    int64_t cleaner_backoff_ms;         /* log.cleaner.backoff.ms */
+    gn_topic_config_t topic_defaults;   /* log.* broker defaults for topic configs */
+} gn_broker_config_t;
+
+void gn_broker_config_defaults(gn_broker_config_t *cfg);
+
+/* Opens (creating if needed) the data directory, loads topics, recovers logs
+ * (no scan after a clean shutdown), starts retention and compaction timers. */
+int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t **out);
+
+/* Stops timers, waits for fsyncs in flight, flushes every log, writes the
+ * checkpoints and the clean-shutdown marker, frees everything; cb (may be NULL)
+ * runs on the loop when done. Handles are closed, so the loop can then end. */
+typedef void (*gn_broker_closed_cb)(void *arg);
+void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg);
+
+uv_loop_t *gn_broker_loop(gn_broker_t *broker);
+const gn_broker_config_t *gn_broker_config(gn_broker_t *broker);
+int64_t gn_now_ms(void); /* wall clock, milliseconds since the epoch */
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The one error enum of Ganglion. Results are ints: 0 success, negative error.
+ * System errors are -errno; Ganglion's own errors live in a private range below
+ * GN__ERR_BASE. Adapters translate these at their edge only (kafka_err_from_gn,
+ * mqtt_rc_from_gn, http_status_from_gn); protocol codes never appear in core/. */
+#ifndef GANGLION_ERROR_H
+#define GANGLION_ERROR_H
+
+#include <errno.h>
+
+#define GN__ERR_BASE (-10000)
+
+/* XX(name, value, sentence) */
+#define GN_ERRNO_MAP(XX)                                                                           \
+    XX(EAGAIN, -EAGAIN, "need more input")                                                         \
+    XX(ENOMEM, -ENOMEM, "out of memory")                                                           \
+    XX(EINVAL, -EINVAL, "invalid argument")                                                        \
+    XX(ENOSPC, -ENOSPC, "no space left on device")                                                 \
+    XX(EIO, -EIO, "input/output error")                                                            \
+    XX(ENOENT, -ENOENT, "no such file or directory")                                               \
+    XX(ECORRUPT, GN__ERR_BASE - 1, "corrupt record batch (bad length or CRC)")                     \
+    XX(EUNSUPPORTED_VERSION, GN__ERR_BASE - 2, "unsupported message format version")               \
+    XX(ETOOLARGE, GN__ERR_BASE - 3, "record batch larger than max.message.bytes")                  \
+    XX(EOFFSETRANGE, GN__ERR_BASE - 4, "offset out of range")                                      \
+    XX(EUNKNOWN_TOPIC, GN__ERR_BASE - 5, "unknown topic or partition")                             \
+    XX(ETOPIC_EXISTS, GN__ERR_BASE - 6, "topic already exists")                                    \
+    XX(EINVALID_TOPIC, GN__ERR_BASE - 7, "invalid topic name")                                     \
+    XX(EINVALID_PARTITIONS, GN__ERR_BASE - 8, "invalid number of partitions")                      \
+    XX(EINVALID_REPLICATION, GN__ERR_BASE - 9, "invalid replication factor")                       \
+    XX(EINVALID_CONFIG, GN__ERR_BASE - 10, "invalid configuration")                                \
+    XX(ENOTLEADER, GN__ERR_BASE - 11, "not the leader of this partition")                          \
+    XX(EUNSUPPORTED_COMPRESSION, GN__ERR_BASE - 12, "unsupported compression type")                \
+    XX(EINVALID_RECORD, GN__ERR_BASE - 13, "invalid record")                                       \
+    XX(EINVALID_TIMESTAMP, GN__ERR_BASE - 14, "record timestamp out of range")                     \
+    XX(ENOT_ENOUGH_REPLICAS, GN__ERR_BASE - 15, "not enough in-sync replicas")                     \
+    XX(ETIMEOUT, GN__ERR_BASE - 16, "request timed out")                                           \
+    XX(ESTORAGE, GN__ERR_BASE - 17, "partition storage failed; writes refused")                    \
+    XX(ESHUTDOWN, GN__ERR_BASE - 18, "broker is shutting down")                                    \
+    XX(EPOLICY, GN__ERR_BASE - 19, "request violates a policy")                                    \
+    XX(EOUT_OF_ORDER_SEQ, GN__ERR_BASE - 20, "out of order sequence number")                       \
+    XX(EDUPLICATE_SEQ, GN__ERR_BASE - 21, "duplicate sequence number")                             \
+    XX(EPRODUCER_FENCED, GN__ERR_BASE - 22, "invalid producer epoch")                              \
+    XX(EUNKNOWN_PRODUCER, GN__ERR_BASE - 23, "unknown producer id")                                \
+    XX(ETOPIC_DELETION, GN__ERR_BASE - 24, "topic is being deleted")                               \
+    XX(EINVALID_REQUEST, GN__ERR_BASE - 25, "invalid request")
+
+enum {
+#define GN__ERR_ENUM(name, value, sentence) GN_##name = (value),
+    GN_ERRNO_MAP(GN__ERR_ENUM)
+#undef GN__ERR_ENUM
+};
+
+/* A sentence for a person; never NULL (unknown codes get a generic sentence). */
+const char *gn_strerror(int err);
+/* The symbolic name ("ECORRUPT"); never NULL. */
+const char *gn_err_name(int err);
+
+#endif

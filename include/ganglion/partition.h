@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Producing to and reading from one partition: the adapters' path to the log.
+ * Appends are validated in place and written with one write; reads return file
+ * slices (fd, position, length) for sendfile, or bytes to iterate. Watches wake an
+ * adapter when the high watermark passes an offset. Loop thread only. */
+#ifndef GANGLION_PARTITION_H
+#define GANGLION_PARTITION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker.h"
+
+typedef struct gn_partition gn_partition_t;
+typedef struct gn_segment gn_segment_t;
+
+/* NULL for an unknown topic or partition. The pointer is valid until the loop
+ * runs again (a topic can be deleted between callbacks): look it up per request. */
+gn_partition_t *gn_partition_get(gn_broker_t *broker, const char *topic, int32_t partition);
+/* Looks up, creating the topic with broker defaults when auto-creation is on
+ * (auto.create.topics.enable). GN_EUNKNOWN_TOPIC, GN_EINVALID_TOPIC otherwise. */
+int gn_partition_get_or_create(gn_broker_t *broker, const char *topic, int32_t partition,
+                               gn_partition_t **out);
+const char *gn_partition_topic(const gn_partition_t *part);
+int32_t gn_partition_id(const gn_partition_t *part);
+
+typedef enum gn_acks {
+    GN_ACKS_NONE = 0,
+    GN_ACKS_LEADER = 1,
+    GN_ACKS_ALL = -1,
+} gn_acks_t;
+
+typedef struct gn_produce_result {
+    int64_t base_offset;
+    int64_t last_offset;
+    int64_t log_append_time; /* -1 unless the topic uses LogAppendTime */
+    int64_t log_start_offset;
+    bool durable;            /* fsynced before this answer */
+} gn_produce_result_t;
+
+/* Runs once, on the loop, never before gn_produce returns; only if it returned 0. */
+typedef void (*gn_produce_cb)(void *arg, int status, const gn_produce_result_t *res);
+
+/* Appends one or more RecordBatch v2 (batches, len). The bytes are borrowed for
+ * the call only and rewritten in place (base offset, leader epoch, LogAppendTime).
+ * Returns 0 (cb will run) or a negative error with the log untouched:
+ * GN_ECORRUPT, GN_EUNSUPPORTED_VERSION, GN_ETOOLARGE, GN_EINVALID_RECORD,
+ * GN_ESTORAGE, -ENOSPC, -EIO. acks=all completes once durable per the flush policy. */
+int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks,
+               gn_produce_cb cb, void *arg);
+
+/* A byte range of a segment file holding whole batches. Holds a reference on the
+ * segment so the fd stays open after retention deletes it; release when sent. */
+typedef struct gn_log_slice {
+    int fd;
+    int64_t pos;
+    int64_t len;          /* 0: nothing to read at this offset yet */
+    int64_t first_offset; /* base offset of the first batch in the slice */
+    gn_segment_t *seg;
+} gn_log_slice_t;
+
+void gn_log_slice_release(gn_log_slice_t *slice);
+/* Copies the slice into buf (len bytes); 0 or -errno. For iterating records. */
+int gn_log_slice_read(const gn_log_slice_t *slice, uint8_t *buf);
+
+typedef struct gn_read_result {
+    int64_t high_watermark;
+    int64_t last_stable_offset;
+    int64_t log_start_offset;
+    gn_log_slice_t slice;
+} gn_read_result_t;
+
+/* Whole batches starting with the one holding offset, up to max_bytes (but at
+ * least one batch, as Kafka's KIP-74) and below the high watermark.
+ * GN_EOFFSETRANGE when offset < log start or > high watermark. */
+int gn_partition_read(gn_partition_t *part, int64_t offset, size_t max_bytes,
+                      gn_read_result_t *res);
+
+int64_t gn_partition_high_watermark(const gn_partition_t *part);
+int64_t gn_partition_log_start_offset(const gn_partition_t *part);
+int64_t gn_partition_log_end_offset(const gn_partition_t *part);
+int64_t gn_partition_size_bytes(const gn_partition_t *part);
+
+/* The first offset whose batch max timestamp >= ts (ListOffsets by time);
+ * *offset = -1 when there is none. */
+int gn_partition_offset_for_time(gn_partition_t *part, int64_t ts, int64_t *offset,
+                                 int64_t *timestamp);
+/* The offset and timestamp of the record with the largest timestamp (-1 if empty). */
+int gn_partition_max_timestamp(gn_partition_t *part, int64_t *offset, int64_t *timestamp);
+/* DeleteRecords: advance the log start offset (offset -1 = high watermark).
+ * Returns the new low watermark in *low or GN_EOFFSETRANGE. */
+int gn_partition_delete_records(gn_partition_t *part, int64_t offset, int64_t *low);
+
+/* Watch: woken when the high watermark passes offset (> offset), or with an error
+ * when the partition goes away (GN_EUNKNOWN_TOPIC). Caller-owned and embedded; a
+ * watch fires at most once and is then removed. */
+typedef struct gn_watch gn_watch_t;
+typedef void (*gn_watch_cb)(gn_watch_t *watch, int status);
+struct gn_watch {
+    gn_watch_cb cb;
+    void *data;
+    int64_t offset;
+    gn_watch_t *prev, *next; /* owned by the partition while armed */
+    gn_partition_t *part;
+};
+void gn_partition_watch(gn_partition_t *part, gn_watch_t *watch, int64_t offset, gn_watch_cb cb);
+void gn_watch_cancel(gn_watch_t *watch); /* no-op if not armed */
+
+#endif
