@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The descriptor every protocol adapter exports (as an nginx mail protocol does):
+ * `const gn_adapter_t gn_kafka_adapter = { .name = "kafka", .default_port = 9092, ... }`.
+ * The gateway holds the table of adapters, starts one listener per enabled adapter on
+ * the broker's loop and stops them on shutdown. Loop thread only. */
+#ifndef GANGLION_ADAPTER_H
+#define GANGLION_ADAPTER_H
+
+#include <stdbool.h>
+
+#include "broker.h"
+
+typedef struct gn_listener_config {
+    const char *host;            /* bind address, e.g. "0.0.0.0" or "127.0.0.1" */
+    int port;                    /* 0: the listener is off */
+    const char *advertised_host; /* NULL: the address the client connected to */
+    int advertised_port;         /* 0: port */
+    long max_request_bytes;      /* socket.request.max.bytes and the like */
+} gn_listener_config_t;
+
+typedef void (*gn_adapter_stopped_cb)(void *arg);
+
+typedef struct gn_adapter {
+    const char *name;
+    int default_port;
+    /* Binds and starts accepting; *state is the adapter's own. 0 or -errno. */
+    int (*start)(gn_broker_t *broker, const gn_listener_config_t *cfg, void **state);
+    /* Stops accepting, closes every connection; cb runs when all handles are closed. */
+    void (*stop)(void *state, gn_adapter_stopped_cb cb, void *arg);
+} gn_adapter_t;
+
+#endif
