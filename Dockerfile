@@ -1,0 +1,16 @@
+# The ganglion image, from Debian 12 packages only (the same list as make and CI).
+FROM debian:12 AS build
+WORKDIR /src
+COPY . .
+RUN apt-get update && apt-get install -y --no-install-recommends $(grep -v '^#' .ci/packages.txt) \
+ && cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGN_TESTS=OFF -DGN_BENCH=OFF \
+ && cmake --build build -j"$(nproc)"
+
+FROM debian:12
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      libuv1 libjansson4 zlib1g libsnappy1v5 liblz4-1 libzstd1 libisal2 libwebsockets17 libraft0 libssl3 \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/build/ganglion /usr/local/bin/ganglion
+VOLUME /var/lib/ganglion
+EXPOSE 9092 1883 8080
+ENTRYPOINT ["ganglion", "--data.dir=/var/lib/ganglion"]
