@@ -8,7 +8,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends $(grep -v '^#' 
 
 FROM debian:12
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libuv1 libjansson4 zlib1g libsnappy1v5 liblz4-1 libzstd1 libisal2 libwebsockets17 libraft0 libssl3 \
+      libuv1 libjansson4 zlib1g libsnappy1v5 liblz4-1 libzstd1 libisal2 libwebsockets17 libraft2 libssl3 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/ganglion /usr/local/bin/ganglion
 VOLUME /var/lib/ganglion
