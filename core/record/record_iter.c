@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Records inside a RecordBatch v2: the bounds-checked record parser, the record
+ * iterator (decompressing the records blob once, into a buffer it owns) and the
+ * header walker. Used by adapters that deliver record by record, and by
+ * compaction. Caller-owned state, any thread. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/record.h"
+#include "record/wire.h"
+
+/* A cursor over [p, end); every read checks the bytes are there. */
+typedef struct cursor {
+    const uint8_t *p;
+    const uint8_t *end;
+} cursor_t;
+
+static int read_varint(cursor_t *c, int64_t *v)
+{
+    int n = gn_varint_read(c->p, (size_t)(c->end - c->p), v);
+    if (n < 0) return n;
+    c->p += n;
+    return 0;
+}
+
+/* A varint that must fit Kafka's int32 varint field. */
+static int read_varint32(cursor_t *c, int32_t *v)
+{
+    int64_t v64;
+    if (read_varint(c, &v64) < 0 || v64 < INT32_MIN || v64 > INT32_MAX) return GN_ECORRUPT;
+    *v = (int32_t)v64;
+    return 0;
+}
+
+/* Length-prefixed bytes: -1 is null (when allowed), other negatives are corrupt. */
+static int read_bytes(cursor_t *c, int nullable, gn_bytes_t *out)
+{
+    int32_t n;
+    if (read_varint32(c, &n) < 0) return GN_ECORRUPT;
+    if (n == -1 && nullable) {
+        *out = GN_BYTES_NULL;
+        return 0;
+    }
+    if (n < 0 || (size_t)n > (size_t)(c->end - c->p)) return GN_ECORRUPT;
+    out->ptr = c->p;
+    out->len = (size_t)n;
+    c->p += n;
+    return 0;
+}
+
+static int read_header(cursor_t *c, gn_record_header_t *hdr)
+{
+    /* Kafka refuses null header keys; values may be null */
+    if (read_bytes(c, 0, &hdr->key) < 0 || read_bytes(c, 1, &hdr->value) < 0) return GN_ECORRUPT;
+    return 0;
+}
+
+int64_t gn__record_parse(const uint8_t *p, size_t len, gn__raw_record_t *rec)
+{
+    cursor_t c = {p, p + len};
+    gn_record_header_t hdr;
+    const uint8_t *headers;
+    int32_t length;
+
+    if (read_varint32(&c, &length) < 0 || length < 1 || (size_t)length > (size_t)(c.end - c.p))
+        return GN_ECORRUPT;
+    c.end = c.p + length; /* from here on nothing may read past the record */
+    c.p++;                /* attributes: int8, unused */
+    if (read_varint(&c, &rec->timestamp_delta) < 0 || read_varint32(&c, &rec->offset_delta) < 0 ||
+        read_bytes(&c, 1, &rec->key) < 0 || read_bytes(&c, 1, &rec->value) < 0 ||
+        read_varint32(&c, &rec->headers_count) < 0 || rec->headers_count < 0)
+        return GN_ECORRUPT;
+    headers = c.p;
+    for (int32_t i = 0; i < rec->headers_count; i++) {
+        if (read_header(&c, &hdr) < 0) return GN_ECORRUPT;
+    }
+    if (c.p != c.end) return GN_ECORRUPT; /* the length varint must match what the fields use */
+    rec->headers.ptr = headers;
+    rec->headers.len = (size_t)(c.p - headers);
+    return c.end - p;
+}
+
+int gn__records_check(const uint8_t *p, size_t len, int32_t count, int32_t last_offset_delta)
+{
+    gn__raw_record_t rec;
+    int64_t prev = -1;
+    size_t pos = 0;
+
+    for (int32_t i = 0; i < count; i++) {
+        int64_t n = gn__record_parse(p + pos, len - pos, &rec);
+        if (n < 0) return GN_ECORRUPT;
+        if (rec.offset_delta <= prev || rec.offset_delta > last_offset_delta) return GN_ECORRUPT;
+        prev = rec.offset_delta;
+        pos += (size_t)n;
+    }
+    return pos == len ? 0 : GN_ECORRUPT;
+}
+
+int gn_record_iter_init(gn_record_iter_t *it, const uint8_t *batch, size_t len)
+{
+    const uint8_t *blob;
+    size_t blob_len;
+    int64_t size;
+    int codec;
+    int rc;
+
+    memset(it, 0, sizeof(*it));
+    size = gn_batch_validate(batch, len, SIZE_MAX, &it->hdr);
+    if (size < 0) return (int)size;
+    blob = batch + GN_BATCH_HEADER_SIZE;
+    blob_len = (size_t)size - GN_BATCH_HEADER_SIZE;
+    codec = it->hdr.attributes & GN_ATTR_COMPRESSION_MASK;
+    if (codec != GN_COMPRESSION_NONE) {
+        rc = gn_decompress((gn_compression_t)codec, blob, blob_len, GN_MAX_DECOMPRESSED_BYTES,
+                           &it->owned, &it->owned_cap);
+        if (rc < 0) goto out;
+        blob = it->owned;
+        blob_len = it->owned_cap;
+        /* validate checked uncompressed records; check these now, so that next()
+         * never fails half way through a batch */
+        rc = gn__records_check(blob, blob_len, it->hdr.records_count, it->hdr.last_offset_delta);
+        if (rc < 0) goto out;
+    }
+    it->pos = blob;
+    it->end = blob + blob_len;
+    it->remaining = it->hdr.records_count;
+    rc = 0;
+out:
+    if (rc < 0) gn_record_iter_close(it);
+    return rc;
+}
+
+int gn_record_iter_next(gn_record_iter_t *it, gn_record_t *rec)
+{
+    gn__raw_record_t raw;
+    int64_t n;
+
+    if (it->remaining <= 0) return 0;
+    n = gn__record_parse(it->pos, (size_t)(it->end - it->pos), &raw);
+    if (n < 0) return GN_ECORRUPT;
+    it->pos += n;
+    it->remaining--;
+    /* wrapping arithmetic: a hostile delta must not be undefined behaviour */
+    rec->offset = (int64_t)((uint64_t)it->hdr.base_offset + (uint64_t)(int64_t)raw.offset_delta);
+    if (it->hdr.attributes & GN_ATTR_LOG_APPEND_TIME)
+        rec->timestamp = it->hdr.max_timestamp; /* as Kafka reports LogAppendTime */
+    else
+        rec->timestamp =
+            (int64_t)((uint64_t)it->hdr.base_timestamp + (uint64_t)raw.timestamp_delta);
+    rec->key = raw.key;
+    rec->value = raw.value;
+    rec->headers_count = raw.headers_count;
+    rec->headers = raw.headers;
+    return 1;
+}
+
+void gn_record_iter_close(gn_record_iter_t *it)
+{
+    free(it->owned);
+    it->owned = NULL;
+    it->owned_cap = 0;
+    it->pos = it->end = NULL;
+    it->remaining = 0;
+}
+
+int gn_record_header_next(gn_bytes_t *raw, gn_record_header_t *hdr)
+{
+    cursor_t c;
+
+    if (raw->len == 0) return 0;
+    c.p = raw->ptr;
+    c.end = raw->ptr + raw->len;
+    if (read_header(&c, hdr) < 0) return GN_ECORRUPT;
+    raw->len -= (size_t)(c.p - raw->ptr);
+    raw->ptr = c.p;
+    return 1;
+}
