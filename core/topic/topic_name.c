@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Kafka's topic-name rules (Topic.validate): [a-zA-Z0-9._-], 1..249 characters, not
+ * "." or "..", and the '.'/'_' collision check Kafka warns about (metric names map
+ * both to '_'). Pure functions, any thread. */
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/topic.h"
+
+static int legal_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+}
+
+int gn_topic_name_validate(const char *name, size_t len)
+{
+    if (!name || len == 0 || len > GN_TOPIC_NAME_MAX) return GN_EINVALID_TOPIC;
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return GN_EINVALID_TOPIC;
+    for (size_t i = 0; i < len; i++)
+        if (!legal_char((unsigned char)name[i])) return GN_EINVALID_TOPIC;
+    return 0;
+}
+
+bool gn_topic_name_collides(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb) return false;
+    for (size_t i = 0; i < la; i++) {
+        char ca = a[i] == '.' ? '_' : a[i];
+        char cb = b[i] == '.' ? '_' : b[i];
+        if (ca != cb) return false;
+    }
+    return true;
+}
