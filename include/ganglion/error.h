@@ -42,7 +42,23 @@
     XX(EPRODUCER_FENCED, GN__ERR_BASE - 22, "invalid producer epoch")                              \
     XX(EUNKNOWN_PRODUCER, GN__ERR_BASE - 23, "unknown producer id")                                \
     XX(ETOPIC_DELETION, GN__ERR_BASE - 24, "topic is being deleted")                               \
-    XX(EINVALID_REQUEST, GN__ERR_BASE - 25, "invalid request")
+    XX(EINVALID_REQUEST, GN__ERR_BASE - 25, "invalid request")                                     \
+    XX(EUNKNOWN_MEMBER, GN__ERR_BASE - 100, "unknown consumer group member id")                    \
+    XX(EILLEGAL_GENERATION, GN__ERR_BASE - 101, "stale consumer group generation")                 \
+    XX(EREBALANCE_IN_PROGRESS, GN__ERR_BASE - 102, "consumer group is rebalancing; rejoin")        \
+    XX(EMEMBER_ID_REQUIRED, GN__ERR_BASE - 103, "rejoin with the member id given")                 \
+    XX(EINCONSISTENT_PROTOCOL, GN__ERR_BASE - 104, "no group protocol in common with the group")   \
+    XX(EGROUP_MAX_SIZE, GN__ERR_BASE - 105, "consumer group reached group.max.size")               \
+    XX(ECOORDINATOR_LOADING, GN__ERR_BASE - 106, "group coordinator is loading; retry")            \
+    XX(ENOT_COORDINATOR, GN__ERR_BASE - 107, "not the coordinator of this group")                  \
+    XX(ECOORDINATOR_NOT_AVAILABLE, GN__ERR_BASE - 108, "group coordinator not available; retry")   \
+    XX(EFENCED_INSTANCE, GN__ERR_BASE - 109, "static member fenced by a newer instance")           \
+    XX(EGROUP_NOT_EMPTY, GN__ERR_BASE - 110, "consumer group still has members")                   \
+    XX(EGROUP_ID_NOT_FOUND, GN__ERR_BASE - 111, "consumer group does not exist")                   \
+    XX(EINVALID_SESSION_TIMEOUT, GN__ERR_BASE - 112, "session timeout outside the allowed range")  \
+    XX(EINVALID_GROUP_ID, GN__ERR_BASE - 113, "invalid consumer group id")                         \
+    XX(EOFFSET_METADATA_TOO_LARGE, GN__ERR_BASE - 114, "offset metadata too large")                \
+    XX(EGROUP_SUBSCRIBED_TO_TOPIC, GN__ERR_BASE - 115, "group is subscribed to the topic")
 
 enum {
 #define GN__ERR_ENUM(name, value, sentence) GN_##name = (value),
