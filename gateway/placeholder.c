@@ -1,1 +1,0 @@
-/* placeholder */ typedef int gn__gateway_placeholder;

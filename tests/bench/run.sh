@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Runs every benchmark built from tests/bench/*.c in BUILD_DIR with its defaults and
+# prints each one's table (`make bench` calls this). Benchmarks print, they do not
+# assert; this exits non-zero only if a benchmark failed to run.
+# Usage: tests/bench/run.sh BUILD_DIR
+set -u
+build=${1:?usage: tests/bench/run.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+status=0
+for src in "$here"/*.c; do
+    name=$(basename "$src" .c)
+    exe=$(find "$build" -maxdepth 3 -type f -name "$name" -perm -u+x 2>/dev/null | head -n 1)
+    if [ -z "$exe" ]; then
+        echo "== $name: not built in $build (cmake -DGN_BENCH=ON), skipped"
+        continue
+    fi
+    echo "== $name ($exe)"
+    "$exe" || { echo "== $name FAILED (exit $?)"; status=1; }
+    echo
+done
+exit $status
