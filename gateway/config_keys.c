@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The table of every configuration key of the `ganglion` program: name, type, where
+ * the value goes, default and one doc sentence. --help, docs/configuration.md, the JSON
+ * file and the flags are all driven by it (config.c). Read-only data, any thread.
+ * To add a key: add a field to gn_gateway_config_t (or use a topic-level name), add a
+ * row here, rebuild and run `ganglion --print-config-doc > docs/configuration.md`. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "config_keys.h"
+
+#define FIELD(member)                                                                              \
+    .target = GN_CONFIG_FIELD, .offset = offsetof(gn_gateway_config_t, member),                    \
+    .size = sizeof(((gn_gateway_config_t *)0)->member)
+#define TOPIC(key) .target = GN_CONFIG_TOPIC, .topic_key = (key)
+
+#define I64_MAX INT64_MAX
+#define I32_MAX INT32_MAX
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+/* Index = gn_flush_policy_t value. */
+static const char *const flush_policies[] = {"on_ack_all", "always", "interval", "os", NULL};
+static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};
+static const char *const compression_types[] = {"producer", "uncompressed", "gzip", "snappy",
+                                                "lz4",      "zstd",         NULL};
+
+/* The enum fields are written through an int. */
+_Static_assert(sizeof(gn_log_level_t) == sizeof(int), "log level is int-sized");
+_Static_assert(sizeof(gn_flush_policy_t) == sizeof(int), "flush policy is int-sized");
+
+#define G_GENERAL "General"
+#define G_LISTEN  "Listeners"
+#define G_BROKER  "Broker"
+#define G_TOPIC   "Topic defaults"
+
+static const gn_config_key_t keys[] = {
+    /* General */
+    {.name = "config",
+     .group = G_GENERAL,
+     .type = GN_CONFIG_STRING,
+     FIELD(config_path),
+     .default_value = "",
+     .doc = "Path of a JSON file holding a flat object of \"key\": value pairs, read before the "
+            "command-line flags, which override it (command line only)."},
+    {.name = "node.id",
+     .group = G_GENERAL,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.node_id),
+     .min = 0,
+     .max = I32_MAX,
+     .default_value = "1",
+     .doc = "This broker's id in the cluster, as Kafka clients see it in metadata."},
+    {.name = "data.dir",
+     .group = G_GENERAL,
+     .type = GN_CONFIG_STRING,
+     FIELD(broker.data_dir),
+     .default_value = "./data",
+     .doc = "Directory holding every partition's log and the broker's checkpoints (Kafka's "
+            "log.dirs); created if missing."},
+    {.name = "log.level",
+     .group = G_GENERAL,
+     .type = GN_CONFIG_ENUM,
+     FIELD(log_level),
+     .choices = log_levels,
+     .default_value = "info",
+     .doc = "Lowest level of the log lines written to stderr (logfmt)."},
+    {.name = "flush",
+     .group = G_GENERAL,
+     .type = GN_CONFIG_ENUM,
+     FIELD(broker.flush),
+     .choices = flush_policies,
+     .default_value = "on_ack_all",
+     .doc = "When the leader fsyncs: before answering acks=all (group commit), before answering "
+            "any produce, every log.flush.interval.ms/messages, or never (the OS writes back; "
+            "fastest, loses acknowledged data on a power cut)."},
+
+    /* Listeners */
+    {.name = "kafka.host",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_STRING,
+     FIELD(kafka_host),
+     .default_value = "0.0.0.0",
+     .doc = "Address the Kafka protocol listener binds to."},
+    {.name = "kafka.port",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_INT,
+     FIELD(kafka_port),
+     .min = 0,
+     .max = 65535,
+     .default_value = "9092",
+     .doc = "TCP port of the Kafka protocol listener; 0 turns it off."},
+    {.name = "kafka.advertised.host",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_STRING,
+     FIELD(kafka_advertised_host),
+     .default_value = "",
+     .doc = "Host name given to Kafka clients in metadata; empty: the address the client "
+            "connected to."},
+    {.name = "kafka.advertised.port",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_INT,
+     FIELD(kafka_advertised_port),
+     .min = 0,
+     .max = 65535,
+     .default_value = "0",
+     .doc = "Port given to Kafka clients in metadata; 0: kafka.port."},
+    {.name = "mqtt.host",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_STRING,
+     FIELD(mqtt_host),
+     .default_value = "0.0.0.0",
+     .doc = "Address the MQTT listener binds to."},
+    {.name = "mqtt.port",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_INT,
+     FIELD(mqtt_port),
+     .min = 0,
+     .max = 65535,
+     .default_value = "1883",
+     .doc = "TCP port of the MQTT 3.1.1/5.0 listener; 0 turns it off."},
+    {.name = "http.host",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_STRING,
+     FIELD(http_host),
+     .default_value = "0.0.0.0",
+     .doc = "Address the HTTP listener (REST, SSE, WebSocket, console) binds to."},
+    {.name = "http.port",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_INT,
+     FIELD(http_port),
+     .min = 0,
+     .max = 65535,
+     .default_value = "8080",
+     .doc = "TCP port of the HTTP listener (REST, SSE, WebSocket, console); 0 turns it off."},
+    {.name = "socket.request.max.bytes",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_LONG,
+     FIELD(socket_request_max_bytes),
+     .min = 1,
+     .max = I32_MAX,
+     .default_value = "104857600",
+     .doc = "Largest request a client may send on any listener; a larger one closes the "
+            "connection."},
+
+    /* Broker */
+    {.name = "num.partitions",
+     .group = G_BROKER,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.num_partitions),
+     .min = 1,
+     .max = 1000000,
+     .default_value = "1",
+     .doc = "Number of partitions of a topic created without an explicit count (also by "
+            "auto-creation)."},
+    {.name = "default.replication.factor",
+     .group = G_BROKER,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.default_replication_factor),
+     .min = 1,
+     .max = 32767,
+     .default_value = "1",
+     .doc = "Replication factor of a topic created without an explicit one."},
+    {.name = "auto.create.topics.enable",
+     .group = G_BROKER,
+     .type = GN_CONFIG_BOOL,
+     FIELD(broker.auto_create_topics),
+     .default_value = "true",
+     .doc = "Create a topic on its first use by a producer, consumer, MQTT client or REST "
+            "call."},
+    {.name = "log.retention.check.interval.ms",
+     .group = G_BROKER,
+     .type = GN_CONFIG_DURATION,
+     FIELD(broker.retention_check_interval_ms),
+     .min = 1,
+     .max = I64_MAX,
+     .default_value = "300000",
+     .doc = "How often the broker looks for segments to delete under the retention limits."},
+    {.name = "log.cleaner.backoff.ms",
+     .group = G_BROKER,
+     .type = GN_CONFIG_DURATION,
+     FIELD(broker.cleaner_backoff_ms),
+     .min = 0,
+     .max = I64_MAX,
+     .default_value = "15000",
+     .doc = "How long the log cleaner sleeps when no compacted log needs cleaning."},
+
+    /* Broker-wide defaults of the topic-level configs (Kafka's broker names). */
+    {.name = "log.retention.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("retention.ms"),
+     .min = -1,
+     .max = I64_MAX,
+     .default_value = "604800000",
+     .doc = "Delete a segment once its newest record is older than this; -1 keeps "
+            "everything (topic config retention.ms)."},
+    {.name = "log.retention.bytes",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_LONG,
+     TOPIC("retention.bytes"),
+     .min = -1,
+     .max = I64_MAX,
+     .default_value = "-1",
+     .doc = "Delete the oldest segments while a partition is larger than this; -1 means no "
+            "limit (retention.bytes)."},
+    {.name = "log.segment.bytes",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_INT,
+     TOPIC("segment.bytes"),
+     .min = 14,
+     .max = I32_MAX,
+     .default_value = "1073741824",
+     .doc = "Roll to a new segment file when the active one reaches this size "
+            "(segment.bytes)."},
+    {.name = "log.roll.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("segment.ms"),
+     .min = 1,
+     .max = I64_MAX,
+     .default_value = "604800000",
+     .doc = "Roll to a new segment file when the active one is older than this, so that "
+            "retention can delete it (segment.ms)."},
+    {.name = "log.segment.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("segment.ms"),
+     .min = 1,
+     .max = I64_MAX,
+     .default_value = "604800000",
+     .doc = "Same as log.roll.ms (segment.ms); whichever is given last wins."},
+    {.name = "log.index.size.max.bytes",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_INT,
+     TOPIC("segment.index.bytes"),
+     .min = 4,
+     .max = I32_MAX,
+     .default_value = "10485760",
+     .doc = "Largest offset or time index file of a segment; a full index rolls the segment "
+            "(segment.index.bytes)."},
+    {.name = "log.index.interval.bytes",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_INT,
+     TOPIC("index.interval.bytes"),
+     .min = 0,
+     .max = I32_MAX,
+     .default_value = "4096",
+     .doc = "Bytes of log between two entries of the sparse offset and time indexes "
+            "(index.interval.bytes)."},
+    {.name = "message.max.bytes",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_INT,
+     TOPIC("max.message.bytes"),
+     .min = 0,
+     .max = I32_MAX,
+     .default_value = "1048588",
+     .doc = "Largest record batch the broker accepts (max.message.bytes)."},
+    {.name = "log.cleanup.policy",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_STRING,
+     TOPIC("cleanup.policy"),
+     .default_value = "delete",
+     .doc = "delete (retention), compact (keep the newest record per key) or delete,compact "
+            "(cleanup.policy)."},
+    {.name = "log.cleaner.delete.retention.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("delete.retention.ms"),
+     .min = 0,
+     .max = I64_MAX,
+     .default_value = "86400000",
+     .doc = "How long compaction keeps tombstones so that consumers see the deletion "
+            "(delete.retention.ms)."},
+    {.name = "log.cleaner.min.compaction.lag.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("min.compaction.lag.ms"),
+     .min = 0,
+     .max = I64_MAX,
+     .default_value = "0",
+     .doc = "A record stays uncompacted at least this long (min.compaction.lag.ms)."},
+    {.name = "log.cleaner.max.compaction.lag.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("max.compaction.lag.ms"),
+     .min = 1,
+     .max = I64_MAX,
+     .default_value = "9223372036854775807",
+     .doc = "A record is compacted at the latest this long after it was written "
+            "(max.compaction.lag.ms)."},
+    {.name = "log.cleaner.min.cleanable.ratio",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DOUBLE,
+     TOPIC("min.cleanable.dirty.ratio"),
+     .default_value = "0.5",
+     .doc = "Compact a log once this share of it has not been compacted yet "
+            "(min.cleanable.dirty.ratio)."},
+    {.name = "log.segment.delete.delay.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("file.delete.delay.ms"),
+     .min = 0,
+     .max = I64_MAX,
+     .default_value = "60000",
+     .doc = "Delay between removing a segment from the log and deleting its files "
+            "(file.delete.delay.ms)."},
+    {.name = "log.flush.interval.messages",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_LONG,
+     TOPIC("flush.messages"),
+     .min = 1,
+     .max = I64_MAX,
+     .default_value = "9223372036854775807",
+     .doc = "With flush=interval: fsync after this many messages (flush.messages)."},
+    {.name = "log.flush.interval.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("flush.ms"),
+     .min = 0,
+     .max = I64_MAX,
+     .default_value = "9223372036854775807",
+     .doc = "With flush=interval: fsync when the oldest unflushed message is this old "
+            "(flush.ms)."},
+    {.name = "min.insync.replicas",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_INT,
+     TOPIC("min.insync.replicas"),
+     .min = 1,
+     .max = I32_MAX,
+     .default_value = "1",
+     .doc = "Fewest in-sync replicas with which an acks=all produce succeeds "
+            "(min.insync.replicas)."},
+    {.name = "log.message.timestamp.type",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_ENUM,
+     TOPIC("message.timestamp.type"),
+     .choices = timestamp_types,
+     .default_value = "CreateTime",
+     .doc = "Keep the producer's timestamp or stamp the broker's append time "
+            "(message.timestamp.type)."},
+    {.name = "log.message.timestamp.before.max.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("message.timestamp.before.max.ms"),
+     .min = 0,
+     .max = I64_MAX,
+     .default_value = "9223372036854775807",
+     .doc = "Refuse a CreateTime record older than the broker's clock by more than this "
+            "(message.timestamp.before.max.ms)."},
+    {.name = "log.message.timestamp.after.max.ms",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_DURATION,
+     TOPIC("message.timestamp.after.max.ms"),
+     .min = 0,
+     .max = I64_MAX,
+     .default_value = "9223372036854775807",
+     .doc = "Refuse a CreateTime record newer than the broker's clock by more than this "
+            "(message.timestamp.after.max.ms)."},
+    {.name = "compression.type",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_ENUM,
+     TOPIC("compression.type"),
+     .choices = compression_types,
+     .default_value = "producer",
+     .doc = "Store batches as the producer compressed them, or recompress them with this "
+            "codec (compression.type)."},
+    {.name = "unclean.leader.election.enable",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_BOOL,
+     TOPIC("unclean.leader.election.enable"),
+     .default_value = "false",
+     .doc = "Let a replica outside the ISR become leader, losing data, rather than leave the "
+            "partition offline (unclean.leader.election.enable)."},
+    {.name = "log.preallocate",
+     .group = G_TOPIC,
+     .type = GN_CONFIG_BOOL,
+     TOPIC("preallocate"),
+     .default_value = "false",
+     .doc = "Preallocate a new segment file to its full size (preallocate)."},
+};
+
+const gn_config_key_t *gn_config_keys(size_t *count)
+{
+    *count = sizeof(keys) / sizeof(keys[0]);
+    return keys;
+}
+
+const gn_config_key_t *gn_config_key_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].name, name) == 0) return &keys[i];
+    return NULL;
+}
+
+const char *gn_config_type_name(gn_config_type_t type)
+{
+    static const char *const names[] = {"int",  "long",     "bool",  "string",
+                                        "enum", "duration", "double"};
+    return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Runs the broker on one libuv loop: opens it, starts every adapter's listener, and on
+ * SIGINT/SIGTERM shuts down in order (adapters stop accepting and close their
+ * connections, then gn_broker_close flushes and writes the clean-shutdown marker, then
+ * the signal handles close and the loop ends). Main thread = the loop thread. */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config.h"
+#include "ganglion/broker.h"
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "server.h"
+
+#define MOD "gateway"
+
+typedef struct running_adapter {
+    const gn_adapter_t *adapter;
+    void *state;
+} running_adapter_t;
+
+typedef struct gateway {
+    const gn_gateway_config_t *cfg;
+    uv_loop_t loop;
+    gn_broker_t *broker;
+    uv_signal_t sigint, sigterm, sighup;
+    running_adapter_t running[GN_GATEWAY_MAX_ADAPTERS];
+    size_t nrunning;
+    size_t stop_pending; /* adapters whose stop callback has not run yet, +1 while stopping */
+    bool shutting_down;
+    int exit_code;
+} gateway_t;
+
+/* A logfmt value: quoted when it holds a space, quote or '='. */
+static const char *logfmt_value(const char *s, char *buf, size_t cap)
+{
+    if (*s && !strpbrk(s, " \"=\\")) return s;
+    size_t pos = 0;
+    buf[pos++] = '"';
+    for (; *s && pos + 3 < cap; s++) {
+        if (*s == '"' || *s == '\\') buf[pos++] = '\\';
+        buf[pos++] = *s;
+    }
+    buf[pos++] = '"';
+    buf[pos] = '\0';
+    return buf;
+}
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+    (void)handle;
+}
+
+static void close_signals(gateway_t *gw)
+{
+    uv_signal_t *sigs[] = {&gw->sigint, &gw->sigterm, &gw->sighup};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (!uv_is_closing((uv_handle_t *)sigs[i]))
+            uv_close((uv_handle_t *)sigs[i], on_handle_closed);
+}
+
+static void on_broker_closed(void *arg)
+{
+    gateway_t *gw = arg;
+    gw->broker = NULL;
+    GN_INFO(MOD, "broker closed");
+    close_signals(gw); /* the last handles of ours: the loop can end */
+}
+
+static void on_adapters_stopped(gateway_t *gw)
+{
+    GN_INFO(MOD, "listeners stopped | count=%zu", gw->nrunning);
+    gw->nrunning = 0;
+    if (gw->broker)
+        gn_broker_close(gw->broker, on_broker_closed, gw);
+    else
+        on_broker_closed(gw);
+}
+
+static void on_adapter_stopped(void *arg)
+{
+    gateway_t *gw = arg;
+    if (--gw->stop_pending == 0) on_adapters_stopped(gw);
+}
+
+static void shutdown_begin(gateway_t *gw, const char *reason, int exit_code)
+{
+    if (gw->shutting_down) return;
+    gw->shutting_down = true;
+    gw->exit_code = exit_code;
+    GN_INFO(MOD, "shutting down | reason=%s", reason);
+    /* +1 so that an adapter calling back synchronously cannot finish the count early. */
+    gw->stop_pending = gw->nrunning + 1;
+    for (size_t i = gw->nrunning; i-- > 0;) {
+        running_adapter_t *ra = &gw->running[i];
+        GN_DEBUG(MOD, "stopping listener | adapter=%s", ra->adapter->name);
+        ra->adapter->stop(ra->state, on_adapter_stopped, gw);
+    }
+    on_adapter_stopped(gw);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    gateway_t *gw = handle->data;
+    const char *name = signum == SIGINT ? "SIGINT" : signum == SIGTERM ? "SIGTERM" : "SIGHUP";
+    if (signum == SIGHUP) {
+        GN_INFO(MOD, "SIGHUP ignored: configuration is read at start-up only | signal=SIGHUP");
+        return;
+    }
+    if (gw->shutting_down) {
+        /* The operator insists: leave now. No clean-shutdown marker, so the next start
+         * checks the logs' tails. */
+        GN_WARN(MOD,
+                "second signal during shutdown, exiting now without a clean shutdown | "
+                "signal=%s exit_code=%d",
+                name, 128 + signum);
+        _exit(128 + signum);
+    }
+    shutdown_begin(gw, name, 0);
+}
+
+static int signals_start(gateway_t *gw)
+{
+    struct {
+        uv_signal_t *handle;
+        int signum;
+    } sigs[] = {{&gw->sigint, SIGINT}, {&gw->sigterm, SIGTERM}, {&gw->sighup, SIGHUP}};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        int rc = uv_signal_init(&gw->loop, sigs[i].handle);
+        if (rc == 0) rc = uv_signal_start(sigs[i].handle, on_signal, sigs[i].signum);
+        if (rc != 0) return rc;
+        sigs[i].handle->data = gw;
+    }
+    return 0;
+}
+
+/* The configured listeners that no adapter of the table serves: say so once each. */
+static void warn_unserved_listeners(gateway_t *gw, const gn_adapter_t *const *adapters)
+{
+    size_t count;
+    const gn_config_key_t *keys = gn_config_keys(&count);
+    for (size_t i = 0; i < count; i++) {
+        const char *name = keys[i].name;
+        size_t len = strlen(name);
+        char lname[64];
+        if (len < 6 || len - 5 >= sizeof(lname) || strcmp(name + len - 5, ".port") != 0 ||
+            (len >= 16 && strcmp(name + len - 16, ".advertised.port") == 0))
+            continue;
+        memcpy(lname, name, len - 5);
+        lname[len - 5] = '\0';
+        bool served = false;
+        for (size_t a = 0; adapters[a]; a++)
+            if (strcmp(adapters[a]->name, lname) == 0) served = true;
+        gn_listener_config_t lc;
+        if (served || gn_gateway_config_listener(gw->cfg, lname, &lc) != 0 || lc.port == 0)
+            continue;
+        GN_WARN(MOD,
+                "listener not available: this build has no such adapter | listener=%s "
+                "port=%d",
+                lname, lc.port);
+    }
+}
+
+static int adapters_start(gateway_t *gw, const gn_adapter_t *const *adapters)
+{
+    for (size_t i = 0; adapters[i]; i++) {
+        const gn_adapter_t *ad = adapters[i];
+        gn_listener_config_t lc;
+        char hbuf[300], abuf[300];
+        if (gn_gateway_config_listener(gw->cfg, ad->name, &lc) != 0) {
+            /* No keys for it in config_keys.c yet: its default port on every address. */
+            GN_WARN(MOD,
+                    "adapter has no configuration keys, using its default port | "
+                    "adapter=%s port=%d",
+                    ad->name, ad->default_port);
+            lc = (gn_listener_config_t){.host = "0.0.0.0",
+                                        .port = ad->default_port,
+                                        .max_request_bytes =
+                                            (long)gw->cfg->socket_request_max_bytes};
+        }
+        if (lc.port == 0) {
+            GN_INFO(MOD, "listener off | adapter=%s", ad->name);
+            continue;
+        }
+        if (gw->nrunning == GN_GATEWAY_MAX_ADAPTERS) {
+            GN_ERROR(MOD, "too many adapters | max=%d", GN_GATEWAY_MAX_ADAPTERS);
+            return GN_EINVAL;
+        }
+        void *state = NULL;
+        int rc = ad->start(gw->broker, &lc, &state);
+        if (rc != 0) {
+            GN_ERROR(MOD,
+                     "listener failed to start | adapter=%s host=%s port=%d error=%s "
+                     "reason=%s",
+                     ad->name, logfmt_value(lc.host, hbuf, sizeof(hbuf)), lc.port, gn_err_name(rc),
+                     logfmt_value(gn_strerror(rc), abuf, sizeof(abuf)));
+            return rc;
+        }
+        gw->running[gw->nrunning++] = (running_adapter_t){ad, state};
+        if (lc.advertised_host || lc.advertised_port)
+            GN_INFO(MOD, "listening | adapter=%s host=%s port=%d advertised=%s:%d", ad->name,
+                    logfmt_value(lc.host, hbuf, sizeof(hbuf)), lc.port,
+                    lc.advertised_host ? lc.advertised_host : lc.host,
+                    lc.advertised_port ? lc.advertised_port : lc.port);
+        else
+            GN_INFO(MOD, "listening | adapter=%s host=%s port=%d", ad->name,
+                    logfmt_value(lc.host, hbuf, sizeof(hbuf)), lc.port);
+    }
+    return 0;
+}
+
+static void on_walk_close(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (uv_is_closing(handle)) return;
+    GN_WARN(MOD, "handle left open at exit, closing it | type=%s",
+            uv_handle_type_name(uv_handle_get_type(handle)));
+    uv_close(handle, on_handle_closed);
+}
+
+int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *adapters)
+{
+    gateway_t gw = {.cfg = cfg, .exit_code = 0};
+    char dbuf[600];
+    gn_logger_set_level(cfg->log_level);
+
+    /* A peer that closes while we write must give EPIPE, not kill the process. */
+    struct sigaction sa = {.sa_handler = SIG_IGN};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
+
+    int rc = uv_loop_init(&gw.loop);
+    if (rc != 0) {
+        GN_ERROR(MOD, "cannot create the event loop | error=%s", uv_err_name(rc));
+        return 1;
+    }
+    /* Before the broker opens, so that a signal during recovery is not lost. */
+    rc = signals_start(&gw);
+    if (rc != 0) {
+        GN_ERROR(MOD, "cannot install signal handlers | error=%s", uv_err_name(rc));
+        gw.exit_code = 1;
+        close_signals(&gw);
+        goto run;
+    }
+
+    rc = gn_broker_open(&gw.loop, &cfg->broker, &gw.broker);
+    if (rc != 0) {
+        GN_ERROR(MOD, "cannot open the broker | data_dir=%s error=%s reason=%s",
+                 logfmt_value(cfg->broker.data_dir, dbuf, sizeof(dbuf)), gn_err_name(rc),
+                 logfmt_value(gn_strerror(rc), dbuf + 300, 300));
+        gw.broker = NULL;
+        gw.exit_code = 1;
+        close_signals(&gw);
+        goto run;
+    }
+
+    rc = adapters_start(&gw, adapters);
+    if (rc != 0) {
+        shutdown_begin(&gw, "start-up failed", 1);
+        goto run;
+    }
+    warn_unserved_listeners(&gw, adapters);
+    GN_INFO(MOD,
+            "ganglion started | data_dir=%s node_id=%d version=%s pid=%d listeners=%zu "
+            "flush=%s",
+            logfmt_value(cfg->broker.data_dir, dbuf, sizeof(dbuf)), (int)cfg->broker.node_id,
+            GN_GATEWAY_VERSION, (int)getpid(), gw.nrunning,
+            gn_flush_policy_name(cfg->broker.flush));
+
+run:
+    uv_run(&gw.loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&gw.loop) == UV_EBUSY) {
+        /* A module left a handle open: close it rather than hang or leak. */
+        uv_walk(&gw.loop, on_walk_close, NULL);
+        uv_run(&gw.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&gw.loop);
+    }
+    if (gw.exit_code == 0)
+        GN_INFO(MOD, "ganglion stopped | exit_code=0");
+    else
+        GN_ERROR(MOD, "ganglion stopped | exit_code=%d", gw.exit_code);
+    return gw.exit_code;
+}
