@@ -152,14 +152,16 @@ int gn_batch_builder_finish(gn_batch_builder_t *b, int64_t base_offset, gn_bytes
         memcpy(b->buf + GN_BATCH_HEADER_SIZE, blob, blob_len);
         b->len += blob_len;
     }
+    /* an empty batch is written uncompressed, as Kafka writes empty headers */
     p = b->buf;
     gn__put64(p + GN__OFF_BASE_OFFSET, (uint64_t)base_offset);
     gn__put32(p + GN__OFF_BATCH_LENGTH, (uint32_t)(b->len - GN_BATCH_LOG_OVERHEAD));
     gn__put32(p + GN__OFF_LEADER_EPOCH, (uint32_t)-1);
     p[GN__OFF_MAGIC] = 2;
-    gn__put16(p + GN__OFF_ATTRIBUTES,
-              (uint16_t)((b->codec & GN_ATTR_COMPRESSION_MASK) |
-                         (b->extra_attributes & ~GN_ATTR_COMPRESSION_MASK)));
+    gn__put16(
+        p + GN__OFF_ATTRIBUTES,
+        (uint16_t)(((b->count > 0 ? b->codec : GN_COMPRESSION_NONE) & GN_ATTR_COMPRESSION_MASK) |
+                   (b->extra_attributes & ~GN_ATTR_COMPRESSION_MASK)));
     gn__put32(p + GN__OFF_LAST_OFFSET_DELTA,
               (uint32_t)(b->last_offset_delta < 0 ? 0 : b->last_offset_delta));
     gn__put64(p + GN__OFF_BASE_TIMESTAMP, (uint64_t)b->base_timestamp);

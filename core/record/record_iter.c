@@ -112,7 +112,9 @@ int gn_record_iter_init(gn_record_iter_t *it, const uint8_t *batch, size_t len)
     blob = batch + GN_BATCH_HEADER_SIZE;
     blob_len = (size_t)size - GN_BATCH_HEADER_SIZE;
     codec = it->hdr.attributes & GN_ATTR_COMPRESSION_MASK;
-    if (codec != GN_COMPRESSION_NONE) {
+    /* an empty batch (compaction keeps them for producer state) may carry a codec
+     * and no blob at all */
+    if (codec != GN_COMPRESSION_NONE && !(it->hdr.records_count == 0 && blob_len == 0)) {
         rc = gn_decompress((gn_compression_t)codec, blob, blob_len, GN_MAX_DECOMPRESSED_BYTES,
                            &it->owned, &it->owned_cap);
         if (rc < 0) goto out;
