@@ -17,8 +17,8 @@ uint32_t gn_murmur2(const void *key, size_t len)
     for (size_t i = 0; i < n4; i++) {
         const uint8_t *p = data + 4 * i;
         /* little-endian word, as Java's byte arithmetic reads it */
-        uint32_t k = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24;
+        uint32_t k =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         k *= m;
         k ^= k >> r;
         k *= m;

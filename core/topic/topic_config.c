@@ -22,9 +22,9 @@ typedef enum kind { K_LONG, K_INT, K_DOUBLE, K_BOOL, K_POLICY, K_TSTYPE, K_COMPR
 /* XX(name, type, default, field, kind, min, max, doc); min/max bound K_LONG/K_INT/K_DOUBLE. */
 #define GN__TOPIC_CONFIGS(XX)                                                                      \
     XX("cleanup.policy", "list", "delete", cleanup_policy, K_POLICY, 0, 0,                         \
-       "delete: drop old segments by retention; compact: keep the newest record per key")         \
+       "delete: drop old segments by retention; compact: keep the newest record per key")          \
     XX("compression.type", "string", "producer", compression_type, K_COMPRESSION, 0, 0,            \
-       "final compression of the topic's batches; producer keeps the producer's codec")           \
+       "final compression of the topic's batches; producer keeps the producer's codec")            \
     XX("delete.retention.ms", "long", "86400000", delete_retention_ms, K_LONG, 0, INT64_MAX,       \
        "how long tombstones are kept in a compacted topic")                                        \
     XX("file.delete.delay.ms", "long", "60000", file_delete_delay_ms, K_LONG, 0, INT64_MAX,        \
@@ -54,7 +54,7 @@ typedef enum kind { K_LONG, K_INT, K_DOUBLE, K_BOOL, K_POLICY, K_TSTYPE, K_COMPR
     XX("preallocate", "boolean", "false", preallocate, K_BOOL, 0, 0,                               \
        "preallocate a new segment file")                                                           \
     XX("retention.bytes", "long", "-1", retention_bytes, K_LONG, INT64_MIN, INT64_MAX,             \
-       "largest size of a partition before old segments are deleted; -1 unlimited")               \
+       "largest size of a partition before old segments are deleted; -1 unlimited")                \
     XX("retention.ms", "long", "604800000", retention_ms, K_LONG, -1, INT64_MAX,                   \
        "longest time a segment is kept; -1 forever")                                               \
     XX("segment.bytes", "int", "1073741824", segment_bytes, K_INT, 14, INT32_MAX,                  \
@@ -82,8 +82,13 @@ typedef struct spec {
 
 static const spec_t specs[] = {
 #define XX_SPEC(n, t, d, f, k, lo, hi, doc)                                                        \
-    {offsetof(gn_topic_config_t, f), sizeof(((gn_topic_config_t *)0)->f), k, (double)(lo),        \
-     (double)(hi), (int64_t)(lo), (int64_t)(hi)},
+    {offsetof(gn_topic_config_t, f),                                                               \
+     sizeof(((gn_topic_config_t *)0)->f),                                                          \
+     k,                                                                                            \
+     (double)(lo),                                                                                 \
+     (double)(hi),                                                                                 \
+     (int64_t)(lo),                                                                                \
+     (int64_t)(hi)},
     GN__TOPIC_CONFIGS(XX_SPEC)
 #undef XX_SPEC
 };
@@ -109,9 +114,11 @@ static int find_key(const char *name)
 /* Kafka trims values before parsing. Copies into buf; GN_EINVALID_CONFIG if too long. */
 static int trimmed(const char *value, char *buf, size_t cap)
 {
-    while (isspace((unsigned char)*value)) value++;
+    while (isspace((unsigned char)*value))
+        value++;
     size_t n = strlen(value);
-    while (n > 0 && isspace((unsigned char)value[n - 1])) n--;
+    while (n > 0 && isspace((unsigned char)value[n - 1]))
+        n--;
     if (n >= cap) return GN_EINVALID_CONFIG;
     memcpy(buf, value, n);
     buf[n] = 0;
@@ -137,8 +144,10 @@ static int parse_policy(const char *s, int32_t *out)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        while (n && isspace((unsigned char)*p)) p++, n--;
-        while (n && isspace((unsigned char)p[n - 1])) n--;
+        while (n && isspace((unsigned char)*p))
+            p++, n--;
+        while (n && isspace((unsigned char)p[n - 1]))
+            n--;
         if (n == 6 && strncmp(p, "delete", 6) == 0)
             bits |= GN_CLEANUP_DELETE;
         else if (n == 7 && strncmp(p, "compact", 7) == 0)

@@ -11,7 +11,10 @@
 #include "ganglion/error.h"
 #include "ganglion/topic.h"
 
-static int check(const char *s) { return gn_topic_name_validate(s, strlen(s)); }
+static int check(const char *s)
+{
+    return gn_topic_name_validate(s, strlen(s));
+}
 
 static void test_topic_name__legal(void **state)
 {

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The gn_broker_t itself, shared by core/broker and core/topic: the topic registry,
+ * the metadata store, timers, the deferred-completion queue and the recovery
+ * information read at open. Loop thread only. */
+#ifndef GN_CORE_BROKER_INTERNAL_H
+#define GN_CORE_BROKER_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "broker/checkpoint.h"
+#include "log/log.h"
+#include "ganglion/broker.h"
+#include "topic/metastore.h"
+
+typedef struct gn_topic gn_topic_t;
+
+/* A completion deferred to the loop (callbacks never run before their call returns).
+ * Embedded in its owner; queued at most once. */
+typedef struct gn__task gn__task_t;
+struct gn__task {
+    void (*run)(gn__task_t *task);
+    gn__task_t *prev, *next;
+    bool queued;
+};
+
+struct gn_broker {
+    uv_loop_t *loop;
+    gn_broker_config_t cfg;
+    char data_dir[PATH_MAX];
+    char cluster_id[32];
+    gn_metastore_t *meta;
+
+    gn_topic_t **topics; /* sorted by name (bsearch) */
+    size_t ntopics, topics_cap;
+
+    /* deferred completions, run from an idle handle */
+    uv_idle_t idle;
+    gn__task_t *task_head, *task_tail;
+    size_t ntasks;
+
+    uv_timer_t retention_timer, cleaner_timer, checkpoint_timer, flush_timer;
+    int64_t checkpoint_interval_ms;
+    int checkpoint_writing; /* checkpoint files on the thread pool */
+    bool finishing;
+    int compactions_inflight;
+
+    /* read at open, used while opening logs */
+    bool clean_shutdown;
+    gn__checkpoint_t recovery_points, log_starts;
+
+    bool closing;
+    int handles_open;
+    int close_waits; /* metastore close and checkpoint writes still to finish */
+    gn__checkpoint_t close_recovery, close_starts;
+    gn_broker_closed_cb closed_cb;
+    void *closed_arg;
+};
+
+void gn__defer(gn_broker_t *broker, gn__task_t *task);
+void gn__defer_cancel(gn_broker_t *broker, gn__task_t *task);
+/* Runs at most the tasks queued when called (tasks they queue wait a turn). */
+void gn__defer_run(gn_broker_t *broker);
+
+/* Recovery options for one partition's log, from the checkpoints read at open. */
+void gn__broker_log_opts(gn_broker_t *broker, const char *topic, int32_t partition,
+                         gn_log_open_opts_t *opts);
+
+#endif

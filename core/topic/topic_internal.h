@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Topics and partitions as the broker holds them: gn_topic_t (effective config,
+ * overrides, partitions) and gn_partition (a gn_log_t plus watches and flush state).
+ * Shared by core/topic and core/broker. Loop thread only. */
+#ifndef GN_CORE_TOPIC_INTERNAL_H
+#define GN_CORE_TOPIC_INTERNAL_H
+
+#include "broker/broker_internal.h"
+#include "ganglion/partition.h"
+#include "ganglion/topic.h"
+#include "log/log.h"
+
+#define GN_TOPIC_PARTITIONS_MAX 100000 /* per topic: a create cannot make a million dirs */
+
+struct gn_topic {
+    char *name;
+    uint8_t id[16];
+    int32_t partitions;
+    int16_t replication_factor;
+    bool internal;
+    gn_topic_config_t config;     /* effective; the logs hold a pointer to it */
+    gn_config_entry_t *overrides; /* owned strings */
+    size_t noverrides;
+    gn_partition_t **parts;
+};
+
+struct gn_partition {
+    gn_broker_t *broker;
+    gn_topic_t *topic;
+    int32_t id;
+    gn_log_t *log;
+    gn_watch_t *watches;   /* armed watches, doubly linked */
+    gn__task_t watch_task; /* fires watches on the loop after an append */
+    int64_t unflushed;     /* records appended since the last sync (flush=interval) */
+    int64_t last_flush_ms;
+    bool compacting;
+};
+
+/* Registry (topic.c). */
+gn_topic_t *gn__topic_find(gn_broker_t *broker, const char *name);
+/* Adds a topic loaded from the metadata store and opens its logs with recovery info. */
+int gn__topic_load(gn_broker_t *broker, const gn_topic_record_t *rec);
+/* Closes every log and frees every topic (broker close); records offsets for the
+ * checkpoints into broker->close_recovery / close_starts. */
+void gn__topic_close_all(gn_broker_t *broker);
+/* Effective config = broker defaults overlaid with overrides; GN_EINVALID_CONFIG. */
+int gn__topic_effective_config(gn_broker_t *broker, const gn_config_entry_t *overrides, size_t n,
+                               gn_topic_config_t *out);
+
+/* Partitions (partition.c). */
+int gn__partition_open(gn_broker_t *broker, gn_topic_t *topic, int32_t id, bool create,
+                       gn_partition_t **out);
+/* Fires watches with status, closes the log (deleting its files if del) and frees. */
+void gn__partition_close(gn_partition_t *part, int status, bool del);
+/* Syncs partitions whose flush.ms passed (flush=interval timer). */
+void gn__partition_flush_due(gn_partition_t *part, int64_t now_ms);
+
+#endif
