@@ -50,6 +50,17 @@ static const char *logfmt_value(const char *s, char *buf, size_t cap)
     return buf;
 }
 
+/* System errors are -errno, which libuv names on Linux; ours have their own names. */
+static const char *err_name(int err)
+{
+    return err > GN__ERR_BASE && err < 0 ? uv_err_name(err) : gn_err_name(err);
+}
+
+static const char *err_text(int err)
+{
+    return err > GN__ERR_BASE && err < 0 ? uv_strerror(err) : gn_strerror(err);
+}
+
 static void on_handle_closed(uv_handle_t *handle)
 {
     (void)handle;
@@ -196,8 +207,8 @@ static int adapters_start(gateway_t *gw, const gn_adapter_t *const *adapters)
             GN_ERROR(MOD,
                      "listener failed to start | adapter=%s host=%s port=%d error=%s "
                      "reason=%s",
-                     ad->name, logfmt_value(lc.host, hbuf, sizeof(hbuf)), lc.port, gn_err_name(rc),
-                     logfmt_value(gn_strerror(rc), abuf, sizeof(abuf)));
+                     ad->name, logfmt_value(lc.host, hbuf, sizeof(hbuf)), lc.port, err_name(rc),
+                     logfmt_value(err_text(rc), abuf, sizeof(abuf)));
             return rc;
         }
         gw->running[gw->nrunning++] = (running_adapter_t){ad, state};
@@ -225,7 +236,7 @@ static void on_walk_close(uv_handle_t *handle, void *arg)
 int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *adapters)
 {
     gateway_t gw = {.cfg = cfg, .exit_code = 0};
-    char dbuf[600];
+    char dbuf[600], rbuf[300];
     gn_logger_set_level(cfg->log_level);
 
     /* A peer that closes while we write must give EPIPE, not kill the process. */
@@ -250,8 +261,8 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
     rc = gn_broker_open(&gw.loop, &cfg->broker, &gw.broker);
     if (rc != 0) {
         GN_ERROR(MOD, "cannot open the broker | data_dir=%s error=%s reason=%s",
-                 logfmt_value(cfg->broker.data_dir, dbuf, sizeof(dbuf)), gn_err_name(rc),
-                 logfmt_value(gn_strerror(rc), dbuf + 300, 300));
+                 logfmt_value(cfg->broker.data_dir, dbuf, sizeof(dbuf)), err_name(rc),
+                 logfmt_value(err_text(rc), rbuf, sizeof(rbuf)));
         gw.broker = NULL;
         gw.exit_code = 1;
         close_signals(&gw);
