@@ -91,5 +91,6 @@ set -e
 [[ "$rc" == 2 ]] || fail "unknown file key: exit code $rc, expected 2"
 grep -q "unknown key 'colour'" <<<"$out" || fail "unknown file key: message was: $out"
 
-"$GANGLION" --help | grep -q -- "--kafka.port=<int>" || fail "--help does not list kafka.port"
+help="$("$GANGLION" --help)" # captured whole: grep -q would close the pipe early
+grep -q -- "--kafka.port=<int>" <<<"$help" || fail "--help does not list kafka.port"
 echo "ok"
