@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Group commit. gn_log_sync queues a waiter; one fdatasync on libuv's thread pool
+ * covers every waiter whose offset is below the log end when it started (and the
+ * segments rolled since the last one, their indexes and the directory); waiters that
+ * come meanwhile get the next fsync, started as soon as this one ends. An fsync
+ * error fails the log: waiters get the error, appends GN_ESTORAGE. Waiters, state and
+ * callbacks on the loop thread; only the fsync calls run on the pool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "log/log_impl.h"
+
+struct gn_flush_work {
+    uv_work_t req;
+    gn_log_t *log;       /* NULL once the log was closed under it */
+    int64_t target;      /* log end when it started: offsets below become durable */
+    gn_segment_t **segs; /* refs held; the last one is the active segment */
+    int nsegs;
+    char *dir; /* fsync the directory too */
+    int status;
+};
+
+static void wake_cb(uv_timer_t *t);
+
+int gn__flush_init(gn_log_t *log)
+{
+    if (!(log->wake = malloc(sizeof(*log->wake)))) return GN_ENOMEM;
+    uv_timer_init(log->loop, log->wake);
+    log->wake->data = log;
+    return 0;
+}
+
+int gn__flush_note_roll(gn_log_t *log, gn_segment_t *seg)
+{
+    if (log->nunsynced == log->unsynced_cap) {
+        int cap = log->unsynced_cap ? log->unsynced_cap * 2 : 4;
+        gn_segment_t **p = realloc(log->unsynced, (size_t)cap * sizeof(*p));
+        if (!p) return GN_ENOMEM;
+        log->unsynced = p;
+        log->unsynced_cap = cap;
+    }
+    gn__segment_ref(seg);
+    log->unsynced[log->nunsynced++] = seg;
+    return 0;
+}
+
+static int fsync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC), rc = 0;
+
+    if (fd < 0) return errno == ENOENT ? 0 : -errno; /* deleted meanwhile: nothing to keep */
+    if (fsync(fd) < 0) rc = -errno;
+    close(fd);
+    return rc;
+}
+
+/* fdatasync of the data, fsync of a sealed segment's index files. */
+static int sync_segment(gn_segment_t *seg, bool sealed)
+{
+    char p[4096];
+    int rc;
+
+    if (fdatasync(seg->fd) < 0) return -errno;
+    if (!sealed) return 0;
+    gn__segment_path(seg, ".index", p, sizeof(p));
+    if ((rc = fsync_path(p, O_RDONLY)) < 0) return rc;
+    gn__segment_path(seg, ".timeindex", p, sizeof(p));
+    return fsync_path(p, O_RDONLY);
+}
+
+static void flush_work(uv_work_t *req)
+{
+    gn_flush_work_t *w = req->data;
+
+    for (int i = 0; i < w->nsegs && w->status == 0; i++)
+        w->status = sync_segment(w->segs[i], i < w->nsegs - 1);
+    if (w->status == 0 && w->dir) w->status = fsync_path(w->dir, O_RDONLY | O_DIRECTORY);
+}
+
+static void work_free(gn_flush_work_t *w)
+{
+    for (int i = 0; i < w->nsegs; i++)
+        gn__segment_unref(w->segs[i]);
+    free(w->segs);
+    free(w->dir);
+    free(w);
+}
+
+static bool has_uncovered(const gn_log_t *log)
+{
+    for (int i = 0; i < log->nwaiters; i++)
+        if (log->waiters[i].upto > log->recovery_point) return true;
+    return false;
+}
+
+static void deliver(gn_log_t *log);
+static void flush_done(uv_work_t *req, int status);
+
+static int start_flush(gn_log_t *log)
+{
+    gn_flush_work_t *w = calloc(1, sizeof(*w));
+    int rc;
+
+    if (!w || !(w->segs = malloc((size_t)(log->nunsynced + 1) * sizeof(*w->segs)))) {
+        free(w);
+        return GN_ENOMEM;
+    }
+    if (log->dir_dirty && !(w->dir = strdup(log->dir))) {
+        work_free(w);
+        return GN_ENOMEM;
+    }
+    memcpy(w->segs, log->unsynced, (size_t)log->nunsynced * sizeof(*w->segs));
+    w->nsegs = log->nunsynced;
+    log->nunsynced = 0;
+    gn__segment_ref(gn__log_active(log));
+    w->segs[w->nsegs++] = gn__log_active(log);
+    w->target = gn_log_end_offset(log);
+    w->log = log;
+    w->req.data = w;
+    log->dir_dirty = false;
+    if ((rc = uv_queue_work(log->loop, &w->req, flush_work, flush_done)) < 0) {
+        work_free(w);
+        return rc;
+    }
+    log->flushing = w;
+    return 0;
+}
+
+static void flush_done(uv_work_t *req, int status)
+{
+    gn_flush_work_t *w = req->data;
+    gn_log_t *log = w->log;
+
+    if (status == 0) status = w->status;
+    if (log) {
+        log->flushing = NULL;
+        log->fsyncs++;
+        if (status < 0 && !log->failed) {
+            GN_ERROR("log", "fsync failed, log refuses writes | dir=%s err=%s", log->dir,
+                     gn_err_name(status));
+            log->failed = status;
+        } else if (status == 0 && w->target > log->recovery_point) {
+            /* a truncation meanwhile may have moved the end below the target */
+            int64_t end = gn_log_end_offset(log);
+            log->recovery_point = w->target < end ? w->target : end;
+        }
+        if (!log->failed && has_uncovered(log) && start_flush(log) < 0) log->failed = GN_ESTORAGE;
+    }
+    work_free(w);
+    if (log) deliver(log);
+}
+
+/* Runs the callbacks of every waiter that is covered (or failed); callbacks may
+ * queue new waiters, append, or close the log (then freed here, at the end). */
+static void deliver(gn_log_t *log)
+{
+    gn_sync_waiter_t *ws = log->waiters;
+    int n = log->nwaiters;
+
+    log->waiters = NULL;
+    log->nwaiters = log->waiters_cap = 0;
+    log->firing++;
+    for (int i = 0; i < n; i++) {
+        gn_sync_waiter_t w = ws[i];
+        if (log->close_pending)
+            w.cb(w.arg, GN_ESHUTDOWN);
+        else if (log->failed)
+            w.cb(w.arg, log->failed);
+        else if (w.upto <= log->recovery_point)
+            w.cb(w.arg, 0);
+        else if (gn_log_sync(log, w.upto, w.cb, w.arg) < 0)
+            w.cb(w.arg, GN_ENOMEM);
+    }
+    free(ws);
+    if (--log->firing == 0 && log->close_pending) gn__log_free(log);
+}
+
+static void wake_cb(uv_timer_t *t)
+{
+    deliver(t->data);
+}
+
+int gn_log_sync(gn_log_t *log, int64_t upto, gn_log_sync_cb cb, void *arg)
+{
+    gn_sync_waiter_t *w;
+
+    if (log->close_pending) return GN_ESHUTDOWN;
+    if (upto > gn_log_end_offset(log)) return GN_EOFFSETRANGE;
+    if (log->nwaiters >= GN__SYNC_WAITERS_MAX) return GN_EAGAIN;
+    if (log->nwaiters == log->waiters_cap) {
+        int cap = log->waiters_cap ? log->waiters_cap * 2 : 16;
+        gn_sync_waiter_t *p = realloc(log->waiters, (size_t)cap * sizeof(*p));
+        if (!p) return GN_ENOMEM;
+        log->waiters = p;
+        log->waiters_cap = cap;
+    }
+    w = &log->waiters[log->nwaiters++];
+    w->upto = upto;
+    w->cb = cb;
+    w->arg = arg;
+    if (log->failed || upto <= log->recovery_point) {
+        uv_timer_start(log->wake, wake_cb, 0, 0); /* never before we return */
+        return 0;
+    }
+    if (!log->flushing && start_flush(log) < 0) {
+        log->nwaiters--;
+        return GN_ENOMEM;
+    }
+    return 0;
+}
+
+void gn__flush_close(gn_log_t *log, int err)
+{
+    gn_segment_t *active = gn__log_active(log);
+    int rc = 0;
+
+    if (log->flushing) {
+        log->flushing->log = NULL; /* it finishes on its own refs */
+        log->flushing = NULL;
+    }
+    for (int i = 0; i < log->nunsynced; i++) {
+        if (rc == 0) rc = sync_segment(log->unsynced[i], true);
+        gn__segment_unref(log->unsynced[i]);
+    }
+    log->nunsynced = 0;
+    /* the index files are trimmed to their entries and hold the final time entry */
+    if (gn__segment_seal(active) < 0)
+        GN_WARN("log", "cannot write index files on close | file=%s.index", active->path);
+    if (rc == 0) rc = sync_segment(active, true);
+    if (rc == 0 && log->dir_dirty) rc = fsync_path(log->dir, O_RDONLY | O_DIRECTORY);
+    if (rc < 0)
+        GN_ERROR("log", "fsync on close failed | dir=%s err=%s", log->dir, gn_err_name(rc));
+    else if (!log->failed)
+        log->recovery_point = gn_log_end_offset(log);
+    log->dir_dirty = false;
+    (void)err;
+    deliver(log); /* close_pending is set: every waiter gets GN_ESHUTDOWN */
+}

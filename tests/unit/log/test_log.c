@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* core/log append and read path: round trip, offsets in place, max_bytes and
+ * max_offset, rolling by segment.bytes and segment.ms, time lookups, reopen after a
+ * clean close, refused batches leave the log untouched. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "log_test_util.h"
+
+typedef struct fx {
+    uv_loop_t loop;
+    char *dir;
+    gn_topic_config_t cfg;
+    gn_log_t *log;
+} fx_t;
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof(*f));
+    uv_loop_init(&f->loop);
+    f->dir = tl_mkdtemp();
+    tl_cfg(&f->cfg);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    gn_log_close(f->log);
+    tl_drain(&f->loop);
+    uv_loop_close(&f->loop);
+    tl_rmrf(f->dir);
+    free(f);
+    return 0;
+}
+
+static void open_log(fx_t *f, bool clean)
+{
+    assert_int_equal(tl_open(&f->loop, f->dir, &f->cfg, clean, 0, &f->log), 0);
+}
+
+static void reopen(fx_t *f, bool clean)
+{
+    gn_log_close(f->log);
+    tl_drain(&f->loop);
+    f->log = NULL;
+    open_log(f, clean);
+}
+
+static void test_log__append_read_round_trip(void **state)
+{
+    fx_t *f = *state;
+    size_t len, total;
+    uint8_t *b = tl_batch(3, 5000, 1, 20, &len);
+    gn_log_append_info_t info;
+
+    open_log(f, false);
+    assert_int_equal(gn_log_end_offset(f->log), 0);
+    assert_int_equal(gn_log_append(f->log, b, len, 7000, &info), 0);
+    assert_int_equal(info.base_offset, 0);
+    assert_int_equal(info.last_offset, 2);
+    assert_int_equal(info.batches, 1);
+    assert_int_equal(info.records, 3);
+    assert_int_equal(info.max_timestamp, 5000);
+    assert_int_equal(info.log_append_time, -1);
+    assert_int_equal(gn_log_end_offset(f->log), 3);
+    assert_int_equal(gn_log_size_bytes(f->log), (int64_t)len);
+
+    uint8_t *got = tl_read_all(f->log, 0, &total);
+    assert_int_equal(total, len);
+    assert_memory_equal(got, b, len); /* the stored bytes are the (rewritten) input */
+    gn_record_iter_t it;
+    gn_record_t rec;
+    assert_int_equal(gn_record_iter_init(&it, got, total), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(gn_record_iter_next(&it, &rec), 1);
+        assert_int_equal(rec.offset, i);
+        assert_int_equal(rec.timestamp, 5000);
+    }
+    assert_int_equal(gn_record_iter_next(&it, &rec), 0);
+    gn_record_iter_close(&it);
+    free(got);
+    free(b);
+}
+
+static void test_log__offsets_assigned_in_place(void **state)
+{
+    fx_t *f = *state;
+    size_t l1, l2, l3;
+    uint8_t *b1 = tl_batch(2, 1, 1, 10, &l1), *b2 = tl_batch(5, 1, 2, 10, &l2),
+            *b3 = tl_batch(1, 1, 3, 10, &l3);
+    uint8_t *buf = malloc(l1 + l2 + l3);
+    gn_log_append_info_t info;
+    gn_batch_header_t h;
+
+    memcpy(buf, b1, l1);
+    memcpy(buf + l1, b2, l2);
+    memcpy(buf + l1 + l2, b3, l3);
+    open_log(f, false);
+    assert_int_equal(tl_append(f->log, 4, 1, 0, 10), 0);
+    assert_int_equal(gn_log_append(f->log, buf, l1 + l2 + l3, 1, &info), 0);
+    assert_int_equal(info.base_offset, 4);
+    assert_int_equal(info.last_offset, 11);
+    assert_int_equal(info.batches, 3);
+    /* the caller's buffer carries the assigned base offsets, CRCs still valid */
+    assert_true(gn_batch_validate(buf, l1, SIZE_MAX, &h) > 0);
+    assert_int_equal(h.base_offset, 4);
+    assert_true(gn_batch_validate(buf + l1, l2, SIZE_MAX, &h) > 0);
+    assert_int_equal(h.base_offset, 6);
+    assert_true(gn_batch_validate(buf + l1 + l2, l3, SIZE_MAX, &h) > 0);
+    assert_int_equal(h.base_offset, 11);
+    assert_int_equal(gn_log_end_offset(f->log), 12);
+    free(b1), free(b2), free(b3), free(buf);
+}
+
+static void test_log__log_append_time(void **state)
+{
+    fx_t *f = *state;
+    size_t len;
+    uint8_t *b = tl_batch(2, 111, 1, 10, &len);
+    gn_log_append_info_t info;
+    gn_batch_header_t h;
+
+    f->cfg.timestamp_type = GN_TIMESTAMP_LOG_APPEND_TIME;
+    open_log(f, false);
+    assert_int_equal(gn_log_append(f->log, b, len, 99999, &info), 0);
+    assert_int_equal(info.log_append_time, 99999);
+    assert_true(gn_batch_validate(b, len, SIZE_MAX, &h) > 0);
+    assert_int_equal(h.max_timestamp, 99999);
+    assert_true(h.attributes & GN_ATTR_LOG_APPEND_TIME);
+    free(b);
+}
+
+static void test_log__read_max_bytes_and_max_offset(void **state)
+{
+    fx_t *f = *state;
+    gn_log_slice_t s;
+    size_t len;
+    uint8_t *b = tl_batch(2, 1, 0, 100, &len); /* every batch has the same size */
+
+    free(b);
+    open_log(f, false);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(tl_append(f->log, 2, 1, i, 100), i * 2);
+    /* max_bytes smaller than one batch: still one whole batch (KIP-74) */
+    assert_int_equal(gn_log_read(f->log, 0, 1, -1, &s), 0);
+    assert_int_equal(s.len, (int64_t)len);
+    assert_int_equal(s.first_offset, 0);
+    gn_log_slice_release(&s);
+    /* 3.5 batches' worth: 3 whole batches, starting with the one holding offset 5 */
+    assert_int_equal(gn_log_read(f->log, 5, len * 3 + len / 2, -1, &s), 0);
+    assert_int_equal(s.len, (int64_t)len * 3);
+    assert_int_equal(s.first_offset, 4);
+    assert_int_equal(s.pos, (int64_t)len * 2);
+    gn_log_slice_release(&s);
+    /* max_offset 10: batches ending before offset 10 only */
+    assert_int_equal(gn_log_read(f->log, 4, 1 << 20, 10, &s), 0);
+    assert_int_equal(s.len, (int64_t)len * 3);
+    gn_log_slice_release(&s);
+    /* max_offset inside the first batch: nothing */
+    assert_int_equal(gn_log_read(f->log, 4, 1 << 20, 5, &s), 0);
+    assert_int_equal(s.len, 0);
+    gn_log_slice_release(&s);
+    /* at the end: empty; beyond: out of range */
+    assert_int_equal(gn_log_read(f->log, 20, 100, -1, &s), 0);
+    assert_int_equal(s.len, 0);
+    assert_int_equal(gn_log_read(f->log, 21, 100, -1, &s), GN_EOFFSETRANGE);
+    /* everything */
+    assert_int_equal(gn_log_read(f->log, 0, 1 << 20, -1, &s), 0);
+    assert_int_equal(s.len, (int64_t)len * 10);
+    uint8_t *buf = malloc((size_t)s.len);
+    assert_int_equal(gn_log_slice_read(&s, buf), 0);
+    int64_t next = 0;
+    assert_int_equal(tl_validate_all(buf, (size_t)s.len, &next), 20);
+    assert_int_equal(next, 20);
+    free(buf);
+    gn_log_slice_release(&s);
+}
+
+static void test_log__rolls_at_segment_bytes(void **state)
+{
+    fx_t *f = *state;
+    size_t len;
+    free(tl_batch(1, 1, 0, 200, &len));
+
+    f->cfg.segment_bytes = (int64_t)len * 3;
+    open_log(f, false);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(tl_append(f->log, 1, 1, i, 200), i);
+    assert_int_equal(gn_log_segment_count(f->log), 4); /* 3+3+3+1 */
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), (int64_t)len * 3);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000003.log"), (int64_t)len * 3);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000009.log"), (int64_t)len);
+    size_t total;
+    uint8_t *all = tl_read_all(f->log, 0, &total);
+    int64_t next = 0;
+    assert_int_equal(tl_validate_all(all, total, &next), 10);
+    assert_int_equal(next, 10);
+    free(all);
+    /* reads starting in a middle segment */
+    gn_log_slice_t s;
+    assert_int_equal(gn_log_read(f->log, 4, 1, -1, &s), 0);
+    assert_int_equal(s.first_offset, 4);
+    assert_int_equal(s.pos, (int64_t)len);
+    gn_log_slice_release(&s);
+}
+
+static void test_log__rolls_at_segment_ms(void **state)
+{
+    fx_t *f = *state;
+    size_t len;
+    uint8_t *b;
+    gn_log_append_info_t info;
+
+    f->cfg.segment_ms = 1000;
+    open_log(f, false);
+    for (int64_t now = 10000; now <= 10900; now += 300) {
+        b = tl_batch(1, now, 0, 10, &len);
+        assert_int_equal(gn_log_append(f->log, b, len, now, &info), 0);
+        free(b);
+    }
+    assert_int_equal(gn_log_segment_count(f->log), 1);
+    b = tl_batch(1, 11001, 0, 10, &len);
+    assert_int_equal(gn_log_append(f->log, b, len, 11001, &info), 0);
+    free(b);
+    assert_int_equal(gn_log_segment_count(f->log), 2);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000004.log"), (int64_t)len);
+}
+
+static void test_log__offset_and_time_lookups_many_segments(void **state)
+{
+    fx_t *f = *state;
+    size_t len;
+    free(tl_batch(2, 0, 0, 30, &len));
+
+    /* ~4000 batches, 4 per segment, an index entry every batch */
+    f->cfg.segment_bytes = (int64_t)len * 4;
+    f->cfg.index_interval_bytes = 1;
+    open_log(f, false);
+    for (int i = 0; i < 4000; i++)
+        assert_int_equal(tl_append(f->log, 2, 100000 + i * 10, i, 30), i * 2);
+    assert_int_equal(gn_log_segment_count(f->log), 1000);
+    for (int64_t o = 0; o < 8000; o += 37) {
+        gn_log_slice_t s;
+        assert_int_equal(gn_log_read(f->log, o, 1, -1, &s), 0);
+        assert_int_equal(s.first_offset, o & ~1);
+        assert_int_equal(s.len, (int64_t)len);
+        gn_log_slice_release(&s);
+    }
+    for (int i = 0; i < 4000; i += 91) {
+        int64_t off, ts;
+        assert_int_equal(gn_log_offset_for_time(f->log, 100000 + i * 10 - 5, &off, &ts), 0);
+        assert_int_equal(off, i * 2);
+        assert_int_equal(ts, 100000 + i * 10);
+        assert_int_equal(gn_log_offset_for_time(f->log, 100000 + i * 10, &off, &ts), 0);
+        assert_int_equal(off, i * 2);
+    }
+    int64_t off, ts;
+    assert_int_equal(gn_log_offset_for_time(f->log, 10000000, &off, &ts), 0);
+    assert_int_equal(off, -1);
+    /* the same after a clean reopen: old segments' indexes load lazily from files */
+    reopen(f, true);
+    assert_int_equal(gn_log_segment_count(f->log), 1000);
+    assert_int_equal(gn_log_offset_for_time(f->log, 100000 + 1234 * 10, &off, &ts), 0);
+    assert_int_equal(off, 2468);
+    gn_log_slice_t s;
+    assert_int_equal(gn_log_read(f->log, 5001, 1, -1, &s), 0);
+    assert_int_equal(s.first_offset, 5000);
+    gn_log_slice_release(&s);
+}
+
+static void test_log__index_entries_every_interval(void **state)
+{
+    fx_t *f = *state;
+    size_t len;
+    free(tl_batch(1, 0, 0, 500, &len));
+
+    f->cfg.index_interval_bytes = 4096;
+    open_log(f, false);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(tl_append(f->log, 1, 1000 + i, i, 500), i);
+    reopen(f, true); /* close writes the index files at their real size */
+    int64_t isz = tl_file_size(f->dir, "00000000000000000000.index");
+    int64_t tsz = tl_file_size(f->dir, "00000000000000000000.timeindex");
+    int64_t expect = (int64_t)(100 * len) / (4096 + (int64_t)len);
+    assert_true(isz % 8 == 0 && tsz % 12 == 0);
+    assert_true(isz / 8 >= expect - 2 && isz / 8 <= expect + 2);
+    assert_true(tsz / 12 >= isz / 8);
+    for (int i = 0; i < 100; i += 7) {
+        gn_log_slice_t s;
+        assert_int_equal(gn_log_read(f->log, i, 1, -1, &s), 0);
+        assert_int_equal(s.first_offset, i);
+        assert_int_equal(s.pos, (int64_t)len * i);
+        gn_log_slice_release(&s);
+    }
+}
+
+static void test_log__max_timestamp(void **state)
+{
+    fx_t *f = *state;
+    const char *k[] = {"a", "b", "c"}, *v[] = {"1", "2", "3"};
+    size_t len;
+    gn_batch_builder_t b;
+    gn_bytes_t out;
+    int64_t off, ts;
+
+    open_log(f, false);
+    assert_int_equal(gn_log_max_timestamp(f->log, &off, &ts), 0);
+    assert_int_equal(off, -1);
+    assert_int_equal(ts, -1);
+    uint8_t *b1 = tl_kv_batch(k, v, 3, 500, &len);
+    assert_int_equal(gn_log_append(f->log, b1, len, 1, NULL), 0);
+    free(b1);
+    /* a batch whose largest timestamp sits on its middle record */
+    gn_batch_builder_init(&b, GN_COMPRESSION_NONE);
+    gn_batch_builder_add(&b, GN_BYTES_STR("x"), GN_BYTES_STR("1"), NULL, 0, 700);
+    gn_batch_builder_add(&b, GN_BYTES_STR("y"), GN_BYTES_STR("2"), NULL, 0, 900);
+    gn_batch_builder_add(&b, GN_BYTES_STR("z"), GN_BYTES_STR("3"), NULL, 0, 800);
+    gn_batch_builder_finish(&b, 0, &out);
+    assert_int_equal(gn_log_append(f->log, (uint8_t *)out.ptr, out.len, 1, NULL), 0);
+    gn_batch_builder_close(&b);
+    assert_int_equal(tl_append(f->log, 2, 600, 0, 10), 6);
+    assert_int_equal(gn_log_max_timestamp(f->log, &off, &ts), 0);
+    assert_int_equal(ts, 900);
+    assert_int_equal(off, 4);
+    reopen(f, true);
+    assert_int_equal(gn_log_max_timestamp(f->log, &off, &ts), 0);
+    assert_int_equal(ts, 900);
+    assert_int_equal(off, 4);
+}
+
+static void test_log__reopen_after_clean_close_same_state(void **state)
+{
+    fx_t *f = *state;
+    size_t len, t1, t2;
+
+    free(tl_batch(3, 0, 0, 50, &len));
+    f->cfg.segment_bytes = (int64_t)len * 5;
+    f->cfg.index_interval_bytes = 100;
+    open_log(f, false);
+    for (int i = 0; i < 23; i++)
+        assert_int_equal(tl_append(f->log, 3, 2000 + i, i, 50), i * 3);
+    int64_t end = gn_log_end_offset(f->log), size = gn_log_size_bytes(f->log);
+    int nseg = gn_log_segment_count(f->log);
+    int64_t mo, mt, to, tt;
+    gn_log_max_timestamp(f->log, &mo, &mt);
+    gn_log_offset_for_time(f->log, 2010, &to, &tt);
+    uint8_t *before = tl_read_all(f->log, 0, &t1);
+    reopen(f, true);
+    assert_int_equal(gn_log_end_offset(f->log), end);
+    assert_int_equal(gn_log_size_bytes(f->log), size);
+    assert_int_equal(gn_log_segment_count(f->log), nseg);
+    assert_int_equal(gn_log_recovery_point(f->log), end);
+    int64_t mo2, mt2, to2, tt2;
+    gn_log_max_timestamp(f->log, &mo2, &mt2);
+    gn_log_offset_for_time(f->log, 2010, &to2, &tt2);
+    assert_int_equal(mo, mo2);
+    assert_int_equal(mt, mt2);
+    assert_int_equal(to, to2);
+    assert_int_equal(tt, tt2);
+    uint8_t *after = tl_read_all(f->log, 0, &t2);
+    assert_int_equal(t1, t2);
+    assert_memory_equal(before, after, t1);
+    free(before), free(after);
+    /* appends continue where they stopped */
+    assert_int_equal(tl_append(f->log, 1, 3000, 99, 10), end);
+    /* and an unclean reopen (full scan) agrees */
+    reopen(f, false);
+    assert_int_equal(gn_log_end_offset(f->log), end + 1);
+}
+
+static void test_log__bad_batches_refused_log_untouched(void **state)
+{
+    fx_t *f = *state;
+    size_t len, good_len;
+    uint8_t *good = tl_batch(2, 1, 0, 10, &good_len);
+    uint8_t *b;
+    gn_log_append_info_t info;
+
+    f->cfg.max_message_bytes = 1000;
+    open_log(f, false);
+    assert_int_equal(tl_append(f->log, 1, 1, 0, 10), 0);
+    int64_t size = gn_log_size_bytes(f->log);
+
+    /* CRC: a flipped byte in the records */
+    b = tl_batch(2, 1, 0, 10, &len);
+    b[len - 3] ^= 1;
+    assert_int_equal(gn_log_append(f->log, b, len, 1, &info), GN_ECORRUPT);
+    free(b);
+    /* magic 1 */
+    b = tl_batch(2, 1, 0, 10, &len);
+    b[16] = 1;
+    assert_int_equal(gn_log_append(f->log, b, len, 1, &info), GN_EUNSUPPORTED_VERSION);
+    b[16] = 0;
+    assert_int_equal(gn_log_append(f->log, b, len, 1, &info), GN_EUNSUPPORTED_VERSION);
+    free(b);
+    /* max.message.bytes */
+    b = tl_batch(2, 1, 0, 2000, &len);
+    assert_int_equal(gn_log_append(f->log, b, len, 1, &info), GN_ETOOLARGE);
+    free(b);
+    /* a good batch followed by a bad one: nothing written, first batch's offset not set */
+    b = tl_batch(1, 1, 0, 10, &len);
+    uint8_t *two = malloc(good_len + len);
+    memcpy(two, good, good_len);
+    memcpy(two + good_len, b, len);
+    two[good_len + len - 2] ^= 0xff;
+    assert_int_equal(gn_log_append(f->log, two, good_len + len, 1, &info), GN_ECORRUPT);
+    assert_memory_equal(two, good, good_len);
+    /* a truncated buffer */
+    assert_int_equal(gn_log_append(f->log, good, good_len - 1, 1, &info), GN_ECORRUPT);
+    assert_int_equal(gn_log_append(f->log, good, 0, 1, &info), GN_EINVALID_RECORD);
+    free(b), free(two);
+
+    assert_int_equal(gn_log_end_offset(f->log), 1);
+    assert_int_equal(gn_log_size_bytes(f->log), size);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), size);
+    assert_int_equal(gn_log_append(f->log, good, good_len, 1, &info), 0);
+    assert_int_equal(info.base_offset, 1);
+    free(good);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_log__append_read_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__offsets_assigned_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__log_append_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__read_max_bytes_and_max_offset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__rolls_at_segment_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__rolls_at_segment_ms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__offset_and_time_lookups_many_segments, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log__index_entries_every_interval, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__max_timestamp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__reopen_after_clean_close_same_state, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log__bad_batches_refused_log_untouched, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
