@@ -3,6 +3,7 @@
  * checkpoints, topics from the metadata store, logs with recovery info), the periodic
  * work (retention, compaction, checkpoints, interval flush) and close (logs flushed,
  * checkpoints, then the clean-shutdown marker last). Loop thread only. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -258,6 +259,23 @@ static uint64_t clamp_ms(int64_t v, int64_t lo, int64_t hi)
 
 /* ---- open ---- */
 
+/* Partition directories renamed for deletion before a crash: finish removing them. */
+static void remove_deleted_dirs(gn_broker_t *broker)
+{
+    DIR *d = opendir(broker->data_dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 7 && strcmp(e->d_name + n - 7, "-delete") == 0 && strchr(e->d_name, '.')) {
+            char path[PATH_MAX];
+            if (path_join(path, sizeof(path), broker, e->d_name) == 0)
+                gn__remove_tree_async(broker->loop, path);
+        }
+    }
+    closedir(d);
+}
+
 typedef struct load_ctx {
     gn_broker_t *broker;
     int rc;
@@ -321,6 +339,7 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
             broker->clean_shutdown ? "true" : "false");
 
     if ((rc = gn__metastore_local_open(loop, broker->data_dir, &broker->meta)) < 0) goto out;
+    remove_deleted_dirs(broker);
     load_ctx_t ctx = {broker, 0};
     rc = gn__metastore_load(broker->meta, load_one, &ctx);
     if (rc == 0) rc = ctx.rc;

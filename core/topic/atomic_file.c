@@ -4,6 +4,7 @@
  * torn one. Blocking helpers (any thread) and a thread-pool form for the loop. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
 #include "topic/atomic_file.h"
 
 static int write_all(int fd, const char *p, size_t len)
@@ -158,4 +161,42 @@ out:
     free(buf);
     close(fd);
     return rc;
+}
+
+typedef struct remove_req {
+    uv_work_t work;
+    int status;
+    char path[];
+} remove_req_t;
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path) < 0 ? -errno : 0;
+}
+
+static void remove_work(uv_work_t *work)
+{
+    remove_req_t *req = work->data;
+    req->status = nftw(req->path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void remove_done(uv_work_t *work, int status)
+{
+    remove_req_t *req = work->data;
+    if (status < 0 || req->status != 0)
+        GN_WARN("topic", "cannot remove deleted directory | dir=%s err=%s", req->path,
+                gn_strerror(status < 0 ? status : req->status));
+    free(req);
+}
+
+void gn__remove_tree_async(uv_loop_t *loop, const char *path)
+{
+    size_t plen = strlen(path) + 1;
+    remove_req_t *req = malloc(sizeof(*req) + plen);
+    if (!req) return;
+    memcpy(req->path, path, plen);
+    req->work.data = req;
+    req->status = 0;
+    if (uv_queue_work(loop, &req->work, remove_work, remove_done) < 0) free(req);
 }

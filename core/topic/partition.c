@@ -136,11 +136,24 @@ void gn__partition_close(gn_partition_t *part, int status, bool del)
 {
     gn__defer_cancel(part->broker, &part->watch_task);
     fire_all_watches(part, status);
-    if (part->log) {
-        if (del)
-            gn_log_close_and_delete(part->log);
-        else
-            gn_log_close(part->log);
+    if (part->log) gn_log_close(part->log);
+    if (del) {
+        /* as Kafka: rename to <topic>-<p>.<uuid>-delete first, so a topic re-created
+         * under the same name never meets the files being removed */
+        char dir[PATH_MAX + 512], gone[PATH_MAX + 600], hex[33];
+        uint8_t id[16];
+        snprintf(dir, sizeof(dir), "%s/%s-%" PRId32, part->broker->data_dir, part->topic->name,
+                 part->id);
+        if (gn__uuid_random(id) < 0) memset(id, 0, sizeof(id));
+        gn__uuid_to_hex(id, hex);
+        snprintf(gone, sizeof(gone), "%s.%s-delete", dir, hex);
+        if (rename(dir, gone) == 0) {
+            gn__remove_tree_async(part->broker->loop, gone);
+        } else {
+            GN_WARN("topic", "cannot rename deleted partition | dir=%s err=%s", dir,
+                    gn_strerror(-errno));
+            gn__remove_tree_async(part->broker->loop, dir);
+        }
     }
     free(part);
 }
