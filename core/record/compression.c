@@ -51,10 +51,28 @@ static int outbuf_grow(outbuf_t *o)
     return 0;
 }
 
-/* A first guess at the decompressed size: Kafka blobs typically shrink 2-5x. */
-static size_t size_hint(size_t in_len)
+/* A first guess at the decompressed size, to avoid a chain of reallocs: the exact
+ * size when the blob says it (zstd frame header, snappy preamble), else 4x the
+ * input (Kafka blobs typically shrink 2-5x) but at least 16 KiB (Java's batch.size). */
+#define HINT_FLOOR (16u << 10)
+static size_t size_hint(gn_compression_t codec, const uint8_t *in, size_t in_len)
 {
-    return in_len > SIZE_MAX / 4 ? SIZE_MAX : in_len * 4;
+    size_t n;
+
+    if (codec == GN_COMPRESSION_ZSTD) {
+        unsigned long long zn = ZSTD_getFrameContentSize(in, in_len);
+        /* a header may lie: trust it up to a ratio that real data rarely passes */
+        if (zn != ZSTD_CONTENTSIZE_UNKNOWN && zn != ZSTD_CONTENTSIZE_ERROR &&
+            in_len < SIZE_MAX / 1024 && zn < in_len * 1024)
+            return (size_t)zn + 1; /* +1: the end of the stream is seen without a grow */
+    }
+    /* raw snappy expands at most ~22x; xerial framing fails the preamble or the ratio */
+    if (codec == GN_COMPRESSION_SNAPPY &&
+        snappy_uncompressed_length((const char *)in, in_len, &n) == SNAPPY_OK &&
+        in_len < SIZE_MAX / 32 && n <= in_len * 32)
+        return n;
+    n = in_len > SIZE_MAX / 4 ? SIZE_MAX : in_len * 4;
+    return n < HINT_FLOOR ? HINT_FLOOR : n;
 }
 
 /* ---- gzip ---------------------------------------------------------------------- */
@@ -340,7 +358,7 @@ int gn_decompress(gn_compression_t codec, const uint8_t *in, size_t in_len, size
     int rc;
 
     if (!ops) return GN_EUNSUPPORTED_COMPRESSION;
-    if ((rc = outbuf_init(&o, max_out, size_hint(in_len))) < 0) return rc;
+    if ((rc = outbuf_init(&o, max_out, size_hint(codec, in, in_len))) < 0) return rc;
     if ((rc = ops->decompress(in, in_len, &o)) < 0) goto out;
     if (o.len > max_out) {
         rc = GN_ECORRUPT;
