@@ -194,6 +194,34 @@ static void test_record_iter__decompression_is_bounded(void **state)
     free(zeros);
 }
 
+/* incompressible input: every codec's worst case round trips */
+static void test_record_iter__codecs_round_trip_incompressible(void **state)
+{
+    enum { N = 300000 };
+    uint8_t *in = malloc(N);
+    uint32_t seed = 99;
+    (void)state;
+
+    for (size_t i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        in[i] = (uint8_t)(seed >> 16);
+    }
+    for (int c = GN_COMPRESSION_GZIP; c <= GN_COMPRESSION_ZSTD; c++) {
+        for (size_t n = 0; n <= N; n += N / 3) {
+            uint8_t *blob = NULL, *out = NULL;
+            size_t blob_len, out_len;
+            assert_int_equal(gn_compress((gn_compression_t)c, in, n, &blob, &blob_len), 0);
+            assert_int_equal(gn_decompress((gn_compression_t)c, blob, blob_len, N, &out, &out_len),
+                             0);
+            assert_int_equal(out_len, n);
+            if (n) assert_memory_equal(out, in, n);
+            free(blob);
+            free(out);
+        }
+    }
+    free(in);
+}
+
 static void test_record_iter__unknown_codec_refused(void **state)
 {
     uint8_t *out = NULL;
@@ -300,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_record_iter__snappy_xerial_framing),
         cmocka_unit_test(test_record_iter__gzip_concatenated_members),
         cmocka_unit_test(test_record_iter__decompression_is_bounded),
+        cmocka_unit_test(test_record_iter__codecs_round_trip_incompressible),
         cmocka_unit_test(test_record_iter__unknown_codec_refused),
         cmocka_unit_test(test_record_iter__corrupt_compressed_blob_refused),
         cmocka_unit_test(test_record_iter__truncated_batch_needs_more),
