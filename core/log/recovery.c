@@ -223,7 +223,8 @@ static int recover_segment(gn_log_t *log, gn_segment_t *seg, recover_buf_t *rb)
         GN_WARN("log",
                 "truncating log at the first bad batch | file=%s.log pos=%" PRId64 " bytes=%" PRId64
                 " reason=%s",
-                seg->path, pos, seg->size - pos, gn_err_name((int)size));
+                seg->path, pos, seg->size - pos,
+                size == GN_EAGAIN ? "torn" : gn_err_name((int)size));
         if (ftruncate(seg->fd, (off_t)pos) < 0) return -errno;
         log->size_bytes -= seg->size - pos;
         seg->size = pos;
