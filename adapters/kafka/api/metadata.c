@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Metadata (key 3), v0-12: this node as the only broker (at the advertised address,
+ * by default the local address of the client's connection), and the topics asked
+ * for (all when the list is null, or empty in v0) with every partition led by this
+ * node. Unknown topics are created when both the request (v4+) and
+ * auto.create.topics.enable allow it. Loop thread. */
+#include "../kafka.h"
+
+#include "ganglion/error.h"
+#include "ganglion/topic.h"
+
+typedef kafka_MetadataResponse_MetadataResponseTopic_t topic_resp_t;
+typedef kafka_MetadataResponse_MetadataResponsePartition_t part_resp_t;
+
+static int fill_topic(kafka_req_t *req, topic_resp_t *t, const gn_topic_info_t *info)
+{
+    int32_t node = gn_broker_config(req->broker)->node_id;
+    t->ErrorCode = KAFKA_NONE;
+    t->Name = kafka_cstr_bytes(kafka_arena_strdup(&req->arena, kafka_cstr_bytes(info->name)));
+    memcpy(t->TopicId, info->id, 16);
+    t->IsInternal = info->internal;
+    t->Partitions.items =
+        kafka_arena_calloc(&req->arena, (size_t)info->partitions, sizeof(part_resp_t));
+    int32_t *nodes = kafka_arena_alloc(&req->arena, sizeof *nodes);
+    if (!t->Partitions.items || !nodes) return GN_ENOMEM;
+    *nodes = node;
+    t->Partitions.count = info->partitions;
+    for (int32_t i = 0; i < info->partitions; i++) {
+        part_resp_t *p = &t->Partitions.items[i];
+        p->ErrorCode = KAFKA_NONE;
+        p->PartitionIndex = i;
+        p->LeaderId = node;
+        p->LeaderEpoch = 0;
+        p->ReplicaNodes = (kafka_int32_array_t){nodes, 1, false};
+        p->IsrNodes = (kafka_int32_array_t){nodes, 1, false};
+        p->OfflineReplicas = (kafka_int32_array_t){NULL, 0, false};
+    }
+    return 0;
+}
+
+typedef struct list_ctx {
+    kafka_req_t *req;
+    kafka_MetadataResponse_t *resp;
+    int rc;
+    /* v10+ lookups by topic id */
+    const uint8_t *want_id;
+    const char *found_name;
+} list_ctx_t;
+
+static void each_topic(void *arg, const gn_topic_info_t *info)
+{
+    list_ctx_t *lc = arg;
+    if (lc->want_id) {
+        if (!memcmp(info->id, lc->want_id, 16))
+            lc->found_name = kafka_arena_strdup(&lc->req->arena, kafka_cstr_bytes(info->name));
+        return;
+    }
+    topic_resp_t *t = &lc->resp->Topics.items[lc->resp->Topics.count];
+    memset(t, 0, sizeof *t);
+    t->TopicAuthorizedOperations = INT32_MIN;
+    if (fill_topic(lc->req, t, info) < 0) lc->rc = GN_ENOMEM;
+    lc->resp->Topics.count++;
+}
+
+static bool is_zero_id(const uint8_t id[16])
+{
+    for (int i = 0; i < 16; i++)
+        if (id[i]) return false;
+    return true;
+}
+
+int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body)
+{
+    kafka_MetadataRequest_t in;
+    int rc = kafka_MetadataRequest_decode(body, req->version, &req->arena, &in);
+    if (rc < 0) return rc;
+    gn_broker_t *broker = req->broker;
+    const gn_broker_config_t *bcfg = gn_broker_config(broker);
+
+    kafka_MetadataResponse_t out;
+    kafka_MetadataResponse_init(&out);
+    kafka_endpoint_t ep;
+    kafka_req_advertised(req, &ep);
+    kafka_MetadataResponse_MetadataResponseBroker_t *b = kafka_arena_alloc(&req->arena, sizeof *b);
+    const char *host = kafka_arena_strdup(&req->arena, kafka_cstr_bytes(ep.host));
+    if (!b || !host) return GN_ENOMEM;
+    b->NodeId = bcfg->node_id;
+    b->Host = kafka_cstr_bytes(host);
+    b->Port = ep.port;
+    b->Rack = GN_BYTES_NULL;
+    out.Brokers = (kafka_MetadataResponse_MetadataResponseBroker_array_t){b, 1, false};
+    out.ClusterId = GN_BYTES_NULL; /* not exposed by the core API yet */
+    out.ControllerId = bcfg->node_id;
+
+    bool all = in.Topics.is_null || (req->version == 0 && in.Topics.count == 0);
+    list_ctx_t lc = {.req = req, .resp = &out};
+    if (all) {
+        size_t n = gn_topic_list(broker, NULL, NULL);
+        out.Topics.items = kafka_arena_calloc(&req->arena, n ? n : 1, sizeof(topic_resp_t));
+        if (!out.Topics.items) return GN_ENOMEM;
+        out.Topics.count = 0;
+        /* the callback fills at most n entries: the registry cannot change meanwhile */
+        gn_topic_list(broker, each_topic, &lc);
+        if (lc.rc < 0) return lc.rc;
+    } else {
+        int32_t n = in.Topics.count;
+        out.Topics.items =
+            kafka_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(topic_resp_t));
+        if (!out.Topics.items) return GN_ENOMEM;
+        out.Topics.count = n;
+        bool auto_create = in.AllowAutoTopicCreation && bcfg->auto_create_topics;
+        /* names first, creating where allowed: a creation invalidates borrowed infos */
+        const char **names = kafka_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof *names);
+        int16_t *errs = kafka_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof *errs);
+        if (!names || !errs) return GN_ENOMEM;
+        for (int32_t i = 0; i < n; i++) {
+            kafka_MetadataRequest_MetadataRequestTopic_t *rt = &in.Topics.items[i];
+            if (!rt->Name.ptr && !is_zero_id(rt->TopicId)) {
+                lc.want_id = rt->TopicId;
+                lc.found_name = NULL;
+                gn_topic_list(broker, each_topic, &lc);
+                lc.want_id = NULL;
+                names[i] = lc.found_name;
+                if (!names[i]) errs[i] = KAFKA_UNKNOWN_TOPIC_ID;
+                continue;
+            }
+            names[i] = kafka_req_cstr(req, rt->Name);
+            if (!names[i] || gn_topic_name_validate(names[i], strlen(names[i])) < 0) {
+                errs[i] = KAFKA_INVALID_TOPIC_EXCEPTION;
+                continue;
+            }
+            gn_topic_info_t info;
+            if (gn_topic_describe(broker, names[i], &info) == 0) continue;
+            if (!auto_create) {
+                errs[i] = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            gn_partition_t *part;
+            rc = gn_partition_get_or_create(broker, names[i], 0, &part);
+            if (rc < 0) errs[i] = kafka_err_from_gn(rc);
+        }
+        for (int32_t i = 0; i < n; i++) {
+            topic_resp_t *t = &out.Topics.items[i];
+            t->TopicAuthorizedOperations = INT32_MIN;
+            t->Name = names[i] ? kafka_cstr_bytes(names[i]) : in.Topics.items[i].Name;
+            if (req->version < 12 && !t->Name.ptr) t->Name = GN_BYTES_STR("");
+            memcpy(t->TopicId, in.Topics.items[i].TopicId, 16);
+            gn_topic_info_t info;
+            if (!errs[i] && gn_topic_describe(broker, names[i], &info) < 0)
+                errs[i] = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+            if (errs[i]) {
+                t->ErrorCode = errs[i];
+                continue;
+            }
+            if (fill_topic(req, t, &info) < 0) return GN_ENOMEM;
+        }
+    }
+    kafka_resp_begin(req);
+    kafka_MetadataResponse_encode(&req->w, req->version, &out);
+    return KAFKA_DONE;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* THE table of Kafka APIs this broker serves: key, name, version range, first
+ * flexible version and handler. Dispatch (conn.c) and the ApiVersions answer both
+ * read it, so they cannot drift (librdkafka's mock broker does the same). Ranges
+ * follow the "suggested" column of the protocol notes, widened where a handler
+ * serves more versions; keys not listed are not implemented (consumer groups,
+ * transactions, SASL come later). Any thread (read-only data). */
+#include "kafka.h"
+
+#include <stddef.h>
+
+/* Sorted by key. flexible_min comes from the generated schemas (32767: never). */
+static const kafka_api_t kafka_apis[] = {
+    {0, "Produce", 3, 7, KAFKA_ProduceRequest_FLEX_MIN, kafka_handle_Produce},
+    {1, "Fetch", 4, 11, KAFKA_FetchRequest_FLEX_MIN, kafka_handle_Fetch},
+    {2, "ListOffsets", 1, 7, KAFKA_ListOffsetsRequest_FLEX_MIN, kafka_handle_ListOffsets},
+    {3, "Metadata", 0, 12, KAFKA_MetadataRequest_FLEX_MIN, kafka_handle_Metadata},
+    {10, "FindCoordinator", 0, 2, KAFKA_FindCoordinatorRequest_FLEX_MIN,
+     kafka_handle_FindCoordinator},
+    {18, "ApiVersions", 0, 3, KAFKA_ApiVersionsRequest_FLEX_MIN, kafka_handle_ApiVersions},
+    {19, "CreateTopics", 0, 7, KAFKA_CreateTopicsRequest_FLEX_MIN, kafka_handle_CreateTopics},
+    {20, "DeleteTopics", 0, 6, KAFKA_DeleteTopicsRequest_FLEX_MIN, kafka_handle_DeleteTopics},
+    {21, "DeleteRecords", 0, 2, KAFKA_DeleteRecordsRequest_FLEX_MIN, kafka_handle_DeleteRecords},
+    {22, "InitProducerId", 0, 4, KAFKA_InitProducerIdRequest_FLEX_MIN, kafka_handle_InitProducerId},
+    {32, "DescribeConfigs", 0, 4, KAFKA_DescribeConfigsRequest_FLEX_MIN,
+     kafka_handle_DescribeConfigs},
+    {33, "AlterConfigs", 0, 2, KAFKA_AlterConfigsRequest_FLEX_MIN, kafka_handle_AlterConfigs},
+    {35, "DescribeLogDirs", 0, 4, KAFKA_DescribeLogDirsRequest_FLEX_MIN,
+     kafka_handle_DescribeLogDirs},
+    {37, "CreatePartitions", 0, 3, KAFKA_CreatePartitionsRequest_FLEX_MIN,
+     kafka_handle_CreatePartitions},
+    {44, "IncrementalAlterConfigs", 0, 1, KAFKA_IncrementalAlterConfigsRequest_FLEX_MIN,
+     kafka_handle_IncrementalAlterConfigs},
+    {60, "DescribeCluster", 0, 1, KAFKA_DescribeClusterRequest_FLEX_MIN,
+     kafka_handle_DescribeCluster},
+};
+
+const kafka_api_t *kafka_api_table(size_t *count)
+{
+    *count = sizeof kafka_apis / sizeof kafka_apis[0];
+    return kafka_apis;
+}
+
+const kafka_api_t *kafka_api_find(int16_t api_key)
+{
+    for (size_t i = 0; i < sizeof kafka_apis / sizeof kafka_apis[0]; i++)
+        if (kafka_apis[i].api_key == api_key) return &kafka_apis[i];
+    return NULL;
+}

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One Kafka client connection: frames in (size prefix, socket.request.max.bytes),
+ * requests dispatched through the API table, responses out strictly in request order
+ * (a queue; an asynchronous answer holds the later ones), memory bytes with sendmsg
+ * and Fetch record data with sendfile(2) from the log's segment files, zero copy.
+ * Writes are non-blocking on the socket fd; when the socket is full a uv_poll_t on a
+ * dup of the fd says when to continue. Loop thread only. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+
+#define KAFKA_READ_CHUNK (64u << 10)
+#define KAFKA_IOV_MAX    64
+
+static void conn_pump(kafka_conn_t *conn);
+static void conn_process(kafka_conn_t *conn);
+
+/* ---- requests -------------------------------------------------------------------------- */
+
+kafka_req_t *kafka__req_new(gn_broker_t *broker, const kafka_api_t *api, int16_t version,
+                            int32_t correlation_id, size_t arena_max)
+{
+    kafka_req_t *req = calloc(1, sizeof *req);
+    if (!req) return NULL;
+    req->broker = broker;
+    req->api = api;
+    req->api_key = api->api_key;
+    req->version = version;
+    req->correlation_id = correlation_id;
+    req->flex = version >= api->flexible_min;
+    kafka_arena_init(&req->arena, arena_max);
+    kafka_writer_init(&req->w, 0);
+    return req;
+}
+
+void kafka__req_free(kafka_req_t *req)
+{
+    if (!req) return;
+    kafka_writer_close(&req->w);
+    kafka_arena_free(&req->arena);
+    free(req);
+}
+
+int kafka__req_dispatch(kafka_req_t *req, kafka_reader_t *body)
+{
+    return req->api->handler(req, body);
+}
+
+void kafka_resp_begin(kafka_req_t *req)
+{
+    /* ApiVersions always answers with header v0: clients parse it before they know
+     * which versions the broker speaks. */
+    bool flex = req->flex && req->api_key != 18;
+    kafka_resp_header_write(&req->w, flex, req->correlation_id);
+}
+
+void kafka_req_advertised(const kafka_req_t *req, kafka_endpoint_t *ep)
+{
+    const kafka_conn_t *conn = req->conn;
+    if (!conn) {
+        snprintf(ep->host, sizeof ep->host, "localhost");
+        ep->port = 9092;
+        return;
+    }
+    const kafka_server_t *srv = conn->srv;
+    *ep = conn->local;
+    if (srv->adv_host[0]) snprintf(ep->host, sizeof ep->host, "%s", srv->adv_host);
+    if (srv->adv_port) ep->port = srv->adv_port;
+}
+
+const char *kafka_req_peer(const kafka_req_t *req)
+{
+    return req->conn ? req->conn->peer : "-";
+}
+
+int64_t kafka_req_next_producer_id(kafka_req_t *req)
+{
+    if (!req->conn) return -1;
+    return req->conn->srv->next_producer_id++;
+}
+
+static void finish_ready(kafka_conn_t *conn, kafka_req_t *req)
+{
+    int rc = kafka_writer_finish(&req->w);
+    if (rc < 0) {
+        GN_WARN("kafka", "response could not be built; closing | client=%s api=%s err=%s",
+                conn->peer, req->api->name, gn_err_name(rc));
+        kafka__conn_close(conn, NULL);
+        return;
+    }
+    req->state = KAFKA_REQ_READY;
+    conn->q_bytes += req->w.len;
+}
+
+void kafka_req_done(kafka_req_t *req, bool no_response)
+{
+    kafka_conn_t *conn = req->conn;
+    if (!conn) {
+        kafka__req_free(req);
+        return;
+    }
+    if (no_response)
+        req->state = KAFKA_REQ_SKIP;
+    else
+        finish_ready(conn, req);
+    if (conn->closing) return;
+    conn_pump(conn);
+    conn_process(conn); /* a freed slot may let buffered frames run */
+}
+
+/* ---- closing --------------------------------------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    kafka_conn_t *conn = h->data;
+    if (h == (uv_handle_t *)&conn->poll) close(conn->poll_fd);
+    if (--conn->open_handles > 0) return;
+    kafka_server_t *srv = conn->srv;
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        srv->conns = conn->next;
+    if (conn->next) conn->next->prev = conn->prev;
+    srv->nconns--;
+    free(conn->rbuf);
+    free(conn);
+    kafka__server_handle_closed(srv);
+}
+
+void kafka__conn_close(kafka_conn_t *conn, const char *why)
+{
+    if (conn->closing) return;
+    conn->closing = true;
+    if (why) GN_INFO("kafka", "closing connection | client=%s reason=\"%s\"", conn->peer, why);
+    kafka_req_t *req = conn->q_head;
+    conn->q_head = conn->q_tail = NULL;
+    while (req) {
+        kafka_req_t *next = req->next;
+        req->conn = NULL;
+        req->next = NULL;
+        if (req->state != KAFKA_REQ_PENDING)
+            kafka__req_free(req);
+        else if (req->cancel)
+            req->cancel(req); /* frees through kafka_req_done */
+        /* else: the pending completion frees it (kafka_req_done without conn) */
+        req = next;
+    }
+    if (conn->reading) uv_read_stop((uv_stream_t *)&conn->tcp);
+    conn->open_handles = 1;
+    if (conn->poll_fd >= 0) {
+        conn->open_handles++;
+        uv_close((uv_handle_t *)&conn->poll, on_handle_closed);
+    }
+    uv_close((uv_handle_t *)&conn->tcp, on_handle_closed);
+}
+
+/* ---- writing --------------------------------------------------------------------------- */
+
+static void on_writable(uv_poll_t *poll, int status, int events)
+{
+    kafka_conn_t *conn = poll->data;
+    uv_poll_stop(poll);
+    conn->poll_active = false;
+    if (status < 0) {
+        kafka__conn_close(conn, uv_strerror(status));
+        return;
+    }
+    conn_pump(conn);
+    if (!conn->closing) conn_process(conn);
+}
+
+static int wait_writable(kafka_conn_t *conn)
+{
+    if (conn->poll_active) return 0;
+    if (conn->poll_fd < 0) {
+        int fd = dup(conn->fd);
+        if (fd < 0) return -errno;
+        int rc = uv_poll_init(conn->srv->loop, &conn->poll, fd);
+        if (rc < 0) {
+            close(fd);
+            return rc;
+        }
+        conn->poll.data = conn;
+        conn->poll_fd = fd;
+    }
+    int rc = uv_poll_start(&conn->poll, UV_WRITABLE, on_writable);
+    if (rc == 0) conn->poll_active = true;
+    return rc;
+}
+
+/* Writes as much of the head response as the socket takes: 0 all written,
+ * GN_EAGAIN the socket is full, < 0 error. */
+static int write_head(kafka_conn_t *conn, kafka_req_t *req)
+{
+    kafka_writer_t *w = &req->w;
+    while (conn->wseg < w->nsegs) {
+        kafka_wseg_t *seg = &w->segs[conn->wseg];
+        ssize_t n;
+        if (!seg->is_file) {
+            struct iovec iov[KAFKA_IOV_MAX];
+            int cnt = 0;
+            size_t off = conn->woff;
+            for (size_t i = conn->wseg; i < w->nsegs && cnt < KAFKA_IOV_MAX; i++) {
+                if (w->segs[i].is_file) break;
+                iov[cnt].iov_base = w->buf + w->segs[i].off + off;
+                iov[cnt].iov_len = w->segs[i].len - off;
+                off = 0;
+                cnt++;
+            }
+            struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
+            n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) return GN_EAGAIN;
+                return -errno;
+            }
+            size_t left = (size_t)n;
+            while (left > 0) {
+                size_t avail = w->segs[conn->wseg].len - conn->woff;
+                if (left < avail) {
+                    conn->woff += left;
+                    break;
+                }
+                left -= avail;
+                conn->wseg++;
+                conn->woff = 0;
+            }
+        } else {
+            off_t pos = (off_t)(seg->slice.pos + (int64_t)conn->woff);
+            size_t left = (size_t)seg->slice.len - conn->woff;
+            if (left > (1u << 30)) left = 1u << 30;
+            n = sendfile(conn->fd, seg->slice.fd, &pos, left);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) return GN_EAGAIN;
+                return -errno;
+            }
+            if (n == 0) return GN_EIO; /* the segment is shorter than the slice said */
+            conn->woff += (size_t)n;
+            if (conn->woff == (size_t)seg->slice.len) {
+                conn->wseg++;
+                conn->woff = 0;
+            }
+        }
+    }
+    return 0;
+}
+
+static void conn_pump(kafka_conn_t *conn)
+{
+    while (!conn->closing && conn->q_head && conn->q_head->state != KAFKA_REQ_PENDING) {
+        kafka_req_t *req = conn->q_head;
+        if (req->state == KAFKA_REQ_READY) {
+            int rc = write_head(conn, req);
+            if (rc == GN_EAGAIN) {
+                rc = wait_writable(conn);
+                if (rc < 0) kafka__conn_close(conn, "cannot poll the socket");
+                return;
+            }
+            if (rc < 0) {
+                kafka__conn_close(conn, gn_strerror(rc));
+                return;
+            }
+            conn->q_bytes -= req->w.len;
+        }
+        conn->q_head = req->next;
+        if (!conn->q_head) conn->q_tail = NULL;
+        conn->q_count--;
+        conn->wseg = conn->woff = 0;
+        kafka__req_free(req);
+    }
+}
+
+/* ---- reading --------------------------------------------------------------------------- */
+
+static bool conn_congested(const kafka_conn_t *conn)
+{
+    return conn->q_count >= KAFKA_CONN_MAX_INFLIGHT || conn->q_bytes >= KAFKA_CONN_MAX_QUEUED_BYTES;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    kafka_conn_t *conn = h->data;
+    size_t want = KAFKA_READ_CHUNK;
+    /* A partial frame whose size is known: make room for all of it at once. */
+    if (conn->rlen >= 4) {
+        int64_t size = kafka_frame_peek(conn->rbuf, conn->rlen, conn->srv->max_request_bytes);
+        if (size == GN_EAGAIN) {
+            const uint8_t *p = conn->rbuf;
+            size_t total =
+                4 + (((size_t)p[0] << 24) | ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3]);
+            if (total > conn->rlen && total - conn->rlen > want) want = total - conn->rlen;
+        }
+    }
+    if (conn->rcap - conn->rlen < want) {
+        size_t cap = conn->rlen + want;
+        uint8_t *nb = realloc(conn->rbuf, cap);
+        if (!nb) {
+            *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
+            return;
+        }
+        conn->rbuf = nb;
+        conn->rcap = cap;
+    }
+    *buf = uv_buf_init((char *)conn->rbuf + conn->rlen, (unsigned)(conn->rcap - conn->rlen));
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    kafka_conn_t *conn = stream->data;
+    if (nread < 0) {
+        kafka__conn_close(conn, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+        return;
+    }
+    conn->rlen += (size_t)nread;
+    conn_process(conn);
+}
+
+/* Handles one frame (without its size prefix). < 0: close the connection. */
+static int conn_frame(kafka_conn_t *conn, uint8_t *frame, size_t len)
+{
+    int16_t api_key, version;
+    kafka_req_header_peek(frame, len, &api_key, &version);
+    const kafka_api_t *api = kafka_api_find(api_key);
+    if (!api) {
+        GN_WARN("kafka", "unknown API key; closing | client=%s api_key=%d version=%d", conn->peer,
+                api_key, version);
+        return GN_EINVALID_REQUEST;
+    }
+    bool supported = version >= api->min_version && version <= api->max_version;
+    if (!supported && api_key != 18) {
+        GN_WARN("kafka",
+                "unsupported API version; closing | client=%s api=%s version=%d "
+                "supported=%d-%d",
+                conn->peer, api->name, version, api->min_version, api->max_version);
+        return GN_EINVALID_REQUEST;
+    }
+    kafka_reader_t r;
+    kafka_reader_init(&r, frame, len);
+    kafka_req_header_t hdr;
+    if (kafka_req_header_read(&r, version >= api->flexible_min, &hdr) < 0) {
+        GN_WARN("kafka", "malformed request header; closing | client=%s api=%s version=%d",
+                conn->peer, api->name, version);
+        return GN_EINVALID_REQUEST;
+    }
+    kafka_req_t *req = kafka__req_new(conn->srv->broker, api, version, hdr.correlation_id, 0);
+    if (!req) return GN_ENOMEM;
+    req->conn = conn;
+    if (conn->q_tail)
+        conn->q_tail->next = req;
+    else
+        conn->q_head = req;
+    conn->q_tail = req;
+    conn->q_count++;
+    if (!supported) {
+        kafka__api_versions_unsupported(req);
+        finish_ready(conn, req);
+        return 0;
+    }
+    int rc = kafka__req_dispatch(req, &r);
+    if (rc < 0) {
+        GN_WARN("kafka", "malformed request; closing | client=%s api=%s version=%d err=%s",
+                conn->peer, api->name, version, gn_err_name(rc));
+        return rc;
+    }
+    if (rc == KAFKA_DONE)
+        finish_ready(conn, req);
+    else if (rc == KAFKA_NO_RESPONSE)
+        req->state = KAFKA_REQ_SKIP;
+    /* KAFKA_ASYNC: stays PENDING until kafka_req_done */
+    return 0;
+}
+
+static void conn_process(kafka_conn_t *conn)
+{
+    size_t pos = 0;
+    while (!conn->closing && !conn_congested(conn) && conn->rlen - pos >= 4) {
+        int64_t n =
+            kafka_frame_peek(conn->rbuf + pos, conn->rlen - pos, conn->srv->max_request_bytes);
+        if (n == GN_EAGAIN) break;
+        if (n == GN_ETOOLARGE) {
+            GN_WARN("kafka",
+                    "request larger than socket.request.max.bytes; closing | "
+                    "client=%s max=%zu",
+                    conn->peer, conn->srv->max_request_bytes);
+            kafka__conn_close(conn, NULL);
+            return;
+        }
+        if (n < 0) {
+            GN_WARN("kafka", "invalid request size; closing | client=%s", conn->peer);
+            kafka__conn_close(conn, NULL);
+            return;
+        }
+        if (conn_frame(conn, conn->rbuf + pos + 4, (size_t)n - 4) < 0) {
+            kafka__conn_close(conn, NULL);
+            return;
+        }
+        pos += (size_t)n;
+        conn_pump(conn);
+    }
+    if (conn->closing) return;
+    if (pos > 0) {
+        memmove(conn->rbuf, conn->rbuf + pos, conn->rlen - pos);
+        conn->rlen -= pos;
+    }
+    /* Give back a buffer that grew for one large request. */
+    if (conn->rlen == 0 && conn->rcap > 4 * KAFKA_READ_CHUNK) {
+        free(conn->rbuf);
+        conn->rbuf = NULL;
+        conn->rcap = 0;
+    }
+    bool congested = conn_congested(conn);
+    if (congested && conn->reading) {
+        uv_read_stop((uv_stream_t *)&conn->tcp);
+        conn->reading = false;
+    } else if (!congested && !conn->reading) {
+        if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0) conn->reading = true;
+    }
+}
+
+/* ---- accepting ------------------------------------------------------------------------- */
+
+static void addr_str(const struct sockaddr_storage *ss, char *host, size_t cap, int *port)
+{
+    host[0] = 0;
+    *port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+        uv_ip4_name(sin, host, cap);
+        *port = ntohs(sin->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+        uv_ip6_name(sin6, host, cap);
+        *port = ntohs(sin6->sin6_port);
+    }
+}
+
+void kafka__conn_accept(kafka_server_t *srv)
+{
+    kafka_conn_t *conn = calloc(1, sizeof *conn);
+    if (!conn) return;
+    conn->srv = srv;
+    conn->poll_fd = -1;
+    uv_tcp_init(srv->loop, &conn->tcp);
+    conn->tcp.data = conn;
+    conn->poll.data = conn;
+    conn->next = srv->conns;
+    if (srv->conns) srv->conns->prev = conn;
+    srv->conns = conn;
+    srv->nconns++;
+    srv->open_handles++; /* released in kafka__server_handle_closed via on_handle_closed */
+    if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&conn->tcp) < 0 ||
+        uv_fileno((uv_handle_t *)&conn->tcp, &conn->fd) < 0) {
+        kafka__conn_close(conn, NULL);
+        return;
+    }
+    uv_tcp_nodelay(&conn->tcp, 1);
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    char host[48];
+    int port;
+    if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+        addr_str(&ss, host, sizeof host, &port);
+        snprintf(conn->peer, sizeof conn->peer, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+                 host, port);
+    }
+    sl = sizeof ss;
+    if (uv_tcp_getsockname(&conn->tcp, (struct sockaddr *)&ss, &sl) == 0)
+        addr_str(&ss, conn->local.host, sizeof conn->local.host, &conn->local.port);
+    GN_DEBUG("kafka", "connection accepted | client=%s", conn->peer);
+    if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0) conn->reading = true;
+}

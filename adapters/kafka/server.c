@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Kafka adapter's descriptor and listener: binds the configured address on the
+ * broker's loop, accepts connections (conn.c), and on stop closes the listener and
+ * every connection, calling back once all handles are closed. Loop thread only. */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    kafka_server_t *srv = listener->data;
+    if (status < 0) {
+        GN_WARN("kafka", "accept failed | err=%s", uv_strerror(status));
+        return;
+    }
+    if (srv->stopping) return;
+    kafka__conn_accept(srv);
+}
+
+void kafka__server_handle_closed(kafka_server_t *srv)
+{
+    if (--srv->open_handles > 0 || !srv->stopping) return;
+    gn_adapter_stopped_cb cb = srv->stop_cb;
+    void *arg = srv->stop_arg;
+    free(srv);
+    if (cb) cb(arg);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    kafka__server_handle_closed(h->data);
+}
+
+static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void **state)
+{
+    *state = NULL;
+    kafka_server_t *srv = calloc(1, sizeof *srv);
+    if (!srv) return GN_ENOMEM;
+    srv->broker = broker;
+    srv->loop = gn_broker_loop(broker);
+    srv->max_request_bytes = cfg->max_request_bytes > 0 ? (size_t)cfg->max_request_bytes
+                                                        : KAFKA_DEFAULT_MAX_REQUEST_BYTES;
+    if (cfg->advertised_host && cfg->advertised_host[0]) {
+        snprintf(srv->adv_host, sizeof srv->adv_host, "%s", cfg->advertised_host);
+        srv->adv_port = cfg->advertised_port ? cfg->advertised_port : cfg->port;
+    } else if (cfg->advertised_port) {
+        srv->adv_port = cfg->advertised_port;
+    }
+    /* Producer ids must not repeat across restarts; until the core keeps a persistent
+     * producer-id block, start from the clock (ms << 12 leaves 4096 ids per ms). */
+    srv->next_producer_id = (gn_now_ms() - 1700000000000LL) << 12;
+    if (srv->next_producer_id < 1) srv->next_producer_id = 1;
+
+    const char *host = cfg->host && cfg->host[0] ? cfg->host : "0.0.0.0";
+    struct sockaddr_storage addr;
+    int rc = strchr(host, ':') ? uv_ip6_addr(host, cfg->port, (struct sockaddr_in6 *)&addr)
+                               : uv_ip4_addr(host, cfg->port, (struct sockaddr_in *)&addr);
+    if (rc < 0) {
+        GN_ERROR("kafka", "bad listener address | host=%s err=%s", host, uv_strerror(rc));
+        free(srv);
+        return rc;
+    }
+    uv_tcp_init(srv->loop, &srv->listener);
+    srv->listener.data = srv;
+    srv->open_handles = 1;
+    rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, 511, on_connection);
+    if (rc < 0) {
+        GN_ERROR("kafka", "cannot listen | host=%s port=%d err=%s", host, cfg->port,
+                 uv_strerror(rc));
+        srv->stopping = true;
+        uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+        return rc;
+    }
+    srv->listening = true;
+    GN_INFO("kafka", "listening | host=%s port=%d max_request_bytes=%zu", host, cfg->port,
+            srv->max_request_bytes);
+    *state = srv;
+    return 0;
+}
+
+static void kafka_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
+{
+    kafka_server_t *srv = state;
+    if (!srv) {
+        if (cb) cb(arg);
+        return;
+    }
+    srv->stopping = true;
+    srv->stop_cb = cb;
+    srv->stop_arg = arg;
+    for (kafka_conn_t *conn = srv->conns; conn; conn = conn->next)
+        kafka__conn_close(conn, NULL);
+    uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+}
+
+const gn_adapter_t gn_kafka_adapter = {
+    .name = "kafka",
+    .default_port = 9092,
+    .start = kafka_start,
+    .stop = kafka_stop,
+};

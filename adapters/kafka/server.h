@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Kafka listener and its connections (server.c, conn.c): accepts on the broker's
+ * loop, reads size-prefixed frames, dispatches through the API table and writes the
+ * responses strictly in request order. Loop thread only. */
+#ifndef KAFKA_SERVER_H
+#define KAFKA_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "kafka.h"
+
+/* Bounds per connection: past either, the connection stops reading until the client
+ * has taken its responses (back-pressure, never unbounded queues). */
+#define KAFKA_CONN_MAX_INFLIGHT         256         /* queued requests (pending + unsent) */
+#define KAFKA_CONN_MAX_QUEUED_BYTES     (64u << 20) /* unsent response bytes held in memory */
+#define KAFKA_DEFAULT_MAX_REQUEST_BYTES 104857600   /* socket.request.max.bytes */
+
+struct kafka_server {
+    gn_broker_t *broker;
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    bool listening;
+    bool stopping;
+    char adv_host[256]; /* empty: the connection's local address */
+    int adv_port;       /* 0: the connection's local port */
+    size_t max_request_bytes;
+    kafka_conn_t *conns; /* doubly linked */
+    int nconns;
+    int open_handles; /* listener + connections not yet closed */
+    gn_adapter_stopped_cb stop_cb;
+    void *stop_arg;
+    int64_t next_producer_id;
+};
+
+struct kafka_conn {
+    kafka_conn_t *prev, *next;
+    kafka_server_t *srv;
+    uv_tcp_t tcp;
+    uv_poll_t poll; /* on a dup of the socket: writable notifications for sendfile */
+    int fd, poll_fd;
+    bool poll_active;
+    bool reading;
+    bool closing;
+    int open_handles;
+    char peer[64];
+    kafka_endpoint_t local;
+    /* input */
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    /* ordered response queue */
+    kafka_req_t *q_head, *q_tail;
+    int q_count;
+    size_t q_bytes;
+    size_t wseg, woff; /* write position in the head response */
+};
+
+void kafka__conn_accept(kafka_server_t *srv);
+void kafka__conn_close(kafka_conn_t *conn, const char *why);
+void kafka__server_handle_closed(kafka_server_t *srv);
+
+#endif
