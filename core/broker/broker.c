@@ -88,6 +88,7 @@ void gn__broker_log_opts(gn_broker_t *broker, const char *topic, int32_t partiti
     int64_t start = gn__checkpoint_get(&broker->log_starts, topic, partition);
     /* no recovery point for this partition (new, or a corrupt checkpoint): scan it all */
     opts->clean_shutdown = broker->clean_shutdown && rp >= 0;
+    if (!opts->clean_shutdown) broker->logs_recovering++;
     opts->recovery_point = rp >= 0 ? rp : 0;
     opts->log_start_offset = start;
     opts->now_ms = gn_now_ms();
@@ -366,9 +367,10 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
         every = clamp_ms(cfg->topic_defaults.flush_ms, 1, 1000);
         uv_timer_start(&broker->flush_timer, on_flush_timer, every, every);
     }
-    GN_INFO("broker", "open | dir=%s topics=%zu node_id=%d cluster_id=%s flush=%s",
-            broker->data_dir, broker->ntopics, cfg->node_id, broker->cluster_id,
-            gn_flush_policy_name(cfg->flush));
+    GN_INFO("broker",
+            "open | dir=%s topics=%zu recovered_logs=%d node_id=%d cluster_id=%s flush=%s",
+            broker->data_dir, broker->ntopics, broker->logs_recovering, cfg->node_id,
+            broker->cluster_id, gn_flush_policy_name(cfg->flush));
     *out = broker;
     return 0;
 out:

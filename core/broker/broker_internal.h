@@ -51,6 +51,7 @@ struct gn_broker {
     /* read at open, used while opening logs */
     bool clean_shutdown;
     gn__checkpoint_t recovery_points, log_starts;
+    int logs_recovering; /* logs opened without the clean-shutdown fast path */
 
     bool closing;
     int handles_open;

@@ -159,7 +159,8 @@ static void test_partition__callback_never_before_return(void **state)
         assert_int_equal(gn_produce(f->part, buf, len, acks[i], early_cb, &when), 0);
         int returned = ++order;
         free(buf);
-        while (!when) uv_run(&f->loop, UV_RUN_ONCE);
+        while (!when)
+            uv_run(&f->loop, UV_RUN_ONCE);
         assert_true(when > returned);
     }
     close_fixture(f);
@@ -189,8 +190,7 @@ static void test_partition__refusals(void **state)
     free(buf);
     len = tu_batch(1, now, &buf);
     buf[len - 1] ^= 0xff; /* CRC no longer matches */
-    assert_int_equal(gn_produce(f->part, buf, len, GN_ACKS_LEADER, tu_produce_cb, &p),
-                     GN_ECORRUPT);
+    assert_int_equal(gn_produce(f->part, buf, len, GN_ACKS_LEADER, tu_produce_cb, &p), GN_ECORRUPT);
     free(buf);
     assert_int_equal(gn_partition_high_watermark(f->part), 0);
     /* a good one still goes through */
@@ -230,7 +230,8 @@ static void test_partition__offsets_and_delete_records(void **state)
     assert_int_equal(gn_partition_max_timestamp(f->part, &off, &ts), 0);
     assert_int_equal(off, -1);
     tu_produce_t p;
-    for (int i = 0; i < 3; i++) assert_int_equal(tu_produce(&f->loop, f->part, 2, GN_ACKS_LEADER, &p), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tu_produce(&f->loop, f->part, 2, GN_ACKS_LEADER, &p), 0);
     /* tu_batch stamps every record 1700000000000 */
     assert_int_equal(gn_partition_offset_for_time(f->part, 1700000000000LL, &off, &ts), 0);
     assert_int_equal(off, 0);
@@ -271,8 +272,8 @@ static void test_partition__watches(void **state)
 {
     fixture_t *f = open_with(GN_FLUSH_ON_ACK_ALL, NULL, 0);
     woken_t a = {0}, b = {0}, c = {0}, d = {0};
-    gn_partition_watch(f->part, &a.w, 0, on_watch);  /* wakes when offset 0 exists */
-    gn_partition_watch(f->part, &b.w, 4, on_watch);  /* needs offset 4 */
+    gn_partition_watch(f->part, &a.w, 0, on_watch); /* wakes when offset 0 exists */
+    gn_partition_watch(f->part, &b.w, 4, on_watch); /* needs offset 4 */
     gn_partition_watch(f->part, &c.w, 0, on_watch);
     gn_watch_cancel(&c.w);
     gn_watch_cancel(&c.w); /* no-op */
@@ -286,9 +287,11 @@ static void test_partition__watches(void **state)
     /* armed below the high watermark: fires on the next turn, not inside the call */
     gn_partition_watch(f->part, &d.w, 1, on_watch);
     assert_int_equal(d.fired, 0);
-    while (!d.fired) uv_run(&f->loop, UV_RUN_ONCE);
+    while (!d.fired)
+        uv_run(&f->loop, UV_RUN_ONCE);
     assert_int_equal(tu_produce(&f->loop, f->part, 3, GN_ACKS_LEADER, &p), 0);
-    while (!b.fired) uv_run(&f->loop, UV_RUN_ONCE);
+    while (!b.fired)
+        uv_run(&f->loop, UV_RUN_ONCE);
     assert_int_equal(b.status, 0);
     assert_int_equal(a.fired, 1); /* at most once */
 
