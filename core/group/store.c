@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The broker-backed coordinator: creates the compacted internal topic
+ * __consumer_offsets when missing, loads every group and committed offset from it at
+ * start-up (reading each partition from its log start with gn_partition_read and
+ * walking the records), and appends group records with acks=all to the partition
+ * Kafka would pick (Utils.abs(groupId.hashCode) % partitions). Loop thread; the
+ * load reads the files synchronously once, before the coordinator is ready. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "ganglion/partition.h"
+#include "ganglion/record.h"
+#include "ganglion/topic.h"
+#include "group/group_int.h"
+
+#define LOAD_READ_BYTES (1u << 20)
+
+typedef struct append_ctx {
+    gn__store_cb cb;
+    void *arg;
+} append_ctx_t;
+
+static void on_produced(void *arg, int status, const gn_produce_result_t *res)
+{
+    append_ctx_t *c = arg;
+    (void)res;
+    c->cb(c->arg, status);
+    free(c);
+}
+
+static int32_t offsets_partitions(gn_group_coordinator_t *coord)
+{
+    gn_topic_info_t info;
+    if (gn_topic_describe(coord->broker, GN_GROUP_OFFSETS_TOPIC, &info) == 0)
+        return info.partitions;
+    return coord->cfg.offsets_topic_partitions;
+}
+
+static int broker_append(gn_group_coordinator_t *coord, const char *group_id,
+                         const gn_bytes_t *keys, const gn_bytes_t *values, size_t count,
+                         gn__store_cb cb, void *arg)
+{
+    int rc;
+    gn_batch_builder_t b;
+    gn_bytes_t out;
+    append_ctx_t *c = NULL;
+    int32_t p = gn_group_partition_for(group_id, offsets_partitions(coord));
+    gn_partition_t *part = gn_partition_get(coord->broker, GN_GROUP_OFFSETS_TOPIC, p);
+    if (!part) return GN_ECOORDINATOR_NOT_AVAILABLE;
+    gn_batch_builder_init(&b, GN_COMPRESSION_NONE);
+    int64_t now = gn_now_ms();
+    for (size_t i = 0; i < count; i++)
+        if ((rc = gn_batch_builder_add(&b, keys[i], values[i], NULL, 0, now)) < 0) goto out;
+    if ((rc = gn_batch_builder_finish(&b, 0, &out)) < 0) goto out;
+    if (!(c = malloc(sizeof(*c)))) {
+        rc = GN_ENOMEM;
+        goto out;
+    }
+    c->cb = cb;
+    c->arg = arg;
+    /* the builder's buffer is ours: gn_produce may rewrite it in place */
+    rc = gn_produce(part, (uint8_t *)out.ptr, out.len, GN_ACKS_ALL, on_produced, c);
+    if (rc == 0) c = NULL;
+out:
+    free(c);
+    gn_batch_builder_close(&b);
+    return rc < 0 ? rc : 0;
+}
+
+static int32_t broker_partitions(gn_group_coordinator_t *coord, const char *topic)
+{
+    gn_topic_info_t info;
+    if (!coord->broker || gn_topic_describe(coord->broker, topic, &info) != 0) return -1;
+    return info.partitions;
+}
+
+const gn__store_ops_t gn__store_broker_ops = {broker_append, broker_partitions};
+
+/* ---- loading ---------------------------------------------------------------------- */
+
+static int load_batches(gn_group_coordinator_t *coord, const uint8_t *buf, size_t len,
+                        int64_t *next, size_t *records)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        gn_batch_header_t hdr;
+        int64_t size = gn_batch_peek(buf + pos, len - pos, &hdr);
+        if (size == GN_EAGAIN) break; /* the slice ends inside a batch: read on from there */
+        if (size < 0) return (int)size;
+        *next = gn_batch_last_offset(&hdr) + 1;
+        if (!(hdr.attributes & GN_ATTR_CONTROL)) {
+            gn_record_iter_t it;
+            gn_record_t rec;
+            int rc = gn_record_iter_init(&it, buf + pos, (size_t)size);
+            if (rc < 0) return rc;
+            while ((rc = gn_record_iter_next(&it, &rec)) == 1) {
+                int arc = gn__store_apply(coord, rec.key, rec.value);
+                if (arc)
+                    GN_WARN("group", "skipped a record of %s | offset=%lld err=%s",
+                            GN_GROUP_OFFSETS_TOPIC, (long long)rec.offset, gn_err_name(arc));
+                (*records)++;
+            }
+            gn_record_iter_close(&it);
+            if (rc < 0) return rc;
+        }
+        pos += (size_t)size;
+    }
+    return 0;
+}
+
+static int load_partition(gn_group_coordinator_t *coord, gn_partition_t *part, size_t *records)
+{
+    int64_t off = gn_partition_log_start_offset(part);
+    int64_t hw = gn_partition_high_watermark(part);
+    int rc = 0;
+    while (off < hw) {
+        gn_read_result_t res;
+        if ((rc = gn_partition_read(part, off, LOAD_READ_BYTES, &res)) < 0) return rc;
+        if (res.slice.len <= 0) {
+            gn_log_slice_release(&res.slice);
+            break;
+        }
+        uint8_t *buf = malloc((size_t)res.slice.len);
+        if (!buf) {
+            gn_log_slice_release(&res.slice);
+            return GN_ENOMEM;
+        }
+        rc = gn_log_slice_read(&res.slice, buf);
+        int64_t next = off;
+        if (rc == 0) rc = load_batches(coord, buf, (size_t)res.slice.len, &next, records);
+        gn_log_slice_release(&res.slice);
+        free(buf);
+        if (rc < 0) return rc;
+        if (next <= off) break; /* no whole batch: nothing more to learn */
+        off = next;
+    }
+    return 0;
+}
+
+static int load_all(gn_group_coordinator_t *coord)
+{
+    int32_t n = offsets_partitions(coord);
+    size_t records = 0;
+    uint64_t t0 = uv_hrtime();
+    for (int32_t p = 0; p < n; p++) {
+        gn_partition_t *part = gn_partition_get(coord->broker, GN_GROUP_OFFSETS_TOPIC, p);
+        if (!part) continue;
+        int rc = load_partition(coord, part, &records);
+        if (rc < 0) {
+            GN_ERROR("group", "loading %s failed | partition=%d err=%s", GN_GROUP_OFFSETS_TOPIC, p,
+                     gn_err_name(rc));
+            return rc;
+        }
+    }
+    for (size_t b = 0; b < GN__GROUP_BUCKETS; b++)
+        for (gn__group_t *g = coord->buckets[b]; g; g = g->hnext)
+            gn__group_loaded_metadata(g);
+    GN_INFO("group", "coordinator loaded | groups=%zu records=%zu ms=%.1f", coord->groups_count,
+            records, (double)(uv_hrtime() - t0) / 1e6);
+    return 0;
+}
+
+typedef struct ready_op {
+    gn__op_t op;
+    gn_group_coordinator_t *coord;
+    int status;
+} ready_op_t;
+
+static void finish_ready(gn_group_coordinator_t *coord, int status)
+{
+    if (status == 0 && !coord->closing) status = load_all(coord);
+    if (status == 0 && !coord->closing) coord->ready = true;
+    if (coord->closing && status == 0) status = GN_ESHUTDOWN;
+    if (coord->ready_cb) coord->ready_cb(coord->ready_arg, status);
+}
+
+static void ready_op_run(gn__op_t *op, int shutdown)
+{
+    ready_op_t *r = (ready_op_t *)op;
+    finish_ready(r->coord, shutdown ? GN_ESHUTDOWN : r->status);
+    free(r);
+}
+
+typedef struct create_ctx {
+    gn_group_coordinator_t *coord;
+} create_ctx_t;
+
+static void on_topic_created(void *arg, int status)
+{
+    create_ctx_t *c = arg;
+    gn_group_coordinator_t *coord = c->coord;
+    coord->store_inflight--;
+    free(c);
+    if (status == GN_ETOPIC_EXISTS) status = 0;
+    if (status)
+        GN_ERROR("group", "cannot create %s | err=%s", GN_GROUP_OFFSETS_TOPIC, gn_err_name(status));
+    finish_ready(coord, status);
+}
+
+int gn_group_coordinator_new(gn_broker_t *broker, const gn_group_config_t *cfg,
+                             gn_group_ready_cb ready, void *arg, gn_group_coordinator_t **out)
+{
+    if (!broker || !out) return GN_EINVAL;
+    gn_group_coordinator_t *coord = malloc(sizeof(*coord));
+    if (!coord) return GN_ENOMEM;
+    int rc =
+        gn__coordinator_init(coord, gn_broker_loop(broker), broker, cfg, &gn__store_broker_ops);
+    if (rc) {
+        free(coord);
+        return rc;
+    }
+    coord->ready_cb = ready;
+    coord->ready_arg = arg;
+    gn_topic_info_t info;
+    if (gn_topic_describe(broker, GN_GROUP_OFFSETS_TOPIC, &info) == 0) {
+        ready_op_t *r = calloc(1, sizeof(*r));
+        if (!r) goto nomem;
+        r->op.run = ready_op_run;
+        r->coord = coord;
+        gn__defer(coord, &r->op);
+    } else {
+        char seg[32];
+        snprintf(seg, sizeof(seg), "%d", coord->cfg.offsets_topic_segment_bytes);
+        const gn_config_entry_t cfgs[] = {
+            {"cleanup.policy", "compact"},
+            {"segment.bytes", seg},
+            {"compression.type", "producer"},
+        };
+        create_ctx_t *c = calloc(1, sizeof(*c));
+        if (!c) goto nomem;
+        c->coord = coord;
+        rc = gn_topic_create(broker, GN_GROUP_OFFSETS_TOPIC, coord->cfg.offsets_topic_partitions,
+                             coord->cfg.offsets_topic_replication, cfgs,
+                             sizeof(cfgs) / sizeof(cfgs[0]), false, on_topic_created, c);
+        if (rc) {
+            free(c);
+            gn_group_coordinator_close(coord, NULL, NULL);
+            return rc;
+        }
+        coord->store_inflight++;
+    }
+    *out = coord;
+    return 0;
+nomem:
+    gn_group_coordinator_close(coord, NULL, NULL);
+    return GN_ENOMEM;
+}
