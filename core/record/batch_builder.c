@@ -12,7 +12,11 @@
 #include "record/wire.h"
 
 #define BUILDER_MIN_CAP 512
-#define NO_TIMESTAMP    (-1) /* Kafka's RecordBatch.NO_TIMESTAMP, for an empty batch */
+/* what extra_attributes may set: timestamp type, transactional, control, delete
+ * horizon; the codec comes from b->codec, bits 7-15 are reserved */
+#define EXTRA_ATTR_MASK                                                                            \
+    (GN_ATTR_LOG_APPEND_TIME | GN_ATTR_TRANSACTIONAL | GN_ATTR_CONTROL | GN_ATTR_DELETE_HORIZON)
+#define NO_TIMESTAMP (-1) /* Kafka's RecordBatch.NO_TIMESTAMP, for an empty batch */
 
 void gn_batch_builder_init(gn_batch_builder_t *b, gn_compression_t codec)
 {
@@ -134,6 +138,7 @@ int gn_batch_builder_finish(gn_batch_builder_t *b, int64_t base_offset, gn_bytes
 {
     uint8_t *blob = NULL;
     size_t blob_len;
+    uint16_t attrs;
     uint8_t *p;
     int rc;
 
@@ -158,10 +163,9 @@ int gn_batch_builder_finish(gn_batch_builder_t *b, int64_t base_offset, gn_bytes
     gn__put32(p + GN__OFF_BATCH_LENGTH, (uint32_t)(b->len - GN_BATCH_LOG_OVERHEAD));
     gn__put32(p + GN__OFF_LEADER_EPOCH, (uint32_t)-1);
     p[GN__OFF_MAGIC] = 2;
-    gn__put16(
-        p + GN__OFF_ATTRIBUTES,
-        (uint16_t)(((b->count > 0 ? b->codec : GN_COMPRESSION_NONE) & GN_ATTR_COMPRESSION_MASK) |
-                   (b->extra_attributes & ~GN_ATTR_COMPRESSION_MASK)));
+    attrs = b->count > 0 ? (uint16_t)(b->codec & GN_ATTR_COMPRESSION_MASK) : 0;
+    attrs |= (uint16_t)b->extra_attributes & EXTRA_ATTR_MASK;
+    gn__put16(p + GN__OFF_ATTRIBUTES, attrs);
     gn__put32(p + GN__OFF_LAST_OFFSET_DELTA,
               (uint32_t)(b->last_offset_delta < 0 ? 0 : b->last_offset_delta));
     gn__put64(p + GN__OFF_BASE_TIMESTAMP, (uint64_t)b->base_timestamp);

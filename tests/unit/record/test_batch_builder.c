@@ -67,7 +67,8 @@ static void test_batch_builder__header_defaults_and_producer_fields(void **state
     b.producer_id = 4242;
     b.producer_epoch = 3;
     b.base_sequence = 17;
-    b.extra_attributes = GN_ATTR_TRANSACTIONAL;
+    /* codec bits and reserved bits 7-15 in extra_attributes are ignored */
+    b.extra_attributes = GN_ATTR_TRANSACTIONAL | 0x0100 | GN_COMPRESSION_GZIP;
     assert_int_equal(gn_batch_builder_add(&b, GN_BYTES_NULL, GN_BYTES_STR("a"), NULL, 0, 5), 0);
     assert_int_equal(gn_batch_builder_finish(&b, 9, &out), 0);
     assert_int_equal(gn_batch_validate(out.ptr, out.len, 1 << 20, &hdr), (int64_t)out.len);
