@@ -59,7 +59,7 @@ int gn_group_list(gn_group_coordinator_t *coord, const gn_group_state_t *states,
             }
         }
     }
-    gn__defer(coord, &l->op);
+    gn__group_defer(coord, &l->op);
     return 0;
 }
 
@@ -141,7 +141,7 @@ int gn_group_describe(gn_group_coordinator_t *coord, const char *const *group_id
     d->groups = gn__arena_alloc(&d->ar, (count ? count : 1) * sizeof(*d->groups));
     for (size_t i = 0; d->groups && i < count; i++)
         describe_one(coord, &d->ar, group_ids[i], &d->groups[i]);
-    gn__defer(coord, &d->op);
+    gn__group_defer(coord, &d->op);
     return 0;
 }
 
@@ -244,6 +244,6 @@ int gn_group_delete(gn_group_coordinator_t *coord, const char *const *group_ids,
         free(vals);
         free(one);
     }
-    if (--d->waiting == 0) gn__defer(coord, &d->op);
+    if (--d->waiting == 0) gn__group_defer(coord, &d->op);
     return 0;
 }

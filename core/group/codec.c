@@ -171,7 +171,7 @@ void gn__wr_free(gn__wr_t *w)
     w->len = w->cap = 0;
 }
 
-char *gn__strdup(const char *s)
+char *gn__group_strdup(const char *s)
 {
     return s ? strdup(s) : NULL;
 }

@@ -48,7 +48,7 @@ int gn_group_state_parse(const char *name)
     return -1;
 }
 
-uint64_t gn__now(gn_group_coordinator_t *coord)
+uint64_t gn__group_now(gn_group_coordinator_t *coord)
 {
     return uv_now(coord->loop);
 }
@@ -73,7 +73,7 @@ static void on_defer(uv_timer_t *t)
     drain_ops(t->data, 0);
 }
 
-void gn__defer(gn_group_coordinator_t *coord, gn__op_t *op)
+void gn__group_defer(gn_group_coordinator_t *coord, gn__op_t *op)
 {
     op->next = NULL;
     if (coord->ops_tail)
@@ -249,7 +249,7 @@ static int mem_append(gn_group_coordinator_t *coord, const char *group_id, const
     a->op.run = mem_append_run;
     a->cb = cb;
     a->arg = arg;
-    gn__defer(coord, &a->op);
+    gn__group_defer(coord, &a->op);
     return 0;
 }
 

@@ -182,7 +182,7 @@ static void join_reply(gn_group_coordinator_t *coord, gn__group_t *g, const char
             res->members_count = ms ? k : 0;
         }
     }
-    gn__defer(coord, &j->op);
+    gn__group_defer(coord, &j->op);
 }
 
 typedef struct sync_op {
@@ -220,8 +220,8 @@ static void sync_reply(gn_group_coordinator_t *coord, gn__group_t *g, gn_group_s
     s->arg = arg;
     s->status = status;
     if (status == 0 && g) {
-        s->ptype = gn__strdup(g->protocol_type);
-        s->pname = gn__strdup(g->protocol_name);
+        s->ptype = gn__group_strdup(g->protocol_type);
+        s->pname = gn__group_strdup(g->protocol_name);
         if (len) {
             s->assignment = malloc(len);
             if (s->assignment)
@@ -231,7 +231,7 @@ static void sync_reply(gn_group_coordinator_t *coord, gn__group_t *g, gn_group_s
         }
         s->len = s->assignment ? len : 0;
     }
-    gn__defer(coord, &s->op);
+    gn__group_defer(coord, &s->op);
 }
 
 typedef struct status_op {
@@ -256,7 +256,7 @@ static int status_reply(gn_group_coordinator_t *coord, gn_group_status_cb cb, vo
     s->cb = cb;
     s->arg = arg;
     s->status = status;
-    gn__defer(coord, &s->op);
+    gn__group_defer(coord, &s->op);
     return 0;
 }
 
@@ -339,7 +339,7 @@ static int32_t group_rebalance_timeout(gn__group_t *g)
 static void prepare_rebalance(gn__group_t *g, const char *reason)
 {
     gn_group_coordinator_t *coord = g->coord;
-    uint64_t now = gn__now(coord);
+    uint64_t now = gn__group_now(coord);
     if (g->state == GN_GROUP_COMPLETING_REBALANCE) {
         /* assignments of the aborted generation are void (Kafka's
          * resetAndPropagateAssignmentError) */
@@ -407,7 +407,7 @@ static char *select_protocol(gn__group_t *g)
             best_votes = votes;
         }
     }
-    return gn__strdup(best);
+    return gn__group_strdup(best);
 }
 
 static void store_group(gn__group_t *g); /* below */
@@ -441,20 +441,20 @@ static void complete_join(gn__group_t *g)
         return;
     }
     g->protocol_name = select_protocol(g);
-    if (!g->leader_id) g->leader_id = gn__strdup(g->members->member_id);
+    if (!g->leader_id) g->leader_id = gn__group_strdup(g->members->member_id);
     for (m = g->members; m; m = m->next) {
         free(m->assignment);
         m->assignment = NULL;
         m->assignment_len = 0;
     }
     gn__group_set_state(g, GN_GROUP_COMPLETING_REBALANCE);
-    g->sync_deadline = gn__now(coord) + (uint64_t)group_rebalance_timeout(g);
+    g->sync_deadline = gn__group_now(coord) + (uint64_t)group_rebalance_timeout(g);
     GN_INFO("group", "rebalance joined | group=%s generation=%d protocol=%s leader=%s members=%zu",
             g->id, g->generation, g->protocol_name ? g->protocol_name : "", g->leader_id,
             g->members_count);
     for (m = g->members; m; m = m->next) {
         m->has_join = false;
-        m->session_deadline = gn__now(coord) + (uint64_t)m->session_timeout_ms;
+        m->session_deadline = gn__group_now(coord) + (uint64_t)m->session_timeout_ms;
         bool leader = strcmp(m->member_id, g->leader_id) == 0;
         join_reply(coord, g, m->member_id, m->join.cb, m->join.arg, 0, leader, false);
     }
@@ -464,7 +464,7 @@ static void complete_join(gn__group_t *g)
 static void check_join(gn__group_t *g)
 {
     if (g->state != GN_GROUP_PREPARING_REBALANCE) return;
-    uint64_t now = gn__now(g->coord);
+    uint64_t now = gn__group_now(g->coord);
     if (g->initial_deadline && now < g->initial_deadline) return;
     if (all_joined(g) || (g->rebalance_deadline && now >= g->rebalance_deadline)) complete_join(g);
 }
@@ -493,7 +493,7 @@ static void schedule_check(gn__group_t *g)
     c->g = g;
     g->check_queued = true;
     gn__group_ref(g);
-    gn__defer(g->coord, &c->op);
+    gn__group_defer(g->coord, &c->op);
 }
 
 /* ---- timers -------------------------------------------------------------------- */
@@ -520,14 +520,14 @@ static void group_arm(gn__group_t *g)
         uv_timer_stop(&g->timer);
         return;
     }
-    uint64_t now = gn__now(g->coord);
+    uint64_t now = gn__group_now(g->coord);
     uv_timer_start(&g->timer, gn__group_on_timer, best > now ? best - now : 0, 0);
 }
 
 void gn__group_on_timer(uv_timer_t *t)
 {
     gn__group_t *g = t->data;
-    uint64_t now = gn__now(g->coord);
+    uint64_t now = gn__group_now(g->coord);
     gn__group_ref(g);
     gn__pending_t **pp = &g->pending;
     while (*pp) {
@@ -593,7 +593,7 @@ static void finish_sync(gn__group_t *g, int status)
     }
     gn__group_set_state(g, GN_GROUP_STABLE);
     g->sync_deadline = 0;
-    uint64_t now = gn__now(g->coord);
+    uint64_t now = gn__group_now(g->coord);
     for (gn__member_t *m = g->members; m; m = m->next) {
         if (m->has_sync) {
             m->has_sync = false;
@@ -687,7 +687,7 @@ static void member_set_join(gn__group_t *g, gn__member_t *m, gn_group_join_cb cb
     m->has_join = true;
     m->join.cb = cb;
     m->join.arg = arg;
-    m->session_deadline = gn__now(g->coord) + (uint64_t)m->session_timeout_ms;
+    m->session_deadline = gn__group_now(g->coord) + (uint64_t)m->session_timeout_ms;
 }
 
 static int add_member(gn__group_t *g, char *member_id, const gn_group_join_req_t *req,
@@ -699,7 +699,7 @@ static int add_member(gn__group_t *g, char *member_id, const gn_group_join_req_t
         return GN_ENOMEM;
     }
     m->member_id = member_id;
-    m->instance_id = gn__strdup(req->instance_id);
+    m->instance_id = gn__group_strdup(req->instance_id);
     m->local = local;
     int rc = member_update(m, req);
     if (rc || (req->instance_id && !m->instance_id)) {
@@ -722,7 +722,7 @@ static int add_member(gn__group_t *g, char *member_id, const gn_group_join_req_t
     if (g->state == GN_GROUP_PREPARING_REBALANCE) {
         /* Kafka's InitialDelayedJoin: each new member extends the initial delay */
         if (g->initial_deadline) {
-            uint64_t now = gn__now(g->coord);
+            uint64_t now = gn__group_now(g->coord);
             uint64_t ext = now + (uint64_t)g->coord->cfg.group_initial_rebalance_delay_ms;
             if (ext > g->rebalance_deadline) ext = g->rebalance_deadline;
             if (ext > g->initial_deadline) g->initial_deadline = ext;
@@ -783,12 +783,12 @@ static int join_static_replace(gn__group_t *g, gn__member_t *m, const gn_group_j
     m->member_id = id;
     if (was_leader) {
         free(g->leader_id);
-        g->leader_id = gn__strdup(id);
+        g->leader_id = gn__group_strdup(id);
     }
     switch (g->state) {
     case GN_GROUP_STABLE:
         /* no rebalance: the new instance takes over the old one's assignment */
-        m->session_deadline = gn__now(coord) + (uint64_t)m->session_timeout_ms;
+        m->session_deadline = gn__group_now(coord) + (uint64_t)m->session_timeout_ms;
         join_reply(coord, g, id, cb, arg, 0, was_leader, was_leader);
         store_group(g);
         group_arm(g);
@@ -867,7 +867,7 @@ static int join_impl(gn_group_coordinator_t *coord, const gn_group_join_req_t *r
                 return GN_ENOMEM;
             }
             p->member_id = new_id;
-            p->deadline = gn__now(coord) + (uint64_t)req->session_timeout_ms;
+            p->deadline = gn__group_now(coord) + (uint64_t)req->session_timeout_ms;
             p->next = g->pending;
             g->pending = p;
             group_arm(g);
@@ -910,7 +910,7 @@ static int join_impl(gn_group_coordinator_t *coord, const gn_group_join_req_t *r
         if (protos_equal(m, req)) {
             /* a retried join: answer with the generation in progress */
             bool leader = g->leader_id && strcmp(g->leader_id, m->member_id) == 0;
-            m->session_deadline = gn__now(coord) + (uint64_t)m->session_timeout_ms;
+            m->session_deadline = gn__group_now(coord) + (uint64_t)m->session_timeout_ms;
             join_reply(coord, g, m->member_id, cb, arg, 0, leader, false);
             return 0;
         }
@@ -918,7 +918,7 @@ static int join_impl(gn_group_coordinator_t *coord, const gn_group_join_req_t *r
     case GN_GROUP_STABLE: {
         bool leader = g->leader_id && strcmp(g->leader_id, m->member_id) == 0;
         if (!leader && protos_equal(m, req)) {
-            m->session_deadline = gn__now(coord) + (uint64_t)m->session_timeout_ms;
+            m->session_deadline = gn__group_now(coord) + (uint64_t)m->session_timeout_ms;
             join_reply(coord, g, m->member_id, cb, arg, 0, false, false);
             group_arm(g);
             return 0;
@@ -1001,7 +1001,7 @@ int gn_group_sync(gn_group_coordinator_t *coord, const gn_group_sync_req_t *req,
         status = GN_EREBALANCE_IN_PROGRESS;
         goto reply;
     case GN_GROUP_STABLE:
-        m->session_deadline = gn__now(coord) + (uint64_t)m->session_timeout_ms;
+        m->session_deadline = gn__group_now(coord) + (uint64_t)m->session_timeout_ms;
         sync_reply(coord, g, cb, arg, 0, m->assignment, m->assignment_len);
         group_arm(g);
         return 0;
@@ -1016,7 +1016,7 @@ int gn_group_sync(gn_group_coordinator_t *coord, const gn_group_sync_req_t *req,
     m->has_sync = true;
     m->sync.cb = cb;
     m->sync.arg = arg;
-    m->session_deadline = gn__now(coord) + (uint64_t)m->session_timeout_ms;
+    m->session_deadline = gn__group_now(coord) + (uint64_t)m->session_timeout_ms;
     if (g->leader_id && strcmp(g->leader_id, m->member_id) == 0 && !g->syncing) {
         for (gn__member_t *o = g->members; o; o = o->next) {
             free(o->assignment);
@@ -1068,7 +1068,7 @@ int gn_group_heartbeat(gn_group_coordinator_t *coord, const char *group_id, int3
         if (g->state == GN_GROUP_EMPTY) {
             status = GN_EUNKNOWN_MEMBER;
         } else {
-            m->session_deadline = gn__now(coord) + (uint64_t)m->session_timeout_ms;
+            m->session_deadline = gn__group_now(coord) + (uint64_t)m->session_timeout_ms;
             if (g->state == GN_GROUP_PREPARING_REBALANCE) status = GN_EREBALANCE_IN_PROGRESS;
             group_arm(g);
         }
@@ -1092,7 +1092,7 @@ int gn__group_check_commit(gn__group_t *g, const char *member_id, const char *in
     int rc = check_member(g, member_id, instance_id, generation, &m);
     if (rc) return rc;
     if (g->state == GN_GROUP_COMPLETING_REBALANCE) return GN_EREBALANCE_IN_PROGRESS;
-    m->session_deadline = gn__now(g->coord) + (uint64_t)m->session_timeout_ms;
+    m->session_deadline = gn__group_now(g->coord) + (uint64_t)m->session_timeout_ms;
     group_arm(g);
     return 0;
 }
@@ -1171,7 +1171,7 @@ int gn_group_leave(gn_group_coordinator_t *coord, const char *group_id,
             group_arm(g);
         }
     }
-    gn__defer(coord, &l->op);
+    gn__group_defer(coord, &l->op);
     return 0;
 }
 
@@ -1214,7 +1214,7 @@ bool gn__group_subscribes(gn__group_t *g, const char *topic)
  * schedules them on load; those who do not come back expire and rebalance. */
 void gn__group_loaded_metadata(gn__group_t *g)
 {
-    uint64_t now = gn__now(g->coord);
+    uint64_t now = gn__group_now(g->coord);
     for (gn__member_t *m = g->members; m; m = m->next)
         m->session_deadline = now + (uint64_t)m->session_timeout_ms;
     group_arm(g);

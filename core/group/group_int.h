@@ -222,7 +222,7 @@ int gn__coordinator_init(gn_group_coordinator_t *coord, uv_loop_t *loop, gn_brok
 /* For tests: a coordinator without persistence on loop (ready at once). */
 int gn__group_coordinator_new_mem(uv_loop_t *loop, const gn_group_config_t *cfg,
                                   gn_group_coordinator_t **out);
-void gn__defer(gn_group_coordinator_t *coord, gn__op_t *op);
+void gn__group_defer(gn_group_coordinator_t *coord, gn__op_t *op);
 gn__group_t *gn__group_find(gn_group_coordinator_t *coord, const char *id);
 gn__group_t *gn__group_get_or_create(gn_group_coordinator_t *coord, const char *id);
 void gn__group_ref(gn__group_t *g);
@@ -274,7 +274,7 @@ gn_bytes_t gn__arena_bytes(gn__arena_t *a, const uint8_t *p, size_t n); /* copy 
 void gn__arena_free(gn__arena_t *a);
 
 /* small helpers */
-char *gn__strdup(const char *s); /* NULL -> NULL */
-uint64_t gn__now(gn_group_coordinator_t *coord);
+char *gn__group_strdup(const char *s); /* NULL -> NULL */
+uint64_t gn__group_now(gn_group_coordinator_t *coord);
 
 #endif

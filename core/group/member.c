@@ -342,7 +342,7 @@ static void queue_rejoin(gn_group_member_t *mem)
     r->mem = mem;
     mem->rejoin_queued = true;
     mem->inflight++;
-    gn__defer(mem->coord, &r->op);
+    gn__group_defer(mem->coord, &r->op);
 }
 
 void gn__local_rebalance(gn__member_t *m)
@@ -423,7 +423,7 @@ int gn_group_member_join(gn_group_coordinator_t *coord, const gn_group_member_op
     mem->assignors_count = nasg;
     mem->client_id = strdup(opts->client_id ? opts->client_id : "ganglion");
     mem->client_host = strdup(opts->client_host ? opts->client_host : "/127.0.0.1");
-    mem->instance_id = gn__strdup(opts->instance_id);
+    mem->instance_id = gn__group_strdup(opts->instance_id);
     mem->session_timeout_ms = opts->session_timeout_ms ? opts->session_timeout_ms : 45000;
     mem->rebalance_timeout_ms = opts->rebalance_timeout_ms ? opts->rebalance_timeout_ms : 60000;
     if (mem->session_timeout_ms < coord->cfg.group_min_session_timeout_ms)

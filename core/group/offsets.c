@@ -52,7 +52,7 @@ int gn__offset_put(gn__group_t *g, const char *topic, int32_t partition, int64_t
 {
     bool found;
     size_t i = offset_search(g, topic, partition, &found);
-    char *meta = gn__strdup(metadata);
+    char *meta = gn__group_strdup(metadata);
     if (metadata && !meta) return GN_ENOMEM;
     if (!found) {
         if (g->offsets_count == g->offsets_cap) {
@@ -218,7 +218,7 @@ static int commit_append(gn_group_coordinator_t *coord, gn__group_t *g, commit_o
         n++;
     }
     if (n == 0) {
-        gn__defer(coord, &c->op);
+        gn__group_defer(coord, &c->op);
         goto out;
     }
     rc = coord->store->append(coord, g->id, keys, vals, n, on_commit_stored, c);
@@ -272,7 +272,7 @@ int gn_group_commit(gn_group_coordinator_t *coord, const gn_group_commit_req_t *
         status = gn__group_check_commit(g, req->member_id, req->instance_id, req->generation_id);
     if (status) {
         fail_all(c, status);
-        gn__defer(coord, &c->op);
+        gn__group_defer(coord, &c->op);
         return 0;
     }
     for (size_t i = 0; i < c->count; i++) {
@@ -311,7 +311,7 @@ int gn_group_offset_delete(gn_group_coordinator_t *coord, const char *group_id,
         fail_all(c, GN_EGROUP_NOT_EMPTY);
     }
     if (c->status) {
-        gn__defer(coord, &c->op);
+        gn__group_defer(coord, &c->op);
         return 0;
     }
     for (size_t i = 0; i < c->count; i++) {
@@ -415,7 +415,7 @@ int gn_group_fetch_offsets(gn_group_coordinator_t *coord, const gn_group_fetch_g
         r->offsets = out;
         r->count = k;
     }
-    gn__defer(coord, &f->op);
+    gn__group_defer(coord, &f->op);
     return 0;
 }
 

@@ -220,7 +220,7 @@ int gn_group_coordinator_new(gn_broker_t *broker, const gn_group_config_t *cfg,
         if (!r) goto nomem;
         r->op.run = ready_op_run;
         r->coord = coord;
-        gn__defer(coord, &r->op);
+        gn__group_defer(coord, &r->op);
     } else {
         char seg[32];
         snprintf(seg, sizeof(seg), "%d", coord->cfg.offsets_topic_segment_bytes);
