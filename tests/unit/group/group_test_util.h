@@ -36,14 +36,14 @@ static inline void gt_run_for(uv_loop_t *loop, int ms)
 typedef struct gt_client {
     const char *group;
     const char *instance_id;
-    const char *protocol;     /* "range" */
-    gn_bytes_t metadata;      /* subscription bytes */
+    const char *protocol; /* "range" */
+    gn_bytes_t metadata;  /* subscription bytes */
     int32_t session_ms, rebalance_ms;
     char member_id[256];
     int32_t generation;
     char leader[256];
     char protocol_name[64];
-    int members;        /* count in the last join answer */
+    int members; /* count in the last join answer */
     char member_ids[8][256];
     gn_bytes_t member_meta[8];
     uint8_t meta_store[8][256];

@@ -175,16 +175,18 @@ static void test_consumer_protocol__assignment_round_trip_and_truncation(void **
         uint8_t *copy = malloc(n);
         memcpy(copy, w.buf, n);
         int rc = gn__assignment_decode((gn_bytes_t){copy, n}, &a);
-        if (rc == 0) gn__assignment_free(&a); /* ends exactly before the optional user data */
-        else assert_int_equal(rc, GN_ECORRUPT);
+        if (rc == 0)
+            gn__assignment_free(&a); /* ends exactly before the optional user data */
+        else
+            assert_int_equal(rc, GN_ECORRUPT);
         free(copy);
     }
     /* a huge array count is refused without allocating it */
     static const uint8_t evil[] = {0, 0, 0x7f, 0xff, 0xff, 0xff, 0, 1, 'x'};
     assert_int_equal(gn__assignment_decode((gn_bytes_t){evil, sizeof(evil)}, &a), GN_ECORRUPT);
-    assert_int_equal(gn__subscription_decode((gn_bytes_t){evil, sizeof(evil)},
-                                             &(gn__subscription_t){0}),
-                     GN_ECORRUPT);
+    assert_int_equal(
+        gn__subscription_decode((gn_bytes_t){evil, sizeof(evil)}, &(gn__subscription_t){0}),
+        GN_ECORRUPT);
     gn__wr_free(&w);
 }
 
