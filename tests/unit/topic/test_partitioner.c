@@ -98,7 +98,9 @@ static void test_partitioner__matches_librdkafka_live(void **state)
     }
     topic_destroy(rkt);
     rk_destroy(rk);
-    dlclose(lib);
+    /* not dlclose()d: librdkafka keeps global state (SSL, rand) that LSan would then
+     * report as leaked from an unknown module */
+    (void)lib;
 }
 
 static void test_partitioner__bad_partition_count(void **state)
