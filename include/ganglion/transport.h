@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The byte-stream transport an adapter's session runs on (as Redis's ConnectionType):
+ * a TCP stream, a TLS stream, or the messages of a WebSocket. MQTT over WebSocket is
+ * the MQTT adapter's stream protocol attached to a WebSocket transport by the gateway;
+ * neither adapter includes the other. Loop thread only. */
+#ifndef GANGLION_TRANSPORT_H
+#define GANGLION_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "broker.h"
+
+typedef struct gn_transport gn_transport_t;
+
+/* status 0 or -errno; the bufs' memory may be released from here on. */
+typedef void (*gn_transport_write_cb)(gn_transport_t *tr, void *arg, int status);
+
+typedef struct gn_transport_ops {
+    /* Queues bytes in order; cb (may be NULL) once they left or failed. 0 or -errno. */
+    int (*write)(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
+                 gn_transport_write_cb cb, void *arg);
+    /* Bytes queued but not yet written: the session's back-pressure signal. */
+    size_t (*write_queue_size)(gn_transport_t *tr);
+    void (*pause_reading)(gn_transport_t *tr);
+    void (*resume_reading)(gn_transport_t *tr);
+    /* Closes; the protocol's on_close runs once, later, on the loop. */
+    void (*close)(gn_transport_t *tr);
+    /* "ip:port" of the peer and of our side (for advertised addresses). */
+    int (*peer_name)(gn_transport_t *tr, char *buf, size_t cap);
+    int (*local_name)(gn_transport_t *tr, char *buf, size_t cap);
+} gn_transport_ops_t;
+
+/* Set by the transport's owner; proto_* set by the stream protocol on attach. */
+struct gn_transport {
+    const gn_transport_ops_t *ops;
+    const char *kind; /* "tcp", "tls", "ws" */
+    void *impl;       /* the transport's own state */
+    void *session;    /* the stream protocol's state */
+    /* Called by the transport: bytes in (borrowed for the call), and the end. */
+    void (*on_read)(gn_transport_t *tr, const uint8_t *data, size_t len);
+    void (*on_close)(gn_transport_t *tr);
+};
+
+/* A protocol that runs on any transport (MQTT on TCP and on WebSocket). attach sets
+ * tr->session, tr->on_read and tr->on_close; 0 or -errno (then the owner closes). */
+typedef struct gn_stream_protocol {
+    const char *name;
+    int (*attach)(gn_broker_t *broker, void *adapter_state, gn_transport_t *tr);
+} gn_stream_protocol_t;
+
+#endif
