@@ -27,6 +27,15 @@ const char *kafka_req_cstr(kafka_req_t *req, gn_bytes_t s)
     return kafka_arena_strdup(&req->arena, s);
 }
 
+gn_bytes_t kafka_req_keep(kafka_req_t *req, gn_bytes_t s)
+{
+    if (!s.ptr) return s;
+    uint8_t *p = kafka_arena_alloc(&req->arena, s.len + 1);
+    if (!p) return GN_BYTES_STR(""); /* out of memory: an empty name, never a dangling one */
+    memcpy(p, s.ptr, s.len);
+    return (gn_bytes_t){p, s.len};
+}
+
 kafka_admin_t *kafka_admin_new(kafka_req_t *req, kafka_admin_finish_fn finish, void *resp)
 {
     kafka_admin_t *adm = kafka_arena_alloc(&req->arena, sizeof *adm);

@@ -81,6 +81,9 @@ int64_t kafka_req_next_producer_id(kafka_req_t *req);
 /* A NUL-terminated copy of a request string in the request's arena; NULL for a null
  * string, an embedded NUL (a name "a\0b" must not become "a") or no memory. */
 const char *kafka_req_cstr(kafka_req_t *req, gn_bytes_t s);
+/* A copy of a view into the request frame, in the request's arena: what an
+ * asynchronous handler keeps for its response (the read buffer moves on). */
+gn_bytes_t kafka_req_keep(kafka_req_t *req, gn_bytes_t s);
 static inline gn_bytes_t kafka_cstr_bytes(const char *s)
 {
     return s ? (gn_bytes_t){(const uint8_t *)s, strlen(s)} : GN_BYTES_NULL;

@@ -33,7 +33,7 @@ int kafka_handle_AlterConfigs(kafka_req_t *req, kafka_reader_t *body)
         kafka_AlterConfigsRequest_AlterConfigsResource_t *r = &in.Resources.items[i];
         resp_t *res = &out->Responses.items[i];
         res->ResourceType = r->ResourceType;
-        res->ResourceName = r->ResourceName;
+        res->ResourceName = kafka_req_keep(req, r->ResourceName);
         res->ErrorMessage = GN_BYTES_NULL;
         void *op = kafka_admin_op(adm, &res->ErrorCode, &res->ErrorMessage);
         if (!op) return GN_ENOMEM;

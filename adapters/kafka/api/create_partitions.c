@@ -32,7 +32,7 @@ int kafka_handle_CreatePartitions(kafka_req_t *req, kafka_reader_t *body)
     for (int32_t i = 0; i < n; i++) {
         kafka_CreatePartitionsRequest_CreatePartitionsTopic_t *t = &in.Topics.items[i];
         topic_resp_t *tr = &out->Results.items[i];
-        tr->Name = t->Name;
+        tr->Name = kafka_req_keep(req, t->Name);
         tr->ErrorMessage = GN_BYTES_NULL;
         void *op = kafka_admin_op(adm, &tr->ErrorCode, &tr->ErrorMessage);
         if (!op) return GN_ENOMEM;

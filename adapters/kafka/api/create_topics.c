@@ -85,7 +85,7 @@ int kafka_handle_CreateTopics(kafka_req_t *req, kafka_reader_t *body)
     for (int32_t i = 0; i < n; i++) {
         kafka_CreateTopicsRequest_CreatableTopic_t *t = &in.Topics.items[i];
         topic_resp_t *tr = &ctx->resp.Topics.items[i];
-        tr->Name = t->Name;
+        tr->Name = kafka_req_keep(req, t->Name);
         tr->ErrorMessage = GN_BYTES_NULL;
         tr->NumPartitions = -1;
         tr->ReplicationFactor = -1;

@@ -50,7 +50,7 @@ int kafka_handle_DeleteTopics(kafka_req_t *req, kafka_reader_t *body)
         if (v6) {
             kafka_DeleteTopicsRequest_DeleteTopicState_t *t = &in.Topics.items[i];
             memcpy(tr->TopicId, t->TopicId, 16);
-            tr->Name = t->Name;
+            tr->Name = kafka_req_keep(req, t->Name);
             if (t->Name.ptr) {
                 name = kafka_req_cstr(req, t->Name);
             } else {
@@ -65,7 +65,7 @@ int kafka_handle_DeleteTopics(kafka_req_t *req, kafka_reader_t *body)
                 }
             }
         } else {
-            tr->Name = in.TopicNames.items[i];
+            tr->Name = kafka_req_keep(req, in.TopicNames.items[i]);
             name = kafka_req_cstr(req, tr->Name);
         }
         if (!name) {

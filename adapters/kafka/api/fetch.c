@@ -217,7 +217,7 @@ int kafka_handle_Fetch(kafka_req_t *req, kafka_reader_t *body)
     for (int32_t i = 0; i < nt; i++) {
         kafka_FetchRequest_FetchTopic_t *ft = &ctx->in.Topics.items[i];
         kafka_FetchResponse_FetchableTopicResponse_t *tr = &out->Responses.items[i];
-        tr->Topic = ft->Topic;
+        tr->Topic = kafka_req_keep(req, ft->Topic);
         memcpy(tr->TopicId, ft->TopicId, 16);
         int32_t np = ft->Partitions.count;
         tr->Partitions.items = kafka_arena_calloc(&req->arena, (size_t)np + 1, sizeof(part_resp_t));

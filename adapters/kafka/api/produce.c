@@ -83,7 +83,7 @@ int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body)
         kafka_ProduceRequest_TopicProduceData_t *td = &in.TopicData.items[i];
         kafka_ProduceResponse_TopicProduceResponse_t *tr = &out->Responses.items[i];
         int32_t np = td->PartitionData.count;
-        tr->Name = td->Name;
+        tr->Name = kafka_req_keep(req, td->Name);
         tr->PartitionResponses.items =
             kafka_arena_calloc(&req->arena, (size_t)np + 1, sizeof(part_resp_t));
         if (!tr->PartitionResponses.items) return GN_ENOMEM;
