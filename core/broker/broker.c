@@ -204,7 +204,7 @@ static void compaction_done(void *arg, int status)
     compact_token_t *tok = arg;
     gn_broker_t *broker = tok->broker;
     broker->compactions_inflight--;
-    if (status < 0)
+    if (status < 0 && status != GN_ESHUTDOWN)
         GN_WARN("broker", "compaction failed | topic=%s partition=%d err=%s", tok->topic,
                 tok->partition, gn_strerror(status));
     gn_topic_t *topic = gn__topic_find(broker, tok->topic);
@@ -450,7 +450,8 @@ void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)
             gn__checkpoint_add(&broker->close_starts, topic->name, p, gn_log_start_offset(log));
         }
     }
-    gn__topic_close_all(broker);
+    /* counted first: a log's close may call back (compaction) into maybe_finish_close */
     broker->close_waits++;
+    gn__topic_close_all(broker);
     gn__metastore_close(broker->meta, on_meta_closed, broker);
 }

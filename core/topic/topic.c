@@ -244,8 +244,10 @@ out:
 
 void gn__topic_close_all(gn_broker_t *broker)
 {
-    for (size_t i = 0; i < broker->ntopics; i++) {
-        gn_topic_t *topic = broker->topics[i];
+    /* out of the registry before closing: callbacks run by a log's close (compaction,
+     * sync waiters) must not find a topic that is half freed */
+    while (broker->ntopics > 0) {
+        gn_topic_t *topic = broker->topics[--broker->ntopics];
         close_partitions(topic, 0, topic->partitions, GN_ESHUTDOWN, false);
         topic_free(topic);
     }
