@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "broker.h"
+#include "transport.h"
 
 typedef struct gn_listener_config {
     const char *host;            /* bind address, e.g. "0.0.0.0" or "127.0.0.1" */
@@ -27,6 +28,10 @@ typedef struct gn_adapter {
     int (*start)(gn_broker_t *broker, const gn_listener_config_t *cfg, void **state);
     /* Stops accepting, closes every connection; cb runs when all handles are closed. */
     void (*stop)(void *state, gn_adapter_stopped_cb cb, void *arg);
+    /* Optional (NULL for most): serve a stream protocol over WebSocket on this
+     * listener (the HTTP adapter). The gateway calls it after start for each row of its
+     * WebSocket route table; route is copied. 0 or -errno. */
+    int (*serve_stream)(void *state, const gn_ws_route_t *route);
 } gn_adapter_t;
 
 #endif

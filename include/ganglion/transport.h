@@ -50,4 +50,17 @@ typedef struct gn_stream_protocol {
     int (*attach)(gn_broker_t *broker, void *adapter_state, gn_transport_t *tr);
 } gn_stream_protocol_t;
 
+/* A stream protocol served over WebSocket at a path of the HTTP listener: a row of the
+ * gateway's WebSocket route table, handed to the HTTP adapter (gn_adapter_t.serve_stream).
+ * On a "ws" transport each on_read is one whole message and each write one message. */
+typedef struct gn_ws_route {
+    const char *path;         /* "/ws", "/mqtt" */
+    const char *subprotocols; /* accepted Sec-WebSocket-Protocol names, comma separated;
+                                 NULL or "": the client may name none */
+    int binary;               /* 1: binary frames (MQTT); 0: text frames (JSON) */
+    size_t max_message_bytes; /* larger messages close the socket with 1009; 0: default */
+    const gn_stream_protocol_t *protocol;
+    void *adapter_state; /* passed to protocol->attach */
+} gn_ws_route_t;
+
 #endif
