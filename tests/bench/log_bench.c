@@ -78,6 +78,15 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Process CPU time (every thread: the log's thread-pool work counts): on a shared,
+ * overloaded machine the CPU a page-cache copy costs is steadier than its wall time. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int64_t wall_ms(void)
 {
     struct timespec ts;
@@ -256,6 +265,7 @@ typedef struct bench {
     int64_t acks;
     double *ack_lat; /* seconds, one per acked append, for percentiles */
     int64_t ack_lat_cap;
+    double last_cpu; /* CPU seconds of the last window measured */
 } bench_t;
 
 typedef struct waiter {
@@ -304,6 +314,7 @@ static void on_sync(void *arg, int status)
 
 typedef struct window {
     double log_s, ceil_s;
+    double log_cpu, ceil_cpu;
     long log_fsyncs, ceil_fsyncs;
 } window_t;
 
@@ -311,13 +322,14 @@ static double window_ceiling_write(bench_t *b, int fd, int64_t nbatches, int64_t
                                    long *fsyncs)
 {
     long f0 = atomic_load(&g_fsyncs);
-    double t0 = now_s();
+    double c0 = cpu_s(), t0 = now_s();
     for (int64_t i = 0; i < nbatches; i++) {
         write_all(fd, b->batch, b->batch_len);
         if (every > 0 && ((i + 1) % every == 0 || i + 1 == nbatches) && fdatasync(fd) != 0)
             die("fdatasync", -errno);
     }
     double t = now_s() - t0;
+    b->last_cpu = cpu_s() - c0;
     *fsyncs = atomic_load(&g_fsyncs) - f0;
     return t;
 }
@@ -325,12 +337,14 @@ static double window_ceiling_write(bench_t *b, int fd, int64_t nbatches, int64_t
 static double window_log_os(bench_t *b, gn_log_t *log, int64_t nbatches)
 {
     gn_log_append_info_t info;
-    double t0 = now_s();
+    double c0 = cpu_s(), t0 = now_s();
     for (int64_t i = 0; i < nbatches; i++) {
         if ((i & 1023) == 0) b->now_ms = wall_ms();
         log_append_one(b, log, &info);
     }
-    return now_s() - t0;
+    double t = now_s() - t0;
+    b->last_cpu = cpu_s() - c0;
+    return t;
 }
 
 static double window_log_gc(bench_t *b, gn_log_t *log, int64_t nbatches, long *fsyncs)
@@ -361,18 +375,21 @@ static double window_log_gc(bench_t *b, gn_log_t *log, int64_t nbatches, long *f
 typedef struct phase_result {
     double log_mibps, ceil_mibps, ratio; /* medians over windows */
     double log_total_mibps, ceil_total_mibps;
+    double cpu_ratio;            /* median over windows of ceiling CPU / log CPU */
+    double ratio_min, ratio_max; /* over windows */
     long log_fsyncs, ceil_fsyncs;
     int64_t bytes;
 } phase_result_t;
 
 static void summarize(const window_t *w, int n, int64_t win_bytes, phase_result_t *r)
 {
-    double lr[MAX_WINDOWS], cr[MAX_WINDOWS], rr[MAX_WINDOWS], lt = 0, ct = 0;
+    double lr[MAX_WINDOWS], cr[MAX_WINDOWS], rr[MAX_WINDOWS], cu[MAX_WINDOWS], lt = 0, ct = 0;
     r->log_fsyncs = r->ceil_fsyncs = 0;
     for (int i = 0; i < n; i++) {
         lr[i] = mibps(win_bytes, w[i].log_s);
         cr[i] = mibps(win_bytes, w[i].ceil_s);
         rr[i] = cr[i] > 0 ? lr[i] / cr[i] : 0;
+        cu[i] = w[i].log_cpu > 0 ? w[i].ceil_cpu / w[i].log_cpu : 0;
         lt += w[i].log_s;
         ct += w[i].ceil_s;
         r->log_fsyncs += w[i].log_fsyncs;
@@ -381,6 +398,12 @@ static void summarize(const window_t *w, int n, int64_t win_bytes, phase_result_
     r->log_mibps = median(lr, n);
     r->ceil_mibps = median(cr, n);
     r->ratio = median(rr, n);
+    r->cpu_ratio = median(cu, n);
+    r->ratio_min = r->ratio_max = n > 0 ? rr[0] : 0;
+    for (int i = 1; i < n; i++) {
+        if (rr[i] < r->ratio_min) r->ratio_min = rr[i];
+        if (rr[i] > r->ratio_max) r->ratio_max = rr[i];
+    }
     r->bytes = win_bytes * n;
     r->log_total_mibps = mibps(r->bytes, lt);
     r->ceil_total_mibps = mibps(r->bytes, ct);
@@ -403,10 +426,14 @@ static gn_log_t *phase_append_os(bench_t *b, const char *logdir, phase_result_t 
     for (int i = 0; i < n; i++) {
         if (i % 2 == 0) {
             w[i].ceil_s = window_ceiling_write(b, fd, per, 0, &w[i].ceil_fsyncs);
+            w[i].ceil_cpu = b->last_cpu;
             w[i].log_s = window_log_os(b, log, per);
+            w[i].log_cpu = b->last_cpu;
         } else {
             w[i].log_s = window_log_os(b, log, per);
+            w[i].log_cpu = b->last_cpu;
             w[i].ceil_s = window_ceiling_write(b, fd, per, 0, &w[i].ceil_fsyncs);
+            w[i].ceil_cpu = b->last_cpu;
         }
     }
     close(fd);
@@ -449,7 +476,9 @@ static void phase_append_gc(bench_t *b, const char *logdir, phase_result_t *r, d
     }
     close(fd);
     unlink(path);
-    gn_log_close_and_delete(log);
+    /* gn_log_close + our own removal rather than gn_log_close_and_delete: the latter
+     * queues the removal before close rewrites the index files (see docs). */
+    gn_log_close(log);
     rm_rf(logdir);
     summarize(w, n, per * (int64_t)b->batch_len, r);
 
@@ -557,8 +586,12 @@ static int64_t pread_range(const segfiles_t *s, int64_t from, uint8_t *buf)
 typedef struct read_result {
     double log_full, ceil_full, ratio_full;
     double log_tail, ceil_tail, ratio_tail;
+    double tail_vs_full, pread_tail_vs_full; /* medians of per-repetition ratios */
+    double cpu_full, cpu_tail;               /* medians of pread CPU / log CPU */
     int64_t full_bytes, tail_bytes;
 } read_result_t;
+
+#define TAIL_ROUNDS 5 /* the tail region is read this many times in a row per repetition */
 
 static void phase_read(bench_t *b, gn_log_t *log, const char *logdir, read_result_t *r)
 {
@@ -567,6 +600,7 @@ static void phase_read(bench_t *b, gn_log_t *log, const char *logdir, read_resul
     uint8_t *buf = malloc(cap);
     segfiles_t *s = malloc(sizeof(*s));
     double lf[MAX_REPS], cf[MAX_REPS], rf[MAX_REPS], lt[MAX_REPS], ct[MAX_REPS], rt[MAX_REPS];
+    double tv[MAX_REPS], pv[MAX_REPS], uf[MAX_REPS], ut[MAX_REPS];
     int reps = b->o.reps;
     if (!buf || !s) die("malloc", GN_ENOMEM);
     list_segments(logdir, s);
@@ -576,23 +610,32 @@ static void phase_read(bench_t *b, gn_log_t *log, const char *logdir, read_resul
     int64_t tail_byte = s->total - s->total / 10;
 
     for (int i = 0; i < reps; i++) {
-        double t0 = now_s();
+        int64_t lb = 0, cb = 0;
+        double c0 = cpu_s(), t0 = now_s();
         r->full_bytes = log_read_range(log, start, buf, cap);
-        double t1 = now_s();
-        int64_t cb = pread_range(s, 0, buf);
-        double t2 = now_s();
+        double c1 = cpu_s(), t1 = now_s();
+        cb = pread_range(s, 0, buf);
+        double c2 = cpu_s(), t2 = now_s();
+        uf[i] = (c2 - c1) / (c1 - c0);
         lf[i] = mibps(r->full_bytes, t1 - t0);
         cf[i] = mibps(cb, t2 - t1);
         rf[i] = lf[i] / cf[i];
-        /* the tail: the last 10% of offsets, read again each repetition */
-        t0 = now_s();
-        r->tail_bytes = log_read_range(log, tail_from, buf, cap);
-        t1 = now_s();
-        cb = pread_range(s, tail_byte, buf);
-        t2 = now_s();
-        lt[i] = mibps(r->tail_bytes, t1 - t0);
+        /* the tail: the last 10% of offsets, read TAIL_ROUNDS times in a row */
+        c0 = cpu_s(), t0 = now_s();
+        for (int k = 0; k < TAIL_ROUNDS; k++)
+            lb += log_read_range(log, tail_from, buf, cap);
+        c1 = cpu_s(), t1 = now_s();
+        cb = 0;
+        for (int k = 0; k < TAIL_ROUNDS; k++)
+            cb += pread_range(s, tail_byte, buf);
+        c2 = cpu_s(), t2 = now_s();
+        ut[i] = (c2 - c1) / (c1 - c0);
+        r->tail_bytes = lb / TAIL_ROUNDS;
+        lt[i] = mibps(lb, t1 - t0);
         ct[i] = mibps(cb, t2 - t1);
         rt[i] = lt[i] / ct[i];
+        tv[i] = lt[i] / lf[i];
+        pv[i] = ct[i] / cf[i];
     }
     r->log_full = median(lf, reps);
     r->ceil_full = median(cf, reps);
@@ -600,6 +643,10 @@ static void phase_read(bench_t *b, gn_log_t *log, const char *logdir, read_resul
     r->log_tail = median(lt, reps);
     r->ceil_tail = median(ct, reps);
     r->ratio_tail = median(rt, reps);
+    r->tail_vs_full = median(tv, reps);
+    r->pread_tail_vs_full = median(pv, reps);
+    r->cpu_full = median(uf, reps);
+    r->cpu_tail = median(ut, reps);
     free(s);
     free(buf);
 }
@@ -673,9 +720,21 @@ static void usage(void)
             "  --record    record value bytes (default 1024)\n"
             "  --batch     batch size target (default 16K)\n"
             "  --inflight  group commit: sync waiters outstanding at most (default 64)\n"
-            "  --windows   append phases alternate log and ceiling in N windows (default 8)\n"
+            "  --windows   append phases alternate log and ceiling in N windows (default 32)\n"
             "  --reps      repetitions of reads and opens, medians reported (default 5)\n");
     exit(2);
+}
+
+/* One table row; a negative number prints as blank. */
+static void row(const char *figure, double value, const char *unit, double ceiling, double ratio,
+                double cpu, const char *target, const char *verdict_str)
+{
+    char c[32] = "", r[32] = "", u[32] = "";
+    if (ceiling >= 0) snprintf(c, sizeof(c), "%9.*f", ceiling < 10 ? 2 : 1, ceiling);
+    if (ratio >= 0) snprintf(r, sizeof(r), "%6.2f", ratio);
+    if (cpu >= 0) snprintf(u, sizeof(u), "%6.2f", cpu);
+    printf("%-36s %9.*f %-5s %9s %6s %6s  %-18s %s\n", figure, value < 10 ? 2 : 1, value, unit, c,
+           r, u, target, verdict_str);
 }
 
 static const char *verdict(double ratio, double lo, double hi)
@@ -691,7 +750,7 @@ int main(int argc, char **argv)
                            .record_bytes = 1024,
                            .batch_bytes = 16 * KiB,
                            .inflight = 64,
-                           .windows = 8,
+                           .windows = 32,
                            .reps = 5}};
     bench_t *b = &bench;
     static const struct option lopts[] = {
@@ -786,46 +845,50 @@ int main(int argc, char **argv)
     double total_s = now_s() - t0;
 
     double gc_bpf = gc.log_fsyncs ? (double)gc.bytes / (double)gc.log_fsyncs : 0;
-    printf("\n%-38s %10s %-6s %10s %7s  %-16s %s\n", "figure (median)", "value", "unit", "ceiling",
-           "ratio", "target", "");
-    printf("%-38s %10.1f %-6s %10.1f %7.2f  %-16s %s\n", "append flush=os", os.log_mibps, "MiB/s",
-           os.ceil_mibps, os.ratio, ">= 0.80 write()", verdict(os.ratio, 0.8, 1e9));
-    printf("%-38s %10.1f %-6s %10.1f %7.2f  %-16s %s\n", "append group commit", gc.log_mibps,
-           "MiB/s", gc.ceil_mibps, gc.ratio, ">= 0.80 fdatasync", verdict(gc.ratio, 0.8, 1e9));
-    printf("%-38s %10.1f %-6s %10.1f %7.2f  %-16s %s\n", "read 0..end, 1 MiB slices", rd.log_full,
-           "MiB/s", rd.ceil_full, rd.ratio_full, "(pread)", "");
-    printf("%-38s %10.1f %-6s %10.1f %7.2f  %-16s %s\n", "read last 10%, 1 MiB slices", rd.log_tail,
-           "MiB/s", rd.ceil_tail, rd.ratio_tail, "(pread)", "");
-    double tail_vs_full = rd.log_full > 0 ? rd.log_tail / rd.log_full : 0;
-    printf("%-38s %10.2f %-6s %10s %7.2f  %-16s %s\n", "read tail / read full", tail_vs_full, "x",
-           "", tail_vs_full, "0.90 .. 1.10", verdict(tail_vs_full, 0.9, 1.1));
-    printf("%-38s %10.1f %-6s %10.1f %7.2f  %-16s %s\n", "open after clean shutdown", rs.clean_ms,
-           "ms", 200.0, rs.clean_ms / 200.0, "<= 1.00 of 200ms", verdict(rs.clean_ms, 0, 200));
-    printf("%-38s %10.1f %-6s %10s %7s  %-16s %s\n", "open unclean, recovery point = end",
-           rs.unclean_ms, "ms", "", "", "", "");
-    printf("%-38s %10.1f %-6s %10s %7s  %-16s %s\n", "open unclean, full recovery (once)",
-           rs.full_ms, "ms", "", "", "", "");
-    printf("%-38s %10.1f %-6s %10s %7s  %-16s %s\n", "close (clean, nothing to flush)", rs.close_ms,
-           "ms", "", "", "", "");
+    printf("\n%-36s %9s %-5s %9s %6s %6s  %-18s %s\n", "figure (medians)", "value", "unit",
+           "ceiling", "ratio", "cpu", "target", "");
+    row("append flush=os", os.log_mibps, "MiB/s", os.ceil_mibps, os.ratio, os.cpu_ratio,
+        ">= 0.80 of write()", verdict(os.ratio, 0.8, 1e9));
+    row("append group commit", gc.log_mibps, "MiB/s", gc.ceil_mibps, gc.ratio, -1,
+        ">= 0.80 of fdatasync", verdict(gc.ratio, 0.8, 1e9));
+    row("read 0..end, 1 MiB slices", rd.log_full, "MiB/s", rd.ceil_full, rd.ratio_full, rd.cpu_full,
+        "(ceiling: pread)", "");
+    row("read last 10%, 1 MiB slices", rd.log_tail, "MiB/s", rd.ceil_tail, rd.ratio_tail,
+        rd.cpu_tail, "(ceiling: pread)", "");
+    double tail_norm = rd.pread_tail_vs_full > 0 ? rd.tail_vs_full / rd.pread_tail_vs_full : 0;
+    double tail_cpu = rd.cpu_full > 0 ? rd.cpu_tail / rd.cpu_full : 0;
+    row("read tail rate / read full rate", rd.tail_vs_full, "x", rd.pread_tail_vs_full, tail_norm,
+        tail_cpu, "0.90 .. 1.10", verdict(tail_norm, 0.9, 1.1));
+    row("open after clean shutdown", rs.clean_ms, "ms", 200.0, rs.clean_ms / 200.0, -1, "<= 200 ms",
+        verdict(rs.clean_ms, 0, 200));
+    row("open unclean, recovery point = end", rs.unclean_ms, "ms", -1, -1, -1, "", "");
+    row("open unclean, full recovery (once)", rs.full_ms, "ms", -1, -1, -1, "", "");
+    row("close (nothing left to flush)", rs.close_ms, "ms", -1, -1, -1, "", "");
 
     printf("\ndetails:\n");
-    printf("  append flush=os: totals log %.1f MiB/s, write() %.1f MiB/s over %.2f GiB; "
-           "writeback after (untimed) %.1f s\n",
-           os.log_total_mibps, os.ceil_total_mibps, (double)os.bytes / GiB, writeback_s);
+    printf("  append flush=os: totals log %.1f MiB/s, write() %.1f MiB/s over %.2f GiB; window "
+           "ratios %.2f .. %.2f; writeback after (untimed) %.1f s\n",
+           os.log_total_mibps, os.ceil_total_mibps, (double)os.bytes / GiB, os.ratio_min,
+           os.ratio_max, writeback_s);
     printf("  group commit: %ld log fsyncs for %.2f GiB = %.0f KiB per fsync; ceiling %ld "
            "fdatasyncs; ack latency p50 %.2f ms p99 %.2f ms\n",
            gc.log_fsyncs, (double)gc.bytes / GiB, gc_bpf / KiB, gc.ceil_fsyncs, p50 * 1e3,
            p99 * 1e3);
-    printf("  group commit totals: log %.1f MiB/s, write()+fdatasync %.1f MiB/s\n",
-           gc.log_total_mibps, gc.ceil_total_mibps);
-    printf("  reads: %.2f GiB full, %.1f MiB tail, %d reps, from the page cache (caches are "
-           "not dropped)\n",
-           (double)rd.full_bytes / GiB, (double)rd.tail_bytes / MiB, b->o.reps);
+    printf("  group commit totals: log %.1f MiB/s, write()+fdatasync %.1f MiB/s; window ratios "
+           "%.2f .. %.2f\n",
+           gc.log_total_mibps, gc.ceil_total_mibps, gc.ratio_min, gc.ratio_max);
+    printf("  reads: %.2f GiB full, %.1f MiB tail read %d times in a row, %d reps, from the page "
+           "cache (caches are not dropped); tail/full row: ceiling = pread's tail/full, ratio = "
+           "log's / pread's\n",
+           (double)rd.full_bytes / GiB, (double)rd.tail_bytes / MiB, TAIL_ROUNDS, b->o.reps);
     printf("  restart: %d segments, %.2f GiB; full recovery scanned at %.1f MiB/s\n", rs.segments,
            (double)rs.bytes / GiB, mibps(rs.bytes, rs.full_ms / 1e3));
+    printf("  cpu column: median of (ceiling CPU time / log CPU time), process-wide, per window "
+           "or repetition: the log's cost, insensitive to other load on the machine\n");
     printf("  whole run %.1f s\n", total_s);
 
     free(b->batch);
+    uv_run(&b->loop, UV_RUN_DEFAULT); /* the log's pending thread-pool work, if any */
     uv_loop_close(&b->loop);
     return 0;
 }
