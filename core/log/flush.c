@@ -115,7 +115,7 @@ static int start_flush(gn_log_t *log)
         work_free(w);
         return GN_ENOMEM;
     }
-    memcpy(w->segs, log->unsynced, (size_t)log->nunsynced * sizeof(*w->segs));
+    if (log->nunsynced) memcpy(w->segs, log->unsynced, (size_t)log->nunsynced * sizeof(*w->segs));
     w->nsegs = log->nunsynced;
     log->nunsynced = 0;
     gn__segment_ref(gn__log_active(log));

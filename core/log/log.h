@@ -16,8 +16,8 @@
 typedef struct gn_log gn_log_t;
 
 typedef struct gn_log_open_opts {
-    bool clean_shutdown;    /* the broker's clean-shutdown marker was present: no scan */
-    int64_t recovery_point; /* offsets below are known flushed; recovery scans from here */
+    bool clean_shutdown;      /* the broker's clean-shutdown marker was present: no scan */
+    int64_t recovery_point;   /* offsets below are known flushed; recovery scans from here */
     int64_t log_start_offset; /* from log-start-offset-checkpoint, -1 if unknown */
     int64_t now_ms;
 } gn_log_open_opts_t;

@@ -118,7 +118,7 @@ static int load_segments(gn_log_t *log, int64_t start, int64_t now_ms)
     if ((rc = scan_dir(log->dir, true, &bases, &nbases)) < 0 ||
         (rc = scan_dir(log->dir, false, &bases, &nbases)) < 0)
         goto out;
-    qsort(bases, (size_t)nbases, sizeof(*bases), cmp_i64);
+    if (nbases > 1) qsort(bases, (size_t)nbases, sizeof(*bases), cmp_i64);
     for (int i = 0; i < nbases; i++) {
         if ((rc = gn__segment_open(log->dir, bases[i], &seg)) < 0) goto out;
         if ((rc = gn__log_add_segment(log, seg)) < 0) {

@@ -51,25 +51,37 @@ static int touch(const char *path)
     return 0;
 }
 
-int gn__segment_create(const char *dir, int64_t base, int64_t now_ms, gn_segment_t **out)
+int gn__segment_create_file(const char *dir, int64_t base, const char *log_ext, gn_segment_t **out)
 {
     char p[4096];
     gn_segment_t *seg;
     int rc;
 
     if ((rc = segment_alloc(dir, base, &seg)) < 0) return rc;
-    gn__segment_path(seg, ".log", p, sizeof(p));
+    gn__segment_path(seg, log_ext, p, sizeof(p));
     seg->fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (seg->fd < 0) {
         rc = -errno;
-        goto out;
+        gn__segment_unref(seg);
+        return rc;
     }
+    seg->indexes_loaded = true;
+    seg->end_known = true;
+    *out = seg;
+    return 0;
+}
+
+int gn__segment_create(const char *dir, int64_t base, int64_t now_ms, gn_segment_t **out)
+{
+    char p[4096];
+    gn_segment_t *seg;
+    int rc;
+
+    if ((rc = gn__segment_create_file(dir, base, ".log", &seg)) < 0) return rc;
     gn__segment_path(seg, ".index", p, sizeof(p));
     if ((rc = touch(p)) < 0) goto out;
     gn__segment_path(seg, ".timeindex", p, sizeof(p));
     if ((rc = touch(p)) < 0) goto out;
-    seg->indexes_loaded = true;
-    seg->end_known = true;
     seg->roll_base_ms = now_ms;
     *out = seg;
     return 0;

@@ -81,6 +81,9 @@ void gn__tindex_free(gn_time_index_t *idx);
 
 /* segment.c */
 int gn__segment_create(const char *dir, int64_t base, int64_t now_ms, gn_segment_t **out);
+/* A segment whose data file is "<base><log_ext>" (".log.cleaned" for compaction);
+ * no index files are created. */
+int gn__segment_create_file(const char *dir, int64_t base, const char *log_ext, gn_segment_t **out);
 int gn__segment_open(const char *dir, int64_t base, gn_segment_t **out);
 void gn__segment_ref(gn_segment_t *seg);
 void gn__segment_unref(gn_segment_t *seg);
