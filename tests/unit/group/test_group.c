@@ -550,6 +550,50 @@ static void test_group__close_fails_pending_requests(void **state)
     assert_int_equal(gn__group_coordinator_new_mem(&f->loop, &cfg, &f->coord), 0);
 }
 
+static void test_group__pending_member_id_expires(void **state)
+{
+    fx_t *f = *state;
+    gt_client_t a = {.group = "g", .session_ms = 30};
+    assert_int_equal(gt_join(f->coord, &a, true), 0);
+    RUN(a.join_done);
+    assert_int_equal(a.join_status, GN_EMEMBER_ID_REQUIRED);
+    gt_run_for(&f->loop, 80); /* longer than the session timeout */
+    assert_int_equal(gt_join(f->coord, &a, true), 0);
+    RUN(a.join_done);
+    assert_int_equal(a.join_status, GN_EUNKNOWN_MEMBER);
+}
+
+static void test_group__offsets_retention_expires_empty_groups(void **state)
+{
+    fx_t *f = *state;
+    gn_group_coordinator_close(f->coord, NULL, NULL);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    gn_group_config_t cfg = test_cfg();
+    cfg.offsets_retention_ms = 40;
+    cfg.offsets_retention_check_ms = 10;
+    assert_int_equal(gn__group_coordinator_new_mem(&f->loop, &cfg, &f->coord), 0);
+    gn_group_offset_t o = {"t", 0, 1, -1, NULL, 0};
+    assert_int_equal(commit(f, "old", -1, "", &o, 1).status, 0);
+    gt_client_t a = {.group = "live"};
+    join_alone(f, &a);
+    assert_int_equal(commit(f, "live", a.generation, a.member_id, &o, 1).status, 0);
+    for (int i = 0; i < 8; i++) { /* keep a alive past the retention */
+        assert_int_equal(gt_heartbeat(f->coord, &a), 0);
+        RUN(a.hb_done);
+        gt_run_for(&f->loop, 15);
+    }
+    gn_group_fetch_group_t q[] = {{"old", NULL, 0}, {"live", NULL, 0}};
+    fetch_res_t r = {0};
+    assert_int_equal(gn_group_fetch_offsets(f->coord, &q[0], 1, on_fetch, &r), 0);
+    RUN(r.done);
+    assert_int_equal(r.count, 0); /* expired, and the group with it */
+    assert_int_equal(describe(f, "old").state, GN_GROUP_DEAD);
+    r = (fetch_res_t){0};
+    assert_int_equal(gn_group_fetch_offsets(f->coord, &q[1], 1, on_fetch, &r), 0);
+    RUN(r.done);
+    assert_int_equal(r.count, 1); /* a group with members keeps its offsets */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +615,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group__commit_and_fetch_offsets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group__delete_groups_and_offsets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group__close_fails_pending_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group__pending_member_id_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group__offsets_retention_expires_empty_groups, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
