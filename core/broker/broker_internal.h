@@ -14,6 +14,7 @@
 #include "broker/checkpoint.h"
 #include "log/log.h"
 #include "ganglion/broker.h"
+#include "ganglion/partition.h"
 #include "topic/metastore.h"
 
 typedef struct gn_topic gn_topic_t;
@@ -59,6 +60,14 @@ struct gn_broker {
     gn__checkpoint_t close_recovery, close_starts;
     gn_broker_closed_cb closed_cb;
     void *closed_arg;
+    struct gn_group_coordinator *groups; /* core/group: made on first use, closed first */
+
+    /* gn_broker_observe_appends (core/topic/partition.c) */
+    struct {
+        gn_append_observer_cb cb;
+        void *arg;
+    } append_observers[8];
+    size_t nappend_observers;
 };
 
 void gn__defer(gn_broker_t *broker, gn__task_t *task);

@@ -113,6 +113,7 @@ int gn__partition_open(gn_broker_t *broker, gn_topic_t *topic, int32_t id, bool 
         if ((rc = write_small(dir, "leader-epoch-checkpoint", "0\n0\n")) < 0) goto out;
     }
     if ((rc = gn_log_open(broker->loop, dir, &topic->config, &opts, &part->log)) < 0) goto out;
+    part->observed_end = gn_log_end_offset(part->log);
     *out = part;
     return 0;
 out:
@@ -164,6 +165,13 @@ static void watch_task_run(gn__task_t *task)
 {
     gn_partition_t *part = (gn_partition_t *)((char *)task - offsetof(gn_partition_t, watch_task));
     int64_t hw = gn_partition_high_watermark(part);
+    if (hw > part->observed_end) {
+        gn_broker_t *broker = part->broker;
+        int64_t base = part->observed_end;
+        part->observed_end = hw;
+        for (size_t i = 0; i < broker->nappend_observers; i++)
+            broker->append_observers[i].cb(broker->append_observers[i].arg, part, base, hw - 1);
+    }
     gn_watch_t *w = part->watches;
     /* a callback may cancel or arm other watches: restart after each one */
     while (w) {
@@ -175,6 +183,29 @@ static void watch_task_run(gn__task_t *task)
             continue;
         }
         w = w->next;
+    }
+}
+
+int gn_broker_observe_appends(gn_broker_t *broker, gn_append_observer_cb cb, void *arg)
+{
+    size_t max = sizeof(broker->append_observers) / sizeof(broker->append_observers[0]);
+    if (!broker || !cb) return GN_EINVAL;
+    if (broker->nappend_observers == max) return GN_ENOMEM;
+    broker->append_observers[broker->nappend_observers].cb = cb;
+    broker->append_observers[broker->nappend_observers].arg = arg;
+    broker->nappend_observers++;
+    return 0;
+}
+
+void gn_broker_unobserve_appends(gn_broker_t *broker, gn_append_observer_cb cb, void *arg)
+{
+    for (size_t i = 0; i < broker->nappend_observers; i++) {
+        if (broker->append_observers[i].cb != cb || broker->append_observers[i].arg != arg)
+            continue;
+        memmove(&broker->append_observers[i], &broker->append_observers[i + 1],
+                (broker->nappend_observers - i - 1) * sizeof(broker->append_observers[0]));
+        broker->nappend_observers--;
+        return;
     }
 }
 
@@ -312,7 +343,7 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
         .durable = false,
     };
     /* high watermark = log end on one node: wake the watches on the next turn */
-    if (part->watches) gn__defer(broker, &part->watch_task);
+    if (part->watches || broker->nappend_observers) gn__defer(broker, &part->watch_task);
 
     bool sync = false;
     switch (broker->cfg.flush) {

@@ -31,6 +31,7 @@ struct gn_partition {
     gn_log_t *log;
     gn_watch_t *watches;   /* armed watches, doubly linked */
     gn__task_t watch_task; /* fires watches on the loop after an append */
+    int64_t observed_end;  /* offsets below it were reported to the append observers */
     int64_t unflushed;     /* records appended since the last sync (flush=interval) */
     int64_t last_flush_ms;
     bool compacting;

@@ -107,4 +107,15 @@ struct gn_watch {
 void gn_partition_watch(gn_partition_t *part, gn_watch_t *watch, int64_t offset, gn_watch_cb cb);
 void gn_watch_cancel(gn_watch_t *watch); /* no-op if not armed */
 
+/* Append observers: broker-wide "offsets base..last of part were appended", for
+ * adapters that match subscriptions at append time (MQTT's topic-filter trie). Runs
+ * on the loop after the append (never inside gn_produce), once per partition per
+ * loop turn, covering every offset appended since the previous call. part is valid
+ * for the call only. At most 8 observers; 0, GN_EINVAL or GN_ENOMEM (full). */
+typedef void (*gn_append_observer_cb)(void *arg, gn_partition_t *part, int64_t base_offset,
+                                      int64_t last_offset);
+int gn_broker_observe_appends(gn_broker_t *broker, gn_append_observer_cb cb, void *arg);
+/* Removes the observer registered with the same cb and arg (no-op if none). */
+void gn_broker_unobserve_appends(gn_broker_t *broker, gn_append_observer_cb cb, void *arg);
+
 #endif
