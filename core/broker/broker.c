@@ -18,6 +18,7 @@
 #include "broker/broker_internal.h"
 #include "broker/meta_properties.h"
 #include "ganglion/error.h"
+#include "ganglion/group.h"
 #include "ganglion/logger.h"
 #include "topic/atomic_file.h"
 #include "topic/topic_internal.h"
@@ -437,6 +438,7 @@ void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)
     broker->closing = true;
     broker->closed_cb = cb;
     broker->closed_arg = arg;
+    gn_group_coordinator_close(broker->groups, NULL, NULL); /* before the logs it writes */
     uv_timer_stop(&broker->retention_timer);
     uv_timer_stop(&broker->cleaner_timer);
     uv_timer_stop(&broker->checkpoint_timer);
