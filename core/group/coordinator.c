@@ -318,7 +318,7 @@ static void on_close_tick(uv_timer_t *t)
 
 void gn_group_coordinator_close(gn_group_coordinator_t *coord, gn_group_closed_cb cb, void *arg)
 {
-    if (coord->closing) return;
+    if (!coord || coord->closing) return;
     coord->closing = true;
     coord->closed_cb = cb;
     coord->closed_arg = arg;

@@ -14,6 +14,7 @@
 #include "ganglion/partition.h"
 #include "ganglion/record.h"
 #include "ganglion/topic.h"
+#include "broker/broker_internal.h"
 #include "group/group_int.h"
 
 #define LOAD_READ_BYTES (1u << 20)
@@ -247,4 +248,12 @@ int gn_group_coordinator_new(gn_broker_t *broker, const gn_group_config_t *cfg,
 nomem:
     gn_group_coordinator_close(coord, NULL, NULL);
     return GN_ENOMEM;
+}
+
+gn_group_coordinator_t *gn_broker_group_coordinator(gn_broker_t *broker)
+{
+    if (!broker || broker->closing) return NULL;
+    if (!broker->groups && gn_group_coordinator_new(broker, NULL, NULL, NULL, &broker->groups))
+        broker->groups = NULL;
+    return broker->groups;
 }

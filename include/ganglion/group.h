@@ -45,7 +45,11 @@ typedef void (*gn_group_ready_cb)(void *arg, int status);
 int gn_group_coordinator_new(gn_broker_t *broker, const gn_group_config_t *cfg,
                              gn_group_ready_cb ready, void *arg, gn_group_coordinator_t **out);
 bool gn_group_coordinator_ready(const gn_group_coordinator_t *coord);
-/* Pending requests complete with GN_ESHUTDOWN (on the loop); server-side members
+/* The broker's own coordinator, what adapters use: created with the defaults on
+ * first use (so a broker whose clients never use groups has no __consumer_offsets),
+ * closed by gn_broker_close. NULL once the broker is closing or if creation failed. */
+gn_group_coordinator_t *gn_broker_group_coordinator(gn_broker_t *broker);
+/* NULL is a no-op. Pending requests complete with GN_ESHUTDOWN (on the loop); server-side members
  * are dropped without callbacks; timers close. cb (may be NULL) runs when the
  * memory is freed. Call before gn_broker_close. */
 typedef void (*gn_group_closed_cb)(void *arg);

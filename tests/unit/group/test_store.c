@@ -454,6 +454,48 @@ static void test_store__gateway_member_leads_and_assigns_to_kafka_member(void **
     gn__wr_free(&w);
 }
 
+static void on_ready_flag(void *arg, int status)
+{
+    (void)status;
+    *(int *)arg = 1;
+}
+
+static void test_store__broker_owns_its_coordinator(void **state)
+{
+    fx_t *f = *state;
+    /* a second broker, whose coordinator is made on first use and closed with it */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    char *dir = tu_mkdtemp();
+    gn_broker_config_t bc;
+    gn_broker_config_defaults(&bc);
+    bc.data_dir = dir;
+    gn_broker_t *broker;
+    assert_int_equal(gn_broker_open(&loop, &bc, &broker), 0);
+    gn_group_coordinator_t *coord = gn_broker_group_coordinator(broker);
+    assert_non_null(coord);
+    assert_ptr_equal(gn_broker_group_coordinator(broker), coord);
+    coord->ready_cb = on_ready_flag;
+    int ready = 0;
+    coord->ready_arg = &ready;
+    assert_int_equal(gt_run_until(&loop, &ready, 5000), 0);
+    assert_true(gn_group_coordinator_ready(coord));
+    gn_topic_info_t info;
+    assert_int_equal(gn_topic_describe(broker, GN_GROUP_OFFSETS_TOPIC, &info), 0);
+    assert_int_equal(info.partitions, 50);
+    gn_group_offset_t o = {"t", 0, 1, -1, NULL, 0};
+    gn_group_commit_req_t req = {"g", -1, "", NULL, &o, 1};
+    commit_res_t c = {0};
+    assert_int_equal(gn_group_commit(coord, &req, on_commit, &c), 0);
+    tu_close(&loop, broker); /* closes the coordinator too */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(c.done, 1);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rm_rf(dir);
+    free(dir);
+    (void)f;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +505,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_store__gateway_member_leads_and_assigns_to_kafka_member, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__broker_owns_its_coordinator, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
