@@ -411,6 +411,44 @@ out:
     return rc;
 }
 
+int gn_gateway_config_get(const gn_gateway_config_t *cfg, const char *name, char *buf, size_t cap)
+{
+    const gn_config_key_t *key = gn_config_key_find(name);
+    if (!key || cap == 0) return GN_EINVALID_CONFIG;
+    if (key->target == GN_CONFIG_TOPIC) {
+        int n = gn_topic_config_get(&cfg->broker.topic_defaults, key->topic_key, buf, cap);
+        return n < 0 ? GN_EINVALID_CONFIG : n;
+    }
+    int n = 0;
+    switch (key->type) {
+    case GN_CONFIG_INT:
+    case GN_CONFIG_LONG:
+    case GN_CONFIG_DURATION:
+        n = snprintf(buf, cap, "%" PRId64, field_int(cfg, key));
+        break;
+    case GN_CONFIG_BOOL: {
+        bool b;
+        memcpy(&b, field_cptr(cfg, key), sizeof(b));
+        n = snprintf(buf, cap, "%s", b ? "true" : "false");
+        break;
+    }
+    case GN_CONFIG_ENUM: {
+        int v, count = 0;
+        memcpy(&v, field_cptr(cfg, key), sizeof(v));
+        while (key->choices[count])
+            count++;
+        n = snprintf(buf, cap, "%s", v >= 0 && v < count ? key->choices[v] : "?");
+        break;
+    }
+    case GN_CONFIG_STRING:
+        n = snprintf(buf, cap, "%s", field_string(cfg, key));
+        break;
+    case GN_CONFIG_DOUBLE:
+        return GN_EINVALID_CONFIG; /* topic-level only */
+    }
+    return n < 0 ? GN_EINVALID_CONFIG : (size_t)n < cap ? n : (int)cap - 1;
+}
+
 /* ---- cross-key checks ---- */
 
 int gn_gateway_config_listener(const gn_gateway_config_t *cfg, const char *name,

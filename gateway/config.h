@@ -32,6 +32,10 @@ int gn_gateway_config_set(gn_gateway_config_t *cfg, const char *key, const char 
  * sets each key. 0, or GN_EINVALID_CONFIG after a message naming the file and key on err. */
 int gn_gateway_config_load_file(gn_gateway_config_t *cfg, const char *path, FILE *err);
 
+/* Renders one key's current value in the form the parser accepts (durations in ms).
+ * Returns bytes written (truncated to cap-1), or GN_EINVALID_CONFIG for an unknown key. */
+int gn_gateway_config_get(const gn_gateway_config_t *cfg, const char *key, char *buf, size_t cap);
+
 /* Checks what no single key can: data.dir set, no two listeners on one port. */
 int gn_gateway_config_check(const gn_gateway_config_t *cfg, FILE *err);
 

@@ -176,6 +176,20 @@ static void warn_unserved_listeners(gateway_t *gw, const gn_adapter_t *const *ad
     }
 }
 
+/* Every key's effective value, for an operator chasing "which setting won". */
+static void log_config(const gn_gateway_config_t *cfg)
+{
+    if (!gn_logger_enabled(GN_LEVEL_DEBUG)) return;
+    size_t count;
+    const gn_config_key_t *keys = gn_config_keys(&count);
+    for (size_t i = 0; i < count; i++) {
+        char value[300], quoted[300];
+        if (gn_gateway_config_get(cfg, keys[i].name, value, sizeof(value)) < 0) continue;
+        GN_DEBUG(MOD, "config | key=%s value=%s", keys[i].name,
+                 logfmt_value(value, quoted, sizeof(quoted)));
+    }
+}
+
 static int adapters_start(gateway_t *gw, const gn_adapter_t *const *adapters)
 {
     for (size_t i = 0; adapters[i]; i++) {
@@ -238,6 +252,7 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
     gateway_t gw = {.cfg = cfg, .exit_code = 0};
     char dbuf[600], rbuf[300];
     gn_logger_set_level(cfg->log_level);
+    log_config(cfg);
 
     /* A peer that closes while we write must give EPIPE, not kill the process. */
     struct sigaction sa = {.sa_handler = SIG_IGN};

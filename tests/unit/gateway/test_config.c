@@ -369,6 +369,32 @@ static void test_config__bad_files_rejected(void **state)
     run_free(&r);
 }
 
+/* Every key's rendered value parses back to itself; a set value renders as given. */
+static void test_config__get_round_trips(void **state)
+{
+    (void)state;
+    gn_gateway_config_t cfg;
+    char msg[256], before[300], after[300];
+    assert_int_equal(gn_gateway_config_init(&cfg, stderr), 0);
+    size_t count;
+    const gn_config_key_t *keys = gn_config_keys(&count);
+    for (size_t i = 0; i < count; i++) {
+        assert_true(gn_gateway_config_get(&cfg, keys[i].name, before, sizeof(before)) >= 0);
+        if (gn_gateway_config_set(&cfg, keys[i].name, before, msg, sizeof(msg)) != 0)
+            fail_msg("%s=%s: %s", keys[i].name, before, msg);
+        assert_true(gn_gateway_config_get(&cfg, keys[i].name, after, sizeof(after)) >= 0);
+        assert_string_equal(before, after);
+    }
+    assert_int_equal(gn_gateway_config_set(&cfg, "log.retention.ms", "3d", msg, sizeof(msg)), 0);
+    gn_gateway_config_get(&cfg, "log.retention.ms", after, sizeof(after));
+    assert_string_equal(after, "259200000");
+    assert_int_equal(gn_gateway_config_set(&cfg, "flush", "ALWAYS", msg, sizeof(msg)), 0);
+    gn_gateway_config_get(&cfg, "flush", after, sizeof(after));
+    assert_string_equal(after, "always");
+    assert_int_equal(gn_gateway_config_get(&cfg, "nope", after, sizeof(after)), GN_EINVALID_CONFIG);
+    gn_gateway_config_free(&cfg);
+}
+
 /* A failed set leaves the value as it was. */
 static void test_config__set_is_atomic(void **state)
 {
@@ -512,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_config__bad_values_rejected),
         cmocka_unit_test(test_config__bad_files_rejected),
         cmocka_unit_test(test_config__set_is_atomic),
+        cmocka_unit_test(test_config__get_round_trips),
         cmocka_unit_test(test_config__help_lists_every_key),
         cmocka_unit_test(test_config__table_is_complete),
         cmocka_unit_test(test_config__doc_matches_committed_file),
