@@ -220,6 +220,29 @@ static void test_flush__enospc_leaves_log_intact(void **state)
     free(mnt);
 }
 
+static void test_flush__fsync_error_fails_log(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(tl_open(&f->loop, f->dir, &f->cfg, false, 0, &f->log), 0);
+    assert_int_equal(tl_append(f->log, 1, 1, 0, 10), 0);
+    /* the active segment's fd now refers to /dev/null: fdatasync fails (EINVAL) */
+    int devnull = open("/dev/null", O_RDWR);
+    assert_true(devnull >= 0);
+    assert_true(dup2(devnull, gn__log_active(f->log)->fd) >= 0);
+    close(devnull);
+    assert_int_equal(sync_now(f, 1), 0);
+    assert_int_equal(sync_now(f, 1), 0);
+    tl_drain(&f->loop);
+    assert_int_equal(f->errs, 2);
+    assert_int_equal(f->last_err, -EINVAL);
+    assert_int_equal(gn_log_recovery_point(f->log), 0);
+    assert_int_equal(tl_append(f->log, 1, 1, 0, 10), GN_ESTORAGE);
+    /* later waiters get the error too, without another fsync */
+    assert_int_equal(sync_now(f, 1), 0);
+    tl_drain(&f->loop);
+    assert_int_equal(f->errs, 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -230,6 +253,7 @@ int main(void)
         T(test_flush__waiter_added_from_callback),
         T(test_flush__close_fails_pending_waiters),
         T(test_flush__close_from_a_callback),
+        T(test_flush__fsync_error_fails_log),
         T(test_flush__enospc_leaves_log_intact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,6 +425,20 @@ static void test_log__bad_batches_refused_log_untouched(void **state)
     free(good);
 }
 
+static void test_log__close_and_delete_removes_dir(void **state)
+{
+    fx_t *f = *state;
+    char *sub = tl_sub(f->dir, "t-0");
+
+    assert_int_equal(tl_open(&f->loop, sub, &f->cfg, false, 0, &f->log), 0);
+    assert_int_equal(tl_append(f->log, 3, 1, 0, 10), 0);
+    gn_log_close_and_delete(f->log);
+    f->log = NULL;
+    tl_drain(&f->loop);
+    assert_int_equal(access(sub, F_OK), -1);
+    free(sub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +456,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_log__bad_batches_refused_log_untouched, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_log__close_and_delete_removes_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
