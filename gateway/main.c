@@ -12,7 +12,8 @@ int main(int argc, char **argv)
 {
     gn_gateway_config_t cfg;
     int rc = gn_gateway_config_parse(&cfg, argc, argv, stdout, stderr);
-    int code = rc == GN_GATEWAY_CONFIG_RUN    ? gn_gateway_run(&cfg, gn_gateway_adapters)
+    int code = rc == GN_GATEWAY_CONFIG_RUN
+                   ? gn_gateway_run(&cfg, gn_gateway_adapters, gn_gateway_ws_routes)
                : rc == GN_GATEWAY_CONFIG_DONE ? 0
                                               : 2;
     gn_gateway_config_free(&cfg);

@@ -238,6 +238,44 @@ static int adapters_start(gateway_t *gw, const gn_adapter_t *const *adapters)
     return 0;
 }
 
+static running_adapter_t *running_find(gateway_t *gw, const char *name)
+{
+    for (size_t i = 0; i < gw->nrunning; i++)
+        if (strcmp(gw->running[i].adapter->name, name) == 0) return &gw->running[i];
+    return NULL;
+}
+
+/* Hands each WebSocket route to the adapter serving it, once server and owner run. */
+static int ws_routes_serve(gateway_t *gw, const gn_gateway_ws_route_t *routes)
+{
+    for (size_t i = 0; routes && routes[i].server; i++) {
+        const gn_gateway_ws_route_t *row = &routes[i];
+        running_adapter_t *server = running_find(gw, row->server);
+        running_adapter_t *owner = row->owner ? running_find(gw, row->owner) : NULL;
+        if (!server || (row->owner && !owner)) {
+            GN_INFO(MOD, "websocket route off: its listener is off | path=%s server=%s owner=%s",
+                    row->route.path, row->server, row->owner ? row->owner : "-");
+            continue;
+        }
+        if (!server->adapter->serve_stream) {
+            GN_ERROR(MOD, "adapter cannot serve websocket routes | adapter=%s path=%s", row->server,
+                     row->route.path);
+            return GN_EINVAL;
+        }
+        gn_ws_route_t route = row->route;
+        route.adapter_state = owner ? owner->state : NULL;
+        int rc = server->adapter->serve_stream(server->state, &route);
+        if (rc != 0) {
+            GN_ERROR(MOD, "websocket route failed | path=%s server=%s error=%s", route.path,
+                     row->server, err_name(rc));
+            return rc;
+        }
+        GN_DEBUG(MOD, "websocket route | path=%s protocol=%s server=%s", route.path,
+                 route.protocol ? route.protocol->name : "-", row->server);
+    }
+    return 0;
+}
+
 static void on_walk_close(uv_handle_t *handle, void *arg)
 {
     (void)arg;
@@ -247,7 +285,8 @@ static void on_walk_close(uv_handle_t *handle, void *arg)
     uv_close(handle, on_handle_closed);
 }
 
-int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *adapters)
+int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *adapters,
+                   const gn_gateway_ws_route_t *ws_routes)
 {
     gateway_t gw = {.cfg = cfg, .exit_code = 0};
     char dbuf[600], rbuf[300];
@@ -285,6 +324,7 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
     }
 
     rc = adapters_start(&gw, adapters);
+    if (rc == 0) rc = ws_routes_serve(&gw, ws_routes);
     if (rc != 0) {
         shutdown_begin(&gw, "start-up failed", 1);
         goto run;

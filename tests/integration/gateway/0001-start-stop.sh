@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The `ganglion` program starts, says "ganglion started", and on SIGTERM shuts down
 # cleanly: exit code 0 within 10 s and the clean-shutdown marker in the data directory.
-# Twice, so that a restart on an existing data directory works too. Also: a bad flag
-# exits 2 with a message naming it, and --help exits 0. Listeners on 127.0.0.1 only
+# Twice, so that a restart on an existing data directory works too (with kcat, a record
+# produced before the restart is read after it). Every listener it reports accepts TCP
+# connections; a second instance on a taken port exits 1. A bad flag exits 2 with a
+# message naming it. Listeners on 127.0.0.1 only
 # (ports 19092, 11883, 18080). Needs GN_BUILD_DIR (set by ctest).
 set -euo pipefail
 
@@ -50,6 +52,36 @@ start_stop() {
     wait_for_line 'msg="ganglion started"' 100 "$log" || fail "run $n: no 'ganglion started' line within 10 s"
     grep -q "data_dir=$DATA node_id=1" "$log" || fail "run $n: started line lacks data_dir/node_id"
     [[ ! -e "$DATA/.kafka_cleanshutdown" ]] || fail "run $n: clean-shutdown marker present while running"
+
+    # Every listener the log reports accepts a connection.
+    local host port
+    while read -r host port; do
+        (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null || fail "run $n: nothing accepts on $host:$port"
+        echo "run $n: listener $host:$port accepts"
+    done < <(sed -n 's/.*msg="listening" adapter=[a-z]* host=\([^ ]*\) port=\([0-9]*\).*/\1 \2/p' "$log")
+
+    if command -v kcat >/dev/null && grep -q 'msg="listening" adapter=kafka' "$log"; then
+        if [[ "$n" == 1 ]]; then
+            echo "k1:survives-restart" | timeout 20 kcat -b 127.0.0.1:19092 -P -t gn-it-gateway -K: \
+                -X acks=all || fail "run $n: kcat could not produce"
+            # A second instance cannot take the same port: it exits 1 and says why.
+            set +e
+            timeout 10 "$GANGLION" --data.dir="$WORK/data2" --kafka.host=127.0.0.1 --kafka.port=19092 \
+                --mqtt.port=0 --http.port=0 2>"$WORK/run-taken.log"
+            local rc2=$?
+            set -e
+            [[ "$rc2" == 1 ]] || fail "second instance on a taken port: exit code $rc2, expected 1"
+            grep -q 'msg="listener failed to start" adapter=kafka' "$WORK/run-taken.log" ||
+                fail "second instance: no 'listener failed to start' line"
+            echo "run $n: a second instance on port 19092 exits 1"
+        else
+            local got
+            got="$(timeout 20 kcat -q -b 127.0.0.1:19092 -C -t gn-it-gateway -o beginning -e -f '%k:%s\n')" ||
+                fail "run $n: kcat could not consume"
+            [[ "$got" == "k1:survives-restart" ]] || fail "run $n: read '$got' after the restart"
+            echo "run $n: the record produced before the restart is there"
+        fi
+    fi
 
     kill -TERM "$PID"
     local rc="" i

@@ -31,23 +31,28 @@ static struct {
     gn_listener_config_t last_cfg;
     char last_host[64];
     int signals[4]; /* sent in order by the timer, 0-terminated */
-    int fail_start; /* start returns this */
-    bool hang_stop; /* stop never calls back */
+    int next_signal;
+    int fail_start;   /* start returns this */
+    bool hang_stop;   /* stop never calls back */
+    void *mqtt_state; /* the state the fake adapter on port 11883 returned */
+    int served;       /* serve_stream calls */
+    char served_paths[4][32];
+    void *served_states[4];
 } fake;
 
 typedef struct fake_state {
     uv_timer_t timer;
-    int next_signal;
     gn_adapter_stopped_cb cb;
     void *arg;
 } fake_state_t;
 
 static void on_timer(uv_timer_t *t)
 {
-    fake_state_t *st = t->data;
-    int sig = fake.signals[st->next_signal];
+    /* One sequence however many fake adapters run a timer. */
+    (void)t;
+    int sig = fake.signals[fake.next_signal];
     if (sig == 0) return;
-    st->next_signal++;
+    fake.next_signal++;
     uv_kill(getpid(), sig);
 }
 
@@ -63,6 +68,7 @@ static int fake_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     st->timer.data = st;
     uv_timer_start(&st->timer, on_timer, 20, 20);
     *state = st;
+    if (cfg->port == 11883) fake.mqtt_state = st;
     return 0;
 }
 
@@ -86,8 +92,10 @@ static void fake_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     uv_close((uv_handle_t *)&st->timer, on_fake_closed);
 }
 
-static const gn_adapter_t fake_kafka = {"kafka", 9092, fake_start, fake_stop};
-static const gn_adapter_t fake_mqtt = {"mqtt", 1883, fake_start, fake_stop};
+static const gn_adapter_t fake_kafka = {
+    .name = "kafka", .default_port = 9092, .start = fake_start, .stop = fake_stop};
+static const gn_adapter_t fake_mqtt = {
+    .name = "mqtt", .default_port = 1883, .start = fake_start, .stop = fake_stop};
 
 static int fail_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void **state)
 {
@@ -95,7 +103,34 @@ static int fail_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     fake.starts++;
     return -EADDRINUSE;
 }
-static const gn_adapter_t failing_http = {"http", 8080, fail_start, fake_stop};
+static const gn_adapter_t failing_http = {
+    .name = "http", .default_port = 8080, .start = fail_start, .stop = fake_stop};
+
+static int fake_serve(void *state, const gn_ws_route_t *route)
+{
+    assert_true(fake.served < 4);
+    snprintf(fake.served_paths[fake.served], sizeof(fake.served_paths[0]), "%s", route->path);
+    fake.served_states[fake.served] = route->adapter_state;
+    fake.served++;
+    return 0;
+}
+static const gn_adapter_t fake_http = {.name = "http",
+                                       .default_port = 8080,
+                                       .start = fake_start,
+                                       .stop = fake_stop,
+                                       .serve_stream = fake_serve};
+
+static int fake_attach(gn_broker_t *broker, void *adapter_state, gn_transport_t *tr)
+{
+    (void)broker, (void)adapter_state, (void)tr;
+    return 0;
+}
+static const gn_stream_protocol_t fake_proto = {"fake", fake_attach};
+static const gn_gateway_ws_route_t fake_routes[] = {
+    {.server = "http", .owner = "mqtt", .route = {.path = "/mqtt", .protocol = &fake_proto}},
+    {.server = "http", .owner = NULL, .route = {.path = "/ws", .protocol = &fake_proto}},
+    {.server = NULL},
+};
 
 static char tmpdir[] = "/tmp/gn_test_server_XXXXXX";
 static char datadir[600];
@@ -152,7 +187,7 @@ static void run_until_signal(int sig)
     config_for_test(&cfg);
     const gn_adapter_t *adapters[] = {&fake_kafka, &fake_mqtt, NULL};
     fake.signals[0] = sig;
-    assert_int_equal(gn_gateway_run(&cfg, adapters), 0);
+    assert_int_equal(gn_gateway_run(&cfg, adapters, NULL), 0);
     assert_int_equal(fake.starts, 1); /* mqtt.port=0: not started */
     assert_string_equal(fake.last_host, "127.0.0.1");
     assert_int_equal(fake.last_cfg.port, 19092);
@@ -183,7 +218,7 @@ static void test_server__sighup_is_ignored(void **state)
     fake.signals[0] = SIGHUP;
     fake.signals[1] = SIGHUP;
     fake.signals[2] = SIGTERM;
-    assert_int_equal(gn_gateway_run(&cfg, adapters), 0);
+    assert_int_equal(gn_gateway_run(&cfg, adapters, NULL), 0);
     assert_int_equal(fake.stops, 1);
     gn_gateway_config_free(&cfg);
 }
@@ -195,7 +230,7 @@ static void test_server__failed_listener_exits_1(void **state)
     gn_gateway_config_t cfg;
     config_for_test(&cfg);
     const gn_adapter_t *adapters[] = {&fake_kafka, &failing_http, NULL};
-    assert_int_equal(gn_gateway_run(&cfg, adapters), 1);
+    assert_int_equal(gn_gateway_run(&cfg, adapters, NULL), 1);
     assert_int_equal(fake.starts, 2);
     assert_int_equal(fake.stops, 1);
     assert_int_equal(fake.stopped, 1);
@@ -217,8 +252,53 @@ static void test_server__broker_open_failure_exits_1(void **state)
     config_for_test(&cfg);
     assert_int_equal(gn_gateway_config_set(&cfg, "data.dir", path, msg, sizeof(msg)), 0);
     const gn_adapter_t *adapters[] = {&fake_kafka, NULL};
-    assert_int_equal(gn_gateway_run(&cfg, adapters), 1);
+    assert_int_equal(gn_gateway_run(&cfg, adapters, NULL), 1);
     assert_int_equal(fake.starts, 0);
+    gn_gateway_config_free(&cfg);
+}
+
+/* SIGPIPE does not end the process (a peer closing while we write gives EPIPE). */
+static void test_server__sigpipe_is_ignored(void **state)
+{
+    (void)state;
+    gn_gateway_config_t cfg;
+    config_for_test(&cfg);
+    const gn_adapter_t *adapters[] = {&fake_kafka, NULL};
+    fake.signals[0] = SIGPIPE;
+    fake.signals[1] = SIGTERM;
+    assert_int_equal(gn_gateway_run(&cfg, adapters, NULL), 0);
+    assert_int_equal(fake.next_signal, 2);
+    assert_int_equal(fake.stops, 1);
+    gn_gateway_config_free(&cfg);
+}
+
+/* WebSocket routes go to the serving adapter with the owner's state; a route whose
+ * owner's listener is off is left out. */
+static void test_server__ws_routes_follow_listeners(void **state)
+{
+    (void)state;
+    char msg[256];
+    gn_gateway_config_t cfg;
+    config_for_test(&cfg);
+    assert_int_equal(gn_gateway_config_set(&cfg, "mqtt.port", "11883", msg, sizeof(msg)), 0);
+    assert_int_equal(gn_gateway_config_set(&cfg, "http.port", "18080", msg, sizeof(msg)), 0);
+    const gn_adapter_t *adapters[] = {&fake_mqtt, &fake_http, NULL};
+    fake.signals[0] = SIGTERM;
+    assert_int_equal(gn_gateway_run(&cfg, adapters, fake_routes), 0);
+    assert_int_equal(fake.starts, 2);
+    assert_int_equal(fake.served, 2);
+    assert_string_equal(fake.served_paths[0], "/mqtt");
+    assert_non_null(fake.mqtt_state);
+    assert_ptr_equal(fake.served_states[0], fake.mqtt_state);
+    assert_string_equal(fake.served_paths[1], "/ws");
+    assert_null(fake.served_states[1]);
+
+    memset(&fake, 0, sizeof(fake));
+    assert_int_equal(gn_gateway_config_set(&cfg, "mqtt.port", "0", msg, sizeof(msg)), 0);
+    fake.signals[0] = SIGTERM;
+    assert_int_equal(gn_gateway_run(&cfg, adapters, fake_routes), 0);
+    assert_int_equal(fake.served, 1);
+    assert_string_equal(fake.served_paths[0], "/ws");
     gn_gateway_config_free(&cfg);
 }
 
@@ -236,7 +316,7 @@ static void test_server__second_sigint_exits_at_once(void **state)
         fake.hang_stop = true;
         fake.signals[0] = SIGINT;
         fake.signals[1] = SIGINT;
-        gn_gateway_run(&cfg, adapters);
+        gn_gateway_run(&cfg, adapters, NULL);
         _exit(99); /* not reached when the second SIGINT works */
     }
     int status = 0;
@@ -262,6 +342,8 @@ int main(void)
         cmocka_unit_test_setup(test_server__sighup_is_ignored, reset),
         cmocka_unit_test_setup(test_server__failed_listener_exits_1, reset),
         cmocka_unit_test_setup(test_server__broker_open_failure_exits_1, reset),
+        cmocka_unit_test_setup(test_server__sigpipe_is_ignored, reset),
+        cmocka_unit_test_setup(test_server__ws_routes_follow_listeners, reset),
         cmocka_unit_test_setup(test_server__second_sigint_exits_at_once, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
