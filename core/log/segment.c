@@ -236,7 +236,8 @@ int gn__segment_load_indexes(gn_segment_t *seg, int32_t interval)
             seg->max_ts = t->ts;
             seg->max_ts_offset = seg->base_offset + t->rel;
         }
-        return 0;
+        /* the end: a walk of at most one index interval past the last entry */
+        if ((rc = gn__segment_find_end(seg)) != GN_ECORRUPT) return rc;
     }
     if (seg->size > 0 || orc != GN_ENOENT)
         GN_WARN("log",
