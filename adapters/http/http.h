@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP adapter's internal types: the server (libwebsockets context on the broker's
+ * loop, libuv listener), one request, the route table, responses, SSE streams, the
+ * WebSocket transport and metrics. Shared by the files of adapters/http only. Loop
+ * thread only. */
+#ifndef GN_HTTP_H
+#define GN_HTTP_H
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ganglion/adapter.h"
+#include "ganglion/broker.h"
+#include "ganglion/partition.h"
+#include "ganglion/transport.h"
+
+#define HTTP_MOD                "http"
+#define HTTP_DEFAULT_MAX_BODY   (8L << 20) /* request bodies above this: 413 */
+#define HTTP_MAX_PATH           1024
+#define HTTP_MAX_PARAMS         4
+#define HTTP_MAX_WS_ROUTES      8
+#define HTTP_WS_DEFAULT_MAX_MSG (1u << 20)
+#define HTTP_WS_MAX_QUEUE       (4u << 20) /* bytes queued per WebSocket before pausing */
+#define HTTP_PEEK_TIMEOUT_MS    10000
+#define HTTP_LATENCY_BUCKETS    10
+
+typedef struct http_server http_server_t;
+typedef struct http_req http_req_t;
+
+typedef enum http_method {
+    HTTP_GET = 0,
+    HTTP_POST,
+    HTTP_OPTIONS,
+    HTTP_PUT,
+    HTTP_PATCH,
+    HTTP_DELETE,
+    HTTP_CONNECT,
+    HTTP_HEAD,
+    HTTP_METHOD_COUNT,
+} http_method_t;
+
+const char *http_method_name(http_method_t m);
+
+/* ---- metrics (metrics.c) ------------------------------------------------------ */
+typedef struct http_metrics {
+    uint64_t requests[HTTP_METHOD_COUNT][6];            /* by method and status class 1xx..5xx */
+    uint64_t latency_buckets[HTTP_LATENCY_BUCKETS + 1]; /* cumulative at render */
+    double latency_sum;
+    uint64_t latency_count;
+    uint64_t connections_total, connections_h2;
+    int64_t connections_open;
+    int64_t ws_open, sse_open;
+    uint64_t ws_messages_in, ws_messages_out;
+    uint64_t records_in, bytes_in;   /* produced through REST and WebSocket */
+    uint64_t records_out, bytes_out; /* delivered through SSE and WebSocket */
+} http_metrics_t;
+
+void http_metrics_observe(http_server_t *srv, http_method_t m, int status, double seconds);
+/* The Prometheus text exposition of every metric; malloc'd, *len set. */
+char *http_metrics_render(http_server_t *srv, size_t *len);
+
+/* ---- the server (server.c, accept.c) ------------------------------------------ */
+typedef struct http_pending_accept http_pending_accept_t;
+
+struct http_server {
+    gn_broker_t *broker;
+    uv_loop_t *loop;
+    struct lws_context *ctx;
+    struct lws_vhost *vh_h1;  /* HTTP/1.1 (and WebSocket upgrades) */
+    struct lws_vhost *vh_h2c; /* h2c with prior knowledge */
+    int listen_fd;
+    int anchor[2]; /* a pipe whose read end is an idle lws wsi (see server.c) */
+    uv_poll_t listen_poll;
+    bool listening;
+    bool stopping;
+    int open_handles;               /* our own uv handles not yet closed */
+    http_pending_accept_t *pending; /* sockets still being peeked */
+    long max_body;
+    char host[256];
+    int port;
+    char adv_host[256];
+    int adv_port;
+    gn_ws_route_t ws_routes[HTTP_MAX_WS_ROUTES];
+    char ws_paths[HTTP_MAX_WS_ROUTES][64];
+    char ws_subprotocols[HTTP_MAX_WS_ROUTES][128];
+    size_t nws_routes;
+    http_req_t *reqs;    /* live requests (for stop) */
+    struct http_ws *wss; /* live WebSockets */
+    http_metrics_t metrics;
+    uv_timer_t stop_timer;
+    unsigned stop_ticks, idle_ticks;
+    int wsi_live; /* every lws wsi of the context (WSI_CREATE - WSI_DESTROY) */
+    gn_adapter_stopped_cb stop_cb;
+    void *stop_arg;
+    struct lws_context *ctx_destroyed; /* lws writes NULL here once fully destroyed */
+};
+
+int http__accept_start(http_server_t *srv);
+void http__accept_stop(http_server_t *srv);
+void http__server_handle_closed(http_server_t *srv);
+int http__lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len);
+
+/* ---- one request (request.c, response.c) -------------------------------------- */
+typedef int (*http_handler_fn)(http_req_t *req);
+
+typedef struct http_route {
+    http_method_t method;
+    const char *pattern; /* "/topics/{}/partitions/{}": {} matches one segment */
+    http_handler_fn handler;
+    bool body;                 /* reads a request body */
+    const char *content_types; /* accepted Content-Types, '|' separated; NULL: any */
+} http_route_t;
+
+typedef enum http_req_state {
+    HTTP_REQ_HEADERS = 0, /* routing done, waiting for the body */
+    HTTP_REQ_RUNNING,     /* handler running (maybe async) */
+    HTTP_REQ_RESPONDING,  /* response queued */
+    HTTP_REQ_STREAMING,   /* SSE: events follow */
+    HTTP_REQ_DONE,
+} http_req_state_t;
+
+typedef struct http_sse http_sse_t;
+
+/* Per-connection (per-stream on h2) data lws allocates for us. */
+typedef struct http_pss {
+    http_req_t *req;
+    void *ws; /* http_ws_t once upgraded */
+} http_pss_t;
+
+struct http_req {
+    http_server_t *srv;
+    struct lws *wsi; /* NULL once the connection closed under an async handler */
+    http_req_t *prev, *next;
+    http_method_t method;
+    char path[HTTP_MAX_PATH];
+    char params[HTTP_MAX_PARAMS][256]; /* decoded path segments matched by {} */
+    const http_route_t *route;
+    char content_type[128];
+    char accept[256];
+    long content_length; /* -1 unknown */
+    uint8_t *body;
+    size_t body_len, body_cap;
+    bool body_too_large;
+    uint64_t start_ns;
+    http_req_state_t state;
+    int async; /* operations in flight that call back into this request */
+    /* response */
+    int status;
+    char resp_type[96];
+    char *resp;
+    size_t resp_len, resp_off;
+    bool headers_sent;
+    bool close_after;
+    char extra_headers[512]; /* "Name: value\r\n"... */
+    http_sse_t *sse;
+    void *ctx; /* the handler's own state */
+    void (*ctx_free)(void *ctx);
+};
+
+/* Routing (router.c). Returns the route, or NULL with *status 404/405. */
+const http_route_t *http_route_match(const char *path, http_method_t m, char params[][256],
+                                     int *status);
+/* True when the media type (ignoring parameters) is in the '|' list. */
+bool http_media_type_in(const char *content_type, const char *list);
+
+/* Responses (response.c). Each takes ownership of nothing; json is serialized. */
+void http_respond(http_req_t *req, int status, const char *content_type, const char *body,
+                  size_t len);
+void http_respond_json(http_req_t *req, int status, json_t *json); /* steals json */
+/* {"error_code": code, "message": msg}: the REST Proxy's error body. */
+void http_respond_error(http_req_t *req, int status, int error_code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void http_respond_gn_error(http_req_t *req, int err);
+void http_req_add_header(http_req_t *req, const char *name, const char *value);
+/* Called from the lws writeable callback: writes the pending response. <0 closes. */
+int http__req_write(http_req_t *req);
+void http__req_free(http_req_t *req);
+/* A request's async operation finished: frees it if the connection is gone. Returns
+ * true when req is still usable. */
+bool http_req_async_done(http_req_t *req);
+/* The value of a query parameter (decoded), or NULL. */
+const char *http_req_query(http_req_t *req, const char *name, char *buf, int cap);
+/* A request header by lws token, or "" */
+const char *http_req_header(http_req_t *req, enum lws_token_indexes tok, char *buf, int cap);
+
+/* Errors (errors.c): one function from gn errors to HTTP status, and the REST Proxy's
+ * error_code for it. */
+int http_status_from_gn(int err);
+int http_rest_code_from_gn(int err);
+
+/* ---- SSE (sse.c) ---------------------------------------------------------------- */
+int http__sse_writeable(http_req_t *req);
+void http__sse_free(http_sse_t *sse);
+
+/* ---- WebSocket transport (ws_transport.c) -------------------------------------- */
+typedef struct http_ws http_ws_t;
+/* Picks the route for a WebSocket upgrade; -1 when none matches (refuse). */
+int http__ws_route_for(http_server_t *srv, const char *path, const char *subprotocol);
+int http__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void **pws, void *in,
+                      size_t len);
+
+/* ---- handlers (routes_*.c) ----------------------------------------------------- */
+extern const http_route_t http_routes[];
+extern const size_t http_routes_count;
+
+int http_handle_healthz(http_req_t *req);
+int http_handle_metrics(http_req_t *req);
+int http_handle_static(http_req_t *req);
+int http_handle_topics_list(http_req_t *req);
+int http_handle_topic_get(http_req_t *req);
+int http_handle_topic_produce(http_req_t *req);
+int http_handle_partition_produce(http_req_t *req);
+int http_handle_partitions_list(http_req_t *req);
+int http_handle_partition_get(http_req_t *req);
+int http_handle_partition_offsets(http_req_t *req);
+int http_handle_brokers(http_req_t *req);
+int http_handle_topic_events(http_req_t *req);
+int http_handle_v3_clusters(http_req_t *req);
+int http_handle_v3_topics_list(http_req_t *req);
+int http_handle_v3_topic_create(http_req_t *req);
+int http_handle_v3_topic_get(http_req_t *req);
+int http_handle_v3_topic_delete(http_req_t *req);
+int http_handle_v3_partitions(http_req_t *req);
+int http_handle_v3_configs(http_req_t *req);
+int http_handle_v3_records(http_req_t *req);
+
+#endif

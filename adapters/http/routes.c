@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The route table {method, pattern, handler}: every HTTP endpoint of the adapter in
+ * one place (REST Proxy v2 and v3, SSE, metrics, health, the console). First match
+ * wins, so literal routes precede patterns that would also match. Read-only data. */
+#include "http.h"
+
+/* Schema formats (avro, jsonschema, protobuf) need a schema registry: 415. */
+#define KAFKA_PRODUCE_TYPES                                                                        \
+    "application/vnd.kafka.json.v2+json|application/vnd.kafka.binary.v2+json"
+#define JSON_TYPES "application/json|application/vnd.kafka.v2+json|application/vnd.kafka.v3+json"
+
+const http_route_t http_routes[] = {
+    {HTTP_GET, "/healthz", http_handle_healthz, false, NULL},
+    {HTTP_GET, "/metrics", http_handle_metrics, false, NULL},
+    /* REST Proxy v2 */
+    {HTTP_GET, "/topics", http_handle_topics_list, false, NULL},
+    {HTTP_GET, "/topics/{}", http_handle_topic_get, false, NULL},
+    {HTTP_POST, "/topics/{}", http_handle_topic_produce, true, KAFKA_PRODUCE_TYPES},
+    {HTTP_GET, "/topics/{}/events", http_handle_topic_events, false, NULL},
+    {HTTP_GET, "/topics/{}/partitions", http_handle_partitions_list, false, NULL},
+    {HTTP_GET, "/topics/{}/partitions/{}", http_handle_partition_get, false, NULL},
+    {HTTP_POST, "/topics/{}/partitions/{}", http_handle_partition_produce, true,
+     KAFKA_PRODUCE_TYPES},
+    {HTTP_GET, "/topics/{}/partitions/{}/offsets", http_handle_partition_offsets, false, NULL},
+    {HTTP_GET, "/brokers", http_handle_brokers, false, NULL},
+    /* REST Proxy v3 */
+    {HTTP_GET, "/v3/clusters", http_handle_v3_clusters, false, NULL},
+    {HTTP_GET, "/v3/clusters/{}", http_handle_v3_clusters, false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/topics", http_handle_v3_topics_list, false, NULL},
+    {HTTP_POST, "/v3/clusters/{}/topics", http_handle_v3_topic_create, true, JSON_TYPES},
+    {HTTP_GET, "/v3/clusters/{}/topics/{}", http_handle_v3_topic_get, false, NULL},
+    {HTTP_DELETE, "/v3/clusters/{}/topics/{}", http_handle_v3_topic_delete, false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/topics/{}/partitions", http_handle_v3_partitions, false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/topics/{}/configs", http_handle_v3_configs, false, NULL},
+    {HTTP_POST, "/v3/clusters/{}/topics/{}/records", http_handle_v3_records, true, JSON_TYPES},
+    /* the console (web/) */
+    {HTTP_GET, "/", http_handle_static, false, NULL},
+    {HTTP_GET, "/console/*", http_handle_static, false, NULL},
+};
+
+const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);
