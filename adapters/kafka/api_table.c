@@ -6,6 +6,7 @@
  * serves more versions; keys not listed are not implemented (consumer groups,
  * transactions, SASL come later). Any thread (read-only data). */
 #include "kafka.h"
+#include "api/group_api.h"
 
 #include <stddef.h>
 
@@ -15,8 +16,16 @@ static const kafka_api_t kafka_apis[] = {
     {1, "Fetch", 4, 11, KAFKA_FetchRequest_FLEX_MIN, kafka_handle_Fetch},
     {2, "ListOffsets", 1, 7, KAFKA_ListOffsetsRequest_FLEX_MIN, kafka_handle_ListOffsets},
     {3, "Metadata", 0, 12, KAFKA_MetadataRequest_FLEX_MIN, kafka_handle_Metadata},
-    {10, "FindCoordinator", 0, 2, KAFKA_FindCoordinatorRequest_FLEX_MIN,
+    {8, "OffsetCommit", 0, 8, KAFKA_OffsetCommitRequest_FLEX_MIN, kafka_handle_OffsetCommit},
+    {9, "OffsetFetch", 0, 8, KAFKA_OffsetFetchRequest_FLEX_MIN, kafka_handle_OffsetFetch},
+    {10, "FindCoordinator", 0, 4, KAFKA_FindCoordinatorRequest_FLEX_MIN,
      kafka_handle_FindCoordinator},
+    {11, "JoinGroup", 0, 9, KAFKA_JoinGroupRequest_FLEX_MIN, kafka_handle_JoinGroup},
+    {12, "Heartbeat", 0, 4, KAFKA_HeartbeatRequest_FLEX_MIN, kafka_handle_Heartbeat},
+    {13, "LeaveGroup", 0, 5, KAFKA_LeaveGroupRequest_FLEX_MIN, kafka_handle_LeaveGroup},
+    {14, "SyncGroup", 0, 5, KAFKA_SyncGroupRequest_FLEX_MIN, kafka_handle_SyncGroup},
+    {15, "DescribeGroups", 0, 5, KAFKA_DescribeGroupsRequest_FLEX_MIN, kafka_handle_DescribeGroups},
+    {16, "ListGroups", 0, 5, KAFKA_ListGroupsRequest_FLEX_MIN, kafka_handle_ListGroups},
     {18, "ApiVersions", 0, 3, KAFKA_ApiVersionsRequest_FLEX_MIN, kafka_handle_ApiVersions},
     {19, "CreateTopics", 0, 7, KAFKA_CreateTopicsRequest_FLEX_MIN, kafka_handle_CreateTopics},
     {20, "DeleteTopics", 0, 6, KAFKA_DeleteTopicsRequest_FLEX_MIN, kafka_handle_DeleteTopics},
@@ -29,8 +38,10 @@ static const kafka_api_t kafka_apis[] = {
      kafka_handle_DescribeLogDirs},
     {37, "CreatePartitions", 0, 3, KAFKA_CreatePartitionsRequest_FLEX_MIN,
      kafka_handle_CreatePartitions},
+    {42, "DeleteGroups", 0, 2, KAFKA_DeleteGroupsRequest_FLEX_MIN, kafka_handle_DeleteGroups},
     {44, "IncrementalAlterConfigs", 0, 1, KAFKA_IncrementalAlterConfigsRequest_FLEX_MIN,
      kafka_handle_IncrementalAlterConfigs},
+    {47, "OffsetDelete", 0, 0, KAFKA_OffsetDeleteRequest_FLEX_MIN, kafka_handle_OffsetDelete},
     {60, "DescribeCluster", 0, 1, KAFKA_DescribeClusterRequest_FLEX_MIN,
      kafka_handle_DescribeCluster},
 };

@@ -1,11 +1,44 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* FindCoordinator (key 10), v0-2: there is no group or transaction coordinator yet,
- * so every key gets COORDINATOR_NOT_AVAILABLE. The API is listed anyway because
- * librdkafka 2.0.2 enables LZ4 only when the broker advertises FindCoordinator v0
- * (rdkafka_feature.c). Loop thread. */
+/* FindCoordinator (key 10), v0-4: every group is coordinated by this broker (one
+ * node: the group's __consumer_offsets partition is local), so a group key answers
+ * this broker's advertised endpoint; v4 answers a batch of keys. Transaction
+ * coordinators (KeyType 1) do not exist yet: COORDINATOR_NOT_AVAILABLE. (librdkafka
+ * 2.0.2 also enables LZ4 only when the broker advertises this API.) Loop thread. */
 #include "../kafka.h"
 
 #include "ganglion/error.h"
+#include "ganglion/group.h"
+
+#define KEY_TYPE_GROUP 0
+
+/* The answer for one key: this broker, or an error. */
+static int16_t locate(kafka_req_t *req, int8_t key_type, gn_bytes_t key, int32_t *node,
+                      gn_bytes_t *host, int32_t *port, gn_bytes_t *message)
+{
+    *node = -1;
+    *host = GN_BYTES_STR("");
+    *port = -1;
+    *message = GN_BYTES_NULL;
+    if (key_type != KEY_TYPE_GROUP) {
+        *message = GN_BYTES_STR("transactions are not implemented yet");
+        return KAFKA_COORDINATOR_NOT_AVAILABLE;
+    }
+    if (!key.ptr || key.len == 0) {
+        *message = GN_BYTES_STR("empty group id");
+        return kafka_err_from_gn(GN_EINVALID_GROUP_ID);
+    }
+    /* made on first use: __consumer_offsets is created and loaded from here on */
+    if (!gn_broker_group_coordinator(req->broker)) {
+        *message = kafka_cstr_bytes(gn_strerror(GN_ECOORDINATOR_NOT_AVAILABLE));
+        return KAFKA_COORDINATOR_NOT_AVAILABLE;
+    }
+    kafka_endpoint_t ep;
+    kafka_req_advertised(req, &ep);
+    *node = gn_broker_config(req->broker)->node_id;
+    *host = kafka_req_keep(req, kafka_cstr_bytes(ep.host));
+    *port = ep.port;
+    return KAFKA_NONE;
+}
 
 int kafka_handle_FindCoordinator(kafka_req_t *req, kafka_reader_t *body)
 {
@@ -14,11 +47,23 @@ int kafka_handle_FindCoordinator(kafka_req_t *req, kafka_reader_t *body)
     if (rc < 0) return rc;
     kafka_FindCoordinatorResponse_t out;
     kafka_FindCoordinatorResponse_init(&out);
-    out.ErrorCode = KAFKA_COORDINATOR_NOT_AVAILABLE;
-    out.ErrorMessage = GN_BYTES_STR("consumer groups and transactions are not implemented yet");
-    out.NodeId = -1;
-    out.Host = GN_BYTES_STR("");
-    out.Port = -1;
+    int8_t key_type = req->version >= 1 ? in.KeyType : KEY_TYPE_GROUP;
+    if (req->version < 4) {
+        out.ErrorCode =
+            locate(req, key_type, in.Key, &out.NodeId, &out.Host, &out.Port, &out.ErrorMessage);
+    } else {
+        int32_t n = in.CoordinatorKeys.count > 0 ? in.CoordinatorKeys.count : 0;
+        out.Coordinators.items =
+            kafka_arena_calloc(&req->arena, (size_t)n + 1, sizeof *out.Coordinators.items);
+        if (!out.Coordinators.items) return GN_ENOMEM;
+        out.Coordinators.count = n;
+        for (int32_t i = 0; i < n; i++) {
+            kafka_FindCoordinatorResponse_Coordinator_t *c = &out.Coordinators.items[i];
+            c->Key = in.CoordinatorKeys.items[i];
+            c->ErrorCode =
+                locate(req, key_type, c->Key, &c->NodeId, &c->Host, &c->Port, &c->ErrorMessage);
+        }
+    }
     kafka_resp_begin(req);
     kafka_FindCoordinatorResponse_encode(&req->w, req->version, &out);
     return KAFKA_DONE;
