@@ -12,7 +12,8 @@ struct kafka_admin {
     kafka_admin_finish_fn finish;
     void *resp;
     int pending;
-    bool armed; /* every operation has been started */
+    bool armed;   /* every operation has been started */
+    bool aborted; /* the handler failed: close instead of answering */
 };
 
 typedef struct kafka_admin_op {
@@ -75,8 +76,14 @@ void kafka_admin_cb(void *arg, int status)
     kafka_admin_t *adm = op->adm;
     record(op, status);
     if (--adm->pending > 0 || !adm->armed) return;
+    kafka_req_t *req = adm->req;
+    if (adm->aborted) {
+        if (req->conn) kafka__conn_close(req->conn, "out of memory");
+        kafka_req_done(req, true); /* the connection is gone: frees the request */
+        return;
+    }
     finish(adm);
-    kafka_req_done(adm->req, false);
+    kafka_req_done(req, false);
 }
 
 void kafka_admin_fail(void *arg, int status)
@@ -84,6 +91,14 @@ void kafka_admin_fail(void *arg, int status)
     kafka_admin_op_t *op = arg;
     record(op, status);
     op->adm->pending--;
+}
+
+int kafka_admin_abort(kafka_admin_t *adm, int err)
+{
+    if (adm->pending == 0) return err;
+    adm->armed = true;
+    adm->aborted = true;
+    return KAFKA_ASYNC;
 }
 
 int kafka_admin_complete(kafka_admin_t *adm)

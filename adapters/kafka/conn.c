@@ -368,6 +368,8 @@ static int conn_frame(kafka_conn_t *conn, uint8_t *frame, size_t len)
     }
     int rc = kafka__req_dispatch(req, &r);
     if (rc < 0) {
+        /* handlers fail only with nothing in flight (kafka_admin_abort otherwise) */
+        req->state = KAFKA_REQ_SKIP;
         GN_WARN("kafka", "malformed request; closing | client=%s api=%s version=%d err=%s",
                 conn->peer, api->name, version, gn_err_name(rc));
         return rc;

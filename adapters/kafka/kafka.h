@@ -100,6 +100,10 @@ void *kafka_admin_op(kafka_admin_t *adm, int16_t *error_code, gn_bytes_t *error_
 void kafka_admin_cb(void *op, int status); /* a gn_admin_cb */
 /* The operation's call failed synchronously (its callback will never run). */
 void kafka_admin_fail(void *op, int status);
+/* A handler that fails (out of memory) after starting operations: returns the error
+ * when none is in flight, else KAFKA_ASYNC and the last completion closes the
+ * connection (the client cannot get a well-formed answer). */
+int kafka_admin_abort(kafka_admin_t *adm, int err);
 /* After the last operation was started: KAFKA_DONE (all finished, response encoded)
  * or KAFKA_ASYNC (kafka_req_done follows from the last callback). */
 int kafka_admin_complete(kafka_admin_t *adm);
@@ -205,6 +209,7 @@ void kafka__api_versions_unsupported(kafka_req_t *req);
 kafka_req_t *kafka__req_new(gn_broker_t *broker, const kafka_api_t *api, int16_t version,
                             int32_t correlation_id, size_t arena_max);
 void kafka__req_free(kafka_req_t *req);
+void kafka__conn_close(kafka_conn_t *conn, const char *why);
 /* Runs the API's handler on body (the bytes after the request header). */
 int kafka__req_dispatch(kafka_req_t *req, kafka_reader_t *body);
 

@@ -36,7 +36,7 @@ int kafka_handle_AlterConfigs(kafka_req_t *req, kafka_reader_t *body)
         res->ResourceName = kafka_req_keep(req, r->ResourceName);
         res->ErrorMessage = GN_BYTES_NULL;
         void *op = kafka_admin_op(adm, &res->ErrorCode, &res->ErrorMessage);
-        if (!op) return GN_ENOMEM;
+        if (!op) return kafka_admin_abort(adm, GN_ENOMEM);
         const char *name = kafka_req_cstr(req, r->ResourceName);
         if (r->ResourceType != 2 || !name) {
             kafka_admin_fail(op, r->ResourceType != 2 ? GN_EINVALID_REQUEST : GN_EINVALID_TOPIC);
@@ -45,7 +45,7 @@ int kafka_handle_AlterConfigs(kafka_req_t *req, kafka_reader_t *body)
         int32_t nc = r->Configs.count;
         gn_config_entry_t *entries =
             kafka_arena_calloc(&req->arena, (size_t)nc + 1, sizeof *entries);
-        if (!entries) return GN_ENOMEM;
+        if (!entries) return kafka_admin_abort(adm, GN_ENOMEM);
         int err = 0;
         for (int32_t c = 0; c < nc; c++) {
             entries[c].name = kafka_req_cstr(req, r->Configs.items[c].Name);

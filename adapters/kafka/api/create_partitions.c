@@ -35,7 +35,7 @@ int kafka_handle_CreatePartitions(kafka_req_t *req, kafka_reader_t *body)
         tr->Name = kafka_req_keep(req, t->Name);
         tr->ErrorMessage = GN_BYTES_NULL;
         void *op = kafka_admin_op(adm, &tr->ErrorCode, &tr->ErrorMessage);
-        if (!op) return GN_ENOMEM;
+        if (!op) return kafka_admin_abort(adm, GN_ENOMEM);
         const char *name = kafka_req_cstr(req, t->Name);
         if (!name) {
             kafka_admin_fail(op, GN_EINVALID_TOPIC);

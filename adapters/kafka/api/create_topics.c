@@ -91,7 +91,7 @@ int kafka_handle_CreateTopics(kafka_req_t *req, kafka_reader_t *body)
         tr->ReplicationFactor = -1;
         tr->Configs.is_null = true;
         void *op = kafka_admin_op(adm, &tr->ErrorCode, &tr->ErrorMessage);
-        if (!op) return GN_ENOMEM;
+        if (!op) return kafka_admin_abort(adm, GN_ENOMEM);
         const char *name = kafka_req_cstr(req, t->Name);
         ctx->names[i] = name;
         if (!name) {
@@ -107,7 +107,7 @@ int kafka_handle_CreateTopics(kafka_req_t *req, kafka_reader_t *body)
         }
         int32_t nc = t->Configs.count;
         gn_config_entry_t *cfg = kafka_arena_calloc(&req->arena, (size_t)nc + 1, sizeof *cfg);
-        if (!cfg) return GN_ENOMEM;
+        if (!cfg) return kafka_admin_abort(adm, GN_ENOMEM);
         for (int32_t c = 0; c < nc; c++) {
             cfg[c].name = kafka_req_cstr(req, t->Configs.items[c].Name);
             cfg[c].value = kafka_req_cstr(req, t->Configs.items[c].Value);

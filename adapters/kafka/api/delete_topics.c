@@ -45,7 +45,7 @@ int kafka_handle_DeleteTopics(kafka_req_t *req, kafka_reader_t *body)
         topic_resp_t *tr = &out->Responses.items[i];
         tr->ErrorMessage = GN_BYTES_NULL;
         void *op = kafka_admin_op(adm, &tr->ErrorCode, &tr->ErrorMessage);
-        if (!op) return GN_ENOMEM;
+        if (!op) return kafka_admin_abort(adm, GN_ENOMEM);
         const char *name;
         if (v6) {
             kafka_DeleteTopicsRequest_DeleteTopicState_t *t = &in.Topics.items[i];

@@ -35,7 +35,7 @@ int kafka_handle_IncrementalAlterConfigs(kafka_req_t *req, kafka_reader_t *body)
         res->ResourceName = kafka_req_keep(req, r->ResourceName);
         res->ErrorMessage = GN_BYTES_NULL;
         void *op = kafka_admin_op(adm, &res->ErrorCode, &res->ErrorMessage);
-        if (!op) return GN_ENOMEM;
+        if (!op) return kafka_admin_abort(adm, GN_ENOMEM);
         const char *name = kafka_req_cstr(req, r->ResourceName);
         if (r->ResourceType != 2 || !name) {
             kafka_admin_fail(op, r->ResourceType != 2 ? GN_EINVALID_REQUEST : GN_EINVALID_TOPIC);
@@ -45,7 +45,7 @@ int kafka_handle_IncrementalAlterConfigs(kafka_req_t *req, kafka_reader_t *body)
         gn_config_entry_t *entries =
             kafka_arena_calloc(&req->arena, (size_t)nc + 1, sizeof *entries);
         gn_alter_op_t *ops = kafka_arena_calloc(&req->arena, (size_t)nc + 1, sizeof *ops);
-        if (!entries || !ops) return GN_ENOMEM;
+        if (!entries || !ops) return kafka_admin_abort(adm, GN_ENOMEM);
         int err = 0;
         for (int32_t c = 0; c < nc; c++) {
             kafka_IncrementalAlterConfigsRequest_AlterableConfig_t *ac = &r->Configs.items[c];

@@ -22,6 +22,7 @@ typedef struct produce_ctx {
 typedef struct produce_part {
     produce_ctx_t *ctx;
     part_resp_t *out;
+    gn_partition_t *part; /* valid during the handler only */
 } produce_part_t;
 
 static int finish(produce_ctx_t *ctx)
@@ -79,6 +80,10 @@ int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body)
     bool bad_acks = in.Acks != 0 && in.Acks != 1 && in.Acks != -1;
     bool txn = in.TransactionalId.ptr != NULL; /* transactions are not supported yet */
 
+    /* Pass 1 allocates and checks everything, so that once the first append is in
+     * flight nothing can fail the whole request (its callbacks reference ctx). */
+    produce_part_t **parts = kafka_arena_calloc(&req->arena, (size_t)nt + 1, sizeof *parts);
+    if (!parts) return GN_ENOMEM;
     for (int32_t i = 0; i < nt; i++) {
         kafka_ProduceRequest_TopicProduceData_t *td = &in.TopicData.items[i];
         kafka_ProduceResponse_TopicProduceResponse_t *tr = &out->Responses.items[i];
@@ -86,48 +91,47 @@ int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body)
         tr->Name = kafka_req_keep(req, td->Name);
         tr->PartitionResponses.items =
             kafka_arena_calloc(&req->arena, (size_t)np + 1, sizeof(part_resp_t));
-        if (!tr->PartitionResponses.items) return GN_ENOMEM;
+        parts[i] = kafka_arena_calloc(&req->arena, (size_t)np + 1, sizeof(produce_part_t));
+        if (!tr->PartitionResponses.items || !parts[i]) return GN_ENOMEM;
         tr->PartitionResponses.count = np;
         const char *topic = kafka_req_cstr(req, td->Name);
         for (int32_t j = 0; j < np; j++) {
             kafka_ProduceRequest_PartitionProduceData_t *pd = &td->PartitionData.items[j];
             part_resp_t *pr = &tr->PartitionResponses.items[j];
+            produce_part_t *pp = &parts[i][j];
+            pp->ctx = ctx;
+            pp->out = pr;
             pr->Index = pd->Index;
             pr->BaseOffset = -1;
             pr->LogAppendTimeMs = -1;
             pr->LogStartOffset = -1;
             pr->ErrorMessage = GN_BYTES_NULL;
-            if (bad_acks) {
+            if (bad_acks)
                 pr->ErrorCode = KAFKA_INVALID_REQUIRED_ACKS;
-                continue;
-            }
-            if (txn) {
+            else if (txn)
                 pr->ErrorCode = KAFKA_INVALID_REQUEST;
-                continue;
-            }
-            if (!topic || gn_topic_name_validate(topic, strlen(topic)) < 0) {
+            else if (!topic || gn_topic_name_validate(topic, strlen(topic)) < 0)
                 pr->ErrorCode = KAFKA_INVALID_TOPIC_EXCEPTION;
-                continue;
-            }
-            gn_partition_t *part = gn_partition_get(req->broker, topic, pd->Index);
-            if (!part) {
+            else if (!(pp->part = gn_partition_get(req->broker, topic, pd->Index)))
                 pr->ErrorCode = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
-                continue;
-            }
-            if ((pr->ErrorCode = check_records(pd->Records.bytes)) != KAFKA_NONE) continue;
-            produce_part_t *pp = kafka_arena_alloc(&req->arena, sizeof *pp);
-            if (!pp) return GN_ENOMEM;
-            pp->ctx = ctx;
-            pp->out = pr;
-            /* the frame is ours until the handler returns: gn_produce rewrites offsets
-             * in place during the call */
-            rc = gn_produce(part, (uint8_t *)pd->Records.bytes.ptr, pd->Records.bytes.len,
-                            (gn_acks_t)in.Acks, on_produced, pp);
-            if (rc < 0) {
-                pr->ErrorCode = kafka_err_from_gn(rc);
-                continue;
-            }
-            ctx->pending++;
+            else
+                pr->ErrorCode = check_records(pd->Records.bytes);
+        }
+    }
+    /* Pass 2: append. The frame is ours until the handler returns: gn_produce rewrites
+     * offsets in place during the call. */
+    for (int32_t i = 0; i < nt; i++) {
+        kafka_ProduceRequest_TopicProduceData_t *td = &in.TopicData.items[i];
+        for (int32_t j = 0; j < td->PartitionData.count; j++) {
+            produce_part_t *pp = &parts[i][j];
+            if (pp->out->ErrorCode != KAFKA_NONE) continue;
+            gn_bytes_t rec = td->PartitionData.items[j].Records.bytes;
+            rc = gn_produce(pp->part, (uint8_t *)rec.ptr, rec.len, (gn_acks_t)in.Acks, on_produced,
+                            pp);
+            if (rc < 0)
+                pp->out->ErrorCode = kafka_err_from_gn(rc);
+            else
+                ctx->pending++;
         }
     }
     ctx->armed = true;
