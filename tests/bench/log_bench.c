@@ -383,7 +383,8 @@ typedef struct phase_result {
 
 static void summarize(const window_t *w, int n, int64_t win_bytes, phase_result_t *r)
 {
-    double lr[MAX_WINDOWS], cr[MAX_WINDOWS], rr[MAX_WINDOWS], cu[MAX_WINDOWS], lt = 0, ct = 0;
+    double lr[MAX_WINDOWS] = {0}, cr[MAX_WINDOWS] = {0}, rr[MAX_WINDOWS] = {0};
+    double cu[MAX_WINDOWS] = {0}, lt = 0, ct = 0;
     r->log_fsyncs = r->ceil_fsyncs = 0;
     for (int i = 0; i < n; i++) {
         lr[i] = mibps(win_bytes, w[i].log_s);
