@@ -18,22 +18,29 @@
 
 #define MOD "gateway"
 
+#define STOP_WARN_MS 5000 /* how often a slow shutdown names the adapters it waits for */
+
+typedef struct gateway gateway_t;
+
 typedef struct running_adapter {
     const gn_adapter_t *adapter;
     void *state;
+    gateway_t *gw;
+    bool stopped;
 } running_adapter_t;
 
-typedef struct gateway {
+struct gateway {
     const gn_gateway_config_t *cfg;
     uv_loop_t loop;
     gn_broker_t *broker;
     uv_signal_t sigint, sigterm, sighup;
     running_adapter_t running[GN_GATEWAY_MAX_ADAPTERS];
     size_t nrunning;
-    size_t stop_pending; /* adapters whose stop callback has not run yet, +1 while stopping */
+    size_t stop_pending;   /* adapters whose stop callback has not run yet, +1 while stopping */
+    uv_timer_t stop_timer; /* names the slow adapters while stopping */
     bool shutting_down;
     int exit_code;
-} gateway_t;
+};
 
 /* A logfmt value: quoted when it holds a space, quote or '='. */
 static const char *logfmt_value(const char *s, char *buf, size_t cap)
@@ -86,6 +93,7 @@ static void on_adapters_stopped(gateway_t *gw)
 {
     GN_INFO(MOD, "listeners stopped | count=%zu", gw->nrunning);
     gw->nrunning = 0;
+    uv_close((uv_handle_t *)&gw->stop_timer, on_handle_closed);
     if (gw->broker)
         gn_broker_close(gw->broker, on_broker_closed, gw);
     else
@@ -94,8 +102,29 @@ static void on_adapters_stopped(gateway_t *gw)
 
 static void on_adapter_stopped(void *arg)
 {
-    gateway_t *gw = arg;
+    running_adapter_t *ra = arg;
+    gateway_t *gw = ra->gw;
+    if (ra->adapter) {
+        if (ra->stopped) {
+            GN_WARN(MOD, "adapter called its stop callback twice | adapter=%s", ra->adapter->name);
+            return;
+        }
+        ra->stopped = true;
+        GN_DEBUG(MOD, "listener stopped | adapter=%s", ra->adapter->name);
+    }
     if (--gw->stop_pending == 0) on_adapters_stopped(gw);
+}
+
+/* A stop that never calls back would hang the shutdown silently: say who is late. */
+static void on_stop_timer(uv_timer_t *timer)
+{
+    gateway_t *gw = timer->data;
+    for (size_t i = 0; i < gw->nrunning; i++)
+        if (!gw->running[i].stopped)
+            GN_WARN(MOD,
+                    "still waiting for a listener to stop (a second SIGINT exits now) | "
+                    "adapter=%s",
+                    gw->running[i].adapter->name);
 }
 
 static void shutdown_begin(gateway_t *gw, const char *reason, int exit_code)
@@ -104,14 +133,18 @@ static void shutdown_begin(gateway_t *gw, const char *reason, int exit_code)
     gw->shutting_down = true;
     gw->exit_code = exit_code;
     GN_INFO(MOD, "shutting down | reason=%s", reason);
+    uv_timer_init(&gw->loop, &gw->stop_timer);
+    gw->stop_timer.data = gw;
+    uv_timer_start(&gw->stop_timer, on_stop_timer, STOP_WARN_MS, STOP_WARN_MS);
     /* +1 so that an adapter calling back synchronously cannot finish the count early. */
     gw->stop_pending = gw->nrunning + 1;
     for (size_t i = gw->nrunning; i-- > 0;) {
         running_adapter_t *ra = &gw->running[i];
         GN_DEBUG(MOD, "stopping listener | adapter=%s", ra->adapter->name);
-        ra->adapter->stop(ra->state, on_adapter_stopped, gw);
+        ra->adapter->stop(ra->state, on_adapter_stopped, ra);
     }
-    on_adapter_stopped(gw);
+    running_adapter_t self = {.gw = gw}; /* the +1 */
+    on_adapter_stopped(&self);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -225,7 +258,7 @@ static int adapters_start(gateway_t *gw, const gn_adapter_t *const *adapters)
                      logfmt_value(err_text(rc), abuf, sizeof(abuf)));
             return rc;
         }
-        gw->running[gw->nrunning++] = (running_adapter_t){ad, state};
+        gw->running[gw->nrunning++] = (running_adapter_t){ad, state, gw, false};
         if (lc.advertised_host || lc.advertised_port)
             GN_INFO(MOD, "listening | adapter=%s host=%s port=%d advertised=%s:%d", ad->name,
                     logfmt_value(lc.host, hbuf, sizeof(hbuf)), lc.port,
@@ -326,7 +359,7 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
     rc = adapters_start(&gw, adapters);
     if (rc == 0) rc = ws_routes_serve(&gw, ws_routes);
     if (rc != 0) {
-        shutdown_begin(&gw, "start-up failed", 1);
+        shutdown_begin(&gw, "startup_failed", 1);
         goto run;
     }
     warn_unserved_listeners(&gw, adapters);

@@ -34,6 +34,7 @@ static struct {
     int next_signal;
     int fail_start;   /* start returns this */
     bool hang_stop;   /* stop never calls back */
+    bool sync_stop;   /* stop calls back before it returns */
     void *mqtt_state; /* the state the fake adapter on port 11883 returned */
     int served;       /* serve_stream calls */
     char served_paths[4][32];
@@ -82,6 +83,11 @@ static void on_fake_closed(uv_handle_t *h)
     cb(arg);
 }
 
+static void on_fake_freed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 static void fake_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
 {
     fake_state_t *st = state;
@@ -89,6 +95,12 @@ static void fake_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     st->cb = cb;
     st->arg = arg;
     if (fake.hang_stop) return; /* keeps the timer running: more signals arrive */
+    if (fake.sync_stop) {
+        uv_close((uv_handle_t *)&st->timer, on_fake_freed);
+        fake.stopped++;
+        cb(arg);
+        return;
+    }
     uv_close((uv_handle_t *)&st->timer, on_fake_closed);
 }
 
@@ -257,6 +269,24 @@ static void test_server__broker_open_failure_exits_1(void **state)
     gn_gateway_config_free(&cfg);
 }
 
+/* An adapter may call its stop callback before stop returns. */
+static void test_server__synchronous_stop_callbacks(void **state)
+{
+    (void)state;
+    char msg[256];
+    gn_gateway_config_t cfg;
+    config_for_test(&cfg);
+    assert_int_equal(gn_gateway_config_set(&cfg, "mqtt.port", "11883", msg, sizeof(msg)), 0);
+    const gn_adapter_t *adapters[] = {&fake_kafka, &fake_mqtt, NULL};
+    fake.sync_stop = true;
+    fake.signals[0] = SIGTERM;
+    assert_int_equal(gn_gateway_run(&cfg, adapters, NULL), 0);
+    assert_int_equal(fake.starts, 2);
+    assert_int_equal(fake.stopped, 2);
+    assert_true(marker_exists());
+    gn_gateway_config_free(&cfg);
+}
+
 /* SIGPIPE does not end the process (a peer closing while we write gives EPIPE). */
 static void test_server__sigpipe_is_ignored(void **state)
 {
@@ -342,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup(test_server__sighup_is_ignored, reset),
         cmocka_unit_test_setup(test_server__failed_listener_exits_1, reset),
         cmocka_unit_test_setup(test_server__broker_open_failure_exits_1, reset),
+        cmocka_unit_test_setup(test_server__synchronous_stop_callbacks, reset),
         cmocka_unit_test_setup(test_server__sigpipe_is_ignored, reset),
         cmocka_unit_test_setup(test_server__ws_routes_follow_listeners, reset),
         cmocka_unit_test_setup(test_server__second_sigint_exits_at_once, reset),
