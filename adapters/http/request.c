@@ -37,9 +37,15 @@ const char *http_req_query(http_req_t *req, const char *name, char *buf, int cap
     if (!req->wsi) return NULL;
     char key[64];
     snprintf(key, sizeof key, "%s=", name);
-    /* lws_get_urlarg_by_name wants "name=" and copies the decoded fragment. */
+    /* lws_get_urlarg_by_name wants "name=", copies the decoded "name=value" fragment
+     * into buf and points after the '='. */
     const char *v = lws_get_urlarg_by_name(req->wsi, key, buf, cap);
-    return v;
+    if (!v) {
+        buf[0] = '\0';
+        return NULL;
+    }
+    memmove(buf, v, strlen(v) + 1);
+    return buf;
 }
 
 static void req_link(http_server_t *srv, http_req_t *req)

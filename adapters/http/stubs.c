@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Placeholders for routes not written yet (501). */
 #include "ganglion/error.h"
 #include "http.h"
 #define STUB(n)                                                                                    \
@@ -6,16 +8,14 @@
         http_respond_error(req, 501, 50101, "not implemented");                                    \
         return 0;                                                                                  \
     }
-
-STUB(http_handle_topic_events)
 STUB(http_handle_v3_clusters)
-STUB(http_handle_v3_topics_list) STUB(http_handle_v3_topic_create) STUB(http_handle_v3_topic_get)
-    STUB(http_handle_v3_topic_delete) STUB(http_handle_v3_partitions) STUB(http_handle_v3_configs)
-        STUB(http_handle_v3_records) int http__sse_writeable(http_req_t *req)
-{
-    return -1;
-}
-void http__sse_free(http_sse_t *sse) {}
+STUB(http_handle_v3_topics_list)
+STUB(http_handle_v3_topic_create)
+STUB(http_handle_v3_topic_get)
+STUB(http_handle_v3_topic_delete)
+STUB(http_handle_v3_partitions)
+STUB(http_handle_v3_configs)
+STUB(http_handle_v3_records)
 int http__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void **pws, void *in,
                       size_t len)
 {
