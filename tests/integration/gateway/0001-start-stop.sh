@@ -44,7 +44,8 @@ wait_for_line() {
 
 start_stop() {
     local n="$1" log="$WORK/run$1.log"
-    "$GANGLION" --data.dir="$DATA" --node.id=1 --log.level=debug \
+    shift
+    "$GANGLION" --data.dir="$DATA" --node.id=1 --log.level=debug "$@" \
         --kafka.host=127.0.0.1 --kafka.port=19092 \
         --mqtt.host=127.0.0.1 --mqtt.port=11883 \
         --http.host=127.0.0.1 --http.port=18080 2>"$log" &
@@ -80,7 +81,16 @@ start_stop() {
                 fail "run $n: kcat could not consume"
             [[ "$got" == "k1:survives-restart" ]] || fail "run $n: read '$got' after the restart"
             echo "run $n: the record produced before the restart is there"
+            # kafka.advertised.host reaches the clients through metadata.
+            timeout 20 kcat -b 127.0.0.1:19092 -L -m 10 | grep -q "at localhost:19092" ||
+                fail "run $n: metadata does not advertise localhost:19092"
+            echo "run $n: metadata advertises localhost:19092"
         fi
+    fi
+    if command -v curl >/dev/null && grep -q 'msg="listening" adapter=http' "$log"; then
+        curl -sf --max-time 10 http://127.0.0.1:18080/healthz >/dev/null ||
+            fail "run $n: GET /healthz on the HTTP listener failed"
+        echo "run $n: GET /healthz answers"
     fi
 
     kill -TERM "$PID"
@@ -105,7 +115,7 @@ start_stop() {
 }
 
 start_stop 1
-start_stop 2
+start_stop 2 --kafka.advertised.host=localhost
 
 # Usage errors: exit 2 and a message naming the key.
 set +e
