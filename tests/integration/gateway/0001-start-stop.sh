@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # The `ganglion` program starts, says "ganglion started", and on SIGTERM shuts down
 # cleanly: exit code 0 within 10 s and the clean-shutdown marker in the data directory.
-# Twice, so that a restart on an existing data directory works too (with kcat, a record
+# Run 1 reads a JSON --config file (flags override it). Twice, so that a restart on an existing data directory works too (with kcat, a record
 # produced before the restart is read after it). Every listener it reports accepts TCP
 # connections; a second instance on a taken port exits 1. A bad flag exits 2 with a
 # message naming it. Listeners on 127.0.0.1 only
@@ -45,13 +45,13 @@ wait_for_line() {
 start_stop() {
     local n="$1" log="$WORK/run$1.log"
     shift
-    "$GANGLION" --data.dir="$DATA" --node.id=1 --log.level=debug "$@" \
+    "$GANGLION" --data.dir="$DATA" --log.level=debug "$@" \
         --kafka.host=127.0.0.1 --kafka.port=19092 \
         --mqtt.host=127.0.0.1 --mqtt.port=11883 \
         --http.host=127.0.0.1 --http.port=18080 2>"$log" &
     PID=$!
     wait_for_line 'msg="ganglion started"' 100 "$log" || fail "run $n: no 'ganglion started' line within 10 s"
-    grep -q "data_dir=$DATA node_id=1" "$log" || fail "run $n: started line lacks data_dir/node_id"
+    grep -q "data_dir=$DATA node_id=3" "$log" || fail "run $n: started line lacks data_dir/node_id"
     [[ ! -e "$DATA/.kafka_cleanshutdown" ]] || fail "run $n: clean-shutdown marker present while running"
 
     # Every listener the log reports accepts a connection.
@@ -114,8 +114,12 @@ start_stop() {
     echo "run $n: started, stopped cleanly (exit 0, marker present)"
 }
 
-start_stop 1
-start_stop 2 --kafka.advertised.host=localhost
+# Run 1 takes node.id from a JSON file whose kafka.port the flags override; run 2 only flags.
+cat >"$WORK/ganglion.json" <<EOF
+{"node.id": 3, "kafka.port": 29092, "log.retention.ms": "7d", "auto.create.topics.enable": true}
+EOF
+start_stop 1 --config="$WORK/ganglion.json"
+start_stop 2 --node.id=3 --kafka.advertised.host=localhost
 
 # Usage errors: exit 2 and a message naming the key.
 set +e
