@@ -2,11 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The `ganglion` program starts, says "ganglion started", and on SIGTERM shuts down
 # cleanly: exit code 0 within 10 s and the clean-shutdown marker in the data directory.
-# Run 1 reads a JSON --config file (flags override it). Twice, so that a restart on an existing data directory works too (with kcat, a record
-# produced before the restart is read after it). Every listener it reports accepts TCP
-# connections; a second instance on a taken port exits 1. A bad flag exits 2 with a
-# message naming it. Listeners on 127.0.0.1 only
-# (ports 19092, 11883, 18080). Needs GN_BUILD_DIR (set by ctest).
+# Twice on one data directory: run 1 reads a JSON --config file (flags override it), run 2
+# only flags; with kcat, a record produced before the restart is read after it. Every
+# listener it reports accepts TCP; a second instance on a taken port exits 1; a bad flag
+# exits 2 naming it. 127.0.0.1 only, ports 19092, 11883, 18080. Needs GN_BUILD_DIR.
 set -euo pipefail
 
 GANGLION="${GN_BUILD_DIR:?GN_BUILD_DIR must point at the build directory}/ganglion"
