@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One MQTT connection on any transport: buffers input until whole packets, decodes
+ * them (codec), dispatches through a table to handle_*.c, enforces the CONNECT timeout
+ * and keepalive (1.5 x), and closes with the right reason and a log line naming the
+ * client. The session outlives the connection when it is persistent. Loop thread. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "mqtt.h"
+
+typedef int (*handler_fn)(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+
+static const handler_fn handlers[16] = {
+    [MQTT_CONNECT] = mqtt__handle_connect,     [MQTT_PUBLISH] = mqtt__handle_publish,
+    [MQTT_PUBACK] = mqtt__handle_puback,       [MQTT_PUBREC] = mqtt__handle_puback,
+    [MQTT_PUBREL] = mqtt__handle_pubrel,       [MQTT_PUBCOMP] = mqtt__handle_puback,
+    [MQTT_SUBSCRIBE] = mqtt__handle_subscribe, [MQTT_UNSUBSCRIBE] = mqtt__handle_unsubscribe,
+    [MQTT_PINGREQ] = mqtt__handle_pingreq,     [MQTT_DISCONNECT] = mqtt__handle_disconnect,
+    [MQTT_AUTH] = mqtt__handle_auth,
+};
+
+static const char *client_name(const mqtt_conn_t *conn)
+{
+    return conn->session ? conn->session->client_id : "-";
+}
+
+static void conn_free(mqtt_conn_t *conn)
+{
+    mqtt_server_t *srv = conn->srv;
+    if (conn->alias_in) {
+        for (size_t i = 0; i <= MQTT_TOPIC_ALIAS_MAXIMUM; i++)
+            free(conn->alias_in[i]);
+        free(conn->alias_in);
+    }
+    if (conn->alias_out) {
+        for (size_t i = 0; i <= conn->topic_alias_max_out; i++)
+            free(conn->alias_out[i]);
+        free(conn->alias_out);
+    }
+    free(conn->in);
+    free(conn);
+    mqtt__server_handle_closed(srv);
+}
+
+void mqtt__conn_unref(mqtt_conn_t *conn)
+{
+    if (--conn->refs == 0) conn_free(conn);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    mqtt__conn_unref(h->data);
+}
+
+static void on_transport_close(gn_transport_t *tr)
+{
+    mqtt_conn_t *conn = tr->session;
+    mqtt_server_t *srv = conn->srv;
+    conn->closing = true;
+    conn->tr = NULL;
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else if (srv->conns == conn)
+        srv->conns = conn->next;
+    if (conn->next) conn->next->prev = conn->prev;
+    conn->prev = conn->next = NULL;
+    mqtt_session_t *sess = conn->session;
+    if (sess) {
+        if (srv->stats.clients_connected > 0) srv->stats.clients_connected--;
+        sess->conn = NULL;
+        conn->session = NULL;
+        if (!conn->graceful && sess->will && !conn->takeover) {
+            /* the will goes out after its delay, unless the session comes back */
+            uint32_t delay = sess->will->delay;
+            if (delay > sess->expiry && !sess->persistent) delay = 0;
+            if (delay == 0)
+                mqtt__session_will_publish(sess);
+            else
+                sess->will_due = gn_now_ms() + (int64_t)delay * 1000;
+        } else if (conn->graceful) {
+            mqtt__session_will_free(sess);
+        }
+        mqtt__session_went_offline(sess);
+    }
+    uv_close((uv_handle_t *)&conn->timer, on_timer_closed);
+    mqtt__conn_unref(conn);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    mqtt_conn_t *conn = t->data;
+    if (conn->closing) return;
+    if (conn->version == 0) {
+        GN_INFO(MQTT_MOD, "client sent no CONNECT in time, closing | peer=%s timeout_ms=%d",
+                conn->peer, MQTT_CONNECT_TIMEOUT_MS);
+        mqtt__conn_close(conn, NULL);
+        return;
+    }
+    int64_t limit = (int64_t)conn->keep_alive * 1500;
+    int64_t idle = (int64_t)uv_now(conn->srv->loop) - conn->last_rx_ms;
+    if (idle >= limit) {
+        GN_INFO(MQTT_MOD, "keepalive expired | client=%s peer=%s keep_alive=%u idle_ms=%lld",
+                client_name(conn), conn->peer, conn->keep_alive, (long long)idle);
+        mqtt__conn_disconnect(conn, MQTT_RC_KEEP_ALIVE_TIMEOUT, NULL);
+        return;
+    }
+    uv_timer_start(&conn->timer, on_timer, (uint64_t)(limit - idle), 0);
+}
+
+void mqtt__conn_keepalive_start(mqtt_conn_t *conn)
+{
+    uv_timer_stop(&conn->timer);
+    if (conn->keep_alive > 0)
+        uv_timer_start(&conn->timer, on_timer, (uint64_t)conn->keep_alive * 1500, 0);
+}
+
+static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
+{
+    mqtt_conn_t *conn = tr->session;
+    mqtt_server_t *srv = conn->srv;
+    if (conn->closing) return;
+    conn->last_rx_ms = (int64_t)uv_now(srv->loop);
+    conn->bytes_in += len;
+    srv->stats.bytes_received += len;
+    if (conn->in_len + len > conn->in_cap) {
+        size_t cap = conn->in_cap ? conn->in_cap : 4096;
+        while (cap < conn->in_len + len)
+            cap *= 2;
+        uint8_t *nb = realloc(conn->in, cap);
+        if (!nb) {
+            mqtt__conn_close(conn, "out of memory");
+            return;
+        }
+        conn->in = nb;
+        conn->in_cap = cap;
+    }
+    memcpy(conn->in + conn->in_len, data, len);
+    conn->in_len += len;
+
+    size_t pos = 0;
+    conn->refs++; /* a handler may close the connection */
+    while (!conn->closing && pos < conn->in_len) {
+        mqtt_packet_t pkt;
+        uint8_t reason = 0;
+        int64_t n = mqtt_packet_decode(conn->in + pos, conn->in_len - pos, conn->version,
+                                       MQTT_MAX_PACKET_IN, &pkt, &reason);
+        if (n == GN_EAGAIN) break;
+        if (n < 0) {
+            if (conn->version == 0 && pkt.type == MQTT_CONNECT &&
+                reason == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION) {
+                /* answer in the form the client can read */
+                conn->version = pkt.protocol_level == MQTT_V5 ? MQTT_V5 : MQTT_V311;
+                GN_INFO(MQTT_MOD,
+                        "refused CONNECT: unsupported protocol | peer=%s name=%.*s level=%u",
+                        conn->peer, (int)(pkt.protocol_name.len < 16 ? pkt.protocol_name.len : 16),
+                        pkt.protocol_name.ptr ? (const char *)pkt.protocol_name.ptr : "",
+                        pkt.protocol_level);
+                mqtt__send_connack(conn, false, MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION, NULL);
+                mqtt__conn_close(conn, NULL);
+                break;
+            }
+            GN_INFO(MQTT_MOD, "protocol error, disconnecting | client=%s peer=%s reason=%s",
+                    client_name(conn), conn->peer, mqtt_rc_name(reason));
+            if (conn->version == 0 && pkt.type == MQTT_CONNECT) conn->version = MQTT_V311;
+            mqtt__conn_disconnect(conn, reason, NULL);
+            break;
+        }
+        pos += (size_t)n;
+        handler_fn fn = handlers[pkt.type];
+        if (fn && fn(conn, &pkt) < 0) break;
+    }
+    if (pos > 0 && !conn->closing) {
+        memmove(conn->in, conn->in + pos, conn->in_len - pos);
+        conn->in_len -= pos;
+    }
+    mqtt__conn_unref(conn);
+}
+
+int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr)
+{
+    mqtt_conn_t *conn = calloc(1, sizeof(*conn));
+    if (!conn) return GN_ENOMEM;
+    conn->srv = srv;
+    conn->tr = tr;
+    conn->refs = 2; /* transport + timer */
+    conn->receive_max_out = 65535;
+    if (tr->ops->peer_name(tr, conn->peer, sizeof conn->peer) < 0)
+        snprintf(conn->peer, sizeof conn->peer, "?");
+    uv_timer_init(srv->loop, &conn->timer);
+    conn->timer.data = conn;
+    srv->open_handles++; /* the connection, released by conn_free */
+    tr->session = conn;
+    tr->on_read = on_read;
+    tr->on_close = on_transport_close;
+    conn->next = srv->conns;
+    if (srv->conns) srv->conns->prev = conn;
+    srv->conns = conn;
+    conn->last_rx_ms = (int64_t)uv_now(srv->loop);
+    uv_timer_start(&conn->timer, on_timer, MQTT_CONNECT_TIMEOUT_MS, 0);
+    return 0;
+}
+
+typedef struct send_req {
+    mqtt_conn_t *conn;
+    size_t len;
+    uint8_t data[];
+} send_req_t;
+
+static void on_sent(gn_transport_t *tr, void *arg, int status)
+{
+    (void)tr;
+    (void)status;
+    free(arg);
+}
+
+int mqtt__conn_send(mqtt_conn_t *conn, const uint8_t *p, size_t len)
+{
+    if (conn->closing || !conn->tr) return GN_ESHUTDOWN;
+    if (conn->max_packet_out && len > conn->max_packet_out) return GN_ETOOLARGE;
+    send_req_t *req = malloc(sizeof(*req) + len);
+    if (!req) return GN_ENOMEM;
+    req->conn = conn;
+    req->len = len;
+    memcpy(req->data, p, len);
+    uv_buf_t buf = uv_buf_init((char *)req->data, (unsigned)len);
+    int rc = conn->tr->ops->write(conn->tr, &buf, 1, on_sent, req);
+    if (rc < 0) {
+        free(req);
+        return rc;
+    }
+    conn->bytes_out += len;
+    conn->srv->stats.bytes_sent += len;
+    return 0;
+}
+
+void mqtt__conn_close(mqtt_conn_t *conn, const char *why)
+{
+    if (conn->closing) return;
+    if (why)
+        GN_INFO(MQTT_MOD, "closing connection | client=%s peer=%s reason=\"%s\"", client_name(conn),
+                conn->peer, why);
+    conn->closing = true;
+    if (conn->tr) conn->tr->ops->close(conn->tr);
+}
+
+void mqtt__conn_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *why)
+{
+    if (conn->closing) return;
+    if (why)
+        GN_INFO(MQTT_MOD, "disconnecting client | client=%s peer=%s reason=%s detail=\"%s\"",
+                client_name(conn), conn->peer, mqtt_rc_name(rc), why);
+    if (conn->version == MQTT_V5) mqtt__send_disconnect(conn, rc, why);
+    mqtt__conn_close(conn, NULL);
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Delivery at append time: the broker's append observer calls mqtt__on_append with the
+ * offsets just appended to a partition; when some filter could match that log topic,
+ * the new batches are read once, each record is decoded once, its MQTT topic (T/key)
+ * matched once against the trie, and the record sent to every matching online session
+ * (max QoS over its matching subscriptions, all their identifiers). Each session keeps
+ * a cursor per partition; one without credit lags and catches up from the log later
+ * (session.c). Loop thread only. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "mqtt.h"
+
+int mqtt__log_scan(gn_partition_t *part, int64_t offset, int64_t end, size_t max_bytes,
+                   mqtt_record_cb cb, void *arg, int64_t *next)
+{
+    int rc = 0;
+    size_t budget = max_bytes;
+    *next = offset;
+    while (*next < end && budget > 0) {
+        gn_read_result_t res;
+        if ((rc = gn_partition_read(part, *next, budget, &res)) < 0) return rc;
+        if (res.slice.len <= 0) {
+            gn_log_slice_release(&res.slice);
+            break;
+        }
+        size_t len = (size_t)res.slice.len;
+        uint8_t *buf = malloc(len);
+        if (!buf) {
+            gn_log_slice_release(&res.slice);
+            return GN_ENOMEM;
+        }
+        rc = gn_log_slice_read(&res.slice, buf);
+        gn_log_slice_release(&res.slice);
+        budget = budget > len ? budget - len : 0;
+        size_t pos = 0;
+        int64_t before = *next;
+        while (rc == 0 && pos < len) {
+            gn_batch_header_t hdr;
+            int64_t size = gn_batch_peek(buf + pos, len - pos, &hdr);
+            if (size == GN_EAGAIN) break;
+            if (size < 0) {
+                rc = (int)size;
+                break;
+            }
+            int64_t last = gn_batch_last_offset(&hdr);
+            if (last >= *next && !(hdr.attributes & GN_ATTR_CONTROL)) {
+                gn_record_iter_t it;
+                gn_record_t rec;
+                if ((rc = gn_record_iter_init(&it, buf + pos, (size_t)size)) < 0) break;
+                int r;
+                while ((r = gn_record_iter_next(&it, &rec)) == 1) {
+                    if (rec.offset < *next) continue;
+                    if (rec.offset >= end) break;
+                    if (cb(arg, &rec) < 0) {
+                        gn_record_iter_close(&it);
+                        free(buf);
+                        return 0; /* stopped at rec: *next stays there */
+                    }
+                    *next = rec.offset + 1;
+                }
+                gn_record_iter_close(&it);
+                if (r < 0) {
+                    rc = r;
+                    break;
+                }
+            }
+            if (last + 1 > *next) *next = last + 1 < end ? last + 1 : end;
+            pos += (size_t)size;
+        }
+        free(buf);
+        if (rc < 0) return rc;
+        if (*next == before) break; /* no whole batch */
+    }
+    return 0;
+}
+
+/* ---- fan-out -------------------------------------------------------------------- */
+
+typedef struct fan {
+    mqtt_server_t *srv;
+    mqtt_msg_t *msg;
+    mqtt_session_t **hit;
+    size_t nhit, cap;
+} fan_t;
+
+static void on_match(void *arg, mqtt_sub_t *sub)
+{
+    fan_t *f = arg;
+    mqtt_session_t *sess = sub->session;
+    mqtt_msg_t *msg = f->msg;
+    if (!sess->conn) return; /* offline: its cursor stays, it reads the log on return */
+    if (sub->no_local && msg->origin_session == sess->serial) return;
+    if (sub->share) {
+        /* shared: one member per message, sent as is (no per-member cursor) */
+        uint8_t qos = sub->qos < msg->qos ? sub->qos : msg->qos;
+        uint32_t id = sub->sub_id;
+        if (!mqtt__send_publish(sess, msg, qos, sub->retain_as_published && msg->retain, &id,
+                                id ? 1 : 0))
+            f->srv->stats.msgs_dropped++;
+        return;
+    }
+    if (sess->match_stamp != f->srv->match_stamp) {
+        if (f->nhit == f->cap) {
+            size_t cap = f->cap ? f->cap * 2 : 16;
+            mqtt_session_t **nh = realloc(f->hit, cap * sizeof(*nh));
+            if (!nh) return;
+            f->hit = nh;
+            f->cap = cap;
+        }
+        f->hit[f->nhit++] = sess;
+        sess->match_stamp = f->srv->match_stamp;
+        sess->match_qos = sub->qos;
+        sess->match_rap = sub->retain_as_published;
+        sess->match_nids = 0;
+    } else {
+        if (sub->qos > sess->match_qos) sess->match_qos = sub->qos;
+        sess->match_rap |= sub->retain_as_published;
+    }
+    if (sub->sub_id && sess->match_nids < sizeof sess->match_ids / sizeof sess->match_ids[0])
+        sess->match_ids[sess->match_nids++] = sub->sub_id;
+}
+
+void mqtt__deliver_record(mqtt_session_t *sess, mqtt_msg_t *msg, uint8_t qos, bool rap,
+                          const uint32_t *ids, size_t nids)
+{
+    bool retain = rap && msg->retain;
+    if (!msg->log_topic) {
+        mqtt__send_publish(sess, msg, qos, retain, ids, nids);
+        return;
+    }
+    mqtt_cursor_t *c = mqtt__cursor_get(sess, msg->log_topic, msg->partition, msg->offset, true);
+    if (!c) return;
+    if (msg->offset < c->next || c->lagging) return;
+    if (mqtt__send_publish(sess, msg, qos, retain, ids, nids))
+        c->next = msg->offset + 1;
+    else
+        c->lagging = true;
+}
+
+void mqtt__fanout(mqtt_server_t *srv, mqtt_msg_t *msg)
+{
+    fan_t f = {.srv = srv, .msg = msg};
+    srv->match_stamp++;
+    mqtt__trie_match(srv->trie, msg->topic, on_match, &f);
+    for (size_t i = 0; i < f.nhit; i++) {
+        mqtt_session_t *sess = f.hit[i];
+        uint8_t qos = sess->match_qos < msg->qos ? sess->match_qos : msg->qos;
+        mqtt__deliver_record(sess, msg, qos, sess->match_rap, sess->match_ids, sess->match_nids);
+    }
+    free(f.hit);
+}
+
+/* ---- from records ---------------------------------------------------------------- */
+
+typedef struct scan_ctx {
+    mqtt_server_t *srv;
+    gn_partition_t *part;
+    const char *topic;
+    size_t topic_len;
+    char *buf;
+    size_t cap;
+} scan_ctx_t;
+
+static uint64_t origin_of(mqtt_server_t *srv, const void *part, int64_t offset)
+{
+    size_t n = srv->norigins < 256 ? srv->norigins : 256;
+    for (size_t i = 0; i < n; i++)
+        if (srv->origins[i].part == part && srv->origins[i].offset == offset)
+            return srv->origins[i].serial;
+    return 0;
+}
+
+/* The record's MQTT topic ("T/key" or "T") into ctx->buf; false if MQTT cannot name it. */
+static bool record_topic(scan_ctx_t *ctx, const gn_record_t *rec, gn_bytes_t *out)
+{
+    size_t need = ctx->topic_len + 1 + rec->key.len;
+    if (need > 65535) return false;
+    if (rec->key.ptr &&
+        (!mqtt_utf8_valid(rec->key.ptr, rec->key.len) || memchr(rec->key.ptr, '+', rec->key.len) ||
+         memchr(rec->key.ptr, '#', rec->key.len)))
+        return false;
+    if (need > ctx->cap) {
+        char *nb = realloc(ctx->buf, need);
+        if (!nb) return false;
+        ctx->buf = nb;
+        ctx->cap = need;
+    }
+    memcpy(ctx->buf, ctx->topic, ctx->topic_len);
+    size_t len = ctx->topic_len;
+    if (rec->key.ptr) {
+        ctx->buf[len++] = '/';
+        memcpy(ctx->buf + len, rec->key.ptr, rec->key.len);
+        len += rec->key.len;
+    }
+    *out = (gn_bytes_t){(const uint8_t *)ctx->buf, len};
+    return true;
+}
+
+int mqtt__msg_from_record(mqtt_server_t *srv, gn_partition_t *part, const gn_record_t *rec,
+                          char **buf, size_t *cap, mqtt_msg_t *msg)
+{
+    scan_ctx_t ctx = {
+        .srv = srv, .part = part, .topic = gn_partition_topic(part), .buf = *buf, .cap = *cap};
+    ctx.topic_len = strlen(ctx.topic);
+    memset(msg, 0, sizeof(*msg));
+    bool ok = record_topic(&ctx, rec, &msg->topic);
+    *buf = ctx.buf;
+    *cap = ctx.cap;
+    if (!ok) return GN_EINVALID_TOPIC;
+    msg->payload = rec->value.ptr ? rec->value : (gn_bytes_t){(const uint8_t *)"", 0};
+    msg->headers = rec->headers;
+    msg->headers_count = rec->headers_count;
+    msg->timestamp = rec->timestamp;
+    msg->log_topic = ctx.topic;
+    msg->partition = gn_partition_id(part);
+    msg->offset = rec->offset;
+    mqtt__msg_parse_headers(msg);
+    msg->origin_session = srv->norigins ? origin_of(srv, part, rec->offset) : 0;
+    return 0;
+}
+
+static int fan_record(void *arg, const gn_record_t *rec)
+{
+    scan_ctx_t *ctx = arg;
+    mqtt_msg_t msg;
+    if (mqtt__msg_from_record(ctx->srv, ctx->part, rec, &ctx->buf, &ctx->cap, &msg) < 0) return 0;
+    mqtt__fanout(ctx->srv, &msg);
+    return 0;
+}
+
+void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last)
+{
+    mqtt_server_t *srv = arg;
+    const char *topic = gn_partition_topic(part);
+    if (srv->stopping || (topic[0] == '_' && topic[1] == '_')) return;
+    if (!mqtt__trie_may_match_first(srv->trie, topic)) return;
+    scan_ctx_t ctx = {.srv = srv, .part = part, .topic = topic, .topic_len = strlen(topic)};
+    int64_t next = base;
+    while (next <= last) {
+        int64_t before = next;
+        int rc = mqtt__log_scan(part, next, last + 1, 1u << 20, fan_record, &ctx, &next);
+        if (rc < 0) {
+            GN_WARN(MQTT_MOD, "reading appended records failed | topic=%s partition=%d err=%s",
+                    topic, gn_partition_id(part), gn_err_name(rc));
+            break;
+        }
+        if (next == before) break;
+    }
+    free(ctx.buf);
+}

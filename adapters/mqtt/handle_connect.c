@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* CONNECT: protocol version, client id (assigned when empty), clean start and session
+ * expiry, session takeover by the same client id (the old connection gets DISCONNECT
+ * 0x8E), the will, keepalive (server keep-alive caps it in v5), the client's limits
+ * (receive maximum, maximum packet size, topic alias maximum); answers CONNACK and
+ * resumes a present session. Loop thread only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "mqtt.h"
+
+#define MQTT_MAX_KEEPALIVE 3600
+
+static mqtt_will_t *will_copy(const mqtt_packet_t *pkt)
+{
+    mqtt_will_t *w = calloc(1, sizeof(*w));
+    if (!w) return NULL;
+    w->topic = strndup((const char *)pkt->will_topic.ptr, pkt->will_topic.len);
+    w->payload = malloc(pkt->will_payload.len + 1);
+    w->props = malloc(pkt->will_props.raw.len + 1);
+    if (!w->topic || !w->payload || !w->props) {
+        free(w->topic);
+        free(w->payload);
+        free(w->props);
+        free(w);
+        return NULL;
+    }
+    if (pkt->will_payload.len) memcpy(w->payload, pkt->will_payload.ptr, pkt->will_payload.len);
+    w->payload_len = pkt->will_payload.len;
+    if (pkt->will_props.raw.len) memcpy(w->props, pkt->will_props.raw.ptr, pkt->will_props.raw.len);
+    w->props_len = pkt->will_props.raw.len;
+    w->qos = MQTT_CF_WILL_QOS(pkt->connect_flags);
+    w->retain = pkt->connect_flags & MQTT_CF_WILL_RETAIN;
+    w->delay = pkt->will_props.will_delay;
+    return w;
+}
+
+int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
+{
+    mqtt_server_t *srv = conn->srv;
+    int v = pkt->protocol_level;
+    conn->version = v;
+    const mqtt_props_t *pr = &pkt->props;
+    bool clean = pkt->connect_flags & MQTT_CF_CLEAN;
+    conn->request_problem_info = true;
+    if (v == MQTT_V5) {
+        if (mqtt_props_has(pr, MQTT_PROP_RECEIVE_MAXIMUM))
+            conn->receive_max_out = pr->receive_maximum;
+        if (mqtt_props_has(pr, MQTT_PROP_MAXIMUM_PACKET_SIZE))
+            conn->max_packet_out = pr->maximum_packet_size;
+        conn->topic_alias_max_out = pr->topic_alias_maximum;
+        if (mqtt_props_has(pr, MQTT_PROP_REQUEST_PROBLEM_INFORMATION))
+            conn->request_problem_info = pr->request_problem_info;
+        if (mqtt_props_has(pr, MQTT_PROP_AUTHENTICATION_METHOD)) {
+            GN_INFO(MQTT_MOD, "refused CONNECT: no enhanced authentication | peer=%s", conn->peer);
+            mqtt__send_connack(conn, false, MQTT_RC_BAD_AUTHENTICATION_METHOD,
+                               "enhanced authentication is not supported");
+            mqtt__conn_close(conn, NULL);
+            return -1;
+        }
+    }
+
+    char idbuf[64];
+    char *client_id;
+    bool assigned = false;
+    if (pkt->client_id.len == 0) {
+        if (v != MQTT_V5 && !clean) {
+            GN_INFO(MQTT_MOD, "refused CONNECT: empty client id needs a clean session | peer=%s",
+                    conn->peer);
+            mqtt__send_connack(conn, false, MQTT_RC_CLIENT_ID_NOT_VALID, NULL);
+            mqtt__conn_close(conn, NULL);
+            return -1;
+        }
+        uint8_t rnd[8];
+        uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL);
+        snprintf(idbuf, sizeof idbuf, "gn-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+                 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+        client_id = strdup(idbuf);
+        assigned = true;
+    } else {
+        client_id = strndup((const char *)pkt->client_id.ptr, pkt->client_id.len);
+    }
+    if (!client_id) {
+        mqtt__conn_close(conn, "out of memory");
+        return -1;
+    }
+
+    bool session_present = false;
+    mqtt_session_t *sess = mqtt__session_find(srv, client_id);
+    if (sess && sess->conn) {
+        mqtt_conn_t *old = sess->conn;
+        GN_INFO(MQTT_MOD, "session taken over | client=%s old_peer=%s new_peer=%s", client_id,
+                old->peer, conn->peer);
+        old->takeover = true;
+        old->session = NULL;
+        sess->conn = NULL;
+        if (srv->stats.clients_connected > 0) srv->stats.clients_connected--;
+        mqtt__conn_disconnect(old, MQTT_RC_SESSION_TAKEN_OVER, NULL);
+    }
+    if (sess && clean) {
+        mqtt__session_forget(srv, client_id);
+        mqtt__session_free(sess);
+        sess = NULL;
+    }
+    if (sess) {
+        session_present = true;
+        mqtt__session_will_free(sess); /* a pending delayed will is cancelled */
+    } else if (!(sess = mqtt__session_new(srv, client_id))) {
+        free(client_id);
+        mqtt__conn_close(conn, "out of memory");
+        return -1;
+    }
+    free(client_id);
+    if (v == MQTT_V5)
+        sess->expiry = pr->session_expiry;
+    else
+        sess->expiry = clean ? 0 : UINT32_MAX;
+    sess->persistent = sess->expiry > 0;
+    if (sess->timer_init) uv_timer_stop(&sess->expiry_timer);
+    if (pkt->connect_flags & MQTT_CF_WILL) {
+        mqtt__session_will_free(sess);
+        sess->will = will_copy(pkt);
+    }
+    sess->conn = conn;
+    conn->session = sess;
+
+    conn->keep_alive = pkt->keep_alive;
+    mqtt_wbuf_t props;
+    mqtt_wbuf_init(&props);
+    if (v == MQTT_V5) {
+        mqtt_p_u16(&props, MQTT_PROP_RECEIVE_MAXIMUM, MQTT_RECEIVE_MAXIMUM);
+        mqtt_p_u32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE, MQTT_MAX_PACKET_IN);
+        mqtt_p_u16(&props, MQTT_PROP_TOPIC_ALIAS_MAXIMUM, MQTT_TOPIC_ALIAS_MAXIMUM);
+        mqtt_p_u8(&props, MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE, 1);
+        if (assigned)
+            mqtt_p_str(&props, MQTT_PROP_ASSIGNED_CLIENT_IDENTIFIER,
+                       (gn_bytes_t){(const uint8_t *)sess->client_id, strlen(sess->client_id)});
+        if (conn->keep_alive == 0 || conn->keep_alive > MQTT_MAX_KEEPALIVE) {
+            conn->keep_alive = MQTT_MAX_KEEPALIVE;
+            mqtt_p_u16(&props, MQTT_PROP_SERVER_KEEP_ALIVE, MQTT_MAX_KEEPALIVE);
+        }
+    }
+    int rc = mqtt__send_connack_props(conn, session_present, MQTT_RC_SUCCESS, NULL, &props);
+    mqtt_wbuf_free(&props);
+    if (rc < 0) {
+        mqtt__conn_close(conn, "CONNACK not sent");
+        return -1;
+    }
+    srv->stats.clients_connected++;
+    srv->stats.clients_total++;
+    if (srv->stats.clients_connected > srv->stats.clients_maximum)
+        srv->stats.clients_maximum = srv->stats.clients_connected;
+    mqtt__conn_keepalive_start(conn);
+    GN_INFO(MQTT_MOD,
+            "client connected | client=%s peer=%s transport=%s version=%d clean=%d keep_alive=%u "
+            "session_present=%d expiry=%u",
+            sess->client_id, conn->peer, conn->tr->kind, v, clean, conn->keep_alive,
+            session_present, sess->expiry);
+    if (session_present) mqtt__session_resume(sess);
+    return 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* PUBACK, PUBREC and PUBCOMP from a client for what we delivered: QoS 1 ends at
+ * PUBACK; QoS 2 moves to PUBREL at PUBREC (or ends there on a v5 failure code) and ends
+ * at PUBCOMP. A freed slot lets a lagging cursor catch up from the log. Loop thread. */
+#include <stdlib.h>
+
+#include "ganglion/logger.h"
+#include "mqtt.h"
+
+static void inflight_drop(mqtt_session_t *sess, size_t i)
+{
+    free(sess->inflight[i].log_topic);
+    free(sess->inflight[i].packet);
+    sess->inflight[i] = sess->inflight[--sess->ninflight];
+}
+
+int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
+{
+    mqtt_session_t *sess = conn->session;
+    size_t i = 0;
+    while (i < sess->ninflight && sess->inflight[i].pid != pkt->packet_id)
+        i++;
+    if (i == sess->ninflight) {
+        GN_DEBUG(MQTT_MOD, "ack for an unknown packet id | client=%s type=%u pid=%u",
+                 sess->client_id, pkt->type, pkt->packet_id);
+        if (pkt->type == MQTT_PUBREC)
+            mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, MQTT_RC_PACKET_ID_NOT_FOUND, NULL);
+        return 0;
+    }
+    mqtt_inflight_t *f = &sess->inflight[i];
+    bool done = false;
+    if (pkt->type == MQTT_PUBACK && f->state == MQTT_WAIT_PUBACK) {
+        done = true;
+    } else if (pkt->type == MQTT_PUBREC && f->state == MQTT_WAIT_PUBREC) {
+        if (pkt->reason >= 0x80) {
+            done = true;
+        } else {
+            f->state = MQTT_WAIT_PUBCOMP;
+            free(f->packet); /* from here on a resend is PUBREL, not the PUBLISH */
+            f->packet = NULL;
+            f->packet_len = 0;
+            mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, 0, NULL);
+        }
+    } else if (pkt->type == MQTT_PUBCOMP && f->state == MQTT_WAIT_PUBCOMP) {
+        done = true;
+    } else if (pkt->type == MQTT_PUBREC && f->state == MQTT_WAIT_PUBCOMP) {
+        mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, 0, NULL); /* resent PUBREC */
+    } else {
+        mqtt__conn_disconnect(conn, MQTT_RC_PROTOCOL_ERROR, "acknowledgement out of order");
+        return -1;
+    }
+    if (done) {
+        inflight_drop(sess, i);
+        mqtt__session_catch_up(sess);
+    }
+    return 0;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* PUBLISH from a client: topic alias resolution, receive maximum, payload format check,
+ * then the append to the log (publish.c). QoS 0 is answered by nothing, QoS 1 by PUBACK
+ * once the append is durable, QoS 2 by PUBREC once durable with per-session packet-id
+ * deduplication until PUBREL. Failures: v5 reason code in the ack (or DISCONNECT for
+ * QoS 0), 3.1.1 closes the connection; never a silent drop. Loop thread only. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "mqtt.h"
+
+typedef struct pub_ctx {
+    mqtt_conn_t *conn;
+    uint16_t pid;
+    uint8_t qos;
+    char topic[128];
+} pub_ctx_t;
+
+/* Refuse one publish: the v5 ack reason, or the connection for 3.1.x and QoS 0. */
+static int refuse(mqtt_conn_t *conn, uint8_t qos, uint16_t pid, uint8_t rc, const char *topic,
+                  const char *why)
+{
+    const char *client = conn->session ? conn->session->client_id : "-";
+    GN_INFO(MQTT_MOD, "publish refused | client=%s topic=\"%s\" reason=%s detail=\"%s\"", client,
+            topic, mqtt_rc_name(rc), why);
+    if (conn->version == MQTT_V5 && qos > 0) {
+        if (qos == 2 && conn->session) mqtt__qos2_remove(conn->session, pid);
+        mqtt__send_ack(conn, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, pid, rc, why);
+        return 0;
+    }
+    mqtt__conn_disconnect(conn, rc, why);
+    return -1;
+}
+
+static void on_published(void *arg, int status)
+{
+    pub_ctx_t *ctx = arg;
+    mqtt_conn_t *conn = ctx->conn;
+    if (!conn->closing) {
+        if (ctx->qos > 0 && conn->inbound_qos_pending > 0) conn->inbound_qos_pending--;
+        if (status < 0) {
+            refuse(conn, ctx->qos, ctx->pid, (uint8_t)mqtt_rc_from_gn(status), ctx->topic,
+                   gn_strerror(status));
+        } else if (ctx->qos == 1) {
+            mqtt__send_ack(conn, MQTT_PUBACK, ctx->pid, 0, NULL);
+        } else if (ctx->qos == 2) {
+            uint32_t *e = conn->session ? mqtt__qos2_find(conn->session, ctx->pid) : NULL;
+            if (e) *e &= 0xffff;
+            mqtt__send_ack(conn, MQTT_PUBREC, ctx->pid, 0, NULL);
+        }
+    }
+    mqtt__conn_unref(conn);
+    free(ctx);
+}
+
+int mqtt__handle_publish(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
+{
+    mqtt_server_t *srv = conn->srv;
+    mqtt_session_t *sess = conn->session;
+    srv->stats.msgs_received++;
+    srv->stats.publish_received++;
+    gn_bytes_t topic = pkt->topic;
+    char tname[128];
+    if (conn->version == MQTT_V5 && mqtt_props_has(&pkt->props, MQTT_PROP_TOPIC_ALIAS)) {
+        uint16_t a = pkt->props.topic_alias;
+        if (a == 0 || a > MQTT_TOPIC_ALIAS_MAXIMUM) {
+            mqtt__conn_disconnect(conn, MQTT_RC_TOPIC_ALIAS_INVALID, "topic alias out of range");
+            return -1;
+        }
+        if (!conn->alias_in &&
+            !(conn->alias_in = calloc(MQTT_TOPIC_ALIAS_MAXIMUM + 1, sizeof(char *)))) {
+            mqtt__conn_close(conn, "out of memory");
+            return -1;
+        }
+        if (topic.len > 0) {
+            free(conn->alias_in[a]);
+            conn->alias_in[a] = strndup((const char *)topic.ptr, topic.len);
+        } else if (!conn->alias_in[a]) {
+            mqtt__conn_disconnect(conn, MQTT_RC_PROTOCOL_ERROR, "unknown topic alias");
+            return -1;
+        } else {
+            topic = (gn_bytes_t){(const uint8_t *)conn->alias_in[a], strlen(conn->alias_in[a])};
+        }
+    }
+    snprintf(tname, sizeof tname, "%.*s", (int)topic.len, (const char *)topic.ptr);
+    if (pkt->qos > 0) {
+        if (conn->inbound_qos_pending >= MQTT_RECEIVE_MAXIMUM && conn->version == MQTT_V5) {
+            mqtt__conn_disconnect(conn, MQTT_RC_RECEIVE_MAXIMUM_EXCEEDED,
+                                  "receive maximum exceeded");
+            return -1;
+        }
+    }
+    if (pkt->qos == 2) {
+        uint32_t *e = mqtt__qos2_find(sess, pkt->packet_id);
+        if (e) {
+            /* a resent PUBLISH we already hold: no second append */
+            if (!(*e & MQTT_QOS2_PENDING))
+                mqtt__send_ack(conn, MQTT_PUBREC, pkt->packet_id, 0, NULL);
+            return 0;
+        }
+        uint32_t *nq = realloc(sess->qos2_in, (sess->nqos2_in + 1) * sizeof(*nq));
+        if (!nq) {
+            mqtt__conn_close(conn, "out of memory");
+            return -1;
+        }
+        sess->qos2_in = nq;
+        nq[sess->nqos2_in++] = pkt->packet_id | MQTT_QOS2_PENDING;
+    }
+    if (conn->version == MQTT_V5 && pkt->props.payload_format == 1 &&
+        !mqtt_utf8_valid(pkt->payload.ptr, pkt->payload.len))
+        return refuse(conn, pkt->qos, pkt->packet_id, MQTT_RC_PAYLOAD_FORMAT_INVALID, tname,
+                      "payload is not UTF-8 as its format indicator says");
+
+    pub_ctx_t *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        mqtt__conn_close(conn, "out of memory");
+        return -1;
+    }
+    ctx->conn = conn;
+    ctx->pid = pkt->packet_id;
+    ctx->qos = pkt->qos;
+    snprintf(ctx->topic, sizeof ctx->topic, "%s", tname);
+    int rc = mqtt__publish(srv, sess->serial, topic, pkt->payload,
+                           conn->version == MQTT_V5 ? &pkt->props : NULL, pkt->qos, pkt->retain,
+                           on_published, ctx);
+    if (rc < 0) {
+        free(ctx);
+        const char *why = rc == GN_EINVALID_TOPIC
+                              ? "the first topic level is not a valid log topic name"
+                              : gn_strerror(rc);
+        return refuse(conn, pkt->qos, pkt->packet_id, (uint8_t)mqtt_rc_from_gn(rc), tname, why);
+    }
+    conn->refs++;
+    if (pkt->qos > 0) conn->inbound_qos_pending++;
+    return 0;
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The MQTT adapter's internal types: the server (listener, session table, topic-filter
+ * trie, retained store), connections (one per transport: parser, aliases, keepalive)
+ * and sessions (subscriptions, QoS state, per-partition log cursors, will). Shared by
+ * the files of adapters/mqtt only. Loop thread only. */
+#ifndef MQTT_MQTT_H
+#define MQTT_MQTT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "codec.h"
+#include "ganglion/adapter.h"
+#include "ganglion/broker.h"
+#include "ganglion/partition.h"
+#include "ganglion/record.h"
+#include "ganglion/transport.h"
+
+#define MQTT_MOD            "mqtt"
+#define MQTT_RETAINED_TOPIC "__mqtt_retained"
+#define MQTT_SESSIONS_TOPIC "__mqtt_sessions"
+
+#define MQTT_CONNECT_TIMEOUT_MS  10000      /* a client that never sends CONNECT */
+#define MQTT_MAX_PACKET_IN       (1u << 20) /* maximum packet size we accept (1 MiB) */
+#define MQTT_MAX_INFLIGHT        64         /* our cap on outbound QoS 1/2 in flight */
+#define MQTT_RECEIVE_MAXIMUM     64         /* inbound QoS 1/2 we accept unacknowledged */
+#define MQTT_TOPIC_ALIAS_MAXIMUM 32         /* inbound aliases a client may use */
+#define MQTT_QOS0_QUEUE_LIMIT    (8u << 20) /* QoS 0 dropped beyond this many queued bytes */
+#define MQTT_CATCHUP_READ_BYTES  (256u << 10)
+#define MQTT_SYS_INTERVAL_MS     10000 /* $SYS/broker/... refresh, as Mosquitto's default */
+#define MQTT_SESSION_BUCKETS     1024
+#define MQTT_RETAINED_BUCKETS    1024
+
+typedef struct mqtt_server mqtt_server_t;
+typedef struct mqtt_conn mqtt_conn_t;
+typedef struct mqtt_session mqtt_session_t;
+typedef struct mqtt_trie mqtt_trie_t;
+
+/* A message about to be delivered: from a log record, a retained entry or $SYS.
+ * Views are borrowed for the delivery call. */
+typedef struct mqtt_msg {
+    gn_bytes_t topic; /* MQTT topic */
+    gn_bytes_t payload;
+    gn_bytes_t headers; /* raw record headers (Kafka form) */
+    int32_t headers_count;
+    int64_t timestamp;     /* ms */
+    uint8_t qos;           /* mqtt.qos header; 2 for records from other protocols */
+    bool retain;           /* published with retain (mqtt.retain) */
+    uint32_t expiry;       /* mqtt.message_expiry, seconds; 0 none */
+    const char *log_topic; /* NULL: not from the log ($SYS, retained) */
+    int32_t partition;
+    int64_t offset;
+    uint64_t origin_session; /* session serial of the MQTT publisher, 0 unknown */
+} mqtt_msg_t;
+
+typedef struct mqtt_sub {
+    char *filter; /* as subscribed (with $share/G/ stripped) */
+    char *share;  /* shared-subscription group, or NULL */
+    uint8_t qos;
+    bool no_local;
+    bool retain_as_published;
+    uint8_t retain_handling;
+    uint32_t sub_id; /* 0: none */
+    mqtt_session_t *session;
+} mqtt_sub_t;
+
+/* Where a session is in one log partition: the next offset it has not been sent. */
+typedef struct mqtt_cursor {
+    char *topic;
+    int32_t partition;
+    int64_t next;
+    bool lagging; /* records from next on wait for credit: read them from the log */
+} mqtt_cursor_t;
+
+typedef enum mqtt_inflight_state {
+    MQTT_WAIT_PUBACK = 1,
+    MQTT_WAIT_PUBREC = 2,
+    MQTT_WAIT_PUBCOMP = 3,
+} mqtt_inflight_state_t;
+
+typedef struct mqtt_inflight {
+    uint16_t pid;
+    uint8_t state;
+    uint8_t qos;
+    char *log_topic; /* NULL when not from the log */
+    int32_t partition;
+    int64_t offset;
+    uint8_t *packet; /* the PUBLISH as sent, resent with DUP on reconnect */
+    size_t packet_len;
+} mqtt_inflight_t;
+
+typedef struct mqtt_will {
+    char *topic;
+    uint8_t *payload;
+    size_t payload_len;
+    uint8_t *props; /* raw v5 will properties */
+    size_t props_len;
+    uint8_t qos;
+    bool retain;
+    uint32_t delay;
+} mqtt_will_t;
+
+struct mqtt_session {
+    mqtt_server_t *srv;
+    mqtt_session_t *hnext;
+    char *client_id;
+    uint64_t serial;
+    mqtt_conn_t *conn; /* NULL while offline */
+    bool persistent;
+    uint32_t expiry; /* session expiry interval, s; UINT32_MAX never */
+    int64_t disconnected_at;
+    uv_timer_t expiry_timer; /* also the will-delay timer */
+    bool timer_init;
+    mqtt_will_t *will;
+    int64_t will_due; /* ms; 0 none */
+    mqtt_sub_t **subs;
+    size_t nsubs;
+    mqtt_cursor_t *cursors;
+    size_t ncursors;
+    mqtt_inflight_t *inflight;
+    size_t ninflight;
+    uint16_t next_pid;
+    uint32_t *qos2_in; /* inbound QoS 2 ids awaiting PUBREL; bit 16: append pending */
+    size_t nqos2_in;
+    uint64_t match_stamp; /* fan-out: last record this session matched */
+    uint8_t match_qos;
+    bool match_rap;
+    uint32_t match_ids[8];
+    size_t match_nids;
+    bool dirty; /* subscription set changed since the last save */
+};
+
+struct mqtt_conn {
+    mqtt_server_t *srv;
+    mqtt_conn_t *prev, *next;
+    gn_transport_t *tr;
+    uv_tcp_t *tcp; /* when the TCP transport of this adapter owns the socket */
+    uint8_t *in;
+    size_t in_len, in_cap;
+    int version;             /* 0 until CONNECT */
+    uint32_t max_packet_out; /* client's maximum packet size; 0 no limit */
+    uint16_t receive_max_out;
+    uint16_t topic_alias_max_out;
+    char **alias_in;  /* [MQTT_TOPIC_ALIAS_MAXIMUM + 1] */
+    char **alias_out; /* [topic_alias_max_out + 1] */
+    uint16_t alias_out_next;
+    uint16_t keep_alive;
+    int64_t last_rx_ms;
+    uv_timer_t timer;
+    int inbound_qos_pending;
+    bool request_problem_info;
+    bool closing;
+    bool graceful; /* DISCONNECT 0x00 received: no will */
+    bool takeover;
+    int refs; /* produce callbacks in flight + 1 while open */
+    mqtt_session_t *session;
+    char peer[64];
+    uint64_t bytes_in, bytes_out;
+};
+
+typedef struct mqtt_stats {
+    uint64_t clients_connected;
+    uint64_t clients_total;
+    uint64_t clients_maximum;
+    uint64_t msgs_received;
+    uint64_t msgs_sent;
+    uint64_t msgs_dropped;
+    uint64_t bytes_received;
+    uint64_t bytes_sent;
+    uint64_t publish_received;
+    uint64_t publish_sent;
+    int64_t started_ms;
+} mqtt_stats_t;
+
+typedef struct mqtt_retained {
+    struct mqtt_retained *hnext;
+    char *topic;
+    uint8_t *payload;
+    size_t payload_len;
+    uint8_t *headers;
+    size_t headers_len;
+    int32_t headers_count;
+    int64_t timestamp;
+    bool sys; /* $SYS: memory only */
+} mqtt_retained_t;
+
+struct mqtt_server {
+    gn_broker_t *broker;
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    bool listening;
+    uv_timer_t sys_timer;
+    bool sys_timer_init;
+    mqtt_conn_t *conns;
+    mqtt_session_t *sessions[MQTT_SESSION_BUCKETS];
+    size_t nsessions;
+    uint64_t next_serial;
+    mqtt_trie_t *trie;
+    mqtt_retained_t *retained[MQTT_RETAINED_BUCKETS];
+    size_t nretained;
+    uint64_t match_stamp;
+    uint32_t rr; /* round-robin partition for keyless records */
+    mqtt_wbuf_t w;
+    mqtt_wbuf_t props;
+    mqtt_stats_t stats;
+    bool observing;
+    bool stopping;
+    int open_handles;
+    gn_adapter_stopped_cb stop_cb;
+    void *stop_arg;
+    /* recent MQTT-originated appends, for no-local */
+    struct {
+        const void *part;
+        int64_t offset;
+        uint64_t serial;
+    } origins[256];
+    size_t norigins;
+};
+
+/* server.c */
+void mqtt__server_handle_closed(mqtt_server_t *srv);
+/* transport_tcp.c: wraps an accepted uv_tcp_t in a gn_transport_t. */
+int mqtt__tcp_accept(mqtt_server_t *srv);
+
+/* conn.c */
+int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr);
+/* Queues packet bytes (copied); counts bytes and packets for $SYS. */
+int mqtt__conn_send(mqtt_conn_t *conn, const uint8_t *p, size_t len);
+/* Closes the transport; the session goes offline (or away) when it has closed. */
+void mqtt__conn_close(mqtt_conn_t *conn, const char *why);
+/* v5: DISCONNECT with rc (and a reason string), then close; 3.1.x: close. */
+void mqtt__conn_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *why);
+void mqtt__conn_unref(mqtt_conn_t *conn);
+void mqtt__conn_keepalive_start(mqtt_conn_t *conn);
+
+/* handle_*.c: one per client packet. 0, or < 0 when the connection was closed. */
+int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+int mqtt__handle_publish(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt); /* PUBACK/REC/COMP */
+int mqtt__handle_pubrel(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+int mqtt__handle_subscribe(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+int mqtt__handle_unsubscribe(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+int mqtt__handle_pingreq(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+int mqtt__handle_disconnect(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+int mqtt__handle_auth(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
+
+/* send_*.c: one per server packet. */
+int mqtt__send_connack(mqtt_conn_t *conn, bool session_present, uint8_t rc, const char *reason);
+int mqtt__send_connack_props(mqtt_conn_t *conn, bool session_present, uint8_t rc,
+                             const char *reason, const mqtt_wbuf_t *extra);
+int mqtt__send_ack(mqtt_conn_t *conn, uint8_t type, uint16_t pid, uint8_t rc, const char *reason);
+int mqtt__send_suback(mqtt_conn_t *conn, uint8_t type, uint16_t pid, const uint8_t *rcs, size_t n);
+int mqtt__send_pingresp(mqtt_conn_t *conn);
+int mqtt__send_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *reason);
+/* Sends msg to the session (QoS, alias, expiry, subscription ids); false when it was
+ * not sent for want of credit (QoS > 0) — the caller leaves the cursor lagging. */
+bool mqtt__send_publish(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos, bool retain,
+                        const uint32_t *sub_ids, size_t nids);
+
+/* session.c */
+mqtt_session_t *mqtt__session_find(mqtt_server_t *srv, const char *client_id);
+mqtt_session_t *mqtt__session_new(mqtt_server_t *srv, const char *client_id);
+/* Removes subscriptions, cursors, state; frees. */
+void mqtt__session_free(mqtt_session_t *sess);
+void mqtt__session_went_offline(mqtt_session_t *sess);
+/* Reconnected (or restored): resend inflight, catch up from cursors. */
+void mqtt__session_resume(mqtt_session_t *sess);
+mqtt_cursor_t *mqtt__cursor_get(mqtt_session_t *sess, const char *topic, int32_t partition,
+                                int64_t start, bool create);
+/* Reads lagging cursors from the log while the session has credit. */
+void mqtt__session_catch_up(mqtt_session_t *sess);
+bool mqtt__session_has_credit(const mqtt_session_t *sess);
+#define MQTT_QOS2_PENDING 0x10000u
+uint32_t *mqtt__qos2_find(mqtt_session_t *sess, uint16_t pid);
+void mqtt__qos2_remove(mqtt_session_t *sess, uint16_t pid);
+int mqtt__session_subscribe(mqtt_session_t *sess, const mqtt_sub_entry_t *e, uint32_t sub_id,
+                            bool *existed);
+bool mqtt__session_unsubscribe(mqtt_session_t *sess, gn_bytes_t filter);
+void mqtt__session_will_free(mqtt_session_t *sess);
+void mqtt__session_will_publish(mqtt_session_t *sess);
+/* Arms the expiry (and will-delay) timer of an offline session. */
+void mqtt__session_arm_timer(mqtt_session_t *sess);
+
+/* session_store.c: __mqtt_sessions */
+int mqtt__sessions_load(mqtt_server_t *srv);
+void mqtt__session_save(mqtt_session_t *sess);
+void mqtt__session_forget(mqtt_server_t *srv, const char *client_id);
+
+/* trie.c */
+mqtt_trie_t *mqtt__trie_new(void);
+void mqtt__trie_free(mqtt_trie_t *t);
+int mqtt__trie_add(mqtt_trie_t *t, mqtt_sub_t *sub);
+void mqtt__trie_remove(mqtt_trie_t *t, mqtt_sub_t *sub);
+typedef void (*mqtt_match_cb)(void *arg, mqtt_sub_t *sub);
+/* Calls cb for every non-shared subscription matching topic, and for one chosen
+ * member of each shared group that matches (round robin over online members). */
+void mqtt__trie_match(mqtt_trie_t *t, gn_bytes_t topic, mqtt_match_cb cb, void *arg);
+/* True when some subscription could match MQTT topics under log topic first level. */
+bool mqtt__trie_may_match_first(mqtt_trie_t *t, const char *first);
+bool mqtt__filter_matches(const char *filter, gn_bytes_t topic);
+
+/* mapping.c: MQTT topic <-> log topic and key; headers */
+/* Splits "T/rest": log topic T (NUL-terminated into buf) and key rest (NULL ptr when
+ * single level). GN_EINVALID_TOPIC when T is not a valid, non-internal log topic. */
+int mqtt__map_topic(gn_bytes_t mqtt_topic, char *buf, size_t cap, gn_bytes_t *key);
+/* Fills msg meta fields (qos, retain, expiry) from the headers. */
+void mqtt__msg_parse_headers(mqtt_msg_t *msg);
+/* Writes v5 properties for msg's headers (user properties and mqtt.* ones) into w. */
+void mqtt__msg_props(const mqtt_msg_t *msg, mqtt_wbuf_t *w, int64_t now_ms);
+/* Builds record headers from a PUBLISH's properties (v5) plus mqtt.qos/retain. */
+int mqtt__headers_from_props(const mqtt_props_t *props, uint8_t qos, bool retain,
+                             gn_record_header_t **out, size_t *count, char *scratch,
+                             size_t scratch_cap);
+
+/* publish.c: into the log */
+typedef void (*mqtt_publish_cb)(void *arg, int status);
+/* Appends one MQTT message to its log topic (and to __mqtt_retained when retain).
+ * acks per QoS; cb (may be NULL) runs once unless the call fails. */
+int mqtt__publish(mqtt_server_t *srv, uint64_t origin, gn_bytes_t topic, gn_bytes_t payload,
+                  const mqtt_props_t *props, uint8_t qos, bool retain, mqtt_publish_cb cb,
+                  void *arg);
+
+/* delivery.c: fan-out at append time */
+void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last);
+/* Delivers to one session with cursor bookkeeping (live or catch-up). */
+void mqtt__deliver_record(mqtt_session_t *sess, mqtt_msg_t *msg, uint8_t qos, bool rap,
+                          const uint32_t *ids, size_t nids);
+/* Matches msg against the trie and sends it to every matching online session. */
+void mqtt__fanout(mqtt_server_t *srv, mqtt_msg_t *msg);
+/* A record of part as a message (topic T/key into *buf, grown as needed). */
+int mqtt__msg_from_record(mqtt_server_t *srv, gn_partition_t *part, const gn_record_t *rec,
+                          char **buf, size_t *cap, mqtt_msg_t *msg);
+typedef int (*mqtt_record_cb)(void *arg, const gn_record_t *rec);
+/* Iterates records of part from offset to end (exclusive), at most max_bytes read;
+ * *next gets where to continue. cb returning < 0 stops early (at that record). */
+int mqtt__log_scan(gn_partition_t *part, int64_t offset, int64_t end, size_t max_bytes,
+                   mqtt_record_cb cb, void *arg, int64_t *next);
+
+/* retained.c */
+int mqtt__retained_load(mqtt_server_t *srv);
+void mqtt__retained_set(mqtt_server_t *srv, gn_bytes_t topic, gn_bytes_t payload,
+                        const uint8_t *headers, size_t headers_len, int32_t headers_count,
+                        int64_t ts, bool sys);
+void mqtt__retained_send(mqtt_session_t *sess, const mqtt_sub_t *sub);
+void mqtt__retained_free_all(mqtt_server_t *srv);
+
+/* sys.c */
+void mqtt__sys_start(mqtt_server_t *srv);
+void mqtt__sys_publish(mqtt_server_t *srv);
+
+#endif

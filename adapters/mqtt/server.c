@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The MQTT adapter's descriptor (gn_mqtt_adapter) and stream protocol
+ * (gn_mqtt_stream_protocol): binds the listener, loads retained messages and persistent
+ * sessions from their compacted topics, registers the append observer that drives
+ * delivery, and on stop saves sessions, closes every connection and calls back once
+ * every handle is closed. Loop thread only. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "mqtt.h"
+
+void mqtt__server_handle_closed(mqtt_server_t *srv)
+{
+    if (--srv->open_handles > 0 || !srv->stopping) return;
+    gn_adapter_stopped_cb cb = srv->stop_cb;
+    void *arg = srv->stop_arg;
+    mqtt__trie_free(srv->trie);
+    mqtt__retained_free_all(srv);
+    mqtt_wbuf_free(&srv->w);
+    mqtt_wbuf_free(&srv->props);
+    free(srv);
+    if (cb) cb(arg);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    mqtt__server_handle_closed(h->data);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    mqtt_server_t *srv = listener->data;
+    if (status < 0) {
+        GN_WARN(MQTT_MOD, "accept failed | err=%s", uv_strerror(status));
+        return;
+    }
+    if (srv->stopping) return;
+    mqtt__tcp_accept(srv);
+}
+
+/* Internal compacted topics: created once, one partition each. */
+static void ensure_topic(mqtt_server_t *srv, const char *name)
+{
+    gn_topic_info_t info;
+    if (gn_topic_describe(srv->broker, name, &info) == 0) return;
+    static const gn_config_entry_t cfg[] = {{"cleanup.policy", "compact"}};
+    int rc = gn_topic_create(srv->broker, name, 1, -1, cfg, 1, false, NULL, NULL);
+    if (rc < 0)
+        GN_ERROR(MQTT_MOD, "cannot create internal topic | topic=%s err=%s", name, gn_err_name(rc));
+}
+
+static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void **state)
+{
+    *state = NULL;
+    mqtt_server_t *srv = calloc(1, sizeof *srv);
+    if (!srv) return GN_ENOMEM;
+    srv->broker = broker;
+    srv->loop = gn_broker_loop(broker);
+    srv->stats.started_ms = gn_now_ms();
+    mqtt_wbuf_init(&srv->w);
+    mqtt_wbuf_init(&srv->props);
+    srv->next_serial = 1;
+    if (!(srv->trie = mqtt__trie_new())) {
+        free(srv);
+        return GN_ENOMEM;
+    }
+    ensure_topic(srv, MQTT_RETAINED_TOPIC);
+    ensure_topic(srv, MQTT_SESSIONS_TOPIC);
+
+    const char *host = cfg->host && cfg->host[0] ? cfg->host : "0.0.0.0";
+    struct sockaddr_storage addr;
+    int rc = strchr(host, ':') ? uv_ip6_addr(host, cfg->port, (struct sockaddr_in6 *)&addr)
+                               : uv_ip4_addr(host, cfg->port, (struct sockaddr_in *)&addr);
+    if (rc < 0) {
+        GN_ERROR(MQTT_MOD, "bad listener address | host=%s err=%s", host, uv_strerror(rc));
+        mqtt__trie_free(srv->trie);
+        free(srv);
+        return rc;
+    }
+    uv_tcp_init(srv->loop, &srv->listener);
+    srv->listener.data = srv;
+    srv->open_handles = 1;
+    rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, 511, on_connection);
+    if (rc < 0) {
+        GN_ERROR(MQTT_MOD, "cannot listen | host=%s port=%d err=%s", host, cfg->port,
+                 uv_strerror(rc));
+        srv->stopping = true;
+        uv_close((uv_handle_t *)&srv->listener, on_handle_closed);
+        return rc;
+    }
+    srv->listening = true;
+    if ((rc = mqtt__retained_load(srv)) < 0)
+        GN_ERROR(MQTT_MOD, "loading retained messages failed | err=%s", gn_err_name(rc));
+    if ((rc = mqtt__sessions_load(srv)) < 0)
+        GN_ERROR(MQTT_MOD, "loading sessions failed | err=%s", gn_err_name(rc));
+    if (gn_broker_observe_appends(broker, mqtt__on_append, srv) == 0) srv->observing = true;
+    mqtt__sys_start(srv);
+    GN_INFO(MQTT_MOD, "listening | host=%s port=%d sessions=%zu retained=%zu", host, cfg->port,
+            srv->nsessions, srv->nretained);
+    *state = srv;
+    return 0;
+}
+
+static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
+{
+    mqtt_server_t *srv = state;
+    if (!srv) {
+        if (cb) cb(arg);
+        return;
+    }
+    srv->stopping = true;
+    srv->stop_cb = cb;
+    srv->stop_arg = arg;
+    if (srv->observing) gn_broker_unobserve_appends(srv->broker, mqtt__on_append, srv);
+    srv->observing = false;
+    srv->open_handles++; /* held while tearing down */
+    for (mqtt_conn_t *conn = srv->conns; conn; conn = conn->next) {
+        conn->graceful = true; /* a broker shutdown is not the client's failure: no will */
+        mqtt__conn_disconnect(conn, MQTT_RC_SERVER_SHUTTING_DOWN, "server shutting down");
+    }
+    /* sessions: persistent ones are saved (positions included), then freed */
+    for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++) {
+        while (srv->sessions[b]) {
+            mqtt_session_t *sess = srv->sessions[b];
+            if (sess->conn) {
+                sess->conn->session = NULL;
+                sess->conn = NULL;
+            }
+            if (sess->persistent) mqtt__session_save(sess);
+            mqtt__session_free(sess);
+        }
+    }
+    if (srv->sys_timer_init) uv_close((uv_handle_t *)&srv->sys_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&srv->listener, on_handle_closed);
+    mqtt__server_handle_closed(srv);
+}
+
+static int mqtt_attach(gn_broker_t *broker, void *adapter_state, gn_transport_t *tr)
+{
+    (void)broker;
+    mqtt_server_t *srv = adapter_state;
+    if (!srv || srv->stopping) return GN_ESHUTDOWN;
+    return mqtt__conn_attach(srv, tr);
+}
+
+const gn_stream_protocol_t gn_mqtt_stream_protocol = {
+    .name = "mqtt",
+    .attach = mqtt_attach,
+};
+
+const gn_adapter_t gn_mqtt_adapter = {
+    .name = "mqtt",
+    .default_port = 1883,
+    .start = mqtt_start,
+    .stop = mqtt_stop,
+    .serve_stream = NULL,
+};
