@@ -9,12 +9,12 @@
 #include "adapters.h"
 
 extern const gn_adapter_t gn_kafka_adapter; /* adapters/kafka */
-/* extern const gn_adapter_t gn_mqtt_adapter;     adapters/mqtt */
+extern const gn_adapter_t gn_mqtt_adapter;  /* adapters/mqtt */
 extern const gn_adapter_t gn_http_adapter; /* adapters/http */
 
 const gn_adapter_t *const gn_gateway_adapters[] = {
     &gn_kafka_adapter,
-    /* &gn_mqtt_adapter, */
+    &gn_mqtt_adapter,
     &gn_http_adapter,
     NULL,
 };
