@@ -249,6 +249,8 @@ int http__lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         }
         break;
     case LWS_CALLBACK_WSI_DESTROY:
+        if (pss && pss->ws) /* an upgrade that never became established */
+            http__ws_callback(wsi, LWS_CALLBACK_CLOSED, &pss->ws, NULL, 0);
         if (srv) {
             srv->wsi_live--;
             if (lws_get_network_wsi(wsi) == wsi) srv->metrics.connections_open--;

@@ -16,8 +16,3 @@ STUB(http_handle_v3_topic_delete)
 STUB(http_handle_v3_partitions)
 STUB(http_handle_v3_configs)
 STUB(http_handle_v3_records)
-int http__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void **pws, void *in,
-                      size_t len)
-{
-    return reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION ? -1 : 0;
-}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The WebSocket JSON protocol's internal types: a session per WebSocket (on a
+ * gn_transport_t of kind "ws" the HTTP adapter provides), its subscriptions, and the
+ * decoded client messages. Shared by the files of adapters/ws only. Loop thread only
+ * (decode.c and codec.c are pure). */
+#ifndef GN_WS_H
+#define GN_WS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ganglion/broker.h"
+#include "ganglion/bytes.h"
+#include "ganglion/group.h"
+#include "ganglion/partition.h"
+#include "ganglion/record.h"
+#include "ganglion/topic.h"
+#include "ganglion/transport.h"
+
+#define WS_MOD            "ws"
+#define WS_MAX_SUBS       64
+#define WS_MAX_PARTITIONS 1024
+#define WS_MAX_HEADERS    64
+#define WS_QUEUE_HIGH     (1u << 20)   /* stop reading the log above this many queued bytes */
+#define WS_QUEUE_LOW      (256u << 10) /* ... and resume below this */
+#define WS_READ_BYTES     (256u << 10)
+#define WS_MAX_INFLIGHT   1024 /* produce requests awaiting their ack */
+
+/* ---- decoded client messages (decode.c) -------------------------------------- */
+typedef enum ws_msg_type {
+    WS_MSG_SUBSCRIBE = 1,
+    WS_MSG_UNSUBSCRIBE,
+    WS_MSG_PRODUCE,
+    WS_MSG_COMMIT,
+    WS_MSG_PING,
+} ws_msg_type_t;
+
+typedef enum ws_from_kind {
+    WS_FROM_LATEST = 0,
+    WS_FROM_EARLIEST,
+    WS_FROM_OFFSET,
+    WS_FROM_TIMESTAMP,
+    WS_FROM_COMMITTED, /* with a group: the group's committed offsets (default) */
+} ws_from_kind_t;
+
+typedef struct ws_msg {
+    ws_msg_type_t type;
+    json_t *id; /* borrowed from root: echoed in answers, any JSON value, or NULL */
+    const char *topic;
+    const char *group;
+    int32_t partitions[WS_MAX_PARTITIONS];
+    size_t partitions_count; /* 0: all */
+    int32_t partition;       /* produce/commit: -1 not given */
+    ws_from_kind_t from;
+    int64_t from_value; /* offset or timestamp */
+    int64_t offset;     /* commit */
+    gn_bytes_t key, value;
+    gn_record_header_t headers[WS_MAX_HEADERS];
+    size_t headers_count;
+    /* storage the views above point into */
+    json_t *root;
+    uint8_t *arena;
+} ws_msg_t;
+
+/* 0, or -1 with a machine code ("bad_json", "invalid_request" ...) and a sentence. */
+int ws_msg_decode(const char *text, size_t len, ws_msg_t *msg, const char **code, char *err,
+                  size_t err_cap);
+void ws_msg_free(ws_msg_t *msg);
+
+/* ---- codec helpers (codec.c) ------------------------------------------------- */
+long ws_base64_decode(const char *in, size_t len, uint8_t *out);
+size_t ws_base64_encode(const uint8_t *in, size_t len, char *out);
+json_t *ws_record_json(const char *topic, int32_t partition, const gn_record_t *rec);
+
+/* ---- sessions (session.c, subscribe.c, produce.c) ---------------------------- */
+typedef struct ws_session ws_session_t;
+
+typedef struct ws_part {
+    int32_t partition;
+    int64_t next;
+    gn_watch_t watch;
+    struct ws_sub *sub;
+} ws_part_t;
+
+typedef struct ws_sub {
+    ws_session_t *sess;
+    char topic[GN_TOPIC_NAME_MAX + 1];
+    ws_part_t *parts;
+    size_t nparts;
+    gn_group_member_t *member; /* with a group */
+    char group[256];
+    ws_from_kind_t from;
+    int64_t from_value;
+    int fetch_pending; /* committed-offset lookups in flight */
+    bool active;
+} ws_sub_t;
+
+struct ws_session {
+    gn_broker_t *broker;
+    gn_transport_t *tr;
+    ws_sub_t *subs[WS_MAX_SUBS];
+    size_t nsubs;
+    int inflight; /* produces awaiting their ack */
+    int refs;     /* async operations holding the session after close */
+    bool closed;
+    bool pumping;
+};
+
+void ws_send_json(ws_session_t *sess, json_t *j); /* steals j */
+void ws_send_error(ws_session_t *sess, json_t *id, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ws_session_unref(ws_session_t *sess);
+const char *ws_err_code(int err);
+
+void ws_handle_subscribe(ws_session_t *sess, ws_msg_t *msg);
+void ws_handle_unsubscribe(ws_session_t *sess, ws_msg_t *msg);
+void ws_handle_produce(ws_session_t *sess, ws_msg_t *msg);
+void ws_handle_commit(ws_session_t *sess, ws_msg_t *msg);
+void ws_sub_free(ws_sub_t *sub);
+/* Delivers records while the transport's queue is below WS_QUEUE_HIGH. */
+void ws_pump(ws_session_t *sess);
+
+#endif

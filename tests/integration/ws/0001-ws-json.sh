@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The WebSocket JSON protocol at /ws with the Node `ws` client (ws_json.mjs).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+source "$HERE/../http/lib.bash"
+TESTS="$HERE/../.."
+[[ -d "$TESTS/node_modules/ws" ]] || npm ci --prefix "$TESTS" --no-audit --no-fund >/dev/null
+start_broker 28083
+timeout 120 node "$HERE/ws_json.mjs" "$URL" || fail "ws_json.mjs"
+stop_broker
+echo ok
