@@ -41,7 +41,7 @@ const http_route_t *http_route_match(const char *path, http_method_t m, char par
     bool path_known = false;
     for (size_t i = 0; i < http_routes_count; i++) {
         const http_route_t *r = &http_routes[i];
-        char tmp[HTTP_MAX_PARAMS][256];
+        char tmp[HTTP_MAX_PARAMS][256] = {{0}};
         if (!pattern_match(r->pattern, path, tmp)) continue;
         path_known = true;
         if (r->method != m && !(m == HTTP_HEAD && r->method == HTTP_GET)) continue;
