@@ -381,7 +381,6 @@ int kafka_writer_finish(kafka_writer_t *w)
     if (w->err) return w->err;
     int64_t total = kafka_writer_total(w) - 4;
     if (total > INT32_MAX) return GN_ENOMEM;
-    if (w->cap < 4 && !grow(w, 0)) return w->err;
     kw_put_int32_at(w, 0, (int32_t)total);
     return 0;
 }

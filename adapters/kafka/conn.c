@@ -92,6 +92,7 @@ static void finish_ready(kafka_conn_t *conn, kafka_req_t *req)
 {
     int rc = kafka_writer_finish(&req->w);
     if (rc < 0) {
+        req->state = KAFKA_REQ_SKIP; /* freed by the close below */
         GN_WARN("kafka", "response could not be built; closing | client=%s api=%s err=%s",
                 conn->peer, req->api->name, gn_err_name(rc));
         kafka__conn_close(conn, NULL);
