@@ -20,13 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 0:
     case 1: {
         http_rest_produce_t p;
-        int rc = http_rest_decode_produce(text, len, data[0] % 3 ? HTTP_REST_BINARY : HTTP_REST_JSON,
-                                          &p, err, sizeof err);
+        int rc = http_rest_decode_produce(
+            text, len, data[0] % 3 ? HTTP_REST_BINARY : HTTP_REST_JSON, &p, err, sizeof err);
         if (rc == 0) {
             for (size_t i = 0; i < p.count; i++) { /* touch every view */
                 volatile uint8_t sink = 0;
-                if (p.records[i].key.ptr && p.records[i].key.len) sink ^= p.records[i].key.ptr[p.records[i].key.len - 1];
-                if (p.records[i].value.ptr && p.records[i].value.len) sink ^= p.records[i].value.ptr[p.records[i].value.len - 1];
+                if (p.records[i].key.ptr && p.records[i].key.len)
+                    sink ^= p.records[i].key.ptr[p.records[i].key.len - 1];
+                if (p.records[i].value.ptr && p.records[i].value.len)
+                    sink ^= p.records[i].value.ptr[p.records[i].value.len - 1];
                 (void)sink;
             }
             http_rest_produce_free(&p);
