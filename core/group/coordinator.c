@@ -12,6 +12,8 @@
 #include "ganglion/logger.h"
 #include "group/group_int.h"
 
+#define OWN_HANDLES 4 /* defer_idle, defer_check, defer_timer, retention_timer */
+
 void gn_group_config_defaults(gn_group_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -68,9 +70,19 @@ static void drain_ops(gn_group_coordinator_t *coord, int shutdown)
     }
 }
 
-static void on_defer(uv_timer_t *t)
+static void on_defer_idle(uv_idle_t *idle)
 {
-    drain_ops(t->data, 0);
+    (void)idle; /* its being active makes the poll return at once */
+}
+
+static void on_defer_check(uv_check_t *check)
+{
+    gn_group_coordinator_t *coord = check->data;
+    drain_ops(coord, 0);
+    if (!coord->ops_head) {
+        uv_idle_stop(&coord->defer_idle);
+        uv_check_stop(&coord->defer_check);
+    }
 }
 
 void gn__group_defer(gn_group_coordinator_t *coord, gn__op_t *op)
@@ -81,8 +93,13 @@ void gn__group_defer(gn_group_coordinator_t *coord, gn__op_t *op)
     else
         coord->ops_head = op;
     coord->ops_tail = op;
-    /* while closing, on_close_tick polls the queue instead */
-    if (!coord->closing) uv_timer_start(&coord->defer_timer, on_defer, 0, 0);
+    /* Node's setImmediate: run after this turn's poll, which does not block meanwhile,
+     * so uv_run(UV_RUN_ONCE) drivers see the callback in the same turn. While
+     * closing, on_close_tick polls the queue instead. */
+    if (!coord->closing && !uv_is_active((uv_handle_t *)&coord->defer_check)) {
+        uv_idle_start(&coord->defer_idle, on_defer_idle);
+        uv_check_start(&coord->defer_check, on_defer_check);
+    }
 }
 
 /* ---- the table ----------------------------------------------------------------- */
@@ -204,11 +221,15 @@ int gn__coordinator_init(gn_group_coordinator_t *coord, uv_loop_t *loop, gn_brok
         coord->cfg.group_min_session_timeout_ms > coord->cfg.group_max_session_timeout_ms)
         return GN_EINVALID_CONFIG;
     coord->store = store;
+    uv_idle_init(loop, &coord->defer_idle);
+    coord->defer_idle.data = coord;
+    uv_check_init(loop, &coord->defer_check);
+    coord->defer_check.data = coord;
     uv_timer_init(loop, &coord->defer_timer);
     coord->defer_timer.data = coord;
     uv_timer_init(loop, &coord->retention_timer);
     coord->retention_timer.data = coord;
-    coord->open_handles = 2;
+    coord->open_handles = OWN_HANDLES;
     if (coord->cfg.offsets_retention_check_ms > 0)
         uv_timer_start(&coord->retention_timer, on_retention,
                        (uint64_t)coord->cfg.offsets_retention_check_ms,
@@ -289,12 +310,14 @@ static void on_coord_handle_closed(uv_handle_t *h)
 static void maybe_finish_close(gn_group_coordinator_t *coord)
 {
     if (!coord->closing) return;
-    /* group timers close first; then the coordinator's own two handles */
-    if (coord->open_handles == 2 && coord->store_inflight == 0 &&
+    /* group timers close first; then the coordinator's own handles */
+    if (coord->open_handles == OWN_HANDLES && coord->store_inflight == 0 &&
         !uv_is_closing((uv_handle_t *)&coord->defer_timer)) {
         drain_ops(coord, 1);
         gn__locals_drop(coord);
         drain_ops(coord, 1);
+        uv_close((uv_handle_t *)&coord->defer_idle, on_coord_handle_closed);
+        uv_close((uv_handle_t *)&coord->defer_check, on_coord_handle_closed);
         uv_close((uv_handle_t *)&coord->defer_timer, on_coord_handle_closed);
         uv_close((uv_handle_t *)&coord->retention_timer, on_coord_handle_closed);
         return;
@@ -323,6 +346,8 @@ void gn_group_coordinator_close(gn_group_coordinator_t *coord, gn_group_closed_c
     coord->closed_cb = cb;
     coord->closed_arg = arg;
     uv_timer_stop(&coord->retention_timer);
+    uv_idle_stop(&coord->defer_idle);
+    uv_check_stop(&coord->defer_check);
     for (size_t b = 0; b < GN__GROUP_BUCKETS; b++) {
         while (coord->buckets[b]) {
             gn__group_t *g = coord->buckets[b];

@@ -206,7 +206,9 @@ struct gn_group_coordinator {
     gn__group_t *buckets[GN__GROUP_BUCKETS];
     size_t groups_count;
     gn__op_t *ops_head, *ops_tail;
-    uv_timer_t defer_timer;
+    uv_idle_t defer_idle;   /* keeps the poll from blocking while ops are queued */
+    uv_check_t defer_check; /* runs the queued ops after the poll (setImmediate) */
+    uv_timer_t defer_timer; /* close: polls for the end of pending work */
     uv_timer_t retention_timer;
     int open_handles;
     int store_inflight; /* appends not yet answered: close waits for them */
