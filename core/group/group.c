@@ -14,6 +14,7 @@
 
 /* member.c */
 void gn__local_removed(gn__member_t *m);
+void gn__local_fenced(gn__member_t *m);
 int gn__group_join_local(gn_group_coordinator_t *coord, const gn_group_join_req_t *req,
                          gn_group_member_t *local, gn_group_join_cb cb, void *arg);
 
@@ -764,7 +765,7 @@ static bool pending_take(gn__group_t *g, const char *member_id)
 }
 
 static int join_static_replace(gn__group_t *g, gn__member_t *m, const gn_group_join_req_t *req,
-                               gn_group_join_cb cb, void *arg)
+                               gn_group_member_t *local, gn_group_join_cb cb, void *arg)
 {
     gn_group_coordinator_t *coord = g->coord;
     char *id = new_member_id(coord, req->instance_id);
@@ -778,6 +779,8 @@ static int join_static_replace(gn__group_t *g, gn__member_t *m, const gn_group_j
             req->instance_id, m->member_id, id);
     /* the old instance's pending requests learn it was fenced */
     fail_waits(g, m, GN_EFENCED_INSTANCE);
+    if (m->local && m->local != local) gn__local_fenced(m); /* an older gateway session */
+    m->local = local;
     bool was_leader = g->leader_id && strcmp(g->leader_id, m->member_id) == 0;
     free(m->member_id);
     m->member_id = id;
@@ -849,7 +852,7 @@ static int join_impl(gn_group_coordinator_t *coord, const gn_group_join_req_t *r
     }
     if (!*member_id) {
         gn__member_t *old = member_by_instance(g, req->instance_id);
-        if (old && !local) return join_static_replace(g, old, req, cb, arg);
+        if (old) return join_static_replace(g, old, req, local, cb, arg);
         size_t size = g->members_count;
         for (gn__pending_t *p = g->pending; p; p = p->next)
             size++;

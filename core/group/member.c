@@ -318,31 +318,54 @@ static void start_join(gn_group_member_t *mem)
 typedef struct rejoin_op {
     gn__op_t op;
     gn_group_member_t *mem;
+    bool fenced; /* a newer session took over the instance id: stop, do not rejoin */
 } rejoin_op_t;
 
 static void rejoin_op_run(gn__op_t *op, int shutdown)
 {
     rejoin_op_t *r = (rejoin_op_t *)op;
     gn_group_member_t *mem = r->mem;
+    bool fenced = r->fenced;
     free(r);
     mem->rejoin_queued = false;
     if (member_release(mem) || shutdown) return;
+    if (fenced) {
+        if (mem->state == M_STABLE) revoke_owned(mem);
+        if (!mem->left && mem->state != M_FAILED) fail(mem, GN_EFENCED_INSTANCE);
+        return;
+    }
     if (mem->state == M_JOINING || mem->state == M_FAILED) return;
     if (mem->state == M_STABLE) revoke_owned(mem);
     if (mem->left) return; /* the revoked callback left */
     start_join(mem);
 }
 
-static void queue_rejoin(gn_group_member_t *mem)
+static void queue_op(gn_group_member_t *mem, bool fenced)
 {
-    if (mem->rejoin_queued || mem->left) return;
+    if ((mem->rejoin_queued && !fenced) || mem->left) return;
     rejoin_op_t *r = calloc(1, sizeof(*r));
     if (!r) return;
     r->op.run = rejoin_op_run;
     r->mem = mem;
+    r->fenced = fenced;
     mem->rejoin_queued = true;
     mem->inflight++;
     gn__group_defer(mem->coord, &r->op);
+}
+
+static void queue_rejoin(gn_group_member_t *mem)
+{
+    queue_op(mem, false);
+}
+
+void gn__local_fenced(gn__member_t *m)
+{
+    gn_group_member_t *mem = m->local;
+    m->local = NULL;
+    if (!mem) return;
+    free(mem->member_id);
+    mem->member_id = NULL;
+    queue_op(mem, true);
 }
 
 void gn__local_rebalance(gn__member_t *m)

@@ -454,6 +454,50 @@ static void test_store__gateway_member_leads_and_assigns_to_kafka_member(void **
     gn__wr_free(&w);
 }
 
+/* A REST consumer instance (a static gateway member) survives a broker restart: it
+ * comes back under its instance id, in the same generation, with its partitions. */
+static void test_store__static_gateway_member_survives_restart(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(tu_create(&f->loop, f->broker, "orders", 4, NULL, 0), 0);
+    local_state_t s = {0};
+    const char *topics[] = {"orders"};
+    gn_group_member_opts_t opts = {.group_id = "rest",
+                                   .topics = topics,
+                                   .topics_count = 1,
+                                   .client_id = "rest",
+                                   .instance_id = "instance-7"};
+    gn_group_member_t *mem = NULL;
+    assert_int_equal(gn_group_member_join(f->coord, &opts, &local_cbs, &s, &mem), 0);
+    RUN(s.assigned);
+    assert_int_equal(s.nparts, 4);
+    int32_t gen = gn_group_member_generation(mem);
+    /* the process goes away without leaving (a static member keeps its place) */
+    close_all(f);
+    open_all(f);
+    desc_res_t d = describe(f, "rest");
+    assert_int_equal(d.state, GN_GROUP_STABLE);
+    assert_int_equal(d.members, 1);
+    local_state_t s2 = {0};
+    gn_group_member_t *mem2 = NULL;
+    assert_int_equal(gn_group_member_join(f->coord, &opts, &local_cbs, &s2, &mem2), 0);
+    RUN(s2.assigned);
+    assert_int_equal(s2.nparts, 4);
+    assert_int_equal(gn_group_member_generation(mem2), gen); /* no rebalance */
+    assert_int_equal(s2.failed, 0);
+    /* a second session with the same instance id fences the first */
+    local_state_t s3 = {0};
+    gn_group_member_t *mem3 = NULL;
+    assert_int_equal(gn_group_member_join(f->coord, &opts, &local_cbs, &s3, &mem3), 0);
+    RUN(s3.assigned);
+    for (int i = 0; i < 100 && !s2.failed; i++)
+        gt_run_for(&f->loop, 1);
+    assert_int_equal(s2.failed, GN_EFENCED_INSTANCE);
+    assert_int_equal(describe(f, "rest").members, 1);
+    gn_group_member_leave(mem2);
+    gn_group_member_leave(mem3);
+}
+
 static void on_ready_flag(void *arg, int status)
 {
     (void)status;
@@ -506,6 +550,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_store__gateway_member_leads_and_assigns_to_kafka_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store__broker_owns_its_coordinator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store__static_gateway_member_survives_restart, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
