@@ -57,8 +57,11 @@ int gn__cursor_next(gn_seg_cursor_t *cur, gn_batch_header_t *hdr, int64_t *pos)
     }
     header_decode(cur->buf + (cur->pos - cur->buf_pos), hdr);
     size = gn_batch_size(hdr);
+    /* a batch outside the segment's int32 relative range cannot be ours: damage */
     if (hdr->magic != 2 || hdr->batch_length < GN_BATCH_HEADER_SIZE - GN_BATCH_LOG_OVERHEAD ||
-        hdr->last_offset_delta < 0 || size > cur->limit - cur->pos)
+        hdr->last_offset_delta < 0 || size > cur->limit - cur->pos ||
+        hdr->base_offset < cur->seg->base_offset ||
+        gn_batch_last_offset(hdr) - cur->seg->base_offset > INT32_MAX)
         return GN_ECORRUPT;
     *pos = cur->pos;
     cur->pos += size;
@@ -164,10 +167,18 @@ static int walk_from(gn_segment_t *seg, int64_t from, int64_t *bad_pos)
     int64_t pos;
     int rc;
 
+    int64_t prev_next = seg->base_offset;
+
     *bad_pos = -1;
     seg->bytes_since_index = 0;
     gn__cursor_init(&cur, seg, from, seg->size);
     while ((rc = gn__cursor_next(&cur, &hdr, &pos)) == 1) {
+        if (hdr.base_offset < prev_next) {
+            rc = GN_ECORRUPT; /* offsets only grow inside a segment */
+            cur.pos = pos;
+            break;
+        }
+        prev_next = gn_batch_last_offset(&hdr) + 1;
         rc = gn__segment_track_batch(seg, seg->interval, pos, gn_batch_size(&hdr),
                                      gn_batch_last_offset(&hdr), hdr.max_timestamp);
         if (rc < 0) return rc;

@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include <time.h>
+
+#include "ganglion/logger.h"
 #include "log_test_util.h"
 
 #define SEG0 "00000000000000000000"
@@ -271,6 +274,99 @@ static void test_recovery__interrupted_swap_completed(void **state)
     assert_int_equal(tl_file_size(f->dir, SEG0 ".log.deleted"), -1);
 }
 
+/* Random damage to one file of a 3-segment log. */
+static void damage(const char *dir, unsigned *seed)
+{
+    static const char *const names[] = {
+        SEG0 ".log",       "00000000000000000010.log",   "00000000000000000020.log",
+        SEG0 ".index",     "00000000000000000010.index", "00000000000000000020.timeindex",
+        SEG0 ".timeindex", "00000000000000000020.index"};
+    const char *name = names[rand_r(seed) % 8];
+    int64_t size = tl_file_size(dir, name);
+    uint8_t junk[64];
+
+    if (size < 0) return;
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)rand_r(seed);
+    switch (rand_r(seed) % 5) {
+    case 0:
+        tl_truncate_file(dir, name, size ? rand_r(seed) % size : 0);
+        break;
+    case 1:
+        if (size) tl_flip_byte(dir, name, rand_r(seed) % size);
+        break;
+    case 2:
+        tl_write_at(dir, name, size, junk, 1 + (size_t)rand_r(seed) % sizeof(junk));
+        break;
+    case 3:
+        if (size > 8) tl_write_at(dir, name, rand_r(seed) % (size - 8), junk, 8);
+        break;
+    default: {
+        char *p = tl_sub(dir, name);
+        unlink(p);
+        free(p);
+    }
+    }
+}
+
+/* Reads every offset once; errors and garbage are allowed, crashes are not. */
+static void read_tolerant(gn_log_t *log)
+{
+    uint8_t *buf = NULL;
+    int64_t o = gn_log_start_offset(log);
+    for (int i = 0; i < 1000 && o < gn_log_end_offset(log); i++) {
+        gn_log_slice_t s;
+        gn_batch_header_t h;
+        if (gn_log_read(log, o, 1 << 16, -1, &s) < 0 || s.len == 0) break;
+        size_t len = (size_t)s.len;
+        buf = realloc(buf, len);
+        int rc = gn_log_slice_read(&s, buf);
+        gn_log_slice_release(&s);
+        if (rc < 0 || gn_batch_peek(buf, len, &h) <= 0) break;
+        o = gn_batch_last_offset(&h) + 1 > o ? gn_batch_last_offset(&h) + 1 : o + 1;
+    }
+    free(buf);
+}
+
+static void test_recovery__random_damage_never_crashes(void **state)
+{
+    fx_t *f = *state;
+    unsigned seed =
+        getenv("GN_TEST_SEED") ? (unsigned)atol(getenv("GN_TEST_SEED")) : (unsigned)time(NULL);
+    print_message("seed %u\n", seed);
+    f->cfg.segment_bytes = (int64_t)f->batch_len * 10;
+    gn_logger_set_level(GN_LEVEL_ERROR);
+    for (int round = 0; round < 60; round++) {
+        char *d = tl_mkdtemp();
+        size_t total;
+        assert_int_equal(tl_open(&f->loop, d, &f->cfg, false, 0, &f->log), 0);
+        for (int i = 0; i < 25; i++)
+            assert_int_equal(tl_append(f->log, 1, 1000 + i, i, 40), i);
+        close_log(f);
+        for (int n = 1 + rand_r(&seed) % 3; n > 0; n--)
+            damage(d, &seed);
+        /* a clean open must not crash whatever it finds */
+        if (tl_open(&f->loop, d, &f->cfg, true, 0, &f->log) == 0) {
+            read_tolerant(f->log);
+            int64_t o, t;
+            gn_log_offset_for_time(f->log, 1010, &o, &t);
+            gn_log_max_timestamp(f->log, &o, &t);
+            close_log(f);
+        }
+        /* a scanning open repairs: everything left validates, appends continue */
+        assert_int_equal(tl_open(&f->loop, d, &f->cfg, false, 0, &f->log), 0);
+        int64_t end = gn_log_end_offset(f->log), next = 0;
+        uint8_t *all = tl_read_all(f->log, 0, &total);
+        assert_true(tl_validate_all(all, total, &next) >= 0);
+        assert_true(next <= end);
+        free(all);
+        assert_int_equal(tl_append(f->log, 1, 1, 0, 40), end);
+        close_log(f);
+        tl_rmrf(d);
+    }
+    gn_logger_set_level(GN_LEVEL_INFO);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -289,6 +385,7 @@ int main(void)
         T(test_recovery__from_recovery_point_only),
         T(test_recovery__stray_and_orphan_files),
         T(test_recovery__interrupted_swap_completed),
+        T(test_recovery__random_damage_never_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
