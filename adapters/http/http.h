@@ -91,6 +91,7 @@ struct http_server {
     http_req_t *reqs;    /* live requests (for stop) */
     struct http_ws *wss; /* live WebSockets */
     http_metrics_t metrics;
+    struct http_consumers *consumers; /* REST consumer instances (consumer.c) */
     uv_timer_t stop_timer;
     unsigned stop_ticks, idle_ticks;
     int wsi_live; /* every lws wsi of the context (WSI_CREATE - WSI_DESTROY) */
@@ -228,5 +229,18 @@ int http_handle_v3_topic_delete(http_req_t *req);
 int http_handle_v3_partitions(http_req_t *req);
 int http_handle_v3_configs(http_req_t *req);
 int http_handle_v3_records(http_req_t *req);
+int http_handle_consumer_create(http_req_t *req);
+int http_handle_consumer_delete(http_req_t *req);
+int http_handle_subscription_set(http_req_t *req);
+int http_handle_subscription_get(http_req_t *req);
+int http_handle_subscription_delete(http_req_t *req);
+int http_handle_assignments_set(http_req_t *req);
+int http_handle_assignments_get(http_req_t *req);
+int http_handle_positions_set(http_req_t *req);
+int http_handle_positions_beginning(http_req_t *req);
+int http_handle_positions_end(http_req_t *req);
+int http_handle_consumer_records(http_req_t *req);
+int http_handle_offsets_commit(http_req_t *req);
+int http_handle_offsets_get(http_req_t *req);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
+#include "consumer.h"
 #include "http.h"
 
 /* The WebSocket subprotocols lws may select; serve_stream routes pick among them. */
@@ -98,6 +99,7 @@ static void http_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     srv->stop_cb = cb;
     srv->stop_arg = arg;
     http__accept_stop(srv);
+    http__consumers_stop(srv);
     if (srv->ctx) {
         struct lws_context *ctx = srv->ctx;
         srv->ctx = NULL;
@@ -174,6 +176,7 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
         goto fail;
     }
     srv->metrics.connections_open--; /* the anchor is no client */
+    if ((rc = http__consumers_start(srv)) < 0) goto fail;
     rc = http__accept_start(srv);
     if (rc < 0) {
         GN_ERROR(HTTP_MOD, "cannot listen | host=%s port=%d err=%s", srv->host, srv->port,
