@@ -218,6 +218,20 @@ static bool last_entry_ok(gn_segment_t *seg)
            gn_batch_last_offset(&hdr) == seg->base_offset + e->rel;
 }
 
+/* Retention trusts the last time entry as the segment's largest timestamp: it must
+ * be the max timestamp of the batch it names (a damaged entry could expire data). */
+static bool last_time_entry_ok(gn_segment_t *seg)
+{
+    gn_batch_header_t hdr;
+    const gn_time_entry_t *t;
+    int64_t pos;
+
+    if (seg->tidx.n == 0) return true;
+    t = &seg->tidx.e[seg->tidx.n - 1];
+    if (gn__segment_translate(seg, seg->base_offset + t->rel, &pos, &hdr) != 1) return false;
+    return gn_batch_last_offset(&hdr) == seg->base_offset + t->rel && hdr.max_timestamp == t->ts;
+}
+
 int gn__segment_load_indexes(gn_segment_t *seg, int32_t interval)
 {
     char p[4096];
@@ -237,7 +251,9 @@ int gn__segment_load_indexes(gn_segment_t *seg, int32_t interval)
             seg->max_ts_offset = seg->base_offset + t->rel;
         }
         /* the end: a walk of at most one index interval past the last entry */
-        if ((rc = gn__segment_find_end(seg)) != GN_ECORRUPT) return rc;
+        rc = gn__segment_find_end(seg);
+        if (rc < 0 && rc != GN_ECORRUPT) return rc;
+        if (rc == 0 && last_time_entry_ok(seg)) return 0;
     }
     if (seg->size > 0 || orc != GN_ENOENT)
         GN_WARN("log",

@@ -274,6 +274,27 @@ static void test_recovery__interrupted_swap_completed(void **state)
     assert_int_equal(tl_file_size(f->dir, SEG0 ".log.deleted"), -1);
 }
 
+static void test_recovery__damaged_time_entry_cannot_expire_data(void **state)
+{
+    fx_t *f = *state;
+    f->cfg.segment_bytes = (int64_t)f->batch_len * 10;
+    f->cfg.retention_ms = 100000;
+    f->cfg.index_interval_bytes = 500;
+    /* segment 0: its largest timestamp (5000) is on its first batch, so the only time
+     * entry is (5000, 0) and no walk of the tail would see it again */
+    assert_int_equal(tl_open(&f->loop, f->dir, &f->cfg, false, 0, &f->log), 0);
+    for (int i = 0; i < 25; i++)
+        assert_int_equal(tl_append(f->log, 1, i == 0 ? 5000 : 1000 + i, i, 40), i);
+    close_log(f);
+    assert_int_equal(tl_file_size(f->dir, SEG0 ".timeindex"), 12);
+    uint8_t bad[8] = {0, 0, 0, 0, 0, 0, 4000 >> 8, 4000 & 0xff}; /* claims 4000 */
+    tl_write_at(f->dir, SEG0 ".timeindex", 0, bad, 8);
+    assert_int_equal(tl_open(&f->loop, f->dir, &f->cfg, true, 0, &f->log), 0);
+    assert_int_equal(gn_log_enforce_retention(f->log, 4000 + 100000 + 1), 0);
+    assert_int_equal(gn_log_start_offset(f->log), 0);
+    assert_int_equal(gn_log_enforce_retention(f->log, 5000 + 100000 + 1), 2);
+}
+
 /* Random damage to one file of a 3-segment log. */
 static void damage(const char *dir, unsigned *seed)
 {
@@ -385,6 +406,7 @@ int main(void)
         T(test_recovery__from_recovery_point_only),
         T(test_recovery__stray_and_orphan_files),
         T(test_recovery__interrupted_swap_completed),
+        T(test_recovery__damaged_time_entry_cannot_expire_data),
         T(test_recovery__random_damage_never_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
