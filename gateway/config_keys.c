@@ -32,6 +32,7 @@ _Static_assert(sizeof(gn_flush_policy_t) == sizeof(int), "flush policy is int-si
 #define G_LISTEN  "Listeners"
 #define G_BROKER  "Broker"
 #define G_TOPIC   "Topic defaults"
+#define G_GROUPS  "Consumer groups"
 
 static const gn_config_key_t keys[] = {
     /* General */
@@ -183,6 +184,96 @@ static const gn_config_key_t keys[] = {
      .max = I64_MAX,
      .default_value = "15000",
      .doc = "How long the log cleaner sleeps when no compacted log needs cleaning."},
+
+    /* Consumer groups (core/group's coordinator; Kafka's names, units and defaults). */
+    {.name = "group.min.session.timeout.ms",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.group_min_session_timeout_ms),
+     .min = 1,
+     .max = I32_MAX,
+     .default_value = "6000",
+     .doc = "Shortest session.timeout.ms a group member may ask for; a shorter one is refused "
+            "(INVALID_SESSION_TIMEOUT)."},
+    {.name = "group.max.session.timeout.ms",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.group_max_session_timeout_ms),
+     .min = 1,
+     .max = I32_MAX,
+     .default_value = "1800000",
+     .doc = "Longest session.timeout.ms a group member may ask for; a longer one is refused "
+            "(INVALID_SESSION_TIMEOUT)."},
+    {.name = "group.initial.rebalance.delay.ms",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.group_initial_rebalance_delay_ms),
+     .min = 0,
+     .max = I32_MAX,
+     .default_value = "3000",
+     .doc = "How long the first rebalance of an empty group waits for more members to join "
+            "(0: at once, handy in tests)."},
+    {.name = "group.max.size",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.group_max_size),
+     .min = 1,
+     .max = I32_MAX,
+     .default_value = "2147483647",
+     .doc = "Most members a group may have; further joins get GROUP_MAX_SIZE_REACHED."},
+    {.name = "offsets.retention.minutes",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.offsets_retention_minutes),
+     .min = 1,
+     .max = I32_MAX,
+     .default_value = "10080",
+     .doc = "Committed offsets of a group expire this long after the group became empty (or "
+            "after the commit, for a group that never had members)."},
+    {.name = "offsets.retention.check.interval.ms",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_DURATION,
+     FIELD(broker.groups.offsets_retention_check_interval_ms),
+     .min = 1,
+     .max = I32_MAX,
+     .default_value = "600000",
+     .doc = "How often the coordinator looks for expired committed offsets."},
+    {.name = "offset.metadata.max.bytes",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.offset_metadata_max_bytes),
+     .min = 0,
+     .max = I32_MAX,
+     .default_value = "4096",
+     .doc = "Largest metadata string of a committed offset; a larger one is refused "
+            "(OFFSET_METADATA_TOO_LARGE)."},
+    {.name = "offsets.topic.num.partitions",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.offsets_topic_num_partitions),
+     .min = 1,
+     .max = 1000,
+     .default_value = "50",
+     .doc = "Partitions of __consumer_offsets, which decide each group's coordinator "
+            "partition; used when the topic is created, fixed afterwards."},
+    {.name = "offsets.topic.replication.factor",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.offsets_topic_replication_factor),
+     .min = -1,
+     .max = 32767,
+     .default_value = "-1",
+     .doc = "Replication factor of __consumer_offsets when created; -1: "
+            "default.replication.factor."},
+    {.name = "offsets.topic.segment.bytes",
+     .group = G_GROUPS,
+     .type = GN_CONFIG_INT,
+     FIELD(broker.groups.offsets_topic_segment_bytes),
+     .min = 14,
+     .max = I32_MAX,
+     .default_value = "104857600",
+     .doc = "segment.bytes of __consumer_offsets (kept small so compaction and loading at "
+            "start-up stay quick)."},
 
     /* Broker-wide defaults of the topic-level configs (Kafka's broker names). */
     {.name = "log.retention.ms",

@@ -250,10 +250,38 @@ nomem:
     return GN_ENOMEM;
 }
 
+/* The broker's group.* / offsets.* settings (Kafka's units) as the coordinator's config;
+ * all zero (offsets_topic_num_partitions 0) keeps every default. */
+static void config_from_broker(const gn_broker_group_config_t *b, gn_group_config_t *cfg)
+{
+    gn_group_config_defaults(cfg);
+    if (b->offsets_topic_num_partitions <= 0) return;
+    cfg->offsets_topic_partitions = b->offsets_topic_num_partitions;
+    cfg->offsets_topic_replication = b->offsets_topic_replication_factor;
+    if (b->offsets_topic_segment_bytes > 0)
+        cfg->offsets_topic_segment_bytes = b->offsets_topic_segment_bytes;
+    if (b->offsets_retention_minutes > 0)
+        cfg->offsets_retention_ms = (int64_t)b->offsets_retention_minutes * 60000;
+    cfg->offsets_retention_check_ms = b->offsets_retention_check_interval_ms;
+    if (b->offset_metadata_max_bytes >= 0)
+        cfg->offset_metadata_max_bytes = b->offset_metadata_max_bytes;
+    cfg->group_min_session_timeout_ms = b->group_min_session_timeout_ms;
+    cfg->group_max_session_timeout_ms = b->group_max_session_timeout_ms;
+    cfg->group_initial_rebalance_delay_ms = b->group_initial_rebalance_delay_ms;
+    if (b->group_max_size > 0) cfg->group_max_size = b->group_max_size;
+}
+
 gn_group_coordinator_t *gn_broker_group_coordinator(gn_broker_t *broker)
 {
     if (!broker || broker->closing) return NULL;
-    if (!broker->groups && gn_group_coordinator_new(broker, NULL, NULL, NULL, &broker->groups))
-        broker->groups = NULL;
+    if (!broker->groups) {
+        gn_group_config_t cfg;
+        config_from_broker(&broker->cfg.groups, &cfg);
+        if (gn_group_coordinator_new(broker, &cfg, NULL, NULL, &broker->groups)) {
+            GN_ERROR("group", "cannot start the group coordinator | hint=%s",
+                     "check group.min.session.timeout.ms <= group.max.session.timeout.ms");
+            broker->groups = NULL;
+        }
+    }
     return broker->groups;
 }

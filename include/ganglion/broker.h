@@ -23,16 +23,34 @@ typedef enum gn_flush_policy {
 int gn_flush_policy_parse(const char *s, gn_flush_policy_t *out);
 const char *gn_flush_policy_name(gn_flush_policy_t p);
 
+/* The consumer-group coordinator's broker configs, in Kafka's names and units; core/group
+ * turns them into its gn_group_config_t. All zero (as gn_broker_config_defaults leaves
+ * them) means Kafka's defaults for every one; set offsets_topic_num_partitions (>= 1) to
+ * give them all. */
+typedef struct gn_broker_group_config {
+    int32_t offsets_topic_num_partitions;        /* offsets.topic.num.partitions (50) */
+    int16_t offsets_topic_replication_factor;    /* offsets.topic.replication.factor (-1) */
+    int32_t offsets_topic_segment_bytes;         /* offsets.topic.segment.bytes (104857600) */
+    int32_t offsets_retention_minutes;           /* offsets.retention.minutes (10080) */
+    int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms */
+    int32_t offset_metadata_max_bytes;           /* offset.metadata.max.bytes (4096) */
+    int32_t group_min_session_timeout_ms;        /* group.min.session.timeout.ms (6000) */
+    int32_t group_max_session_timeout_ms;        /* group.max.session.timeout.ms (1800000) */
+    int32_t group_initial_rebalance_delay_ms;    /* group.initial.rebalance.delay.ms (3000) */
+    int32_t group_max_size;                      /* group.max.size (2147483647) */
+} gn_broker_group_config_t;
+
 typedef struct gn_broker_config {
     int32_t node_id;
-    const char *data_dir;               /* borrowed for the broker's lifetime */
+    const char *data_dir; /* borrowed for the broker's lifetime */
     gn_flush_policy_t flush;
-    int32_t num_partitions;             /* num.partitions: default for new topics */
-    int16_t default_replication_factor; /* default.replication.factor */
-    bool auto_create_topics;            /* auto.create.topics.enable */
+    int32_t num_partitions;              /* num.partitions: default for new topics */
+    int16_t default_replication_factor;  /* default.replication.factor */
+    bool auto_create_topics;             /* auto.create.topics.enable */
     int64_t retention_check_interval_ms; /* log.retention.check.interval.ms */
-    int64_t cleaner_backoff_ms;         /* log.cleaner.backoff.ms */
-    gn_topic_config_t topic_defaults;   /* log.* broker defaults for topic configs */
+    int64_t cleaner_backoff_ms;          /* log.cleaner.backoff.ms */
+    gn_topic_config_t topic_defaults;    /* log.* broker defaults for topic configs */
+    gn_broker_group_config_t groups;     /* group.* and offsets.* (all zero: defaults) */
 } gn_broker_config_t;
 
 void gn_broker_config_defaults(gn_broker_config_t *cfg);
