@@ -20,9 +20,12 @@ for V in mqttv311 mqttv5; do
     for i in 4 5; do pub -V $V -q 1 -t "away$V/k$i" -m "m$i"; done
     stop_broker
     start_broker 21888
-    sub -V $V -c "${EXP[@]}" -i "p$V" -q 1 -t "away$V/#" -C 2 -F '%t %p' >"$DATA.out" ||
+    # QoS 1 is at least once: the client's last PUBACKs may race its DISCONNECT, so
+    # redelivered earlier messages are allowed; k4 and k5 must both arrive.
+    sub -V $V -c "${EXP[@]}" -i "p$V" -q 1 -t "away$V/#" -C 4 -W 3 -F '%t %p' >"$DATA.out" || true
+    grep -qx "away$V/k4 m4" "$DATA.out" && grep -qx "away$V/k5 m5" "$DATA.out" ||
         fail "$V: offline messages lost in restart: $(cat "$DATA.out")"
-    printf 'away%s/k4 m4\naway%s/k5 m5\n' $V $V | diff - "$DATA.out" || fail "$V: after restart"
+    ! grep -q "k1 m1" "$DATA.out" || fail "$V: acknowledged message redelivered"
     # a clean session with the same id starts empty
     pub -V $V -q 1 -t "away$V/k6" -m m6
     ! sub -V $V -i "p$V" -q 1 -t "away$V/#" -C 1 -W 1 >/dev/null 2>&1 || fail "$V: clean got old"
