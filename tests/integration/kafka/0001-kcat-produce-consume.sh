@@ -3,7 +3,8 @@
 # kcat produces keyed messages from a file (-K: -l), including empty values and
 # messages without a key, and consumes them back byte for byte from the beginning;
 # then a consumer at the end sees nothing, and one from offset 2 sees the tail. A
-# second run appends and the offsets continue. Port 29092.
+# second batch without keys continues the offsets; record headers (-H) round-trip.
+# Port 29092.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 start_broker 29092
@@ -24,4 +25,10 @@ kc -C -t orders -o end -e -q -f '%o\n' >"$WORK/end.txt" || fail "consume from en
 printf 'a\nb\n' | kc -P -t orders || fail "produce without keys failed"
 kc -C -t orders -o 500 -e -q -f '%o:%K:%s\n' >"$WORK/nokey.txt" || fail "consume failed"
 [[ "$(cat "$WORK/nokey.txt")" == $'500:-1:a\n501:-1:b' ]] || fail "null keys: $(cat "$WORK/nokey.txt")"
+# record headers: several, with a repeated key
+echo "payload" | kc -P -t hdrs -H trace=abc123 -H app=kcat -H app=again -k k1 ||
+    fail "produce with headers failed"
+kc -C -t hdrs -o beginning -e -q -f '%k|%h|%s\n' >"$WORK/hdrs.txt" || fail "consume failed"
+[[ "$(cat "$WORK/hdrs.txt")" == "k1|trace=abc123,app=kcat,app=again|payload" ]] ||
+    fail "headers: $(cat "$WORK/hdrs.txt")"
 echo "PASS"
