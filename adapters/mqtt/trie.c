@@ -130,25 +130,49 @@ int mqtt__trie_add(mqtt_trie_t *t, mqtt_sub_t *sub)
     return ptr_push(&g->members, &g->n, sub);
 }
 
+static bool node_empty(const trie_node_t *n)
+{
+    return n->nsubs == 0 && n->ngroups == 0 && n->nchildren == 0;
+}
+
+/* Removes sub below n along filter p; drops nodes left empty on the way back up, so
+ * that a departed "#" subscriber stops making every append look interesting. */
+static void remove_at(trie_node_t *n, const char *p, mqtt_sub_t *sub)
+{
+    const char *slash = strchr(p, '/');
+    size_t len = slash ? (size_t)(slash - p) : strlen(p);
+    trie_node_t *c = child(n, p, len, false);
+    if (!c) return;
+    if (slash) {
+        remove_at(c, slash + 1, sub);
+    } else if (!sub->share) {
+        ptr_remove(c->subs, &c->nsubs, sub);
+    } else {
+        for (size_t i = 0; i < c->ngroups; i++) {
+            trie_group_t *g = &c->groups[i];
+            if (strcmp(g->name, sub->share) != 0) continue;
+            ptr_remove(g->members, &g->n, sub);
+            if (g->n == 0) {
+                free(g->name);
+                free(g->members);
+                c->groups[i] = c->groups[--c->ngroups];
+            }
+            break;
+        }
+    }
+    if (!node_empty(c)) return;
+    for (size_t i = 0; i < n->nchildren; i++) {
+        if (n->children[i] != c) continue;
+        n->children[i] = n->children[--n->nchildren];
+        break;
+    }
+    node_free(c);
+    free(c);
+}
+
 void mqtt__trie_remove(mqtt_trie_t *t, mqtt_sub_t *sub)
 {
-    trie_node_t *n = walk(t, sub->filter, false);
-    if (!n) return;
-    if (!sub->share) {
-        ptr_remove(n->subs, &n->nsubs, sub);
-        return;
-    }
-    for (size_t i = 0; i < n->ngroups; i++) {
-        trie_group_t *g = &n->groups[i];
-        if (strcmp(g->name, sub->share) != 0) continue;
-        ptr_remove(g->members, &g->n, sub);
-        if (g->n == 0) {
-            free(g->name);
-            free(g->members);
-            n->groups[i] = n->groups[--n->ngroups];
-        }
-        return;
-    }
+    remove_at(&t->root, sub->filter, sub);
 }
 
 static void emit(trie_node_t *n, mqtt_match_cb cb, void *arg)

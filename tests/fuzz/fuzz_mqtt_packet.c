@@ -17,9 +17,11 @@ static void walk(const mqtt_packet_t *pkt, int version)
 {
     size_t pos = 0;
     gn_bytes_t k, v;
-    while (mqtt_props_next_user(&pkt->props, &pos, &k, &v) == 1) sink += k.len + v.len;
+    while (mqtt_props_next_user(&pkt->props, &pos, &k, &v) == 1)
+        sink += k.len + v.len;
     pos = 0;
-    while (mqtt_props_next_user(&pkt->will_props, &pos, &k, &v) == 1) sink += k.len + v.len;
+    while (mqtt_props_next_user(&pkt->will_props, &pos, &k, &v) == 1)
+        sink += k.len + v.len;
     mqtt_sub_entry_t e;
     pos = 0;
     while (mqtt_sub_next(pkt, version, &pos, &e) == 1) {
