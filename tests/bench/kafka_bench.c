@@ -234,7 +234,13 @@ static void start_broker(const opts_t *o)
         }
         if (waitpid(pid, NULL, WNOHANG) == pid) {
             g_broker_pid = 0;
-            die("ganglion exited during start-up (see %s)", logp);
+            if ((f = fopen(logp, "r"))) { /* its log goes with the temp dir: show it */
+                size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+                fclose(f);
+                buf[n] = '\0';
+                fprintf(stderr, "%s", buf);
+            }
+            die("ganglion exited during start-up (port %s in use?)", a_port);
         }
         usleep(100 * 1000);
     }
