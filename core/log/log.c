@@ -94,8 +94,10 @@ void gn_log_close_and_delete(gn_log_t *log)
     if (!log || log->close_pending) return;
     loop = log->loop;
     dir = strdup(log->dir);
-    if (!gn__compact_detach(log, dir) && dir) gn__log_remove_dir(loop, dir);
+    /* Close first: it rewrites the index files, which must not race the removal. */
+    bool handed_to_cleaner = dir && gn__compact_detach(log, dir);
     gn_log_close(log);
+    if (!handed_to_cleaner && dir) gn__log_remove_dir(loop, dir);
     free(dir);
 }
 
