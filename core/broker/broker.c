@@ -76,6 +76,10 @@ const gn_broker_config_t *gn_broker_config(gn_broker_t *broker)
 {
     return &broker->cfg;
 }
+const char *gn_broker_cluster_id(const gn_broker_t *broker)
+{
+    return broker->cluster_id;
+}
 
 static int path_join(char *out, size_t cap, const gn_broker_t *broker, const char *file)
 {
@@ -181,6 +185,10 @@ static void on_retention_timer(uv_timer_t *timer)
     int64_t now = gn_now_ms();
     for (size_t i = 0; i < broker->ntopics; i++) {
         gn_topic_t *topic = broker->topics[i];
+        /* producer.id.expiration.ms: producers silent that long are forgotten, whatever
+         * the retention did to their batches (Kafka keeps them until then, KIP-360) */
+        for (int32_t p = 0; p < topic->partitions; p++)
+            gn__producer_state_expire(&topic->parts[p]->producers, now);
         if (!(topic->config.cleanup_policy & GN_CLEANUP_DELETE)) continue;
         for (int32_t p = 0; p < topic->partitions; p++) {
             int n = gn_log_enforce_retention(topic->parts[p]->log, now);

@@ -68,6 +68,10 @@ struct gn_broker {
         void *arg;
     } append_observers[8];
     size_t nappend_observers;
+
+    /* producer_id.c: ids below producer_id_block_end are reserved on disk */
+    int64_t next_producer_id, producer_id_block_end;
+    bool producer_ids_loaded;
 };
 
 void gn__defer(gn_broker_t *broker, gn__task_t *task);

@@ -17,6 +17,7 @@
 #include "ganglion/logger.h"
 #include "ganglion/record.h"
 #include "topic/atomic_file.h"
+#include "topic/producer_state.h"
 #include "topic/topic_internal.h"
 #include "topic/uuid.h"
 
@@ -85,6 +86,7 @@ int gn__partition_open(gn_broker_t *broker, gn_topic_t *topic, int32_t id, bool 
     part->id = id;
     part->watch_task.run = watch_task_run;
     part->last_flush_ms = gn_now_ms();
+    gn__producer_state_init(&part->producers);
 
     gn_log_open_opts_t opts;
     if (create) {
@@ -114,11 +116,28 @@ int gn__partition_open(gn_broker_t *broker, gn_topic_t *topic, int32_t id, bool 
     }
     if ((rc = gn_log_open(broker->loop, dir, &topic->config, &opts, &part->log)) < 0) goto out;
     part->observed_end = gn_log_end_offset(part->log);
+    if (!create &&
+        (rc = gn__producer_state_load(&part->producers, dir, part->log, gn_now_ms())) < 0)
+        goto out;
     *out = part;
     return 0;
 out:
+    if (part->log) gn_log_close(part->log);
+    gn__producer_state_close(&part->producers);
     free(part);
     return rc;
+}
+
+static void snapshot_at(gn_partition_t *part, int64_t offset, const char *why)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof(dir), "%s/%s-%" PRId32, part->broker->data_dir, part->topic->name,
+                 part->id) >= (int)sizeof(dir))
+        return;
+    int rc = gn__producer_state_write_snapshot(&part->producers, dir, offset);
+    if (rc < 0)
+        GN_WARN("topic", "cannot write producer snapshot | dir=%s offset=%" PRId64 " at=%s err=%s",
+                dir, offset, why, gn_strerror(rc));
 }
 
 static void fire_all_watches(gn_partition_t *part, int status)
@@ -137,7 +156,15 @@ void gn__partition_close(gn_partition_t *part, int status, bool del)
 {
     gn__defer_cancel(part->broker, &part->watch_task);
     fire_all_watches(part, status);
+    if (part->log && !del) {
+        /* the snapshot at the log end makes the next open replay nothing */
+        int64_t end = gn_log_end_offset(part->log);
+        gn_log_close(part->log);
+        part->log = NULL;
+        snapshot_at(part, end, "close");
+    }
     if (part->log) gn_log_close(part->log);
+    gn__producer_state_close(&part->producers);
     if (del) {
         /* as Kafka: rename to <topic>-<p>.<uuid>-delete first, so a topic re-created
          * under the same name never meets the files being removed */
@@ -311,6 +338,34 @@ static int check_timestamps(const gn_topic_config_t *cfg, const uint8_t *p, size
     return 0;
 }
 
+/* A retry of batches already appended: answered with the original offsets once they
+ * are as durable as acks asks (Kafka answers acks=all when the original is replicated). */
+static int answer_duplicate(gn_partition_t *part, produce_req_t *req, const gn__producer_dup_t *dup,
+                            gn_acks_t acks, gn_produce_cb cb, void *arg)
+{
+    gn_broker_t *broker = part->broker;
+    req->task.run = produce_run;
+    req->cb = cb;
+    req->arg = arg;
+    req->res = (gn_produce_result_t){
+        .base_offset = dup->first_offset,
+        .last_offset = dup->last_offset,
+        .log_append_time = -1,
+        .log_start_offset = gn_log_start_offset(part->log),
+        .durable = gn_log_recovery_point(part->log) > dup->last_offset,
+        .duplicate = true,
+    };
+    bool sync = broker->cfg.flush == GN_FLUSH_ALWAYS ||
+                (broker->cfg.flush == GN_FLUSH_ON_ACK_ALL && acks == GN_ACKS_ALL);
+    if (sync && !req->res.durable) {
+        int rc = gn_log_sync(part->log, dup->last_offset + 1, produce_synced, req);
+        if (rc == 0) return 0;
+        req->status = rc;
+    }
+    gn__defer(broker, &req->task);
+    return 0;
+}
+
 int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks, gn_produce_cb cb,
                void *arg)
 {
@@ -325,13 +380,26 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
     int rc = check_timestamps(cfg, batches, len, now);
     if (rc < 0) return rc;
 
+    /* idempotent producers: epoch and sequence checks before anything is written */
+    gn__producer_dup_t dup;
+    int verdict = gn__producer_state_check(&part->producers, batches, len, &dup);
+    if (verdict < 0) return verdict;
+
     produce_req_t *req = calloc(1, sizeof(*req));
     if (!req) return GN_ENOMEM;
+    if (verdict == 1) return answer_duplicate(part, req, &dup, acks, cb, arg);
     gn_log_append_info_t info;
+    int nsegs = gn_log_segment_count(part->log);
+    int64_t end_before = gn_log_end_offset(part->log);
     if ((rc = gn_log_append(part->log, batches, len, now, &info)) < 0) {
         free(req);
         return rc;
     }
+    /* a roll: snapshot the state as of the new segment's base, as Kafka does */
+    if (gn_log_segment_count(part->log) != nsegs) snapshot_at(part, end_before, "roll");
+    if (gn__producer_state_update(&part->producers, batches, len, now) < 0)
+        GN_ERROR("topic", "producer state update failed | topic=%s partition=%d err=%s",
+                 part->topic->name, part->id, gn_strerror(GN_ENOMEM));
     req->task.run = produce_run;
     req->cb = cb;
     req->arg = arg;

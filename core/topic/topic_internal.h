@@ -9,6 +9,7 @@
 #include "ganglion/partition.h"
 #include "ganglion/topic.h"
 #include "log/log.h"
+#include "topic/producer_state.h"
 
 #define GN_TOPIC_PARTITIONS_MAX 100000 /* per topic: a create cannot make a million dirs */
 
@@ -35,6 +36,7 @@ struct gn_partition {
     int64_t unflushed;     /* records appended since the last sync (flush=interval) */
     int64_t last_flush_ms;
     bool compacting;
+    gn__producer_state_t producers; /* idempotent producers (producer_state.c) */
 };
 
 /* Registry (topic.c). */

@@ -37,6 +37,9 @@ typedef struct gn_produce_result {
     int64_t log_append_time; /* -1 unless the topic uses LogAppendTime */
     int64_t log_start_offset;
     bool durable;            /* fsynced before this answer */
+    bool duplicate; /* an idempotent producer's retry of batches already in the log: the
+                     * offsets are the original ones and nothing was appended (Kafka
+                     * answers such a retry with NONE and the original base offset) */
 } gn_produce_result_t;
 
 /* Runs once, on the loop, never before gn_produce returns; only if it returned 0. */
@@ -46,7 +49,12 @@ typedef void (*gn_produce_cb)(void *arg, int status, const gn_produce_result_t *
  * the call only and rewritten in place (base offset, leader epoch, LogAppendTime).
  * Returns 0 (cb will run) or a negative error with the log untouched:
  * GN_ECORRUPT, GN_EUNSUPPORTED_VERSION, GN_ETOOLARGE, GN_EINVALID_RECORD,
- * GN_ESTORAGE, -ENOSPC, -EIO. acks=all completes once durable per the flush policy. */
+ * GN_ESTORAGE, -ENOSPC, -EIO. acks=all completes once durable per the flush policy.
+ * Batches with a producer id (>= 0) are checked against the partition's producer state
+ * first: GN_EPRODUCER_FENCED (older epoch), GN_EOUT_OF_ORDER_SEQ (sequence gap, or a
+ * new epoch not starting at 0), GN_EDUPLICATE_SEQ (duplicates mixed with new batches
+ * in one buffer); a pure retry of one of a producer's last 5 batches is not appended
+ * and completes with res->duplicate and the original offsets. */
 int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks,
                gn_produce_cb cb, void *arg);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DescribeCluster (key 60), v0-1: this node as the only broker and the controller, at
- * its advertised address. Loop thread. */
+ * its advertised address, and the cluster id of meta.properties. Loop thread. */
 #include "../kafka.h"
 
 #include "ganglion/error.h"
@@ -25,7 +25,7 @@ int kafka_handle_DescribeCluster(kafka_req_t *req, kafka_reader_t *body)
     b->Rack = GN_BYTES_NULL;
     out.ErrorMessage = GN_BYTES_NULL;
     out.EndpointType = in.EndpointType;
-    out.ClusterId = GN_BYTES_STR(""); /* not exposed by the core API yet */
+    out.ClusterId = kafka_cstr_bytes(gn_broker_cluster_id(req->broker));
     out.ControllerId = node;
     out.Brokers = (kafka_DescribeClusterResponse_DescribeClusterBroker_array_t){b, 1, false};
     kafka_resp_begin(req);

@@ -89,7 +89,7 @@ int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body)
     b->Port = ep.port;
     b->Rack = GN_BYTES_NULL;
     out.Brokers = (kafka_MetadataResponse_MetadataResponseBroker_array_t){b, 1, false};
-    out.ClusterId = GN_BYTES_NULL; /* not exposed by the core API yet */
+    out.ClusterId = kafka_cstr_bytes(gn_broker_cluster_id(broker)); /* meta.properties */
     out.ControllerId = bcfg->node_id;
 
     bool all = in.Topics.is_null || (req->version == 0 && in.Topics.count == 0);
