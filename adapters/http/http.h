@@ -24,7 +24,8 @@
 #define HTTP_MAX_PARAMS         4
 #define HTTP_MAX_WS_ROUTES      8
 #define HTTP_WS_DEFAULT_MAX_MSG (1u << 20)
-#define HTTP_WS_MAX_QUEUE       (4u << 20) /* bytes queued per WebSocket before pausing */
+#define HTTP_WS_MAX_QUEUE       (4u << 20)  /* bytes queued per WebSocket before pausing */
+#define HTTP_WS_COALESCE_BYTES  (64u << 10) /* frames written with one send */
 #define HTTP_PEEK_TIMEOUT_MS    10000
 #define HTTP_LATENCY_BUCKETS    10
 
@@ -92,6 +93,7 @@ struct http_server {
     struct http_ws *wss; /* live WebSockets */
     http_metrics_t metrics;
     struct http_consumers *consumers; /* REST consumer instances (consumer.c) */
+    uint8_t *ws_scratch; /* LWS_PRE + HTTP_WS_COALESCE_BYTES: coalesced WebSocket frames */
     uv_timer_t stop_timer;
     unsigned stop_ticks, idle_ticks;
     int wsi_live; /* every lws wsi of the context (WSI_CREATE - WSI_DESTROY) */

@@ -63,6 +63,7 @@ static void on_stop_timer_closed(uv_handle_t *h)
     void *arg = srv->stop_arg;
     GN_DEBUG(HTTP_MOD, "stopped");
     if (srv->anchor[1] >= 0) close(srv->anchor[1]);
+    free(srv->ws_scratch);
     free(srv);
     if (cb) cb(arg);
 }
@@ -175,7 +176,8 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
         GN_ERROR(HTTP_MOD, "cannot adopt the anchor descriptor");
         goto fail;
     }
-    srv->metrics.connections_open--; /* the anchor is no client */
+    srv->metrics.connections_open--;                            /* the anchor is no client */
+    srv->ws_scratch = malloc(LWS_PRE + HTTP_WS_COALESCE_BYTES); /* NULL: one write per message */
     if ((rc = http__consumers_start(srv)) < 0) goto fail;
     rc = http__accept_start(srv);
     if (rc < 0) {
