@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Runs every benchmark built from tests/bench/*.c in BUILD_DIR with its defaults and
-# prints each one's table (`make bench` calls this). Benchmarks print, they do not
+# Runs every benchmark built from tests/bench/*.c in BUILD_DIR with its defaults, then
+# every tests/bench/*_bench.sh script, and prints each one's table (`make bench` calls this). Benchmarks print, they do not
 # assert; this exits non-zero only if a benchmark failed to run.
 # Usage: tests/bench/run.sh BUILD_DIR
 set -u
@@ -17,6 +17,13 @@ for src in "$here"/*.c; do
     fi
     echo "== $name ($exe)"
     "$exe" || { echo "== $name FAILED (exit $?)"; status=1; }
+    echo
+done
+# Script benchmarks (tests/bench/*_bench.sh) take the build directory too.
+for script in "$here"/*_bench.sh; do
+    [ -e "$script" ] || continue
+    echo "== $(basename "$script")"
+    "$script" "$build" || { echo "== $(basename "$script") FAILED (exit $?)"; status=1; }
     echo
 done
 exit $status
