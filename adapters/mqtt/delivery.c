@@ -93,15 +93,8 @@ static void on_match(void *arg, mqtt_sub_t *sub)
     mqtt_msg_t *msg = f->msg;
     if (!sess->conn) return; /* offline: its cursor stays, it reads the log on return */
     if (sub->no_local && msg->origin_session == sess->serial) return;
-    if (sub->share) {
-        /* shared: one member per message, sent as is (no per-member cursor) */
-        uint8_t qos = sub->qos < msg->qos ? sub->qos : msg->qos;
-        uint32_t id = sub->sub_id;
-        if (!mqtt__send_publish(sess, msg, qos, sub->retain_as_published && msg->retain, &id,
-                                id ? 1 : 0))
-            f->srv->stats.msgs_dropped++;
-        return;
-    }
+    /* shared: only the group member assigned the record's partition */
+    if (sub->share && !mqtt__share_owns(sess, sub->share, msg->log_topic, msg->partition)) return;
     if (sess->match_stamp != f->srv->match_stamp) {
         if (f->nhit == f->cap) {
             size_t cap = f->cap ? f->cap * 2 : 16;

@@ -69,6 +69,7 @@ int mqtt__handle_subscribe(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         if (sub->retain_handling == 2 || (sub->retain_handling == 1 && !fresh[i])) continue;
         mqtt__retained_send(sess, sub);
     }
+    mqtt__share_sync(sess);
     if (sess->persistent) mqtt__session_save(sess);
     return 0;
 }

@@ -15,6 +15,7 @@ int mqtt__handle_unsubscribe(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         if (n < sizeof rcs) rcs[n++] = found ? MQTT_RC_SUCCESS : MQTT_RC_NO_SUBSCRIPTION_EXISTED;
     }
     mqtt__send_suback(conn, MQTT_UNSUBACK, pkt->packet_id, rcs, n);
+    mqtt__share_sync(sess);
     if (sess->persistent) mqtt__session_save(sess);
     return 0;
 }

@@ -36,6 +36,7 @@ typedef struct mqtt_server mqtt_server_t;
 typedef struct mqtt_conn mqtt_conn_t;
 typedef struct mqtt_session mqtt_session_t;
 typedef struct mqtt_trie mqtt_trie_t;
+typedef struct mqtt_share mqtt_share_t;
 
 /* A message about to be delivered: from a log record, a retained entry or $SYS.
  * Views are borrowed for the delivery call. */
@@ -200,7 +201,10 @@ struct mqtt_server {
     mqtt_retained_t *retained[MQTT_RETAINED_BUCKETS];
     size_t nretained;
     uint64_t match_stamp;
-    uint32_t rr; /* round-robin partition for keyless records */
+    uint32_t rr;          /* round-robin partition for keyless records */
+    mqtt_share_t *shares; /* $share group memberships of online sessions (share.c) */
+    uv_timer_t share_timer;
+    bool share_timer_init;
     mqtt_wbuf_t w;
     mqtt_wbuf_t props;
     mqtt_stats_t stats;
@@ -287,14 +291,25 @@ int mqtt__sessions_load(mqtt_server_t *srv);
 void mqtt__session_save(mqtt_session_t *sess);
 void mqtt__session_forget(mqtt_server_t *srv, const char *client_id);
 
+/* share.c: $share/G/... sessions as members of consumer group G */
+/* Joins, rejoins or leaves the groups of the session's shared subscriptions: online
+ * sessions are members, offline ones are not. Call after the subscriptions or the
+ * connection changed. */
+void mqtt__share_sync(mqtt_session_t *sess);
+/* Commits and leaves every group of the session (it is being freed). */
+void mqtt__share_drop(mqtt_session_t *sess);
+/* True when group's member for sess is assigned (topic, partition), position known. */
+bool mqtt__share_owns(mqtt_session_t *sess, const char *group, const char *topic,
+                      int32_t partition);
+
 /* trie.c */
 mqtt_trie_t *mqtt__trie_new(void);
 void mqtt__trie_free(mqtt_trie_t *t);
 int mqtt__trie_add(mqtt_trie_t *t, mqtt_sub_t *sub);
 void mqtt__trie_remove(mqtt_trie_t *t, mqtt_sub_t *sub);
 typedef void (*mqtt_match_cb)(void *arg, mqtt_sub_t *sub);
-/* Calls cb for every non-shared subscription matching topic, and for one chosen
- * member of each shared group that matches (round robin over online members). */
+/* Calls cb for every subscription matching topic, shared ones included: which member
+ * of a shared group gets a record is decided by partition assignment (share.c). */
 void mqtt__trie_match(mqtt_trie_t *t, gn_bytes_t topic, mqtt_match_cb cb, void *arg);
 /* True when some subscription could match MQTT topics under log topic first level. */
 bool mqtt__trie_may_match_first(mqtt_trie_t *t, const char *first);

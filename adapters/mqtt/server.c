@@ -134,6 +134,7 @@ static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
         }
     }
     if (srv->sys_timer_init) uv_close((uv_handle_t *)&srv->sys_timer, on_handle_closed);
+    if (srv->share_timer_init) uv_close((uv_handle_t *)&srv->share_timer, on_handle_closed);
     uv_close((uv_handle_t *)&srv->listener, on_handle_closed);
     mqtt__server_handle_closed(srv);
 }

@@ -85,6 +85,7 @@ void mqtt__session_free(mqtt_session_t *sess)
         pp = &(*pp)->hnext;
     if (*pp) *pp = sess->hnext;
     srv->nsessions--;
+    mqtt__share_drop(sess); /* commits positions while the cursors still exist */
     if (sess->conn) sess->conn->session = NULL;
     for (size_t i = 0; i < sess->nsubs; i++) {
         mqtt__trie_remove(srv->trie, sess->subs[i]);
@@ -258,7 +259,9 @@ static int catch_record(void *arg, const gn_record_t *rec)
     size_t nids = 0;
     for (size_t i = 0; i < sess->nsubs; i++) {
         mqtt_sub_t *sub = sess->subs[i];
-        if (sub->share || !mqtt__filter_matches(sub->filter, msg.topic)) continue;
+        if (sub->share && !mqtt__share_owns(sess, sub->share, msg.log_topic, msg.partition))
+            continue;
+        if (!mqtt__filter_matches(sub->filter, msg.topic)) continue;
         if (sub->no_local && msg.origin_session == sess->serial) continue;
         if (!hit || sub->qos > qos) qos = sub->qos;
         hit = true;
@@ -374,6 +377,7 @@ void mqtt__session_resume(mqtt_session_t *sess)
             mqtt__conn_send(conn, f->packet, f->packet_len);
         }
     }
+    mqtt__share_sync(sess);
     discover_ctx_t ctx = {sess};
     gn_topic_list(sess->srv->broker, discover_each, &ctx);
     for (size_t i = 0; i < sess->ncursors; i++)
@@ -465,6 +469,7 @@ void mqtt__session_will_publish(mqtt_session_t *sess)
 void mqtt__session_went_offline(mqtt_session_t *sess)
 {
     sess->disconnected_at = gn_now_ms();
+    mqtt__share_sync(sess); /* an offline session is no group member */
     if (!sess->persistent) {
         if (sess->will && sess->will_due) mqtt__session_will_publish(sess);
         mqtt__session_free(sess);

@@ -14,7 +14,6 @@ typedef struct trie_group {
     char *name;
     mqtt_sub_t **members;
     size_t n;
-    size_t rr;
 } trie_group_t;
 
 typedef struct trie_node trie_node_t;
@@ -179,17 +178,12 @@ static void emit(trie_node_t *n, mqtt_match_cb cb, void *arg)
 {
     for (size_t i = 0; i < n->nsubs; i++)
         cb(arg, n->subs[i]);
+    /* shared groups: every online member; the caller keeps the one assigned the
+     * record's partition */
     for (size_t i = 0; i < n->ngroups; i++) {
         trie_group_t *g = &n->groups[i];
-        /* one online member per message, round robin */
-        for (size_t k = 0; k < g->n; k++) {
-            mqtt_sub_t *sub = g->members[(g->rr + k) % g->n];
-            if (sub->session->conn) {
-                g->rr = (g->rr + k + 1) % g->n;
-                cb(arg, sub);
-                break;
-            }
-        }
+        for (size_t k = 0; k < g->n; k++)
+            if (g->members[k]->session->conn) cb(arg, g->members[k]);
     }
 }
 

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Shared subscriptions ($share/G/filter, MQTT 5 and 3.1.1 clients alike): each message
-# goes to one member of the group; a plain subscriber still gets every message.
+# Shared subscriptions ($share/G/filter, MQTT 5 and 3.1.1 clients alike): the sessions
+# are members of consumer group G and split the topic's 4 partitions, so each message
+# goes to one member; a plain subscriber still gets every message.
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
-start_broker 21883
+start_broker 21883 0 --num.partitions=4 --group.initial.rebalance.delay.ms=100
 
-sub -V mqttv5 -t '$share/g1/jobs/#' -C 10 -W 4 >"$DATA.a" 2>/dev/null &
+pub -t jobs/seed -m 0 # creates the topic: a group member subscribes to existing partitions
+sub -V mqttv5 -i sa -t '$share/g1/jobs/#' -C 10 -W 6 >"$DATA.a" 2>/dev/null &
 A=$!
-sub -V mqttv311 -t '$share/g1/jobs/#' -C 10 -W 4 >"$DATA.b" 2>/dev/null &
+sub -V mqttv311 -i sb -t '$share/g1/jobs/#' -C 10 -W 6 >"$DATA.b" 2>/dev/null &
 B=$!
 sub -t 'jobs/#' -C 10 >"$DATA.all" &
 ALL=$!
-sleep 0.5
+last_assigned() { grep "msg=\"shared subscription assigned\" client=$1 " "$LOG" | tail -1 | grep -o 'partitions=[0-9]*' || true; }
+for _ in $(seq 1 40); do # both members hold 2 of the 4 partitions
+    [ "$(last_assigned sa)" = partitions=2 ] && [ "$(last_assigned sb)" = partitions=2 ] && break
+    sleep 0.1
+done
 for i in $(seq 1 10); do pub -q 1 -t "jobs/j$i" -m "$i"; done
 wait $ALL || fail "plain subscriber"
 wait $A || true

@@ -29,13 +29,13 @@ wait_port() { # port
     fail "port $1 did not open"
 }
 
-start_broker() { # mqtt-port [kafka-port]
+start_broker() { # mqtt-port [kafka-port [extra ganglion flags...]]
     MQTT_PORT=$1
     # tests sharing a port (7 ports, 9 tests) take turns when ctest runs them in parallel
     exec 9>"/tmp/gn-mqtt-port-$1.lock"
     flock -w 120 9 || fail "port $1 stayed busy"
     "$GN" --data.dir="$DATA" --mqtt.host=127.0.0.1 --mqtt.port="$1" --kafka.host=127.0.0.1 \
-        --kafka.port="${2:-0}" --http.port=0 --log.level=info >>"$LOG" 2>&1 &
+        --kafka.port="${2:-0}" --http.port=0 --log.level=info "${@:3}" >>"$LOG" 2>&1 &
     GN_PID=$!
     wait_port "$1"
     [ -n "${2:-}" ] && [ "$2" != 0 ] && wait_port "$2"
