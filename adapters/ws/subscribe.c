@@ -108,7 +108,7 @@ static bool pump_part(ws_session_t *sess, ws_sub_t *sub, ws_part_t *wp)
                         gn_record_t rec;
                         while (gn_record_iter_next(&it, &rec) == 1)
                             if (rec.offset >= wp->next)
-                                ws_send_json(sess, ws_record_json(sub->topic, wp->partition, &rec));
+                                ws_send_record(sess, sub->topic, wp->partition, &rec);
                         gn_record_iter_close(&it);
                     }
                 }

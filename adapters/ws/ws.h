@@ -27,6 +27,7 @@
 #define WS_QUEUE_LOW      (256u << 10) /* ... and resume below this */
 #define WS_READ_BYTES     (256u << 10)
 #define WS_MAX_INFLIGHT   1024 /* produce requests awaiting their ack */
+#define WS_REC_CACHE      4096 /* serialized record messages shared by sessions (power of 2) */
 
 /* ---- decoded client messages (decode.c) -------------------------------------- */
 typedef enum ws_msg_type {
@@ -109,6 +110,9 @@ struct ws_session {
 };
 
 void ws_send_json(ws_session_t *sess, json_t *j); /* steals j */
+/* A record message, serialized once for every session that sends the same record. */
+void ws_send_record(ws_session_t *sess, const char *topic, int32_t partition,
+                    const gn_record_t *rec);
 void ws_send_error(ws_session_t *sess, json_t *id, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void ws_session_unref(ws_session_t *sess);
