@@ -138,10 +138,13 @@ int gn__producer_state_check(const gn__producer_state_t *ps, const uint8_t *buf,
         if (n < 0) return (int)n;
         int rc = VERDICT_APPEND;
         if (hdr.producer_id >= 0) {
-            if (pos > 0 && find_prev(buf, pos, hdr.producer_id, &prev)) {
+            gn__producer_dup_t d;
+            /* after an earlier batch of its producer in buf, unless that one is a
+             * duplicate (then the stored state still decides) */
+            if (pos > 0 && find_prev(buf, pos, hdr.producer_id, &prev) &&
+                check_stored(ps, &prev, &d) != VERDICT_DUP) {
                 rc = check_after(&prev, &hdr);
             } else {
-                gn__producer_dup_t d;
                 rc = check_stored(ps, &hdr, &d);
                 if (rc == VERDICT_DUP) {
                     if (ndup == 0) *dup = d;
