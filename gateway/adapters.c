@@ -19,14 +19,17 @@ const gn_adapter_t *const gn_gateway_adapters[] = {
     NULL,
 };
 
-/* extern const gn_stream_protocol_t gn_mqtt_stream_protocol; (adapters/mqtt) */
+extern const gn_stream_protocol_t gn_mqtt_stream_protocol; /* adapters/mqtt */
 extern const gn_stream_protocol_t gn_ws_json_protocol; /* adapters/ws */
 
 const gn_gateway_ws_route_t gn_gateway_ws_routes[] = {
-    /* MQTT over WebSocket on the HTTP listener, once both adapters exist:
-     * {.server = "http", .owner = "mqtt",
-     *  .route = {.path = "/mqtt", .subprotocols = "mqtt,mqttv3.1", .binary = 1,
-     *            .protocol = &gn_mqtt_stream_protocol}}, */
+    /* MQTT over WebSocket on the HTTP listener */
+    {.server = "http",
+     .owner = "mqtt",
+     .route = {.path = "/mqtt",
+               .subprotocols = "mqtt,mqttv3.1",
+               .binary = 1,
+               .protocol = &gn_mqtt_stream_protocol}},
     {.server = "http", .route = {.path = "/ws", .protocol = &gn_ws_json_protocol}},
     {.server = NULL},
 };
