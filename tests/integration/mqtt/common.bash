@@ -17,7 +17,7 @@ trap cleanup EXIT
 fail() {
     echo "FAIL: $*" >&2
     echo "--- broker log" >&2
-    tail -30 "$LOG" >&2 || true
+    tail -${TAIL:-30} "$LOG" >&2 || true
     exit 1
 }
 
