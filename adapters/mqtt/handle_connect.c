@@ -105,8 +105,10 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         mqtt__session_free(sess);
         sess = NULL;
     }
+    bool will_cancelled = false;
     if (sess) {
         session_present = true;
+        will_cancelled = sess->will_due != 0;
         mqtt__session_will_free(sess); /* a pending delayed will is cancelled */
     } else if (!(sess = mqtt__session_new(srv, client_id))) {
         free(client_id);
@@ -160,5 +162,6 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
             sess->client_id, conn->peer, conn->tr->kind, v, clean, conn->keep_alive,
             session_present, sess->expiry);
     if (session_present) mqtt__session_resume(sess);
+    if (will_cancelled && sess->persistent) mqtt__session_save(sess); /* saved will too */
     return 0;
 }

@@ -412,8 +412,10 @@ static void on_timer(uv_timer_t *t)
     }
     int64_t now = gn_now_ms();
     bool expired = now >= expiry_deadline(sess);
-    if (sess->will && sess->will_due && (now >= sess->will_due || expired))
+    if (sess->will && sess->will_due && (now >= sess->will_due || expired)) {
         mqtt__session_will_publish(sess);
+        if (!expired) mqtt__session_save(sess); /* the saved will is gone too */
+    }
     if (expired) {
         GN_INFO(MQTT_MOD, "session expired | client=%s", sess->client_id);
         mqtt__session_forget(sess->srv, sess->client_id);

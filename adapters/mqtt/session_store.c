@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Persistent sessions in the compacted topic __mqtt_sessions: key = client id, value =
- * JSON {expiry, disconnected_at, subs, cursors} (the cursor saved is the first offset
- * not yet acknowledged), a tombstone when the session ends. Loaded at start, so
+ * JSON {expiry, disconnected_at, subs, cursors, will} (the cursor saved is the first
+ * offset not yet acknowledged; will: a will waiting for its delay), a tombstone when
+ * the session ends. Loaded at start, so
  * sessions and their offline queues (log offsets) survive a broker restart. Loop
  * thread only. */
 #include <jansson.h>
@@ -11,6 +12,88 @@
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "mqtt.h"
+
+static char *hex_of(const uint8_t *p, size_t n)
+{
+    char *out = malloc(n * 2 + 1);
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = "0123456789abcdef"[p[i] >> 4];
+        out[2 * i + 1] = "0123456789abcdef"[p[i] & 15];
+    }
+    out[n * 2] = 0;
+    return out;
+}
+
+static int nibble(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Decodes hex text into a fresh buffer; false on bad text or no memory. */
+static bool hex_to(const char *t, uint8_t **out, size_t *len)
+{
+    size_t n = t ? strlen(t) : 0;
+    *out = NULL;
+    *len = 0;
+    if (n % 2) return false;
+    if (n == 0) return true;
+    uint8_t *b = malloc(n / 2);
+    if (!b) return false;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = nibble(t[2 * i]), lo = nibble(t[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(b);
+            return false;
+        }
+        b[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *out = b;
+    *len = n / 2;
+    return true;
+}
+
+/* A will waiting for its delay (the client went away uncleanly): saved with the
+ * session so that a broker restart does not lose it. */
+static json_t *will_json(const mqtt_session_t *sess)
+{
+    const mqtt_will_t *w = sess->will;
+    if (!w || !sess->will_due) return NULL;
+    char *payload = hex_of(w->payload, w->payload_len);
+    char *props = hex_of(w->props, w->props_len);
+    json_t *j = payload && props
+                    ? json_pack("{s:s, s:s, s:s, s:i, s:b, s:I, s:I}", "t", w->topic, "m", payload,
+                                "p", props, "q", w->qos, "r", w->retain, "d", (json_int_t)w->delay,
+                                "due", (json_int_t)sess->will_due)
+                    : NULL;
+    free(payload);
+    free(props);
+    return j;
+}
+
+static void will_restore(mqtt_session_t *sess, json_t *j)
+{
+    const char *topic = json_string_value(json_object_get(j, "t"));
+    if (!topic) return;
+    mqtt_will_t *w = calloc(1, sizeof(*w));
+    if (!w || !(w->topic = strdup(topic)) ||
+        !hex_to(json_string_value(json_object_get(j, "m")), &w->payload, &w->payload_len) ||
+        !hex_to(json_string_value(json_object_get(j, "p")), &w->props, &w->props_len)) {
+        if (w) {
+            free(w->topic);
+            free(w->payload);
+            free(w->props);
+        }
+        free(w);
+        return;
+    }
+    w->qos = (uint8_t)json_integer_value(json_object_get(j, "q"));
+    w->retain = json_is_true(json_object_get(j, "r"));
+    w->delay = (uint32_t)json_integer_value(json_object_get(j, "d"));
+    sess->will = w;
+    sess->will_due = json_integer_value(json_object_get(j, "due"));
+    if (sess->will_due <= 0) sess->will_due = gn_now_ms();
+}
 
 static void on_saved(void *arg, int status, const gn_produce_result_t *res)
 {
@@ -68,6 +151,11 @@ void mqtt__session_save(mqtt_session_t *sess)
         json_pack("{s:i, s:I, s:I, s:o, s:o}", "v", 1, "expiry", (json_int_t)sess->expiry,
                   "disconnected_at", (json_int_t)(sess->conn ? gn_now_ms() : sess->disconnected_at),
                   "subs", subs, "cursors", curs);
+    json_t *will = will_json(sess);
+    if (doc && will)
+        json_object_set_new(doc, "will", will);
+    else
+        json_decref(will);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (text) write_record(sess->srv, sess->client_id, (gn_bytes_t){(uint8_t *)text, strlen(text)});
     free(text);
@@ -121,6 +209,8 @@ static void restore(mqtt_server_t *srv, const char *id, gn_bytes_t value)
         mqtt__cursor_get(sess, t, (int32_t)json_integer_value(json_object_get(it, "p")),
                          json_integer_value(json_object_get(it, "o")), true);
     }
+    json_t *will = json_object_get(doc, "will");
+    if (will) will_restore(sess, will);
     sess->dirty = false;
 out:
     json_decref(doc);
