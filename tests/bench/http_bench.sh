@@ -60,7 +60,9 @@ curl -s -X POST -H "$CT" --data-binary @"$WORK/one.json" "$URL/topics/bench" >/d
 # h2load NAME RECORDS [args...] -> "req/s ok"
 h2() {
     local out
-    out=$(timeout $((DUR + 20)) h2load -D "$DUR" --warm-up-time=1 -c 16 -m 8 -t 1 "$@" 2>&1)
+    # -m 1: lws 4.1.6 closes an h2 connection whose concurrent streams both carry a body
+    # (docs/rest.md), so every h2load run, the /healthz ceiling too, uses one stream at a time.
+    out=$(timeout $((DUR + 20)) h2load -D "$DUR" --warm-up-time=1 -c 16 -m 1 -t 1 "$@" 2>&1)
     local rps=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
     local bad=$(sed -n 's/^requests: .* \([0-9]*\) failed, \([0-9]*\) errored.*/\1+\2/p' <<<"$out")
     local s2=$(sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p' <<<"$out")
@@ -91,7 +93,7 @@ if [[ $PARTS == *http* ]]; then
 echo "ganglion HTTP bench: 127.0.0.1:$PORT, flush=$FLUSH, ${DUR}s per run, 16 connections"
 printf "%-8s %-22s %12s %12s %8s  %s\n" tool request req/s records/s x_healthz notes
 read -r hz s2 bad <<<"$(h2 "$URL/healthz")"
-row h2load "GET /healthz" "$hz" 0 "$hz" "m=8 streams; 2xx=$s2 failed=$bad"
+row h2load "GET /healthz" "$hz" 0 "$hz" "2xx=$s2 failed=$bad"
 read -r p1 s2 bad <<<"$(h2 -d "$WORK/one.json" -H "$CT" "$URL/topics/bench")"
 row h2load "POST 1 record" "$p1" 1 "$hz" "2xx=$s2 failed=$bad"
 read -r p100 s2 bad <<<"$(h2 -d "$WORK/hundred.json" -H "$CT" "$URL/topics/bench")"
