@@ -51,6 +51,15 @@ static const gn_config_key_t keys[] = {
      .max = I32_MAX,
      .default_value = "1",
      .doc = "This broker's id in the cluster, as Kafka clients see it in metadata."},
+    {.name = "controller.quorum.voters",
+     .group = G_GENERAL,
+     .type = GN_CONFIG_STRING,
+     FIELD(broker.quorum_voters),
+     .default_value = "",
+     .doc = "The controller quorum holding the cluster metadata (Raft): id@host:port of each "
+            "voter, comma-separated, the same on every broker, e.g. "
+            "1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093. Empty: this node alone, a "
+            "quorum of one (its Raft transport on an ephemeral loopback port)."},
     {.name = "data.dir",
      .group = G_GENERAL,
      .type = GN_CONFIG_STRING,

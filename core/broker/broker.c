@@ -17,6 +17,7 @@
 
 #include "broker/broker_internal.h"
 #include "broker/meta_properties.h"
+#include "cluster/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/group.h"
 #include "ganglion/logger.h"
@@ -307,6 +308,11 @@ static void meta_closed_noop(void *arg, int status)
     (void)arg, (void)status;
 }
 
+static void cluster_closed_flag(void *arg)
+{
+    *(bool *)arg = true;
+}
+
 int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t **out)
 {
     int rc;
@@ -348,7 +354,13 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
     GN_INFO("broker", "opening | dir=%s clean_shutdown=%s", broker->data_dir,
             broker->clean_shutdown ? "true" : "false");
 
-    if ((rc = gn__metastore_local_open(loop, broker->data_dir, &broker->meta)) < 0) goto out;
+    gn_cluster_opts_t copts = {.node_id = cfg->node_id,
+                               .data_dir = broker->data_dir,
+                               .voters = cfg->quorum_voters};
+    if ((rc = gn__cluster_open(loop, &copts, &broker->cluster)) < 0) goto out;
+    if ((rc = gn__metastore_raft_open(broker->cluster, loop, broker->data_dir, &broker->meta)) <
+        0)
+        goto out;
     remove_deleted_dirs(broker);
     load_ctx_t ctx = {broker, 0};
     rc = gn__metastore_load(broker->meta, load_one, &ctx);
@@ -386,6 +398,12 @@ out:
     broker->closing = true; /* no deferral from here: nothing ran */
     gn__topic_close_all(broker);
     if (broker->meta) gn__metastore_close(broker->meta, meta_closed_noop, NULL);
+    if (broker->cluster) {
+        bool cluster_closed = false;
+        gn__cluster_close(broker->cluster, cluster_closed_flag, &cluster_closed);
+        while (!cluster_closed)
+            uv_run(loop, UV_RUN_ONCE);
+    }
     gn__checkpoint_free(&broker->recovery_points);
     gn__checkpoint_free(&broker->log_starts);
     free(broker);
@@ -432,12 +450,20 @@ static void maybe_finish_close(gn_broker_t *broker)
     uv_close((uv_handle_t *)&broker->flush_timer, on_handle_closed);
 }
 
+static void on_cluster_closed(void *arg)
+{
+    gn_broker_t *broker = arg;
+    broker->cluster = NULL;
+    broker->close_waits--;
+    maybe_finish_close(broker);
+}
+
 static void on_meta_closed(void *arg, int status)
 {
     gn_broker_t *broker = arg;
     broker->meta = NULL;
-    broker->close_waits--;
-    maybe_finish_close(broker);
+    /* the quorum after the store: its last proposals complete first */
+    gn__cluster_close(broker->cluster, on_cluster_closed, broker);
 }
 
 void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)

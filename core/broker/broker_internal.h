@@ -34,6 +34,7 @@ struct gn_broker {
     char data_dir[PATH_MAX];
     char cluster_id[32];
     gn_metastore_t *meta;
+    struct gn_cluster *cluster; /* core/cluster: the controller quorum and metadata image */
 
     gn_topic_t **topics; /* sorted by name (bsearch) */
     size_t ntopics, topics_cap;

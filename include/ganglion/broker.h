@@ -51,6 +51,9 @@ typedef struct gn_broker_config {
     int64_t cleaner_backoff_ms;          /* log.cleaner.backoff.ms */
     gn_topic_config_t topic_defaults;    /* log.* broker defaults for topic configs */
     gn_broker_group_config_t groups;     /* group.* and offsets.* (all zero: defaults) */
+    /* controller.quorum.voters "id@host:port,...": the Raft voters holding the cluster
+     * metadata (core/cluster). NULL or "": this node alone, a quorum of one. Borrowed. */
+    const char *quorum_voters;
 } gn_broker_config_t;
 
 void gn_broker_config_defaults(gn_broker_config_t *cfg);

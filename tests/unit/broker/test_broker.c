@@ -3,6 +3,7 @@
  * clean-shutdown marker), reopen after a clean close without a recovery scan,
  * reopen after a crash (a forked child that never closes) with recovery, corrupt
  * metadata and checkpoint files, the retention timer. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,15 +197,34 @@ static void test_broker__corrupt_files(void **state)
     assert_int_equal(gn_partition_high_watermark(part_of(&e, "d", 0)), 3);
     env_close(&e);
 
-    /* corrupt topic metadata: a clear error, not a crash and not an empty broker */
-    char *good = tu_read_file(e.dir, "__cluster_metadata/topics.json");
-    tu_write_file(e.dir, "__cluster_metadata/topics.json", "{\"version\": 1, \"topics\": {");
+    /* corrupt topic metadata (the raft log of __cluster_metadata): a clear error, not a
+     * crash and not an empty broker */
+    char seg[4096] = "";
+    char rdir[4096];
+    snprintf(rdir, sizeof(rdir), "%s/__cluster_metadata/raft", e.dir);
+    DIR *d = opendir(rdir);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d));) /* the largest closed segment: the topic */
+        if (strlen(de->d_name) == 33 && de->d_name[16] == '-' && strcmp(de->d_name, seg) > 0)
+            snprintf(seg, sizeof(seg), "%s", de->d_name);
+    closedir(d);
+    assert_true(seg[0]);
+    snprintf(rdir + strlen(rdir), sizeof(rdir) - strlen(rdir), "/%s", seg);
+    FILE *sf = fopen(rdir, "r+b");
+    assert_non_null(sf);
+    fseek(sf, -12, SEEK_END); /* inside the last entry's data: its checksum fails */
+    int byte = fgetc(sf);
+    fseek(sf, -12, SEEK_END);
+    fputc(byte ^ 0x55, sf);
+    fclose(sf);
     gn_broker_t *b = NULL;
     assert_int_equal(gn_broker_open(&e.loop, &e.cfg, &b), GN_ECORRUPT);
     assert_null(b);
     /* repaired, it opens again with its data */
-    tu_write_file(e.dir, "__cluster_metadata/topics.json", good);
-    free(good);
+    sf = fopen(rdir, "r+b");
+    fseek(sf, -12, SEEK_END);
+    fputc(byte, sf);
+    fclose(sf);
     env_open(&e);
     assert_int_equal(gn_partition_high_watermark(part_of(&e, "d", 0)), 3);
     env_close(&e);

@@ -13,6 +13,7 @@
 
 #include "broker/broker_internal.h"
 #include "broker/broker_test_util.h"
+#include "cluster/cluster.h"
 
 typedef struct fixture {
     char *dir;
@@ -78,9 +79,10 @@ static void test_topic__create_writes_kafka_files(void **state)
     assert_null(gn_partition_get(f->broker, "orders", 3));
     assert_null(gn_partition_get(f->broker, "orders", -1));
     assert_true(tu_file_exists(f->dir, "meta.properties"));
-    char *meta = tu_read_file(f->dir, "__cluster_metadata/topics.json");
+    /* the metadata image (the committed records of the metadata log) holds it */
+    char *meta = json_dumps(gn__cluster_image(f->broker->cluster), JSON_COMPACT);
     assert_non_null(strstr(meta, "\"orders\""));
-    assert_non_null(strstr(meta, "\"retention.ms\": \"3600000\""));
+    assert_non_null(strstr(meta, "\"retention.ms\":\"3600000\""));
     free(meta);
 }
 
@@ -193,7 +195,7 @@ static void test_topic__delete_removes_dirs(void **state)
         closedir(d);
     }
     assert_int_equal(leftovers, 0);
-    char *meta = tu_read_file(f->dir, "__cluster_metadata/topics.json");
+    char *meta = json_dumps(gn__cluster_image(f->broker->cluster), JSON_COMPACT);
     assert_non_null(strstr(meta, "\"gone\""));
     free(meta);
 }

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The metadata image: the state every broker builds by applying the committed records
+ * of the metadata log, in order (README.md lists the record types). A jansson document,
+ * so that a raft snapshot is its serialization. Loop thread (the raft fsm callbacks). */
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "ganglion/error.h"
+
+json_t *gn__image_new(void)
+{
+    return json_pack("{s:{}, s:{}, s:I}", "brokers", "topics", "next_producer_id", (json_int_t)0);
+}
+
+static const char *str(const json_t *rec, const char *key)
+{
+    return json_string_value(json_object_get(rec, key));
+}
+
+static bool int_in(const json_t *rec, const char *key, json_int_t lo, json_int_t hi, json_int_t *v)
+{
+    json_t *j = json_object_get(rec, key);
+    if (!json_is_integer(j)) return false;
+    *v = json_integer_value(j);
+    return *v >= lo && *v <= hi;
+}
+
+static bool is_id_array(const json_t *a)
+{
+    if (!json_is_array(a)) return false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) if (!json_is_integer(v)) return false;
+    return true;
+}
+
+static int apply_broker(json_t *image, const json_t *rec, const char *type)
+{
+    json_int_t id, port = 0;
+    char key[16];
+    if (!int_in(rec, "id", 0, INT32_MAX, &id)) return GN_EINVAL;
+    snprintf(key, sizeof(key), "%lld", (long long)id);
+    json_t *brokers = json_object_get(image, "brokers");
+    json_t *b = json_object_get(brokers, key);
+    if (strcmp(type, "broker_registered") == 0) {
+        const char *host = str(rec, "host");
+        if (!host || !int_in(rec, "port", 0, 65535, &port)) return GN_EINVAL;
+        json_int_t epoch = b ? json_integer_value(json_object_get(b, "epoch")) + 1 : 1;
+        const char *listener = str(rec, "listener");
+        json_t *nb =
+            json_pack("{s:I, s:s, s:I, s:s, s:I, s:b}", "id", id, "host", host, "port", port,
+                      "listener", listener ? listener : "", "epoch", epoch, "fenced", 0);
+        if (!nb) return GN_ENOMEM;
+        return json_object_set_new(brokers, key, nb) < 0 ? GN_ENOMEM : 0;
+    }
+    if (!b) return GN_EINVAL;
+    json_object_set_new(b, "fenced", json_boolean(strcmp(type, "broker_fenced") == 0));
+    return 0;
+}
+
+/* Partition states of a topic record: kept for partitions the image knows, made from
+ * the replica assignment ("replicas", [[ids]...]) for new ones. */
+static int merge_partitions(json_t *nt, const json_t *old, const json_t *rec, json_int_t n)
+{
+    json_t *parts = json_array();
+    const json_t *oldparts = old ? json_object_get(old, "states") : NULL;
+    const json_t *assign = json_object_get(rec, "replicas");
+    if (!parts) return GN_ENOMEM;
+    for (json_int_t p = 0; p < n; p++) {
+        json_t *st = json_array_get(oldparts, (size_t)p);
+        if (st) {
+            json_array_append(parts, st);
+            continue;
+        }
+        json_t *replicas = json_array_get(assign, (size_t)p);
+        replicas = is_id_array(replicas) ? json_deep_copy(replicas) : json_array();
+        json_t *leader = json_array_get(replicas, 0);
+        st = json_pack("{s:o, s:I, s:I, s:O}", "replicas", replicas, "leader",
+                       leader ? json_integer_value(leader) : (json_int_t)-1, "leader_epoch",
+                       (json_int_t)0, "isr", replicas);
+        if (!st) {
+            json_decref(parts);
+            return GN_ENOMEM;
+        }
+        json_array_append_new(parts, st);
+    }
+    json_object_set_new(nt, "states", parts);
+    return 0;
+}
+
+static int apply_topic(json_t *image, const json_t *rec)
+{
+    const char *name = str(rec, "name"), *id = str(rec, "id");
+    json_int_t n, rf;
+    json_t *configs = json_object_get(rec, "configs");
+    if (!name || !id || !int_in(rec, "partitions", 1, INT32_MAX, &n) ||
+        !int_in(rec, "replication_factor", 1, INT16_MAX, &rf) ||
+        (configs && !json_is_object(configs)))
+        return GN_EINVAL;
+    json_t *topics = json_object_get(image, "topics");
+    json_t *old = json_object_get(topics, name);
+    json_t *cfg = configs ? json_deep_copy(configs) : json_object();
+    json_t *nt = json_pack("{s:s, s:I, s:I, s:o}", "id", id, "partitions", n, "replication_factor",
+                           rf, "configs", cfg); /* "o" takes cfg, even on failure */
+    if (!nt) return GN_ENOMEM;
+    /* a re-created topic (another id) starts afresh */
+    if (old && strcmp(json_string_value(json_object_get(old, "id")), id) != 0) old = NULL;
+    int rc = merge_partitions(nt, old, rec, n);
+    if (rc == 0 && json_object_set_new(topics, name, nt) < 0) return GN_ENOMEM;
+    if (rc < 0) json_decref(nt);
+    return rc;
+}
+
+static int apply_partition(json_t *image, const json_t *rec)
+{
+    const char *name = str(rec, "topic");
+    json_int_t p, leader, epoch;
+    json_t *isr = json_object_get(rec, "isr");
+    if (!name || !int_in(rec, "partition", 0, INT32_MAX, &p) ||
+        !int_in(rec, "leader", -1, INT32_MAX, &leader) ||
+        !int_in(rec, "leader_epoch", 0, INT32_MAX, &epoch) || !is_id_array(isr))
+        return GN_EINVAL;
+    json_t *t = json_object_get(json_object_get(image, "topics"), name);
+    json_t *st = json_array_get(json_object_get(t, "states"), (size_t)p);
+    if (!st) return GN_EINVAL; /* deleted meanwhile */
+    json_object_set_new(st, "leader", json_integer(leader));
+    json_object_set_new(st, "leader_epoch", json_integer(epoch));
+    json_object_set(st, "isr", isr);
+    return 0;
+}
+
+int gn__image_apply(json_t *image, const json_t *record)
+{
+    const char *type = str(record, "type");
+    if (!type) return GN_EINVAL;
+    if (strcmp(type, "broker_registered") == 0 || strcmp(type, "broker_fenced") == 0 ||
+        strcmp(type, "broker_unfenced") == 0)
+        return apply_broker(image, record, type);
+    if (strcmp(type, "topic") == 0) return apply_topic(image, record);
+    if (strcmp(type, "topic_deleted") == 0) {
+        const char *name = str(record, "name");
+        if (!name) return GN_EINVAL;
+        return json_object_del(json_object_get(image, "topics"), name) < 0 ? GN_EINVAL : 0;
+    }
+    if (strcmp(type, "partition") == 0) return apply_partition(image, record);
+    if (strcmp(type, "producer_ids") == 0) {
+        json_int_t first, size;
+        if (!int_in(record, "first", 0, INT64_MAX / 2, &first) ||
+            !int_in(record, "size", 1, INT32_MAX, &size))
+            return GN_EINVAL;
+        json_object_set_new(image, "next_producer_id", json_integer(first + size));
+        return 0;
+    }
+    return GN_EINVAL; /* unknown type: a newer broker's record; ignored */
+}
