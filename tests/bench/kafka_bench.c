@@ -3,8 +3,9 @@
  * run: producer rates (100 B and 1 KiB, acks=1 and acks=all) against a real `ganglion`
  * and against librdkafka's in-process mock cluster (the client's ceiling), consumer
  * MiB/s from offset 0 with the broker's VmRSS sampled before/during/after, and
- * end-to-end latency at half the peak rate. Main thread plus one consumer or sampler
- * thread at a time. Prints a table; asserts nothing. See tests/bench/README.md. */
+ * end-to-end latency at half the peak rate and at a low rate. Main thread plus one
+ * consumer or sampler thread at a time. Prints a table; asserts nothing. Method and
+ * figures: docs/performance.md, "Kafka protocol (issue #3)". */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
