@@ -116,6 +116,23 @@ void mqtt__conn_keepalive_start(mqtt_conn_t *conn)
         uv_timer_start(&conn->timer, on_timer, (uint64_t)conn->keep_alive * 1500, 0);
 }
 
+/* Grows conn->in to hold need bytes; closes the connection when out of memory. */
+static int in_reserve(mqtt_conn_t *conn, size_t need)
+{
+    if (need <= conn->in_cap) return 0;
+    size_t cap = conn->in_cap ? conn->in_cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *nb = realloc(conn->in, cap);
+    if (!nb) {
+        mqtt__conn_close(conn, "out of memory");
+        return -1;
+    }
+    conn->in = nb;
+    conn->in_cap = cap;
+    return 0;
+}
+
 static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
 {
     mqtt_conn_t *conn = tr->session;
@@ -124,28 +141,23 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
     conn->last_rx_ms = (int64_t)uv_now(srv->loop);
     conn->bytes_in += len;
     srv->stats.bytes_received += len;
-    if (conn->in_len + len > conn->in_cap) {
-        size_t cap = conn->in_cap ? conn->in_cap : 4096;
-        while (cap < conn->in_len + len)
-            cap *= 2;
-        uint8_t *nb = realloc(conn->in, cap);
-        if (!nb) {
-            mqtt__conn_close(conn, "out of memory");
-            return;
-        }
-        conn->in = nb;
-        conn->in_cap = cap;
+    /* parse straight from the transport's buffer; only a partial packet is kept */
+    const uint8_t *buf = data;
+    size_t blen = len;
+    if (conn->in_len > 0) {
+        if (in_reserve(conn, conn->in_len + len) < 0) return;
+        memcpy(conn->in + conn->in_len, data, len);
+        conn->in_len += len;
+        buf = conn->in;
+        blen = conn->in_len;
     }
-    memcpy(conn->in + conn->in_len, data, len);
-    conn->in_len += len;
-
     size_t pos = 0;
     conn->refs++; /* a handler may close the connection */
-    while (!conn->closing && pos < conn->in_len) {
+    while (!conn->closing && pos < blen) {
         mqtt_packet_t pkt;
         uint8_t reason = 0;
-        int64_t n = mqtt_packet_decode(conn->in + pos, conn->in_len - pos, conn->version,
-                                       MQTT_MAX_PACKET_IN, &pkt, &reason);
+        int64_t n = mqtt_packet_decode(buf + pos, blen - pos, conn->version, MQTT_MAX_PACKET_IN,
+                                       &pkt, &reason);
         if (n == GN_EAGAIN) break;
         if (n < 0) {
             if (conn->version == 0 && pkt.type == MQTT_CONNECT &&
@@ -171,9 +183,20 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
         handler_fn fn = handlers[pkt.type];
         if (fn && fn(conn, &pkt) < 0) break;
     }
-    if (pos > 0 && !conn->closing) {
-        memmove(conn->in, conn->in + pos, conn->in_len - pos);
-        conn->in_len -= pos;
+    if (!conn->closing) {
+        size_t left = blen - pos;
+        if (buf == conn->in) {
+            memmove(conn->in, conn->in + pos, left);
+            conn->in_len = left;
+        } else if (left > 0 && in_reserve(conn, left) == 0) {
+            memcpy(conn->in, buf + pos, left);
+            conn->in_len = left;
+        }
+        if (conn->in_len == 0) { /* an idle connection holds no input buffer */
+            free(conn->in);
+            conn->in = NULL;
+            conn->in_cap = 0;
+        }
     }
     mqtt__conn_unref(conn);
 }

@@ -202,6 +202,7 @@ struct mqtt_server {
     size_t nretained;
     uint64_t match_stamp;
     uint32_t rr;          /* round-robin partition for keyless records */
+    uint8_t rbuf[65536];  /* the TCP transports' shared read buffer (transport_tcp.c) */
     mqtt_share_t *shares; /* $share group memberships of online sessions (share.c) */
     uv_timer_t share_timer;
     bool share_timer_init;

@@ -15,7 +15,6 @@ typedef struct tcp_transport {
     uv_tcp_t tcp;
     mqtt_server_t *srv;
     bool closing;
-    char rbuf[65536];
 } tcp_transport_t;
 
 typedef struct tcp_write {
@@ -55,10 +54,12 @@ static size_t tcp_write_queue_size(gn_transport_t *tr)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
+    /* one read buffer for every connection (loop thread; conn.c keeps only partial
+     * packets), so an idle connection costs no read buffer */
     tcp_transport_t *t = h->data;
     (void)suggested;
-    buf->base = t->rbuf;
-    buf->len = sizeof(t->rbuf);
+    buf->base = (char *)t->srv->rbuf;
+    buf->len = sizeof(t->srv->rbuf);
 }
 
 static void tcp_close(gn_transport_t *tr);

@@ -10,6 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 status=0
 for src in "$here"/*.c; do
     name=$(basename "$src" .c)
+    [ -e "$here/$name.sh" ] && continue # a load generator its script drives (below)
     exe=$(find "$build" -maxdepth 3 -type f -name "$name" -perm -u+x 2>/dev/null | head -n 1)
     if [ -z "$exe" ]; then
         echo "== $name: not built in $build (cmake -DGN_BENCH=ON), skipped"

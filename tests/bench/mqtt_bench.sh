@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# MQTT benchmark (issue #5): ganglion against Debian's Mosquitto, side by side, driven
+# by mqtt_bench (raw MQTT 3.1.1 load generator). Shapes pairs (N publisher/subscriber
+# pairs), fanin (N publishers -> 1 subscriber), fanout (1 -> N); QoS 0 and 1; 100 B and
+# 1 KiB payloads; then 10,000 idle connections with broker RSS per connection.
+# Ganglion appends every message to its durable log (QoS 1: acks=all, fsync policy
+# on_ack_all); Mosquitto runs in memory (persistence false) with unbounded queues so
+# that it drops nothing. Prints, never asserts. ~3 minutes.
+# Usage: tests/bench/mqtt_bench.sh BUILD_DIR [SECONDS_PER_RUN (3)] [N (10)] [IDLE (10000)]
+set -euo pipefail
+build=${1:?usage: mqtt_bench.sh BUILD_DIR}
+secs=${2:-3}
+N=${3:-10}
+IDLE=${4:-10000}
+BENCH=$(find "$build" -maxdepth 3 -type f -name mqtt_bench -perm -u+x | head -n 1)
+[ -n "$BENCH" ] || { echo "mqtt_bench not built (cmake -DGN_BENCH=ON)"; exit 1; }
+GN=$build/ganglion
+MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+[ -x "$MOSQ" ] || { echo "mosquitto broker not installed"; exit 1; }
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+GPORT=21910
+MPORT=21911
+WORK=$(mktemp -d /tmp/gn-mqtt-bench-XXXXXX)
+GPID= MPID=
+cleanup() {
+    [ -n "$GPID" ] && kill "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null || true
+    [ -n "$MPID" ] && kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+wait_port() {
+    for _ in $(seq 1 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "port $1 did not open"
+    exit 1
+}
+cat >"$WORK/mosquitto.conf" <<CONF
+listener $MPORT 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 0
+max_queued_bytes 0
+max_inflight_messages 0
+max_connections -1
+log_dest none
+CONF
+start_brokers() {
+    mkdir -p "$WORK/data"
+    "$GN" --data.dir="$WORK/data" --mqtt.host=127.0.0.1 --mqtt.port=$GPORT --kafka.port=0 \
+        --http.port=0 --log.level=warn >"$WORK/gn.log" 2>&1 &
+    GPID=$!
+    "$MOSQ" -c "$WORK/mosquitto.conf" >"$WORK/mosq.log" 2>&1 &
+    MPID=$!
+    wait_port $GPORT
+    wait_port $MPORT
+}
+stop_brokers() {
+    kill "$GPID" "$MPID"
+    wait "$GPID" "$MPID" 2>/dev/null || true
+    GPID= MPID=
+    rm -rf "$WORK/data"
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+
+start_brokers
+echo "mqtt_bench: ${secs}s per run, N=$N; ganglion :$GPORT (durable log) vs mosquitto $($MOSQ -h 2>/dev/null | head -1 | awk '{print $3}') :$MPORT"
+printf '%-7s %-4s %-6s | %12s %8s %8s %6s | %12s %8s %8s %6s | %6s\n' shape qos bytes \
+    "gn msg/s" "p50 us" "p99 us" lost "mosq msg/s" "p50 us" "p99 us" lost ratio
+for shape in pairs fanin fanout; do
+    for qos in 0 1; do
+        for bytes in 100 1024; do
+            g=$("$BENCH" 127.0.0.1 $GPORT $shape "$N" $qos $bytes "$secs")
+            m=$("$BENCH" 127.0.0.1 $MPORT $shape "$N" $qos $bytes "$secs")
+            gr=$(echo "$g" | field msg_per_s)
+            mr=$(echo "$m" | field msg_per_s)
+            printf '%-7s %-4s %-6s | %12s %8s %8s %6s | %12s %8s %8s %6s | %6s\n' $shape $qos $bytes \
+                "$gr" "$(echo "$g" | field p50_us)" "$(echo "$g" | field p99_us)" \
+                "$(echo "$g" | field lost)" "$mr" "$(echo "$m" | field p50_us)" \
+                "$(echo "$m" | field p99_us)" "$(echo "$m" | field lost)" \
+                "$(awk -v a="$gr" -v b="$mr" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+        done
+    done
+done
+stop_brokers
+start_brokers
+gi=$("$BENCH" 127.0.0.1 $GPORT idle "$IDLE" "$GPID")
+mi=$("$BENCH" 127.0.0.1 $MPORT idle "$IDLE" "$MPID")
+echo "idle $IDLE connections: ganglion $(echo "$gi" | field bytes_per_conn) B/conn, mosquitto $(echo "$mi" | field bytes_per_conn) B/conn"
+echo "  ganglion:  $gi"
+echo "  mosquitto: $mi"
