@@ -387,7 +387,13 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
 
     produce_req_t *req = calloc(1, sizeof(*req));
     if (!req) return GN_ENOMEM;
-    if (verdict == 1) return answer_duplicate(part, req, &dup, acks, cb, arg);
+    if (verdict == 1) {
+        GN_DEBUG("topic",
+                 "duplicate batch answered with its original offsets | topic=%s partition=%d "
+                 "base_offset=%" PRId64 " last_offset=%" PRId64,
+                 part->topic->name, part->id, dup.first_offset, dup.last_offset);
+        return answer_duplicate(part, req, &dup, acks, cb, arg);
+    }
     gn_log_append_info_t info;
     int nsegs = gn_log_segment_count(part->log);
     int64_t end_before = gn_log_end_offset(part->log);

@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.bash"
 BIN="$GN_BUILD_DIR/tests/integration/kafka/rdkafka_idempotent"
 [[ -x "$BIN" ]] || fail "$BIN not built (librdkafka-dev missing?)"
 N=20000
-start_broker 29501
+start_broker 29501 --log.level=debug
 timeout 200 "$BIN" "$BROKER" stream "$N" 300 >"$WORK/producer.out" 2>&1 &
 PROD=$!
 trap 'kill "$PROD" 2>/dev/null || true; cleanup' EXIT
@@ -19,14 +19,16 @@ restart() { # restart SIGNAL
     kill -"$1" "$PID"
     wait "$PID" || true
     cp "$LOG" "$WORK/ganglion-$1.log"
+    grep -q "Sanitizer" "$WORK/ganglion-$1.log" && fail "sanitizer report before SIG$1"
     sleep 0.5
-    start_broker 29501
+    start_broker 29501 --log.level=debug
 }
 restart KILL
 restart TERM
 wait "$PROD" || { cat "$WORK/producer.out" >&2; fail "idempotent producer failed"; }
 cat "$WORK/producer.out"
-grep -h 'producer state loaded' "$LOG" "$WORK"/ganglion-*.log || true
+grep -h "producer state loaded" "$LOG" "$WORK"/ganglion-*.log || true
+echo "retries answered as duplicates: $(cat "$LOG" "$WORK"/ganglion-*.log | grep -c "duplicate batch answered" || true)"
 OUT="$WORK/consumed"
 kc -C -t stream -p 0 -o beginning -e -q -f '%s\n' >"$OUT" || fail "kcat consume"
 COUNT=$(wc -l <"$OUT")
