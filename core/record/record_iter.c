@@ -17,8 +17,22 @@ typedef struct cursor {
     const uint8_t *end;
 } cursor_t;
 
-static int read_varint(cursor_t *c, int64_t *v)
+static inline int read_varint(cursor_t *c, int64_t *v)
 {
+    /* Fast path: nearly every record field is a one- or two-byte varint, and this
+     * runs for every field of every produced record (perf: 16% of the broker). */
+    if (c->end > c->p && !(c->p[0] & 0x80)) {
+        uint64_t u = c->p[0];
+        *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+        c->p += 1;
+        return 0;
+    }
+    if (c->end - c->p >= 2 && !(c->p[1] & 0x80)) {
+        uint64_t u = (uint64_t)(c->p[0] & 0x7F) | ((uint64_t)c->p[1] << 7);
+        *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+        c->p += 2;
+        return 0;
+    }
     int n = gn_varint_read(c->p, (size_t)(c->end - c->p), v);
     if (n < 0) return n;
     c->p += n;
@@ -26,7 +40,7 @@ static int read_varint(cursor_t *c, int64_t *v)
 }
 
 /* A varint that must fit Kafka's int32 varint field. */
-static int read_varint32(cursor_t *c, int32_t *v)
+static inline int read_varint32(cursor_t *c, int32_t *v)
 {
     int64_t v64;
     if (read_varint(c, &v64) < 0 || v64 < INT32_MIN || v64 > INT32_MAX) return GN_ECORRUPT;

@@ -137,7 +137,7 @@ static int fake_attach(gn_broker_t *broker, void *adapter_state, gn_transport_t 
     (void)broker, (void)adapter_state, (void)tr;
     return 0;
 }
-static const gn_stream_protocol_t fake_proto = {"fake", fake_attach};
+static const gn_stream_protocol_t fake_proto = {.name = "fake", .attach = fake_attach};
 static const gn_gateway_ws_route_t fake_routes[] = {
     {.server = "http", .owner = "mqtt", .route = {.path = "/mqtt", .protocol = &fake_proto}},
     {.server = "http", .owner = NULL, .route = {.path = "/ws", .protocol = &fake_proto}},
