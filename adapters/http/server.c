@@ -64,6 +64,9 @@ static void on_stop_timer_closed(uv_handle_t *h)
     GN_DEBUG(HTTP_MOD, "stopped");
     if (srv->anchor[1] >= 0) close(srv->anchor[1]);
     free(srv->ws_scratch);
+    for (size_t i = 0; i < srv->nws_routes; i++) /* every WebSocket session closed by now */
+        if (srv->ws_route_state_owned[i])
+            srv->ws_routes[i].protocol->state_free(srv->ws_routes[i].adapter_state);
     free(srv);
     if (cb) cb(arg);
 }
@@ -209,6 +212,11 @@ static int http_serve_stream(void *state, const gn_ws_route_t *route)
     srv->ws_routes[i].subprotocols = srv->ws_subprotocols[i];
     if (!srv->ws_routes[i].max_message_bytes)
         srv->ws_routes[i].max_message_bytes = HTTP_WS_DEFAULT_MAX_MSG;
+    if (!route->adapter_state && route->protocol->state_new && route->protocol->state_free) {
+        int rc = route->protocol->state_new(srv->broker, &srv->ws_routes[i].adapter_state);
+        if (rc < 0) return rc;
+        srv->ws_route_state_owned[i] = true;
+    }
     srv->nws_routes++;
     GN_INFO(HTTP_MOD, "websocket route | path=%s protocol=%s subprotocols=%s", route->path,
             route->protocol->name, srv->ws_subprotocols[i][0] ? srv->ws_subprotocols[i] : "-");

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <errno.h>
 
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
@@ -18,9 +20,10 @@
 typedef struct ws_msg {
     struct ws_msg *next;
     size_t len;
+    const uint8_t *frames; /* write_shared: the caller's whole frames, not copied; else NULL */
     gn_transport_write_cb cb;
     void *arg;
-    uint8_t data[]; /* LWS_PRE headroom, then the message */
+    uint8_t data[]; /* write: LWS_PRE headroom, then the message */
 } ws_msg_t;
 
 struct http_ws {
@@ -37,6 +40,17 @@ struct http_ws {
     bool paused;
 };
 
+static void queue_msg(http_ws_t *ws, ws_msg_t *m)
+{
+    if (ws->tail)
+        ws->tail->next = m;
+    else
+        ws->head = m;
+    ws->tail = m;
+    ws->queued += m->len;
+    lws_callback_on_writable(ws->wsi);
+}
+
 static int tr_write(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
                     gn_transport_write_cb cb, void *arg)
 {
@@ -49,6 +63,7 @@ static int tr_write(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
     if (!m) return GN_ENOMEM;
     m->next = NULL;
     m->len = len;
+    m->frames = NULL;
     m->cb = cb;
     m->arg = arg;
     size_t off = LWS_PRE;
@@ -56,13 +71,36 @@ static int tr_write(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
         memcpy(m->data + off, bufs[i].base, bufs[i].len);
         off += bufs[i].len;
     }
-    if (ws->tail)
-        ws->tail->next = m;
-    else
-        ws->head = m;
-    ws->tail = m;
-    ws->queued += len;
-    lws_callback_on_writable(ws->wsi);
+    queue_msg(ws, m);
+    return 0;
+}
+
+/* Frames the caller built and keeps until cb (one buffer shared by every subscriber of a
+ * fan-out): queued by reference, one small entry per buffer. Several bufs are one entry
+ * only if contiguous; otherwise each is an entry and cb runs with the last. */
+static int tr_write_shared(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
+                           gn_transport_write_cb cb, void *arg)
+{
+    http_ws_t *ws = tr->impl;
+    if (!ws->wsi || ws->close_requested) return -EPIPE;
+    if (nbufs == 0) return GN_EINVAL;
+    ws_msg_t *ms[8];
+    if (nbufs > sizeof ms / sizeof ms[0]) return GN_EINVAL;
+    for (unsigned i = 0; i < nbufs; i++) {
+        ms[i] = malloc(sizeof *ms[i]);
+        if (!ms[i]) {
+            while (i--)
+                free(ms[i]);
+            return GN_ENOMEM;
+        }
+        bool last = i + 1 == nbufs;
+        *ms[i] = (ws_msg_t){.len = bufs[i].len,
+                            .frames = (const uint8_t *)bufs[i].base,
+                            .cb = last ? cb : NULL,
+                            .arg = last ? arg : NULL};
+    }
+    for (unsigned i = 0; i < nbufs; i++)
+        queue_msg(ws, ms[i]);
     return 0;
 }
 
@@ -134,6 +172,7 @@ static const gn_transport_ops_t ws_ops = {
     .close = tr_close,
     .peer_name = tr_peer_name,
     .local_name = tr_local_name,
+    .write_shared = tr_write_shared,
 };
 
 /* Is name one of the comma-separated names in list? */
@@ -208,41 +247,129 @@ static void msgs_done(http_ws_t *ws, ws_msg_t *done, int status)
     }
 }
 
+/* Bytes message m occupies on the wire: its frame header (unless the caller framed it)
+ * and its payload. */
+static size_t wire_len(const ws_msg_t *m, bool binary, uint8_t *hdr, size_t *hlen)
+{
+    *hlen = m->frames ? 0 : frame_header(hdr, binary, m->len);
+    return *hlen + m->len;
+}
+
+/* Pops the head message into the done list. */
+static void pop_head(http_ws_t *ws, ws_msg_t ***dtail)
+{
+    ws_msg_t *m = ws->head;
+    ws->head = m->next;
+    ws->queued -= m->len;
+    ws->srv->metrics.ws_messages_out++;
+    m->next = NULL;
+    **dtail = m;
+    *dtail = &m->next;
+}
+
+/* Hands bytes to lws, which sends what the socket takes and keeps the rest in its own
+ * output buffer (a copy); lws needs LWS_PRE headroom before them, so they are copied to
+ * the scratch (or a temporary buffer when larger). <0 on failure. */
+static int lws_send_copy(http_ws_t *ws, struct lws *wsi, const uint8_t *hdr, size_t hlen,
+                         const uint8_t *p, size_t len)
+{
+    uint8_t *tmp = NULL, *out;
+    if (ws->srv->ws_scratch && hlen + len <= HTTP_WS_COALESCE_BYTES) {
+        out = ws->srv->ws_scratch + LWS_PRE;
+    } else {
+        tmp = malloc(LWS_PRE + hlen + len);
+        if (!tmp) return -1;
+        out = tmp + LWS_PRE;
+    }
+    if (hlen) memcpy(out, hdr, hlen);
+    memcpy(out + hlen, p, len);
+    int n = lws_write(wsi, out, hlen + len, LWS_WRITE_RAW);
+    free(tmp);
+    return n < (int)(hlen + len) ? -1 : 0;
+}
+
+/* Plain TCP with nothing buffered in lws: the queue goes out with one writev on the
+ * socket, frames by reference (no copy of a shared buffer, no copy of a message). A
+ * partly written message's rest is handed to lws (lws_send_copy) so that the stream is
+ * at a frame boundary whenever lws itself writes (a pong, the close frame). */
+static int write_vectored(http_ws_t *ws, struct lws *wsi, ws_msg_t ***dtail)
+{
+    enum { IOV_MAX_MSGS = 64 };
+    struct iovec iov[2 * IOV_MAX_MSGS];
+    uint8_t hdrs[IOV_MAX_MSGS][10];
+    bool binary = ws->route->binary;
+    int niov = 0, k = 0;
+    size_t total = 0;
+    for (ws_msg_t *m = ws->head; m && k < IOV_MAX_MSGS && total < HTTP_WS_WRITEV_BYTES;
+         m = m->next, k++) {
+        size_t hlen;
+        total += wire_len(m, binary, hdrs[k], &hlen);
+        if (hlen) iov[niov++] = (struct iovec){hdrs[k], hlen};
+        iov[niov++] = (struct iovec){m->frames ? (void *)m->frames : m->data + LWS_PRE, m->len};
+    }
+    ssize_t n = writev((int)lws_get_socket_fd(wsi), iov, niov);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+        return -1;
+    }
+    size_t left = (size_t)n;
+    while (left && ws->head) {
+        ws_msg_t *m = ws->head;
+        uint8_t hdr[10];
+        size_t hlen, wl = wire_len(m, binary, hdr, &hlen);
+        if (left < wl) { /* partly written: lws sends (or keeps) the rest of this frame */
+            const uint8_t *pay = m->frames ? m->frames : m->data + LWS_PRE;
+            size_t hdone = left < hlen ? left : hlen, pdone = left - hdone;
+            int rc = lws_send_copy(ws, wsi, hdr + hdone, hlen - hdone, pay + pdone, m->len - pdone);
+            pop_head(ws, dtail);
+            return rc;
+        }
+        left -= wl;
+        pop_head(ws, dtail);
+    }
+    return 0;
+}
+
 /* Writes the queue: several small messages become one send (frames built here, written
- * raw), since one write per message costs a syscall and an epoll round trip each. */
+ * raw), since one write per message costs a syscall and an epoll round trip each. On
+ * plain TCP the send is one writev of the queued buffers by reference; under TLS (or
+ * while lws holds unsent bytes) the frames are copied into one raw lws_write. */
 static int on_writeable(http_ws_t *ws, struct lws *wsi)
 {
     ws_msg_t *m = ws->head;
     if (!m) {
-        if (ws->close_requested) {
+        if (ws->close_requested && !lws_partial_buffered(wsi)) {
             lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
             return -1;
         }
+        if (ws->close_requested) lws_callback_on_writable(wsi);
         return 0;
     }
     bool binary = ws->route->binary;
     int n;
     ws_msg_t *done = NULL, **dtail = &done;
-    if (!m->next || m->len + 10 > HTTP_WS_COALESCE_BYTES || !ws->srv->ws_scratch) {
-        n = lws_write(wsi, m->data + LWS_PRE, m->len, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-        n = n < (int)m->len ? -1 : 0;
-        ws->head = m->next;
-        ws->queued -= m->len;
-        ws->srv->metrics.ws_messages_out++;
-        m->next = NULL;
-        done = m;
+    if (!lws_partial_buffered(wsi) && !lws_is_ssl(wsi) && lws_get_network_wsi(wsi) == wsi) {
+        n = write_vectored(ws, wsi, &dtail);
+    } else if (!m->next || m->len + 10 > HTTP_WS_COALESCE_BYTES || !ws->srv->ws_scratch) {
+        if (m->frames) {
+            n = lws_send_copy(ws, wsi, NULL, 0, m->frames, m->len);
+        } else {
+            n = lws_write(wsi, m->data + LWS_PRE, m->len,
+                          binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+            n = n < (int)m->len ? -1 : 0;
+        }
+        pop_head(ws, &dtail);
     } else {
         uint8_t *out = ws->srv->ws_scratch + LWS_PRE, *p = out;
         while ((m = ws->head) && (size_t)(p - out) + m->len + 10 <= HTTP_WS_COALESCE_BYTES) {
-            p += frame_header(p, binary, m->len);
-            memcpy(p, m->data + LWS_PRE, m->len);
+            if (m->frames) {
+                memcpy(p, m->frames, m->len);
+            } else {
+                p += frame_header(p, binary, m->len);
+                memcpy(p, m->data + LWS_PRE, m->len);
+            }
             p += m->len;
-            ws->head = m->next;
-            ws->queued -= m->len;
-            ws->srv->metrics.ws_messages_out++;
-            m->next = NULL;
-            *dtail = m;
-            dtail = &m->next;
+            pop_head(ws, &dtail);
         }
         size_t len = (size_t)(p - out);
         n = lws_write(wsi, out, len, LWS_WRITE_RAW);

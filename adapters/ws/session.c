@@ -12,12 +12,17 @@
 #include "ganglion/logger.h"
 #include "ws.h"
 
+void ws__on_written(gn_transport_t *tr)
+{
+    ws_session_t *sess = tr->session;
+    if (sess && !sess->closed && tr->ops->write_queue_size(tr) < WS_QUEUE_LOW) ws_pump(sess);
+}
+
 static void on_written(gn_transport_t *tr, void *arg, int status)
 {
     (void)status;
     free(arg);
-    ws_session_t *sess = tr->session;
-    if (sess && !sess->closed && tr->ops->write_queue_size(tr) < WS_QUEUE_LOW) ws_pump(sess);
+    ws__on_written(tr);
 }
 
 void ws_send_json(ws_session_t *sess, json_t *j)
@@ -28,58 +33,6 @@ void ws_send_json(ws_session_t *sess, json_t *j)
     if (!s) return;
     uv_buf_t buf = uv_buf_init(s, (unsigned)strlen(s));
     if (sess->tr->ops->write(sess->tr, &buf, 1, on_written, s) != 0) free(s);
-}
-
-/* Record messages already serialized, shared by every session that delivers the same
- * record: a fan-out encodes each record once, not once per subscriber. Direct-mapped
- * and bounded (WS_REC_CACHE slots); a slot matches on topic, partition, offset,
- * timestamp and a CRC-32C of key, value and headers, so a recreated topic whose
- * offsets start again never gets another record's text. Loop thread only. */
-typedef struct rec_slot {
-    char *text;
-    size_t len;
-    int64_t offset, timestamp;
-    int32_t partition;
-    uint32_t crc;
-    char topic[GN_TOPIC_NAME_MAX + 1];
-} rec_slot_t;
-
-static rec_slot_t rec_cache[WS_REC_CACHE];
-
-static uint32_t rec_crc(const gn_record_t *rec)
-{
-    uint32_t crc = gn_crc32c(0, rec->key.ptr ? rec->key.ptr : (const uint8_t *)"", rec->key.len);
-    crc = gn_crc32c(crc, rec->value.ptr ? rec->value.ptr : (const uint8_t *)"", rec->value.len);
-    crc = gn_crc32c(crc, &rec->key.len, sizeof rec->key.len);
-    crc = gn_crc32c(crc, &rec->value.len, sizeof rec->value.len);
-    return rec->headers.len ? gn_crc32c(crc, rec->headers.ptr, rec->headers.len) : crc;
-}
-
-void ws_send_record(ws_session_t *sess, const char *topic, int32_t partition,
-                    const gn_record_t *rec)
-{
-    if (sess->closed) return;
-    uint64_t h = (uint64_t)rec->offset * 0x9E3779B97F4A7C15ull + (uint64_t)partition * 40503u;
-    rec_slot_t *slot = &rec_cache[(h >> 32) & (WS_REC_CACHE - 1)];
-    uint32_t crc = rec_crc(rec);
-    if (!slot->text || slot->offset != rec->offset || slot->partition != partition ||
-        slot->timestamp != rec->timestamp || slot->crc != crc || strcmp(slot->topic, topic) != 0) {
-        json_t *j = ws_record_json(topic, partition, rec);
-        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        if (!text) return;
-        free(slot->text);
-        *slot = (rec_slot_t){.text = text,
-                             .len = strlen(text),
-                             .offset = rec->offset,
-                             .timestamp = rec->timestamp,
-                             .partition = partition,
-                             .crc = crc};
-        snprintf(slot->topic, sizeof slot->topic, "%s", topic);
-    }
-    /* the transport copies the bytes; on_written (arg NULL) only resumes the pump */
-    uv_buf_t buf = uv_buf_init(slot->text, (unsigned)slot->len);
-    sess->tr->ops->write(sess->tr, &buf, 1, on_written, NULL);
 }
 
 void ws_send_error(ws_session_t *sess, json_t *id, const char *code, const char *fmt, ...)
@@ -159,10 +112,11 @@ static void on_close(gn_transport_t *tr)
 
 static int ws_attach(gn_broker_t *broker, void *adapter_state, gn_transport_t *tr)
 {
-    (void)adapter_state;
+    if (!tr->ops->write_shared) return GN_EINVAL; /* records go out as shared frames */
     ws_session_t *sess = calloc(1, sizeof *sess);
     if (!sess) return GN_ENOMEM;
     sess->broker = broker;
+    sess->hub = adapter_state;
     sess->tr = tr;
     sess->refs = 1;
     tr->session = sess;
@@ -176,4 +130,6 @@ static int ws_attach(gn_broker_t *broker, void *adapter_state, gn_transport_t *t
 const gn_stream_protocol_t gn_ws_json_protocol = {
     .name = "ws-json",
     .attach = ws_attach,
+    .state_new = ws_hub_new,
+    .state_free = ws_hub_free,
 };

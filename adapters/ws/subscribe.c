@@ -25,11 +25,19 @@ static void on_watch(gn_watch_t *w, int status)
 
 static void parts_clear(ws_sub_t *sub)
 {
-    for (size_t i = 0; i < sub->nparts; i++)
+    for (size_t i = 0; i < sub->nparts; i++) {
+        ws_feed_leave(&sub->parts[i], false);
         gn_watch_cancel(&sub->parts[i].watch);
+    }
     free(sub->parts);
     sub->parts = NULL;
     sub->nparts = 0;
+}
+
+void ws__part_watch(ws_part_t *wp, gn_partition_t *part)
+{
+    wp->watch.data = wp;
+    gn_partition_watch(part, &wp->watch, wp->next, on_watch);
 }
 
 void ws_sub_free(ws_sub_t *sub)
@@ -60,65 +68,34 @@ static int64_t start_offset(gn_partition_t *part, ws_from_kind_t from, int64_t v
     }
 }
 
-/* Sends records of one partition; false when the queue is full (stop pumping). */
+/* Sends records of one partition; false when the queue is full (stop pumping). A
+ * subscription behind the high watermark reads alone (one chunk per read, still shared
+ * by reference with its transport, not copied); caught up, it joins its partition's
+ * feed, which reads and frames each new batch once for all its members. */
 static bool pump_part(ws_session_t *sess, ws_sub_t *sub, ws_part_t *wp)
 {
     gn_transport_t *tr = sess->tr;
+    if (wp->feed) return true; /* the feed delivers */
     for (int rounds = 0; rounds < 64; rounds++) {
         if (tr->ops->write_queue_size(tr) >= WS_QUEUE_HIGH) return false;
         gn_partition_t *part = gn_partition_get(sess->broker, sub->topic, wp->partition);
         if (!part) return true;
         int64_t hw = gn_partition_high_watermark(part);
         if (wp->next >= hw) {
-            if (!wp->watch.part) {
-                wp->watch.data = wp;
-                gn_partition_watch(part, &wp->watch, wp->next, on_watch);
-            }
+            if (!ws_feed_join(sess->hub, wp, part) && !wp->watch.part) ws__part_watch(wp, part);
             return true;
         }
-        gn_read_result_t res;
-        int rc = gn_partition_read(part, wp->next, WS_READ_BYTES, &res);
+        ws_chunk_t *c = NULL;
+        int rc = ws_chunk_read(part, sub->topic, wp->partition, wp->next, WS_READ_BYTES, &c);
         if (rc == GN_EOFFSETRANGE) {
             wp->next = gn_partition_log_start_offset(part);
             continue;
         }
-        if (rc < 0 || res.slice.len <= 0) {
-            if (rc == 0) gn_log_slice_release(&res.slice);
-            return true;
-        }
-        size_t len = (size_t)res.slice.len;
-        uint8_t *buf = malloc(len);
-        if (!buf || gn_log_slice_read(&res.slice, buf) < 0) {
-            gn_log_slice_release(&res.slice);
-            free(buf);
-            return true;
-        }
-        gn_log_slice_release(&res.slice);
-        size_t pos = 0;
-        while (pos < len) {
-            gn_batch_header_t hdr;
-            int64_t size = gn_batch_peek(buf + pos, len - pos, &hdr);
-            if (size <= 0) break;
-            int64_t last = gn_batch_last_offset(&hdr);
-            if (last >= hw) break;
-            if (last >= wp->next) {
-                if (!(hdr.attributes & GN_ATTR_CONTROL)) {
-                    gn_record_iter_t it;
-                    if (gn_record_iter_init(&it, buf + pos, (size_t)size) == 0) {
-                        gn_record_t rec;
-                        while (gn_record_iter_next(&it, &rec) == 1)
-                            if (rec.offset >= wp->next)
-                                ws_send_record(sess, sub->topic, wp->partition, &rec);
-                        gn_record_iter_close(&it);
-                    }
-                }
-                wp->next = last + 1;
-            }
-            pos += (size_t)size;
-            /* bounded per batch: the queue may pass HIGH by one batch at most */
-            if (tr->ops->write_queue_size(tr) >= WS_QUEUE_HIGH) break;
-        }
-        free(buf);
+        if (rc < 0 || !c) return true;
+        int sent = ws_chunk_send(c, tr);
+        if (sent == 0) wp->next = c->next;
+        ws_chunk_unref(c);
+        if (sent < 0) return false;
     }
     return true;
 }

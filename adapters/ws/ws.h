@@ -27,7 +27,6 @@
 #define WS_QUEUE_LOW      (256u << 10) /* ... and resume below this */
 #define WS_READ_BYTES     (256u << 10)
 #define WS_MAX_INFLIGHT   1024 /* produce requests awaiting their ack */
-#define WS_REC_CACHE      4096 /* serialized record messages shared by sessions (power of 2) */
 
 /* ---- decoded client messages (decode.c) -------------------------------------- */
 typedef enum ws_msg_type {
@@ -75,6 +74,52 @@ long ws_base64_decode(const char *in, size_t len, uint8_t *out);
 size_t ws_base64_encode(const uint8_t *in, size_t len, char *out);
 json_t *ws_record_json(const char *topic, int32_t partition, const gn_record_t *rec);
 
+/* ---- chunks (chunk.c): record messages framed once, shared by reference ---------- */
+typedef struct ws_chunk {
+    int refs;       /* the builder's, plus one per transport queue holding it */
+    int64_t first;  /* offset the chunk starts at */
+    int64_t next;   /* offset after the last batch it covers */
+    size_t records; /* messages in data */
+    size_t len, cap;
+    uint8_t *data; /* whole unmasked text frames, back to back */
+} ws_chunk_t;
+
+ws_chunk_t *ws_chunk_new(int64_t first); /* refs 1; NULL on ENOMEM */
+void ws_chunk_ref(ws_chunk_t *c);
+void ws_chunk_unref(ws_chunk_t *c); /* NULL: no-op */
+/* The RFC 6455 header of an unmasked final text frame of len bytes; its size (2/4/10). */
+size_t ws_frame_header(uint8_t *p, size_t len);
+/* Appends j as one framed message (borrowed). 0 or GN_ENOMEM/GN_EINVAL. */
+int ws_chunk_add_json(ws_chunk_t *c, json_t *j);
+int ws_chunk_add_record(ws_chunk_t *c, const char *topic, int32_t partition,
+                        const gn_record_t *rec);
+/* Appends the records of whole batches in buf at offsets >= c->next and below hw
+ * (control batches skipped), advancing c->next past each batch; bytes consumed. */
+size_t ws_chunk_add_batches(ws_chunk_t *c, const char *topic, int32_t partition, const uint8_t *buf,
+                            size_t len, int64_t hw);
+/* Reads up to max_bytes of batches at from once and builds a chunk (*out, refs 1), or
+ * *out NULL when nothing is below the high watermark. 0 or gn_partition_read's error. */
+int ws_chunk_read(gn_partition_t *part, const char *topic, int32_t partition, int64_t from,
+                  size_t max_bytes, ws_chunk_t **out);
+/* Queues the chunk on tr by reference (write_shared; a ref until written). 0 or -errno. */
+int ws_chunk_send(ws_chunk_t *c, gn_transport_t *tr);
+
+/* ---- the hub (feed.c): live tails shared by the sessions of one route ------------- */
+typedef struct ws_feed ws_feed_t;
+typedef struct ws_hub {
+    gn_broker_t *broker;
+    ws_feed_t *feeds;
+    size_t nfeeds;
+    struct {
+        uint64_t chunks, records; /* built by feeds: each read, decoded and framed once */
+        uint64_t shared_sends;    /* chunk references queued on members */
+        uint64_t paused;          /* members that left a feed (queue full) */
+    } stats;
+} ws_hub_t;
+
+int ws_hub_new(gn_broker_t *broker, void **state); /* gn_stream_protocol_t.state_new */
+void ws_hub_free(void *state);                     /* after every session closed */
+
 /* ---- sessions (session.c, subscribe.c, produce.c) ---------------------------- */
 typedef struct ws_session ws_session_t;
 
@@ -83,6 +128,8 @@ typedef struct ws_part {
     int64_t next;
     gn_watch_t watch;
     struct ws_sub *sub;
+    ws_feed_t *feed; /* the live tail it follows, or NULL (catching up alone) */
+    size_t feed_idx;
 } ws_part_t;
 
 typedef struct ws_sub {
@@ -100,6 +147,7 @@ typedef struct ws_sub {
 
 struct ws_session {
     gn_broker_t *broker;
+    ws_hub_t *hub; /* the route's state; NULL: every subscription reads alone */
     gn_transport_t *tr;
     ws_sub_t *subs[WS_MAX_SUBS];
     size_t nsubs;
@@ -110,9 +158,8 @@ struct ws_session {
 };
 
 void ws_send_json(ws_session_t *sess, json_t *j); /* steals j */
-/* A record message, serialized once for every session that sends the same record. */
-void ws_send_record(ws_session_t *sess, const char *topic, int32_t partition,
-                    const gn_record_t *rec);
+/* A write of the session's finished: resumes the pump below WS_QUEUE_LOW. */
+void ws__on_written(gn_transport_t *tr);
 void ws_send_error(ws_session_t *sess, json_t *id, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void ws_session_unref(ws_session_t *sess);
@@ -125,5 +172,11 @@ void ws_handle_commit(ws_session_t *sess, ws_msg_t *msg);
 void ws_sub_free(ws_sub_t *sub);
 /* Delivers records while the transport's queue is below WS_QUEUE_HIGH. */
 void ws_pump(ws_session_t *sess);
+/* Arms the partition's own watch at wp->next (a subscription outside any feed). */
+void ws__part_watch(ws_part_t *wp, gn_partition_t *part);
+/* Joins the feed of wp's topic-partition when wp->next is where the feed is (a caught-up
+ * subscription); true when it is a member. Leave: rearm arms wp's own watch. */
+bool ws_feed_join(ws_hub_t *hub, ws_part_t *wp, gn_partition_t *part);
+void ws_feed_leave(ws_part_t *wp, bool rearm);
 
 #endif

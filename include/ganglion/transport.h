@@ -30,6 +30,12 @@ typedef struct gn_transport_ops {
     /* "ip:port" of the peer and of our side (for advertised addresses). */
     int (*peer_name)(gn_transport_t *tr, char *buf, size_t cap);
     int (*local_name)(gn_transport_t *tr, char *buf, size_t cap);
+    /* Optional (NULL on most transports): queues bytes the caller keeps valid and
+     * unchanged until cb runs, without copying them, written as they are: on a "ws"
+     * transport whole WebSocket frames, header included (a server's frames are unmasked,
+     * so one buffer serves every connection of a fan-out). 0 or -errno (cb never runs). */
+    int (*write_shared)(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
+                        gn_transport_write_cb cb, void *arg);
 } gn_transport_ops_t;
 
 /* Set by the transport's owner; proto_* set by the stream protocol on attach. */
@@ -48,6 +54,11 @@ struct gn_transport {
 typedef struct gn_stream_protocol {
     const char *name;
     int (*attach)(gn_broker_t *broker, void *adapter_state, gn_transport_t *tr);
+    /* Optional: state shared by the protocol's sessions when its route names no owner
+     * adapter (adapter_state NULL): made by the serving adapter when the route is
+     * served, passed to attach, freed after every session on it closed. 0 or -errno. */
+    int (*state_new)(gn_broker_t *broker, void **state);
+    void (*state_free)(void *state);
 } gn_stream_protocol_t;
 
 /* A stream protocol served over WebSocket at a path of the HTTP listener: a row of the

@@ -144,6 +144,7 @@ if (role === 'sub') {
     });
     ws.on('error', (e) => { process.stderr.write('sub error ' + e.message + '\n'); });
   }
+  setInterval(() => process.stdout.write(`n ${count}\n`), 500); // progress: the drain wait
   process.on('SIGTERM', () => {
     process.stdout.write(JSON.stringify({ count, first, last, lat }) + '\n');
     process.exit(0);
@@ -178,20 +179,26 @@ for ((i = 0; i < 300; i++)); do
     sleep 0.1
 done
 subs_ready=$(cat "$WORK/sub1.out" "$WORK/sub2.out" | grep -c ready)
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; } # clock ticks
+cpu0=$(cpu $PID) c10=$(cpu $S1) c20=$(cpu $S2)
 pub=$(timeout $((WSDUR + 30)) node "$WORK/fanout.cjs" pub "$WSURL" fan "$RATE" "$WSDUR")
-# let the subscribers drain (bounded), then collect
-for ((i = 0; i < 100; i++)); do
-    sleep 0.2
-    c1=$(wc -c <"$WORK/sub1.out")
-    sleep 0.3
-    [[ $(wc -c <"$WORK/sub1.out") == "$c1" ]] && break
+# let the subscribers drain until their counts stop moving (bounded: 60 s), then collect
+last=""
+for ((i = 0; i < 60; i++)); do
+    sleep 1
+    cur=$(tail -qn1 "$WORK/sub1.out" "$WORK/sub2.out" | tr '\n' ' ')
+    [[ $cur == "$last" ]] && break
+    last=$cur
 done
-sleep 2
+tck=$(getconf CLK_TCK)
+bcpu=$(awk -v a="$cpu0" -v b="$(cpu $PID)" -v t="$tck" 'BEGIN { printf "%.2f", (b - a) / t }')
+scpu=$(awk -v a="$c10" -v b="$(cpu $S1)" -v c="$c20" -v d="$(cpu $S2)" -v t="$tck" \
+    'BEGIN { printf "%.2f", (b - a + d - c) / t }')
 kill -TERM $S1 $S2 2>/dev/null
 wait $S1 $S2 2>/dev/null
 node -e '
 const fs = require("fs");
-const [a, b, pub, subs, rate] = process.argv.slice(1);
+const [a, b, pub, subs, rate, bcpu, scpu] = process.argv.slice(1);
 const r = [a, b].map((f) => JSON.parse(fs.readFileSync(f, "utf8").split("\n").filter((l) => l.startsWith("{"))[0]));
 const p = JSON.parse(pub);
 const count = r[0].count + r[1].count;
@@ -202,6 +209,7 @@ const q = (f) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.le
 const secs = (last - first) / 1000;
 console.log(`ws fan-out: ${subs} subscribers, producer offered ${rate}/s for ${p.secs.toFixed(1)} s (sent ${p.sent}, acked ${p.acks}, errors ${p.errors})`);
 console.log(`ws fan-out: delivered ${count} of ${p.sent * subs} (${(100 * count / (p.sent * subs)).toFixed(1)}%) in ${secs.toFixed(2)} s = ${Math.round(count / secs)} records/s; latency p50 ${q(0.5)} ms p99 ${q(0.99)} ms (${lat.length} samples)`);
+console.log(`ws fan-out: CPU seconds broker ${bcpu} (${(1e6 * bcpu / count).toFixed(2)} us per delivered record), subscriber processes ${scpu} (${(1e6 * scpu / count).toFixed(2)} us per record)`);
 console.log(`target: >= 500000 records/s delivered with 1000 subscribers`);
-' "$WORK/sub1.out" "$WORK/sub2.out" "$pub" "$SUBS" "$RATE" 2>&1
+' "$WORK/sub1.out" "$WORK/sub2.out" "$pub" "$SUBS" "$RATE" "$bcpu" "$scpu" 2>&1
 [[ $subs_ready == 2 ]] || echo "ws fan-out: not every subscriber was ready in time"
