@@ -295,27 +295,11 @@ int gn_log_read(gn_log_t *log, int64_t offset, size_t max_bytes, int64_t max_off
     return 0;
 }
 
-int gn_log_offset_for_time(gn_log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp)
-{
-    int rc;
-
-    *offset = -1;
-    *timestamp = -1;
-    /* segment max timestamps need not be ordered (CreateTime): a linear pass over the
-     * in-memory list, then binary searches inside the one segment */
-    for (int i = 0; i < log->nsegs; i++) {
-        rc = gn__segment_find_time(log->segs[i], ts, offset, timestamp);
-        if (rc < 0) return rc;
-        if (rc == 1) {
-            if (*offset < log->log_start) *offset = log->log_start;
-            return 0;
-        }
-    }
-    return 0;
-}
-
-/* The record with the batch's max timestamp: the first such record of the batch. */
-static int record_of_max_ts(gn_segment_t *seg, int64_t last_offset, int64_t ts, int64_t *offset)
+/* Walks the records of the batch holding batch_offset in seg and returns the first one
+ * whose timestamp is >= ts (exact: match equal only). LogAppendTime batches report
+ * every record at the batch's time, so their first record matches. 1 found, 0 none. */
+static int first_record_at(gn_segment_t *seg, int64_t batch_offset, int64_t ts, bool exact,
+                           int64_t *offset, int64_t *timestamp)
 {
     gn_batch_header_t hdr;
     gn_record_iter_t it;
@@ -325,12 +309,7 @@ static int record_of_max_ts(gn_segment_t *seg, int64_t last_offset, int64_t ts, 
     int64_t pos;
     int rc;
 
-    *offset = last_offset;
-    if ((rc = gn__segment_translate(seg, last_offset, &pos, &hdr)) <= 0) return rc;
-    if (hdr.attributes & GN_ATTR_LOG_APPEND_TIME) {
-        *offset = hdr.base_offset;
-        return 0;
-    }
+    if ((rc = gn__segment_translate(seg, batch_offset, &pos, &hdr)) <= 0) return rc;
     slice.pos = pos;
     slice.len = gn_batch_size(&hdr);
     if (!(buf = malloc((size_t)slice.len))) return GN_ENOMEM;
@@ -338,16 +317,38 @@ static int record_of_max_ts(gn_segment_t *seg, int64_t last_offset, int64_t ts, 
         (rc = gn_record_iter_init(&it, buf, (size_t)slice.len)) < 0)
         goto out;
     while ((rc = gn_record_iter_next(&it, &rec)) == 1) {
-        if (rec.timestamp == ts) {
+        if (exact ? rec.timestamp == ts : rec.timestamp >= ts) {
             *offset = rec.offset;
+            *timestamp = rec.timestamp;
             break;
         }
     }
     gn_record_iter_close(&it);
-    rc = rc < 0 ? rc : 0;
 out:
     free(buf);
     return rc;
+}
+
+int gn_log_offset_for_time(gn_log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp)
+{
+    int rc;
+
+    *offset = -1;
+    *timestamp = -1;
+    /* segment max timestamps need not be ordered (CreateTime): a linear pass over the
+     * in-memory list, then binary searches inside the one segment, then the records of
+     * the one batch (Kafka answers the first record at or after ts, not its batch) */
+    for (int i = 0; i < log->nsegs; i++) {
+        rc = gn__segment_find_time(log->segs[i], ts, offset, timestamp);
+        if (rc < 0) return rc;
+        if (rc == 1) {
+            rc = first_record_at(log->segs[i], *offset, ts, false, offset, timestamp);
+            if (rc < 0) return rc;
+            if (*offset < log->log_start) *offset = log->log_start;
+            return 0;
+        }
+    }
+    return 0;
 }
 
 int gn_log_max_timestamp(gn_log_t *log, int64_t *offset, int64_t *timestamp)
@@ -364,7 +365,10 @@ int gn_log_max_timestamp(gn_log_t *log, int64_t *offset, int64_t *timestamp)
     }
     if (!best) return 0;
     *timestamp = best->max_ts;
-    rc = record_of_max_ts(best, best->max_ts_offset, best->max_ts, offset);
+    int64_t found_ts;
+    *offset = best->max_ts_offset;
+    rc = first_record_at(best, best->max_ts_offset, best->max_ts, true, offset, &found_ts);
+    rc = rc < 0 ? rc : 0;
     if (*offset < log->log_start) *offset = log->log_start;
     return rc;
 }

@@ -335,6 +335,34 @@ static void test_log__max_timestamp(void **state)
     assert_int_equal(off, 4);
 }
 
+/* Kafka answers ListOffsets by time with the first RECORD at or after the time, not
+ * the first offset of the batch holding it. */
+static void test_log__offset_for_time_is_record_exact(void **state)
+{
+    fx_t *f = *state;
+    gn_batch_builder_t b;
+    gn_bytes_t out;
+    int64_t off, ts;
+
+    open_log(f, false);
+    gn_batch_builder_init(&b, GN_COMPRESSION_NONE);
+    for (int i = 0; i < 10; i++)
+        gn_batch_builder_add(&b, GN_BYTES_NULL, GN_BYTES_STR("v"), NULL, 0, 1000 + i * 10);
+    gn_batch_builder_finish(&b, 0, &out);
+    assert_int_equal(gn_log_append(f->log, (uint8_t *)out.ptr, out.len, 1, NULL), 0);
+    gn_batch_builder_close(&b);
+    assert_int_equal(gn_log_offset_for_time(f->log, 1045, &off, &ts), 0);
+    assert_int_equal(off, 5);
+    assert_int_equal(ts, 1050);
+    assert_int_equal(gn_log_offset_for_time(f->log, 1030, &off, &ts), 0);
+    assert_int_equal(off, 3);
+    assert_int_equal(ts, 1030);
+    assert_int_equal(gn_log_offset_for_time(f->log, 0, &off, &ts), 0);
+    assert_int_equal(off, 0);
+    assert_int_equal(gn_log_offset_for_time(f->log, 1091, &off, &ts), 0);
+    assert_int_equal(off, -1);
+}
+
 static void test_log__reopen_after_clean_close_same_state(void **state)
 {
     fx_t *f = *state;
@@ -452,6 +480,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_log__index_entries_every_interval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log__max_timestamp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__offset_for_time_is_record_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log__reopen_after_clean_close_same_state, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_log__bad_batches_refused_log_untouched, setup,
