@@ -82,12 +82,6 @@ const char *kafka_req_peer(const kafka_req_t *req)
     return req->conn ? req->conn->peer : "-";
 }
 
-int64_t kafka_req_next_producer_id(kafka_req_t *req)
-{
-    if (!req->conn) return -1;
-    return req->conn->srv->next_producer_id++;
-}
-
 static void finish_ready(kafka_conn_t *conn, kafka_req_t *req)
 {
     int rc = kafka_writer_finish(&req->w);

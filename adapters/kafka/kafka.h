@@ -75,8 +75,6 @@ typedef struct kafka_endpoint {
  * the configured advertised address, else the local address of this connection. */
 void kafka_req_advertised(const kafka_req_t *req, kafka_endpoint_t *ep);
 const char *kafka_req_peer(const kafka_req_t *req); /* "ip:port" for log lines */
-/* Allocates a producer id (InitProducerId); monotonic per server, < 0 without one. */
-int64_t kafka_req_next_producer_id(kafka_req_t *req);
 
 /* A NUL-terminated copy of a request string in the request's arena; NULL for a null
  * string, an embedded NUL (a name "a\0b" must not become "a") or no memory. */

@@ -50,10 +50,6 @@ static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, voi
     } else if (cfg->advertised_port) {
         srv->adv_port = cfg->advertised_port;
     }
-    /* Producer ids must not repeat across restarts; until the core keeps a persistent
-     * producer-id block, start from the clock (ms << 12 leaves 4096 ids per ms). */
-    srv->next_producer_id = (gn_now_ms() - 1700000000000LL) << 12;
-    if (srv->next_producer_id < 1) srv->next_producer_id = 1;
 
     const char *host = cfg->host && cfg->host[0] ? cfg->host : "0.0.0.0";
     struct sockaddr_storage addr;

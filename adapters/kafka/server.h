@@ -31,7 +31,6 @@ struct kafka_server {
     int open_handles; /* listener + connections not yet closed */
     gn_adapter_stopped_cb stop_cb;
     void *stop_arg;
-    int64_t next_producer_id;
 };
 
 struct kafka_conn {
