@@ -95,6 +95,8 @@ static void deliver(ws_feed_t *feed, ws_chunk_t *c)
         if (wp->next != c->first || wp->sub->sess->closed ||
             tr->ops->write_queue_size(tr) >= WS_QUEUE_HIGH || ws_chunk_send(c, tr) < 0) {
             feed->hub->stats.paused++;
+            GN_DEBUG(WS_MOD, "subscriber leaves the live tail | topic=%s partition=%d offset=%lld",
+                     feed->topic, (int)feed->partition, (long long)wp->next);
             ws_feed_leave(wp, true);
             continue;
         }
