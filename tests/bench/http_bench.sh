@@ -10,7 +10,8 @@
 #     in total and the p50/p99 latency from produce to delivery.
 # Prints, does not assert (targets: produce-1 >= 0.5 x healthz; fan-out >= 500,000/s
 # with 1,000 subscribers). Bounded: about 90 s. Needs h2load, wrk, node + tests/node_modules.
-# Usage: tests/bench/http_bench.sh BUILD_DIR   (env: PORT, DUR, SUBS, RATE, FLUSH)
+# Usage: tests/bench/http_bench.sh BUILD_DIR   (env: PORT, DUR, SUBS, RATE, WSDUR, FLUSH, PARTS,
+# WSCEIL=0 to skip the ceiling: the same clients against a trivial Node server on PORT+1)
 set -u
 build=${1:?usage: tests/bench/http_bench.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -120,7 +121,35 @@ const WebSocket = require('ws');
 const { performance } = require('perf_hooks');
 const [role, url, topic, a, b] = process.argv.slice(2);
 const now = () => performance.timeOrigin + performance.now();
-if (role === 'sub') {
+if (role === 'ceil') {
+  // The client-side ceiling: a trivial server on port `url` that fans out what the
+  // producer sends, each tick's records framed once into one Buffer written as it is to
+  // every subscriber socket (what ganglion's shared live tail does, with no log at all).
+  const wss = new WebSocket.Server({ host: '127.0.0.1', port: +url, perMessageDeflate: false });
+  const socks = [];
+  let pending = [], off = 0, scheduled = false;
+  const frame = (s) => {
+    const p = Buffer.from(s);
+    const h = p.length < 126 ? Buffer.from([0x81, p.length]) : Buffer.from([0x81, 126, p.length >> 8, p.length & 255]);
+    return Buffer.concat([h, p]);
+  };
+  const flush = () => {
+    scheduled = false;
+    const buf = Buffer.concat(pending);
+    pending = [];
+    for (const s of socks) s.write(buf);
+  };
+  wss.on('connection', (ws) => ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    if (m.type === 'subscribe') { ws.send(JSON.stringify({ type: 'subscribed', topic: m.topic })); socks.push(ws._socket); return; }
+    if (m.type !== 'produce') return;
+    const o = off++;
+    pending.push(frame(JSON.stringify({ type: 'record', topic: m.topic, partition: 0, offset: o, timestamp: Date.now(), key: null, value: m.value, headers: {} })));
+    ws.send(JSON.stringify({ type: 'ack', topic: m.topic, partition: 0, offset: o }));
+    if (!scheduled) { scheduled = true; setImmediate(flush); }
+  }));
+  wss.on('listening', () => process.stdout.write('listening\n'));
+} else if (role === 'sub') {
   const n = +a;
   let ready = 0, count = 0, first = 0, last = 0, lat = [];
   for (let i = 0; i < n; i++) {
@@ -167,49 +196,62 @@ if (role === 'sub') {
   });
 }
 JS
+# fanout LABEL WSURL SERVER_PID: SUBS subscribers and one producer against WSURL
+fanout() {
+    local label=$1 WSURL=$2 SPID=$3
+    half=$((SUBS / 2))
+    node "$WORK/fanout.cjs" sub "$WSURL" fan "$half" >"$WORK/sub1.out" 2>"$WORK/sub1.err" &
+    S1=$!
+    node "$WORK/fanout.cjs" sub "$WSURL" fan "$((SUBS - half))" >"$WORK/sub2.out" 2>"$WORK/sub2.err" &
+    S2=$!
+    for ((i = 0; i < 300; i++)); do
+        [[ $(cat "$WORK/sub1.out" "$WORK/sub2.out" 2>/dev/null | grep -c ready) -ge 2 ]] && break
+        sleep 0.1
+    done
+    subs_ready=$(cat "$WORK/sub1.out" "$WORK/sub2.out" | grep -c ready)
+    cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; } # clock ticks
+    cpu0=$(cpu $SPID) c10=$(cpu $S1) c20=$(cpu $S2)
+    pub=$(timeout $((WSDUR + 30)) node "$WORK/fanout.cjs" pub "$WSURL" fan "$RATE" "$WSDUR")
+    # let the subscribers drain until their counts stop moving (bounded: 60 s), then collect
+    last=""
+    for ((i = 0; i < 60; i++)); do
+        sleep 1
+        cur=$(tail -qn1 "$WORK/sub1.out" "$WORK/sub2.out" | tr '\n' ' ')
+        [[ $cur == "$last" ]] && break
+        last=$cur
+    done
+    tck=$(getconf CLK_TCK)
+    bcpu=$(awk -v a="$cpu0" -v b="$(cpu $SPID)" -v t="$tck" 'BEGIN { printf "%.2f", (b - a) / t }')
+    scpu=$(awk -v a="$c10" -v b="$(cpu $S1)" -v c="$c20" -v d="$(cpu $S2)" -v t="$tck" \
+        'BEGIN { printf "%.2f", (b - a + d - c) / t }')
+    kill -TERM $S1 $S2 2>/dev/null
+    wait $S1 $S2 2>/dev/null
+    node -e '
+    const fs = require("fs");
+    const [a, b, pub, subs, rate, bcpu, scpu, label] = process.argv.slice(1);
+    const r = [a, b].map((f) => JSON.parse(fs.readFileSync(f, "utf8").split("\n").filter((l) => l.startsWith("{"))[0]));
+    const p = JSON.parse(pub);
+    const count = r[0].count + r[1].count;
+    const first = Math.min(...r.map((x) => x.first).filter((x) => x > 0));
+    const last = Math.max(...r.map((x) => x.last));
+    const lat = r[0].lat.concat(r[1].lat).sort((x, y) => x - y);
+    const q = (f) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.length))].toFixed(1) : "-";
+    const secs = (last - first) / 1000;
+    console.log(`ws fan-out [${label}]: ${subs} subscribers, producer offered ${rate}/s for ${p.secs.toFixed(1)} s (sent ${p.sent}, acked ${p.acks}, errors ${p.errors})`);
+    console.log(`ws fan-out [${label}]: delivered ${count} of ${p.sent * subs} (${(100 * count / (p.sent * subs)).toFixed(1)}%) in ${secs.toFixed(2)} s = ${Math.round(count / secs)} records/s; latency p50 ${q(0.5)} ms p99 ${q(0.99)} ms (${lat.length} samples)`);
+    console.log(`ws fan-out [${label}]: CPU seconds server ${bcpu} (${(1e6 * bcpu / count).toFixed(2)} us per delivered record), subscriber processes ${scpu} (${(1e6 * scpu / count).toFixed(2)} us per record)`);
+    console.log(`target: >= 500000 records/s delivered with 1000 subscribers`);
+    ' "$WORK/sub1.out" "$WORK/sub2.out" "$pub" "$SUBS" "$RATE" "$bcpu" "$scpu" "$label" 2>&1
+    [[ $subs_ready == 2 ]] || echo "ws fan-out: not every subscriber was ready in time"
+}
 curl -s -X POST -H "$CT" --data '{"records":[{"value":"x"}]}' "$URL/topics/fan" >/dev/null
-WSURL="ws://127.0.0.1:$PORT/ws"
-half=$((SUBS / 2))
-node "$WORK/fanout.cjs" sub "$WSURL" fan "$half" >"$WORK/sub1.out" 2>"$WORK/sub1.err" &
-S1=$!
-node "$WORK/fanout.cjs" sub "$WSURL" fan "$((SUBS - half))" >"$WORK/sub2.out" 2>"$WORK/sub2.err" &
-S2=$!
-for ((i = 0; i < 300; i++)); do
-    [[ $(cat "$WORK/sub1.out" "$WORK/sub2.out" 2>/dev/null | grep -c ready) -ge 2 ]] && break
-    sleep 0.1
-done
-subs_ready=$(cat "$WORK/sub1.out" "$WORK/sub2.out" | grep -c ready)
-cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; } # clock ticks
-cpu0=$(cpu $PID) c10=$(cpu $S1) c20=$(cpu $S2)
-pub=$(timeout $((WSDUR + 30)) node "$WORK/fanout.cjs" pub "$WSURL" fan "$RATE" "$WSDUR")
-# let the subscribers drain until their counts stop moving (bounded: 60 s), then collect
-last=""
-for ((i = 0; i < 60; i++)); do
-    sleep 1
-    cur=$(tail -qn1 "$WORK/sub1.out" "$WORK/sub2.out" | tr '\n' ' ')
-    [[ $cur == "$last" ]] && break
-    last=$cur
-done
-tck=$(getconf CLK_TCK)
-bcpu=$(awk -v a="$cpu0" -v b="$(cpu $PID)" -v t="$tck" 'BEGIN { printf "%.2f", (b - a) / t }')
-scpu=$(awk -v a="$c10" -v b="$(cpu $S1)" -v c="$c20" -v d="$(cpu $S2)" -v t="$tck" \
-    'BEGIN { printf "%.2f", (b - a + d - c) / t }')
-kill -TERM $S1 $S2 2>/dev/null
-wait $S1 $S2 2>/dev/null
-node -e '
-const fs = require("fs");
-const [a, b, pub, subs, rate, bcpu, scpu] = process.argv.slice(1);
-const r = [a, b].map((f) => JSON.parse(fs.readFileSync(f, "utf8").split("\n").filter((l) => l.startsWith("{"))[0]));
-const p = JSON.parse(pub);
-const count = r[0].count + r[1].count;
-const first = Math.min(...r.map((x) => x.first).filter((x) => x > 0));
-const last = Math.max(...r.map((x) => x.last));
-const lat = r[0].lat.concat(r[1].lat).sort((x, y) => x - y);
-const q = (f) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.length))].toFixed(1) : "-";
-const secs = (last - first) / 1000;
-console.log(`ws fan-out: ${subs} subscribers, producer offered ${rate}/s for ${p.secs.toFixed(1)} s (sent ${p.sent}, acked ${p.acks}, errors ${p.errors})`);
-console.log(`ws fan-out: delivered ${count} of ${p.sent * subs} (${(100 * count / (p.sent * subs)).toFixed(1)}%) in ${secs.toFixed(2)} s = ${Math.round(count / secs)} records/s; latency p50 ${q(0.5)} ms p99 ${q(0.99)} ms (${lat.length} samples)`);
-console.log(`ws fan-out: CPU seconds broker ${bcpu} (${(1e6 * bcpu / count).toFixed(2)} us per delivered record), subscriber processes ${scpu} (${(1e6 * scpu / count).toFixed(2)} us per record)`);
-console.log(`target: >= 500000 records/s delivered with 1000 subscribers`);
-' "$WORK/sub1.out" "$WORK/sub2.out" "$pub" "$SUBS" "$RATE" "$bcpu" "$scpu" 2>&1
-[[ $subs_ready == 2 ]] || echo "ws fan-out: not every subscriber was ready in time"
+fanout ganglion "ws://127.0.0.1:$PORT/ws" "$PID"
+if [[ ${WSCEIL:-1} == 1 ]]; then # the same clients against the trivial server, same run
+    CPORT=$((PORT + 1))
+    node "$WORK/fanout.cjs" ceil "$CPORT" fan >"$WORK/ceil.out" 2>&1 &
+    CPID=$!
+    for ((i = 0; i < 50; i++)); do grep -q listening "$WORK/ceil.out" && break; sleep 0.1; done
+    fanout ceiling "ws://127.0.0.1:$CPORT/" "$CPID"
+    kill -TERM $CPID 2>/dev/null
+    wait $CPID 2>/dev/null
+fi
