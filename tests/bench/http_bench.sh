@@ -248,6 +248,7 @@ curl -s -X POST -H "$CT" --data '{"records":[{"value":"x"}]}' "$URL/topics/fan" 
 fanout ganglion "ws://127.0.0.1:$PORT/ws" "$PID"
 if [[ ${WSCEIL:-1} == 1 ]]; then # the same clients against the trivial server, same run
     CPORT=$((PORT + 1))
+    : >"$WORK/ceil.out"
     node "$WORK/fanout.cjs" ceil "$CPORT" fan >"$WORK/ceil.out" 2>&1 &
     CPID=$!
     for ((i = 0; i < 50; i++)); do grep -q listening "$WORK/ceil.out" && break; sleep 0.1; done
