@@ -40,6 +40,7 @@ static void conn_free(mqtt_conn_t *conn)
         free(conn->alias_out);
     }
     free(conn->in);
+    free(conn->out);
     free(conn);
     mqtt__server_handle_closed(srv);
 }
@@ -225,12 +226,6 @@ int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr)
     return 0;
 }
 
-typedef struct send_req {
-    mqtt_conn_t *conn;
-    size_t len;
-    uint8_t data[];
-} send_req_t;
-
 static void on_sent(gn_transport_t *tr, void *arg, int status)
 {
     (void)tr;
@@ -238,24 +233,56 @@ static void on_sent(gn_transport_t *tr, void *arg, int status)
     free(arg);
 }
 
+/* The output buffer starts small (an idle connection holds none) and grows. */
+#define OUT_MIN 1024
+
 int mqtt__conn_send(mqtt_conn_t *conn, const uint8_t *p, size_t len)
 {
     if (conn->closing || !conn->tr) return GN_ESHUTDOWN;
     if (conn->max_packet_out && len > conn->max_packet_out) return GN_ETOOLARGE;
-    send_req_t *req = malloc(sizeof(*req) + len);
-    if (!req) return GN_ENOMEM;
-    req->conn = conn;
-    req->len = len;
-    memcpy(req->data, p, len);
-    uv_buf_t buf = uv_buf_init((char *)req->data, (unsigned)len);
-    int rc = conn->tr->ops->write(conn->tr, &buf, 1, on_sent, req);
-    if (rc < 0) {
-        free(req);
-        return rc;
+    if (conn->out_len + len > conn->out_cap) {
+        size_t cap = conn->out_cap ? conn->out_cap : OUT_MIN;
+        while (cap < conn->out_len + len)
+            cap *= 2;
+        uint8_t *nb = realloc(conn->out, cap);
+        if (!nb) return GN_ENOMEM;
+        conn->out = nb;
+        conn->out_cap = cap;
+    }
+    memcpy(conn->out + conn->out_len, p, len);
+    conn->out_len += len;
+    if (!conn->out_queued) { /* written once at the end of the loop turn (server.c) */
+        conn->out_queued = true;
+        conn->refs++;
+        conn->out_next = conn->srv->outq;
+        conn->srv->outq = conn;
     }
     conn->bytes_out += len;
     conn->srv->stats.bytes_sent += len;
     return 0;
+}
+
+void mqtt__conn_flush(mqtt_conn_t *conn)
+{
+    if (conn->out_len == 0) return;
+    uint8_t *data = conn->out;
+    size_t len = conn->out_len;
+    conn->out = NULL;
+    conn->out_len = conn->out_cap = 0;
+    if (!conn->tr) {
+        free(data);
+        return;
+    }
+    /* the buffer goes with the write; the next turn starts a new one */
+    uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
+    if (conn->tr->ops->write(conn->tr, &buf, 1, on_sent, data) < 0) free(data);
+}
+
+size_t mqtt__conn_queued(const mqtt_conn_t *conn)
+{
+    size_t q = conn->out_len;
+    if (conn->tr) q += conn->tr->ops->write_queue_size(conn->tr);
+    return q;
 }
 
 void mqtt__conn_close(mqtt_conn_t *conn, const char *why)
@@ -264,6 +291,7 @@ void mqtt__conn_close(mqtt_conn_t *conn, const char *why)
     if (why)
         GN_INFO(MQTT_MOD, "closing connection | client=%s peer=%s reason=\"%s\"", client_name(conn),
                 conn->peer, why);
+    mqtt__conn_flush(conn); /* what was queued (CONNACK, DISCONNECT) goes out first */
     conn->closing = true;
     if (conn->tr) conn->tr->ops->close(conn->tr);
 }

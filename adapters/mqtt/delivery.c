@@ -13,8 +13,34 @@
 #include "ganglion/logger.h"
 #include "mqtt.h"
 
-int mqtt__log_scan(gn_partition_t *part, int64_t offset, int64_t end, size_t max_bytes,
-                   mqtt_record_cb cb, void *arg, int64_t *next)
+/* The read buffer: the server's scratch, or a private one when a scan is running. */
+static uint8_t *scan_buf_get(mqtt_server_t *srv, size_t len, bool *own)
+{
+    *own = srv->scan_busy;
+    if (*own) return malloc(len);
+    if (len > srv->scan_cap) {
+        size_t cap = srv->scan_cap ? srv->scan_cap : 16384;
+        while (cap < len)
+            cap *= 2;
+        uint8_t *nb = realloc(srv->scan_buf, cap);
+        if (!nb) return NULL;
+        srv->scan_buf = nb;
+        srv->scan_cap = cap;
+    }
+    srv->scan_busy = true;
+    return srv->scan_buf;
+}
+
+static void scan_buf_put(mqtt_server_t *srv, uint8_t *buf, bool own)
+{
+    if (own)
+        free(buf);
+    else
+        srv->scan_busy = false;
+}
+
+int mqtt__log_scan(mqtt_server_t *srv, gn_partition_t *part, int64_t offset, int64_t end,
+                   size_t max_bytes, mqtt_record_cb cb, void *arg, int64_t *next)
 {
     int rc = 0;
     size_t budget = max_bytes;
@@ -27,7 +53,8 @@ int mqtt__log_scan(gn_partition_t *part, int64_t offset, int64_t end, size_t max
             break;
         }
         size_t len = (size_t)res.slice.len;
-        uint8_t *buf = malloc(len);
+        bool own;
+        uint8_t *buf = scan_buf_get(srv, len, &own);
         if (!buf) {
             gn_log_slice_release(&res.slice);
             return GN_ENOMEM;
@@ -56,7 +83,7 @@ int mqtt__log_scan(gn_partition_t *part, int64_t offset, int64_t end, size_t max
                     if (rec.offset >= end) break;
                     if (cb(arg, &rec) < 0) {
                         gn_record_iter_close(&it);
-                        free(buf);
+                        scan_buf_put(srv, buf, own);
                         return 0; /* stopped at rec: *next stays there */
                     }
                     *next = rec.offset + 1;
@@ -70,7 +97,7 @@ int mqtt__log_scan(gn_partition_t *part, int64_t offset, int64_t end, size_t max
             if (last + 1 > *next) *next = last + 1 < end ? last + 1 : end;
             pos += (size_t)size;
         }
-        free(buf);
+        scan_buf_put(srv, buf, own);
         if (rc < 0) return rc;
         if (*next == before) break; /* no whole batch */
     }
@@ -92,7 +119,7 @@ static void on_match(void *arg, mqtt_sub_t *sub)
     mqtt_session_t *sess = sub->session;
     mqtt_msg_t *msg = f->msg;
     if (!sess->conn) return; /* offline: its cursor stays, it reads the log on return */
-    if (sub->no_local && msg->origin_session == sess->serial) return;
+    if (sub->no_local && mqtt__msg_origin(f->srv, msg) == sess->serial) return;
     /* shared: only the group member assigned the record's partition */
     if (sub->share && !mqtt__share_owns(sess, sub->share, msg->log_topic, msg->partition)) return;
     if (sess->match_stamp != f->srv->match_stamp) {
@@ -159,11 +186,24 @@ typedef struct scan_ctx {
 
 static uint64_t origin_of(mqtt_server_t *srv, const void *part, int64_t offset)
 {
-    size_t n = srv->norigins < 256 ? srv->norigins : 256;
-    for (size_t i = 0; i < n; i++)
+    /* newest first: the record being delivered was most likely appended just now */
+    size_t n = srv->norigins < MQTT_ORIGINS ? srv->norigins : MQTT_ORIGINS;
+    size_t i = srv->norigins;
+    while (n-- > 0) {
+        i = (i + MQTT_ORIGINS - 1) % MQTT_ORIGINS;
         if (srv->origins[i].part == part && srv->origins[i].offset == offset)
             return srv->origins[i].serial;
+    }
     return 0;
+}
+
+uint64_t mqtt__msg_origin(mqtt_server_t *srv, mqtt_msg_t *msg)
+{
+    if (msg->origin_pending) {
+        msg->origin_pending = false;
+        msg->origin_session = srv->norigins ? origin_of(srv, msg->origin_part, msg->offset) : 0;
+    }
+    return msg->origin_session;
 }
 
 /* The record's MQTT topic ("T/key" or "T") into ctx->buf; false if MQTT cannot name it. */
@@ -211,7 +251,8 @@ int mqtt__msg_from_record(mqtt_server_t *srv, gn_partition_t *part, const gn_rec
     msg->partition = gn_partition_id(part);
     msg->offset = rec->offset;
     mqtt__msg_parse_headers(msg);
-    msg->origin_session = srv->norigins ? origin_of(srv, part, rec->offset) : 0;
+    msg->origin_part = part; /* looked up only for a no-local subscription */
+    msg->origin_pending = srv->norigins > 0;
     return 0;
 }
 
@@ -234,7 +275,7 @@ void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last
     int64_t next = base;
     while (next <= last) {
         int64_t before = next;
-        int rc = mqtt__log_scan(part, next, last + 1, 1u << 20, fan_record, &ctx, &next);
+        int rc = mqtt__log_scan(srv, part, next, last + 1, 1u << 20, fan_record, &ctx, &next);
         if (rc < 0) {
             GN_WARN(MQTT_MOD, "reading appended records failed | topic=%s partition=%d err=%s",
                     topic, gn_partition_id(part), gn_err_name(rc));

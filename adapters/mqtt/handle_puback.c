@@ -51,7 +51,7 @@ int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     }
     if (done) {
         inflight_drop(sess, i);
-        mqtt__session_catch_up(sess);
+        mqtt__session_catch_up_later(sess); /* once per loop turn, however many acks */
     }
     return 0;
 }

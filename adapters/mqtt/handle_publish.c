@@ -34,25 +34,40 @@ static int refuse(mqtt_conn_t *conn, uint8_t qos, uint16_t pid, uint8_t rc, cons
     return -1;
 }
 
-static void on_published(void *arg, int status)
+static void published(mqtt_conn_t *conn, uint16_t pid, uint8_t qos, const char *topic, int status)
 {
-    pub_ctx_t *ctx = arg;
-    mqtt_conn_t *conn = ctx->conn;
     if (!conn->closing) {
-        if (ctx->qos > 0 && conn->inbound_qos_pending > 0) conn->inbound_qos_pending--;
+        if (qos > 0 && conn->inbound_qos_pending > 0) conn->inbound_qos_pending--;
         if (status < 0) {
-            refuse(conn, ctx->qos, ctx->pid, (uint8_t)mqtt_rc_from_gn(status), ctx->topic,
-                   gn_strerror(status));
-        } else if (ctx->qos == 1) {
-            mqtt__send_ack(conn, MQTT_PUBACK, ctx->pid, 0, NULL);
-        } else if (ctx->qos == 2) {
-            uint32_t *e = conn->session ? mqtt__qos2_find(conn->session, ctx->pid) : NULL;
+            refuse(conn, qos, pid, (uint8_t)mqtt_rc_from_gn(status), topic, gn_strerror(status));
+        } else if (qos == 1) {
+            mqtt__send_ack(conn, MQTT_PUBACK, pid, 0, NULL);
+        } else if (qos == 2) {
+            uint32_t *e = conn->session ? mqtt__qos2_find(conn->session, pid) : NULL;
             if (e) *e &= 0xffff;
-            mqtt__send_ack(conn, MQTT_PUBREC, ctx->pid, 0, NULL);
+            mqtt__send_ack(conn, MQTT_PUBREC, pid, 0, NULL);
         }
     }
     mqtt__conn_unref(conn);
+}
+
+/* retained messages (produced at once) */
+static void on_published(void *arg, int status)
+{
+    pub_ctx_t *ctx = arg;
+    published(ctx->conn, ctx->pid, ctx->qos, ctx->topic, status);
     free(ctx);
+}
+
+/* batched messages: tag = packet id | QoS << 16 (no allocation per message) */
+static void on_batch_published(void *arg, uint32_t tag, int status)
+{
+    published(arg, (uint16_t)(tag & 0xffff), (uint8_t)(tag >> 16), "(batched)", status);
+}
+
+static void topic_name(gn_bytes_t topic, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%.*s", (int)topic.len, (const char *)topic.ptr);
 }
 
 int mqtt__handle_publish(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
@@ -84,7 +99,6 @@ int mqtt__handle_publish(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
             topic = (gn_bytes_t){(const uint8_t *)conn->alias_in[a], strlen(conn->alias_in[a])};
         }
     }
-    snprintf(tname, sizeof tname, "%.*s", (int)topic.len, (const char *)topic.ptr);
     if (pkt->qos > 0) {
         if (conn->inbound_qos_pending >= MQTT_RECEIVE_MAXIMUM && conn->version == MQTT_V5) {
             mqtt__conn_disconnect(conn, MQTT_RC_RECEIVE_MAXIMUM_EXCEEDED,
@@ -109,27 +123,36 @@ int mqtt__handle_publish(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         nq[sess->nqos2_in++] = pkt->packet_id | MQTT_QOS2_PENDING;
     }
     if (conn->version == MQTT_V5 && pkt->props.payload_format == 1 &&
-        !mqtt_utf8_valid(pkt->payload.ptr, pkt->payload.len))
+        !mqtt_utf8_valid(pkt->payload.ptr, pkt->payload.len)) {
+        topic_name(topic, tname, sizeof tname);
         return refuse(conn, pkt->qos, pkt->packet_id, MQTT_RC_PAYLOAD_FORMAT_INVALID, tname,
                       "payload is not UTF-8 as its format indicator says");
-
-    pub_ctx_t *ctx = calloc(1, sizeof(*ctx));
-    if (!ctx) {
-        mqtt__conn_close(conn, "out of memory");
-        return -1;
     }
-    ctx->conn = conn;
-    ctx->pid = pkt->packet_id;
-    ctx->qos = pkt->qos;
-    snprintf(ctx->topic, sizeof ctx->topic, "%s", tname);
-    int rc = mqtt__publish(srv, sess->serial, topic, pkt->payload,
-                           conn->version == MQTT_V5 ? &pkt->props : NULL, pkt->qos, pkt->retain,
+    const mqtt_props_t *props = conn->version == MQTT_V5 ? &pkt->props : NULL;
+    int rc;
+    if (!pkt->retain) {
+        rc = mqtt__publish_batched(srv, sess->serial, topic, pkt->payload, props, pkt->qos,
+                                   on_batch_published, conn,
+                                   (uint32_t)pkt->packet_id | (uint32_t)pkt->qos << 16);
+    } else {
+        pub_ctx_t *ctx = calloc(1, sizeof(*ctx));
+        if (!ctx) {
+            mqtt__conn_close(conn, "out of memory");
+            return -1;
+        }
+        ctx->conn = conn;
+        ctx->pid = pkt->packet_id;
+        ctx->qos = pkt->qos;
+        topic_name(topic, ctx->topic, sizeof ctx->topic);
+        rc = mqtt__publish(srv, sess->serial, topic, pkt->payload, props, pkt->qos, true,
                            on_published, ctx);
+        if (rc < 0) free(ctx);
+    }
     if (rc < 0) {
-        free(ctx);
         const char *why = rc == GN_EINVALID_TOPIC
                               ? "the first topic level is not a valid log topic name"
                               : gn_strerror(rc);
+        topic_name(topic, tname, sizeof tname);
         return refuse(conn, pkt->qos, pkt->packet_id, (uint8_t)mqtt_rc_from_gn(rc), tname, why);
     }
     conn->refs++;

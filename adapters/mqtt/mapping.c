@@ -109,10 +109,10 @@ static void put(gn_record_header_t *hs, size_t *n, const char *name, gn_bytes_t 
 
 int mqtt__headers_from_props(const mqtt_props_t *props, uint8_t qos, bool retain,
                              gn_record_header_t **out, size_t *count, char *scratch,
-                             size_t scratch_cap)
+                             size_t scratch_cap, gn_record_header_t *buf, size_t buf_cap)
 {
     size_t max = 8 + (props ? props->user_count : 0), n = 0;
-    gn_record_header_t *hs = malloc(max * sizeof(*hs));
+    gn_record_header_t *hs = max <= buf_cap ? buf : malloc(max * sizeof(*hs));
     if (!hs) return GN_ENOMEM;
     if (props) {
         size_t pos = 0;

@@ -15,6 +15,7 @@
 #include "ganglion/broker.h"
 #include "ganglion/partition.h"
 #include "ganglion/record.h"
+#include "ganglion/topic.h"
 #include "ganglion/transport.h"
 
 #define MQTT_MOD            "mqtt"
@@ -28,7 +29,10 @@
 #define MQTT_TOPIC_ALIAS_MAXIMUM 32         /* inbound aliases a client may use */
 #define MQTT_QOS0_QUEUE_LIMIT    (8u << 20) /* QoS 0 dropped beyond this many queued bytes */
 #define MQTT_CATCHUP_READ_BYTES  (256u << 10)
-#define MQTT_SYS_INTERVAL_MS     10000 /* $SYS/broker/... refresh, as Mosquitto's default */
+#define MQTT_SYS_INTERVAL_MS     10000        /* $SYS/broker/... refresh, as Mosquitto's default */
+#define MQTT_BATCH_MAX_BYTES     (256u << 10) /* a pending per-partition batch is sent at this */
+#define MQTT_BATCH_MAX_RECORDS   4096
+#define MQTT_ORIGINS             1024 /* recent MQTT-originated appends kept for no-local */
 #define MQTT_SESSION_BUCKETS     1024
 #define MQTT_RETAINED_BUCKETS    1024
 
@@ -37,6 +41,7 @@ typedef struct mqtt_conn mqtt_conn_t;
 typedef struct mqtt_session mqtt_session_t;
 typedef struct mqtt_trie mqtt_trie_t;
 typedef struct mqtt_share mqtt_share_t;
+typedef void (*mqtt_publish_cb)(void *arg, int status);
 
 /* A message about to be delivered: from a log record, a retained entry or $SYS.
  * Views are borrowed for the delivery call. */
@@ -53,6 +58,8 @@ typedef struct mqtt_msg {
     int32_t partition;
     int64_t offset;
     uint64_t origin_session; /* session serial of the MQTT publisher, 0 unknown */
+    const void *origin_part; /* set with origin_pending: look origin_session up lazily */
+    bool origin_pending;
 } mqtt_msg_t;
 
 typedef struct mqtt_sub {
@@ -129,7 +136,9 @@ struct mqtt_session {
     bool match_rap;
     uint32_t match_ids[8];
     size_t match_nids;
-    bool dirty; /* subscription set changed since the last save */
+    bool dirty;                   /* subscription set changed since the last save */
+    bool catchup_due;             /* queued on srv->catchups for the end of the loop turn */
+    mqtt_session_t *catchup_next; /* srv->catchups list */
 };
 
 struct mqtt_conn {
@@ -158,6 +167,11 @@ struct mqtt_conn {
     mqtt_session_t *session;
     char peer[64];
     uint64_t bytes_in, bytes_out;
+    /* output of this loop turn, written with one write at its end (server.c) */
+    uint8_t *out;
+    size_t out_len, out_cap;
+    bool out_queued; /* on srv->outq (holds a reference) */
+    mqtt_conn_t *out_next;
 };
 
 typedef struct mqtt_stats {
@@ -173,6 +187,25 @@ typedef struct mqtt_stats {
     uint64_t publish_sent;
     int64_t started_ms;
 } mqtt_stats_t;
+
+/* Publishes of one loop turn to one partition, appended with one gn_produce at its
+ * end (publish.c). The waiters are answered when the batch is (durably) appended. */
+typedef void (*mqtt_batch_cb)(void *arg, uint32_t tag, int status);
+typedef struct mqtt_pub_waiter {
+    mqtt_batch_cb cb;
+    void *arg;
+    uint32_t tag;
+} mqtt_pub_waiter_t;
+
+typedef struct mqtt_pending {
+    char topic[GN_TOPIC_NAME_MAX + 1];
+    int32_t partition;
+    bool acks_all;
+    gn_batch_builder_t b; /* kept (reset) across turns */
+    mqtt_pub_waiter_t *w;
+    uint64_t *origins; /* publisher session serial per record */
+    size_t n, cap;
+} mqtt_pending_t;
 
 typedef struct mqtt_retained {
     struct mqtt_retained *hnext;
@@ -209,6 +242,15 @@ struct mqtt_server {
     mqtt_wbuf_t w;
     mqtt_wbuf_t props;
     mqtt_stats_t stats;
+    uv_prepare_t turn_end; /* end of each loop turn: pending batches, catch-ups, output */
+    bool turn_end_init;
+    mqtt_pending_t *pending; /* [npending] in use of [cap_pending] */
+    size_t npending, cap_pending;
+    mqtt_session_t *catchups;
+    mqtt_conn_t *outq;
+    uint8_t *scan_buf; /* log reads for delivery and catch-up (delivery.c) */
+    size_t scan_cap;
+    bool scan_busy;
     bool observing;
     bool stopping;
     int open_handles;
@@ -219,7 +261,7 @@ struct mqtt_server {
         const void *part;
         int64_t offset;
         uint64_t serial;
-    } origins[256];
+    } origins[MQTT_ORIGINS];
     size_t norigins;
 };
 
@@ -232,6 +274,10 @@ int mqtt__tcp_accept(mqtt_server_t *srv);
 int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr);
 /* Queues packet bytes (copied); counts bytes and packets for $SYS. */
 int mqtt__conn_send(mqtt_conn_t *conn, const uint8_t *p, size_t len);
+/* Writes what mqtt__conn_send queued this loop turn (one write). */
+void mqtt__conn_flush(mqtt_conn_t *conn);
+/* Bytes queued and not yet written (the transport's queue plus this turn's output). */
+size_t mqtt__conn_queued(const mqtt_conn_t *conn);
 /* Closes the transport; the session goes offline (or away) when it has closed. */
 void mqtt__conn_close(mqtt_conn_t *conn, const char *why);
 /* v5: DISCONNECT with rc (and a reason string), then close; 3.1.x: close. */
@@ -275,6 +321,8 @@ mqtt_cursor_t *mqtt__cursor_get(mqtt_session_t *sess, const char *topic, int32_t
                                 int64_t start, bool create);
 /* Reads lagging cursors from the log while the session has credit. */
 void mqtt__session_catch_up(mqtt_session_t *sess);
+/* Catch up at the end of this loop turn (once, however many acks came in). */
+void mqtt__session_catch_up_later(mqtt_session_t *sess);
 bool mqtt__session_has_credit(const mqtt_session_t *sess);
 #define MQTT_QOS2_PENDING 0x10000u
 uint32_t *mqtt__qos2_find(mqtt_session_t *sess, uint16_t pid);
@@ -324,18 +372,28 @@ int mqtt__map_topic(gn_bytes_t mqtt_topic, char *buf, size_t cap, gn_bytes_t *ke
 void mqtt__msg_parse_headers(mqtt_msg_t *msg);
 /* Writes v5 properties for msg's headers (user properties and mqtt.* ones) into w. */
 void mqtt__msg_props(const mqtt_msg_t *msg, mqtt_wbuf_t *w, int64_t now_ms);
-/* Builds record headers from a PUBLISH's properties (v5) plus mqtt.qos/retain. */
+/* Builds record headers from a PUBLISH's properties (v5) plus mqtt.qos/retain: into buf
+ * when buf_cap is enough, else into a malloc'd array (*out != buf: the caller frees). */
 int mqtt__headers_from_props(const mqtt_props_t *props, uint8_t qos, bool retain,
                              gn_record_header_t **out, size_t *count, char *scratch,
-                             size_t scratch_cap);
+                             size_t scratch_cap, gn_record_header_t *buf, size_t buf_cap);
 
 /* publish.c: into the log */
-typedef void (*mqtt_publish_cb)(void *arg, int status);
 /* Appends one MQTT message to its log topic (and to __mqtt_retained when retain).
  * acks per QoS; cb (may be NULL) runs once unless the call fails. */
 int mqtt__publish(mqtt_server_t *srv, uint64_t origin, gn_bytes_t topic, gn_bytes_t payload,
                   const mqtt_props_t *props, uint8_t qos, bool retain, mqtt_publish_cb cb,
                   void *arg);
+/* As mqtt__publish for a message without retain, but it joins its partition's pending
+ * batch, appended at the end of the loop turn (mqtt__publish_flush): many PUBLISH
+ * packets, one gn_produce per partition. cb (arg, tag) runs once whenever this
+ * returns 0; the message is copied. */
+int mqtt__publish_batched(mqtt_server_t *srv, uint64_t origin, gn_bytes_t topic, gn_bytes_t payload,
+                          const mqtt_props_t *props, uint8_t qos, mqtt_batch_cb cb, void *arg,
+                          uint32_t tag);
+/* Appends every pending batch (end of the loop turn, stop). */
+void mqtt__publish_flush(mqtt_server_t *srv);
+void mqtt__publish_free(mqtt_server_t *srv);
 
 /* delivery.c: fan-out at append time */
 void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last);
@@ -347,11 +405,13 @@ void mqtt__fanout(mqtt_server_t *srv, mqtt_msg_t *msg);
 /* A record of part as a message (topic T/key into *buf, grown as needed). */
 int mqtt__msg_from_record(mqtt_server_t *srv, gn_partition_t *part, const gn_record_t *rec,
                           char **buf, size_t *cap, mqtt_msg_t *msg);
+/* The MQTT publisher's session serial of msg (no-local), 0 unknown. */
+uint64_t mqtt__msg_origin(mqtt_server_t *srv, mqtt_msg_t *msg);
 typedef int (*mqtt_record_cb)(void *arg, const gn_record_t *rec);
 /* Iterates records of part from offset to end (exclusive), at most max_bytes read;
  * *next gets where to continue. cb returning < 0 stops early (at that record). */
-int mqtt__log_scan(gn_partition_t *part, int64_t offset, int64_t end, size_t max_bytes,
-                   mqtt_record_cb cb, void *arg, int64_t *next);
+int mqtt__log_scan(mqtt_server_t *srv, gn_partition_t *part, int64_t offset, int64_t end,
+                   size_t max_bytes, mqtt_record_cb cb, void *arg, int64_t *next);
 
 /* retained.c */
 int mqtt__retained_load(mqtt_server_t *srv);

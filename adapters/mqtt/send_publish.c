@@ -56,7 +56,7 @@ bool mqtt__send_publish(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos
     int64_t now = gn_now_ms();
     if (msg->expiry && msg->timestamp > 0 && (now - msg->timestamp) / 1000 >= msg->expiry)
         return true; /* expired: as good as delivered */
-    if (qos == 0 && conn->tr->ops->write_queue_size(conn->tr) > MQTT_QOS0_QUEUE_LIMIT) {
+    if (qos == 0 && mqtt__conn_queued(conn) > MQTT_QOS0_QUEUE_LIMIT) {
         srv->stats.msgs_dropped++;
         return true;
     }

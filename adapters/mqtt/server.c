@@ -18,6 +18,8 @@ void mqtt__server_handle_closed(mqtt_server_t *srv)
     void *arg = srv->stop_arg;
     mqtt__trie_free(srv->trie);
     mqtt__retained_free_all(srv);
+    mqtt__publish_free(srv);
+    free(srv->scan_buf);
     mqtt_wbuf_free(&srv->w);
     mqtt_wbuf_free(&srv->props);
     free(srv);
@@ -27,6 +29,30 @@ void mqtt__server_handle_closed(mqtt_server_t *srv)
 static void on_handle_closed(uv_handle_t *h)
 {
     mqtt__server_handle_closed(h->data);
+}
+
+/* The end of every loop turn (before the loop polls again): the publishes of the turn
+ * go to the log as one batch per partition, sessions acknowledged this turn catch up
+ * once, and each connection's output of the turn is written with one write. */
+static void on_turn_end(uv_prepare_t *h)
+{
+    mqtt_server_t *srv = h->data;
+    if (srv->npending > 0) mqtt__publish_flush(srv);
+    while (srv->catchups) {
+        mqtt_session_t *sess = srv->catchups;
+        srv->catchups = sess->catchup_next;
+        sess->catchup_next = NULL;
+        sess->catchup_due = false;
+        mqtt__session_catch_up(sess);
+    }
+    while (srv->outq) {
+        mqtt_conn_t *conn = srv->outq;
+        srv->outq = conn->out_next;
+        conn->out_next = NULL;
+        conn->out_queued = false;
+        mqtt__conn_flush(conn);
+        mqtt__conn_unref(conn);
+    }
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -92,6 +118,12 @@ static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
         return rc;
     }
     srv->listening = true;
+    uv_prepare_init(srv->loop, &srv->turn_end);
+    srv->turn_end.data = srv;
+    srv->turn_end_init = true;
+    srv->open_handles++;
+    uv_prepare_start(&srv->turn_end, on_turn_end);
+    uv_unref((uv_handle_t *)&srv->turn_end);
     if ((rc = mqtt__retained_load(srv)) < 0)
         GN_ERROR(MQTT_MOD, "loading retained messages failed | err=%s", gn_err_name(rc));
     if ((rc = mqtt__sessions_load(srv)) < 0)
@@ -132,6 +164,10 @@ static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
             if (sess->persistent) mqtt__session_save(sess);
             mqtt__session_free(sess);
         }
+    }
+    if (srv->turn_end_init) {
+        on_turn_end(&srv->turn_end); /* what the last turn queued */
+        uv_close((uv_handle_t *)&srv->turn_end, on_handle_closed);
     }
     if (srv->sys_timer_init) uv_close((uv_handle_t *)&srv->sys_timer, on_handle_closed);
     if (srv->share_timer_init) uv_close((uv_handle_t *)&srv->share_timer, on_handle_closed);

@@ -103,7 +103,22 @@ void mqtt__session_free(mqtt_session_t *sess)
     free(sess->qos2_in);
     mqtt__session_will_free(sess);
     free(sess->client_id);
+    if (sess->catchup_due) {
+        mqtt_session_t **cp = &srv->catchups;
+        while (*cp && *cp != sess)
+            cp = &(*cp)->catchup_next;
+        if (*cp) *cp = sess->catchup_next;
+        sess->catchup_due = false;
+    }
     uv_close((uv_handle_t *)&sess->expiry_timer, on_session_timer_closed);
+}
+
+void mqtt__session_catch_up_later(mqtt_session_t *sess)
+{
+    if (sess->catchup_due) return;
+    sess->catchup_due = true;
+    sess->catchup_next = sess->srv->catchups;
+    sess->srv->catchups = sess;
 }
 
 uint32_t *mqtt__qos2_find(mqtt_session_t *sess, uint16_t pid)
@@ -262,7 +277,7 @@ static int catch_record(void *arg, const gn_record_t *rec)
         if (sub->share && !mqtt__share_owns(sess, sub->share, msg.log_topic, msg.partition))
             continue;
         if (!mqtt__filter_matches(sub->filter, msg.topic)) continue;
-        if (sub->no_local && msg.origin_session == sess->serial) continue;
+        if (sub->no_local && mqtt__msg_origin(sess->srv, &msg) == sess->serial) continue;
         if (!hit || sub->qos > qos) qos = sub->qos;
         hit = true;
         rap |= sub->retain_as_published;
@@ -299,15 +314,20 @@ void mqtt__session_catch_up(mqtt_session_t *sess)
                 break;
             }
             if (!mqtt__session_has_credit(sess)) goto out;
-            if (spent >= CATCHUP_BUDGET ||
-                sess->conn->tr->ops->write_queue_size(sess->conn->tr) > MQTT_QOS0_QUEUE_LIMIT) {
+            if (spent >= CATCHUP_BUDGET || mqtt__conn_queued(sess->conn) > MQTT_QOS0_QUEUE_LIMIT) {
                 uv_timer_start(&sess->expiry_timer, on_timer, 10, 0); /* go on later */
                 goto out;
             }
+            /* read about what the credit lets us send, not a fixed 256 KiB per ack */
+            size_t max = sess->conn->receive_max_out < MQTT_MAX_INFLIGHT
+                             ? sess->conn->receive_max_out
+                             : MQTT_MAX_INFLIGHT;
+            size_t want = (max - sess->ninflight) * 2048;
+            if (want < 8192) want = 8192;
+            if (want > MQTT_CATCHUP_READ_BYTES) want = MQTT_CATCHUP_READ_BYTES;
             int64_t next;
-            int rc = mqtt__log_scan(part, c->next, hw, MQTT_CATCHUP_READ_BYTES, catch_record, &ctx,
-                                    &next);
-            spent += MQTT_CATCHUP_READ_BYTES;
+            int rc = mqtt__log_scan(srv, part, c->next, hw, want, catch_record, &ctx, &next);
+            spent += want;
             if (rc < 0) {
                 GN_WARN(MQTT_MOD, "catch-up read failed | client=%s topic=%s partition=%d err=%s",
                         sess->client_id, c->topic, c->partition, gn_err_name(rc));

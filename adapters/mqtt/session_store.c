@@ -241,7 +241,7 @@ int mqtt__sessions_load(mqtt_server_t *srv)
     int64_t next = gn_partition_log_start_offset(part), hw = gn_partition_high_watermark(part);
     while (next < hw) {
         int64_t before = next;
-        int rc = mqtt__log_scan(part, next, hw, 1u << 20, load_record, &ctx, &next);
+        int rc = mqtt__log_scan(srv, part, next, hw, 1u << 20, load_record, &ctx, &next);
         if (rc < 0) return rc;
         if (next == before) break;
     }

@@ -19,8 +19,8 @@ GN=$build/ganglion
 MOSQ=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 [ -x "$MOSQ" ] || { echo "mosquitto broker not installed"; exit 1; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-GPORT=21910
-MPORT=21911
+GPORT=${GN_MQTT_BENCH_PORT:-22010}
+MPORT=$((GPORT + 1))
 WORK=$(mktemp -d /tmp/gn-mqtt-bench-XXXXXX)
 GPID= MPID=
 cleanup() {
