@@ -2,7 +2,8 @@
 /* /metrics: the Prometheus text exposition (format 0.0.4) of the HTTP listener's
  * counters (requests by method and status class, a latency histogram, connections,
  * WebSocket and SSE streams, records in and out) and of every partition's offsets
- * and size from the core. Loop thread only. */
+ * and size from the core, and consumer groups (members, state, committed offset and
+ * lag per partition) once a group coordinator exists. Loop thread only. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "ganglion/error.h"
 #include "ganglion/partition.h"
 #include "ganglion/topic.h"
+#include "groups_view.h"
 #include "http.h"
 
 static const double latency_bounds[HTTP_LATENCY_BUCKETS] = {
@@ -191,12 +193,95 @@ char *http_metrics_render(http_server_t *srv, size_t *len)
     return o.buf;
 }
 
+/* A Prometheus label value: backslash, double quote and newline escaped. */
+static void out_label(out_t *o, const char *v)
+{
+    for (; *v && !o->failed; v++) {
+        if (*v == '\\' || *v == '"')
+            outf(o, "\\%c", *v);
+        else if (*v == '\n')
+            outf(o, "\\n");
+        else
+            outf(o, "%c", *v);
+    }
+}
+
+static const gn_group_state_t group_states[] = {
+    GN_GROUP_EMPTY, GN_GROUP_PREPARING_REBALANCE, GN_GROUP_COMPLETING_REBALANCE, GN_GROUP_STABLE,
+    GN_GROUP_DEAD,
+};
+
+/* ganglion_consumer_group_*: one family at a time, as the exposition format wants. */
+static void render_groups(out_t *o, const http_group_view_t *groups, size_t count)
+{
+    outf(o, "# HELP ganglion_consumer_group_members Members of the consumer group.\n"
+            "# TYPE ganglion_consumer_group_members gauge\n");
+    for (size_t g = 0; g < count; g++) {
+        outf(o, "ganglion_consumer_group_members{group=\"");
+        out_label(o, groups[g].group_id);
+        outf(o, "\"} %zu\n", groups[g].members_count);
+    }
+    outf(o, "# HELP ganglion_consumer_group_state 1 for the group's current state.\n"
+            "# TYPE ganglion_consumer_group_state gauge\n");
+    for (size_t g = 0; g < count; g++)
+        for (size_t s = 0; s < sizeof group_states / sizeof group_states[0]; s++) {
+            outf(o, "ganglion_consumer_group_state{group=\"");
+            out_label(o, groups[g].group_id);
+            outf(o, "\",state=\"%s\"} %d\n", gn_group_state_name(group_states[s]),
+                 groups[g].state == group_states[s]);
+        }
+    static const char *const fams[2][2] = {
+        {"ganglion_consumer_group_committed_offset",
+         "Offset the group committed for the partition (next record to consume)."},
+        {"ganglion_consumer_group_lag",
+         "High watermark minus the committed offset, per partition."},
+    };
+    for (int f = 0; f < 2; f++) {
+        outf(o, "# HELP %s %s\n# TYPE %s gauge\n", fams[f][0], fams[f][1], fams[f][0]);
+        for (size_t g = 0; g < count; g++)
+            for (size_t i = 0; i < groups[g].lags_count; i++) {
+                const gn_group_lag_t *r = &groups[g].lags[i];
+                int64_t v = f == 0 ? r->committed : r->lag;
+                if (v < 0) continue; /* nothing committed, or the partition is unknown */
+                outf(o, "%s{group=\"", fams[f][0]);
+                out_label(o, groups[g].group_id);
+                outf(o, "\",topic=\"");
+                out_label(o, r->topic);
+                outf(o, "\",partition=\"%d\"} %lld\n", (int)r->partition, (long long)v);
+            }
+    }
+}
+
+static void out_free(void *p)
+{
+    out_t *o = p;
+    free(o->buf);
+    free(o);
+}
+
+static void on_groups(http_req_t *req, int status, const http_group_view_t *groups, size_t count)
+{
+    out_t *o = req->ctx;
+    if (status == 0) render_groups(o, groups, count); /* else: the listener metrics only */
+    if (o->failed) {
+        http_respond_gn_error(req, GN_ENOMEM);
+        return;
+    }
+    http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", o->buf, o->len);
+}
+
 int http_handle_metrics(http_req_t *req)
 {
-    size_t len = 0;
-    char *text = http_metrics_render(req->srv, &len);
-    if (!text) return GN_ENOMEM;
-    http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
-    free(text);
+    out_t *o = calloc(1, sizeof(*o));
+    if (!o) return GN_ENOMEM;
+    o->buf = http_metrics_render(req->srv, &o->len);
+    if (!o->buf) {
+        free(o);
+        return GN_ENOMEM;
+    }
+    o->cap = o->len + 1;
+    req->ctx = o;
+    req->ctx_free = out_free;
+    if (http_groups_collect(req, NULL, on_groups) < 0) on_groups(req, -1, NULL, 0);
     return 0;
 }

@@ -2,6 +2,7 @@
 /* The route table {method, pattern, handler}: every HTTP endpoint of the adapter in
  * one place (REST Proxy v2 and v3, SSE, metrics, health, the console). First match
  * wins, so literal routes precede patterns that would also match. Read-only data. */
+#include "groups_view.h"
 #include "http.h"
 
 /* Schema formats (avro, jsonschema, protobuf) need a schema registry: 415. */
@@ -51,6 +52,17 @@ const http_route_t http_routes[] = {
     {HTTP_GET, "/v3/clusters/{}/topics/{}/partitions", http_handle_v3_partitions, false, NULL},
     {HTTP_GET, "/v3/clusters/{}/topics/{}/configs", http_handle_v3_configs, false, NULL},
     {HTTP_POST, "/v3/clusters/{}/topics/{}/records", http_handle_v3_records, true, JSON_TYPES},
+    {HTTP_GET, "/v3/clusters/{}/consumer-groups", http_handle_v3_groups_list, false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/consumer-groups/{}", http_handle_v3_group_get, false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/consumer-groups/{}/consumers", http_handle_v3_group_consumers,
+     false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/consumer-groups/{}/consumers/{}", http_handle_v3_group_consumer_get,
+     false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/consumer-groups/{}/consumers/{}/assignments",
+     http_handle_v3_group_consumer_assignments, false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/consumer-groups/{}/lags", http_handle_v3_group_lags, false, NULL},
+    {HTTP_GET, "/v3/clusters/{}/consumer-groups/{}/lag-summary", http_handle_v3_group_lag_summary,
+     false, NULL},
     /* the console (web/) */
     {HTTP_GET, "/", http_handle_static, false, NULL},
     {HTTP_GET, "/console/*", http_handle_static, false, NULL},

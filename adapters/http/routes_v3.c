@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Confluent REST Proxy v3 (the API Confluent now recommends): clusters, topics
  * (list, get, create, delete), partitions, configs, and producing one record per
- * request to /topics/{t}/records. One cluster, id "ganglion" until the cluster work
+ * request to /topics/{t}/records, consumer groups (groups, consumers, assignments,
+ * lags, lag summary; groups_view.c gathers them). One cluster, id "ganglion" until the cluster work
  * exposes its own id. Loop thread only. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ganglion/error.h"
 #include "ganglion/topic.h"
+#include "groups_view.h"
 #include "http.h"
 #include "produce.h"
 #include "rest_decode.h"
@@ -259,4 +263,330 @@ int http_handle_v3_records(http_req_t *req)
     free(vown);
     json_decref(body);
     return 0;
+}
+
+/* ---- consumer groups (Confluent v3: consumer-groups, consumers, lags, lag-summary) -- */
+
+/* "http://host:port/v3/clusters/ganglion" from the request's Host (or :authority). */
+static void v3_base(http_req_t *req, char *buf, size_t cap)
+{
+    char host[300];
+    http_req_header(req, WSI_TOKEN_HOST, host, 256);
+    if (!host[0]) http_req_header(req, WSI_TOKEN_HTTP_COLON_AUTHORITY, host, 256);
+    if (!host[0]) snprintf(host, sizeof host, "%s:%d", req->srv->adv_host, req->srv->adv_port);
+    snprintf(buf, cap, "http://%s/v3/clusters/%s", host, V3_CLUSTER_ID);
+}
+
+/* {"self": base + path, "resource_name": "crn:///kafka=ganglion/" + crn}. */
+static json_t *v3_meta(const char *base, const char *crn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static json_t *v3_meta(const char *base, const char *crn, const char *fmt, ...)
+{
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    json_t *m = json_object();
+    json_object_set_new(m, "self", json_sprintf("%s%s", base, path));
+    if (crn)
+        json_object_set_new(m, "resource_name",
+                            json_sprintf("crn:///kafka=%s/%s", V3_CLUSTER_ID, crn));
+    return m;
+}
+
+static json_t *related(const char *base, const char *path, const char *id)
+{
+    return json_pack("{s:o}", "related", json_sprintf("%s%s%s", base, path, id ? id : ""));
+}
+
+/* Confluent's state names: STABLE, EMPTY, PREPARING_REBALANCE ... */
+static const char *v3_state(gn_group_state_t s)
+{
+    switch (s) {
+    case GN_GROUP_EMPTY:
+        return "EMPTY";
+    case GN_GROUP_PREPARING_REBALANCE:
+        return "PREPARING_REBALANCE";
+    case GN_GROUP_COMPLETING_REBALANCE:
+        return "COMPLETING_REBALANCE";
+    case GN_GROUP_STABLE:
+        return "STABLE";
+    case GN_GROUP_DEAD:
+        return "DEAD";
+    }
+    return "UNKNOWN";
+}
+
+static int64_t group_total_lag(const http_group_view_t *g)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < g->lags_count; i++)
+        if (g->lags[i].lag > 0) total += g->lags[i].lag;
+    return total;
+}
+
+static json_t *group_json(http_req_t *req, const char *base, const http_group_view_t *g)
+{
+    const gn_broker_config_t *cfg = gn_broker_config(req->srv->broker);
+    char broker[32];
+    snprintf(broker, sizeof broker, "%d", cfg ? (int)cfg->node_id : 0);
+    char gpath[600];
+    snprintf(gpath, sizeof gpath, "/consumer-groups/%s", g->group_id);
+    char crn[600];
+    snprintf(crn, sizeof crn, "consumer-group=%s", g->group_id);
+    json_t *j = json_pack(
+        "{s:s,s:o,s:s,s:s,s:b,s:s,s:s,s:o,s:o,s:o}", "kind", "KafkaConsumerGroup", "metadata",
+        v3_meta(base, crn, "%s", gpath), "cluster_id", V3_CLUSTER_ID, "consumer_group_id",
+        g->group_id, "is_simple", g->protocol_type[0] == '\0', "partition_assignor",
+        g->protocol_name, "state", v3_state(g->state), "coordinator",
+        related(base, "/brokers/", broker), "consumer", related(base, gpath, "/consumers"),
+        "lag_summary", related(base, gpath, "/lag-summary"));
+    /* Ganglion's additions for the console: no extra round trips per group. */
+    json_object_set_new(j, "members_count", json_integer((json_int_t)g->members_count));
+    json_object_set_new(j, "total_lag", json_integer(group_total_lag(g)));
+    json_object_set_new(j, "generation_id", json_integer(g->generation_id));
+    return j;
+}
+
+static const gn_group_member_desc_t *member_of(const http_group_view_t *g, const char *id)
+{
+    for (size_t i = 0; id && i < g->members_count; i++)
+        if (strcmp(g->members[i].member_id, id) == 0) return &g->members[i];
+    return NULL;
+}
+
+static json_t *assignments_json(const char *base, const http_group_view_t *g, const char *member)
+{
+    json_t *data = json_array();
+    for (size_t i = 0; i < g->lags_count; i++) {
+        const gn_group_lag_t *r = &g->lags[i];
+        if (!r->member_id || strcmp(r->member_id, member) != 0) continue;
+        json_array_append_new(
+            data, json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:i,s:o}", "kind", "KafkaConsumerAssignment",
+                            "metadata",
+                            v3_meta(base, NULL,
+                                    "/consumer-groups/%s/consumers/%s/assignments/%s/partitions/%d",
+                                    g->group_id, member, r->topic, (int)r->partition),
+                            "cluster_id", V3_CLUSTER_ID, "consumer_group_id", g->group_id,
+                            "consumer_id", member, "topic_name", r->topic, "partition_id",
+                            (int)r->partition, "lag", related(base, "", "") /* replaced below */));
+        char lagp[900];
+        snprintf(lagp, sizeof lagp, "/consumer-groups/%s/lags/%s/partitions/%d", g->group_id,
+                 r->topic, (int)r->partition);
+        json_object_set_new(json_array_get(data, json_array_size(data) - 1), "lag",
+                            related(base, lagp, NULL));
+    }
+    return data;
+}
+
+static json_t *consumer_json(const char *base, const http_group_view_t *g,
+                             const gn_group_member_desc_t *m)
+{
+    char apath[900];
+    snprintf(apath, sizeof apath, "/consumer-groups/%s/consumers/%s", g->group_id, m->member_id);
+    json_t *j = json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:o}", "kind", "KafkaConsumer", "metadata",
+                          v3_meta(base, NULL, "%s", apath), "cluster_id", V3_CLUSTER_ID,
+                          "consumer_group_id", g->group_id, "consumer_id", m->member_id,
+                          "client_id", m->client_id ? m->client_id : "", "client_host",
+                          m->client_host ? m->client_host : "", "assignments",
+                          related(base, apath, "/assignments"));
+    json_object_set_new(j, "instance_id",
+                        m->instance_id ? json_string(m->instance_id) : json_null());
+    /* Ganglion's addition: the assigned partitions inline. */
+    json_t *parts = json_array();
+    for (size_t i = 0; i < g->lags_count; i++)
+        if (g->lags[i].member_id && strcmp(g->lags[i].member_id, m->member_id) == 0)
+            json_array_append_new(parts, json_pack("{s:s,s:i}", "topic_name", g->lags[i].topic,
+                                                   "partition_id", (int)g->lags[i].partition));
+    json_object_set_new(j, "assigned_partitions", parts);
+    return j;
+}
+
+static json_t *lag_json(const char *base, const http_group_view_t *g, const gn_group_lag_t *r)
+{
+    const gn_group_member_desc_t *m = member_of(g, r->member_id);
+    json_t *j = json_pack(
+        "{s:s,s:o,s:s,s:s,s:s,s:i,s:I,s:I,s:I}", "kind", "KafkaConsumerLag", "metadata",
+        v3_meta(base, NULL, "/consumer-groups/%s/lags/%s/partitions/%d", g->group_id, r->topic,
+                (int)r->partition),
+        "cluster_id", V3_CLUSTER_ID, "consumer_group_id", g->group_id, "topic_name", r->topic,
+        "partition_id", (int)r->partition, "current_offset", (json_int_t)r->committed,
+        "log_end_offset", (json_int_t)r->high_watermark, "lag", (json_int_t)r->lag);
+    json_object_set_new(j, "consumer_id", json_string(r->member_id ? r->member_id : ""));
+    json_object_set_new(j, "instance_id",
+                        m && m->instance_id ? json_string(m->instance_id) : json_null());
+    json_object_set_new(j, "client_id", json_string(m && m->client_id ? m->client_id : ""));
+    return j;
+}
+
+static void group_error(http_req_t *req, int status)
+{
+    if (status == GN_EGROUP_ID_NOT_FOUND)
+        http_respond_error(req, 404, 404, "Consumer group %s not found.", req->params[1]);
+    else
+        http_respond_gn_error(req, status);
+}
+
+typedef void (*group_render_fn)(http_req_t *req, const char *base, const http_group_view_t *g);
+
+/* The handlers of one group: collect it, then render with req->ctx's renderer. */
+static void on_one_group(http_req_t *req, int status, const http_group_view_t *groups, size_t count)
+{
+    if (status == 0 && count == 0) status = GN_EGROUP_ID_NOT_FOUND;
+    if (status) {
+        group_error(req, status);
+        return;
+    }
+    char base[400];
+    v3_base(req, base, sizeof base);
+    ((group_render_fn)req->ctx)(req, base, &groups[0]);
+}
+
+static int one_group(http_req_t *req, group_render_fn render)
+{
+    if (!cluster_ok(req)) return 0;
+    req->ctx = (void *)render; /* no ctx_free: a function, not memory */
+    int rc = http_groups_collect(req, req->params[1], on_one_group);
+    if (rc < 0) group_error(req, rc);
+    return 0;
+}
+
+static void on_groups_list(http_req_t *req, int status, const http_group_view_t *groups,
+                           size_t count)
+{
+    if (status) {
+        http_respond_gn_error(req, status);
+        return;
+    }
+    char base[400];
+    v3_base(req, base, sizeof base);
+    json_t *data = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(data, group_json(req, base, &groups[i]));
+    json_t *meta = v3_meta(base, NULL, "/consumer-groups");
+    json_object_set_new(meta, "next", json_null());
+    http_respond_json(req, 200,
+                      json_pack("{s:s,s:o,s:o}", "kind", "KafkaConsumerGroupList", "metadata", meta,
+                                "data", data));
+}
+
+int http_handle_v3_groups_list(http_req_t *req)
+{
+    if (!cluster_ok(req)) return 0;
+    int rc = http_groups_collect(req, NULL, on_groups_list);
+    if (rc < 0) http_respond_gn_error(req, rc);
+    return 0;
+}
+
+static void render_group(http_req_t *req, const char *base, const http_group_view_t *g)
+{
+    http_respond_json(req, 200, group_json(req, base, g));
+}
+
+int http_handle_v3_group_get(http_req_t *req)
+{
+    return one_group(req, render_group);
+}
+
+static void render_consumers(http_req_t *req, const char *base, const http_group_view_t *g)
+{
+    json_t *data = json_array();
+    for (size_t i = 0; i < g->members_count; i++)
+        json_array_append_new(data, consumer_json(base, g, &g->members[i]));
+    http_respond_json(req, 200,
+                      json_pack("{s:s,s:o,s:o}", "kind", "KafkaConsumerList", "metadata",
+                                v3_meta(base, NULL, "/consumer-groups/%s/consumers", g->group_id),
+                                "data", data));
+}
+
+int http_handle_v3_group_consumers(http_req_t *req)
+{
+    return one_group(req, render_consumers);
+}
+
+static const gn_group_member_desc_t *consumer_or_404(http_req_t *req, const http_group_view_t *g)
+{
+    const gn_group_member_desc_t *m = member_of(g, req->params[2]);
+    if (!m)
+        http_respond_error(req, 404, 404, "Consumer %s not found in group %s.", req->params[2],
+                           g->group_id);
+    return m;
+}
+
+static void render_consumer(http_req_t *req, const char *base, const http_group_view_t *g)
+{
+    const gn_group_member_desc_t *m = consumer_or_404(req, g);
+    if (m) http_respond_json(req, 200, consumer_json(base, g, m));
+}
+
+int http_handle_v3_group_consumer_get(http_req_t *req)
+{
+    return one_group(req, render_consumer);
+}
+
+static void render_assignments(http_req_t *req, const char *base, const http_group_view_t *g)
+{
+    const gn_group_member_desc_t *m = consumer_or_404(req, g);
+    if (!m) return;
+    http_respond_json(req, 200,
+                      json_pack("{s:s,s:o,s:o}", "kind", "KafkaConsumerAssignmentList", "metadata",
+                                v3_meta(base, NULL, "/consumer-groups/%s/consumers/%s/assignments",
+                                        g->group_id, m->member_id),
+                                "data", assignments_json(base, g, m->member_id)));
+}
+
+int http_handle_v3_group_consumer_assignments(http_req_t *req)
+{
+    return one_group(req, render_assignments);
+}
+
+static void render_lags(http_req_t *req, const char *base, const http_group_view_t *g)
+{
+    json_t *data = json_array();
+    for (size_t i = 0; i < g->lags_count; i++)
+        json_array_append_new(data, lag_json(base, g, &g->lags[i]));
+    http_respond_json(req, 200,
+                      json_pack("{s:s,s:o,s:o}", "kind", "KafkaConsumerLagList", "metadata",
+                                v3_meta(base, NULL, "/consumer-groups/%s/lags", g->group_id),
+                                "data", data));
+}
+
+int http_handle_v3_group_lags(http_req_t *req)
+{
+    return one_group(req, render_lags);
+}
+
+static void render_lag_summary(http_req_t *req, const char *base, const http_group_view_t *g)
+{
+    const gn_group_lag_t *max = NULL;
+    for (size_t i = 0; i < g->lags_count; i++)
+        if (g->lags[i].lag >= 0 && (!max || g->lags[i].lag > max->lag)) max = &g->lags[i];
+    json_t *j =
+        json_pack("{s:s,s:o,s:s,s:s,s:I,s:I}", "kind", "KafkaConsumerGroupLagSummary", "metadata",
+                  v3_meta(base, NULL, "/consumer-groups/%s/lag-summary", g->group_id), "cluster_id",
+                  V3_CLUSTER_ID, "consumer_group_id", g->group_id, "max_lag",
+                  (json_int_t)(max ? max->lag : 0), "total_lag", (json_int_t)group_total_lag(g));
+    if (max) {
+        const gn_group_member_desc_t *m = member_of(g, max->member_id);
+        char path[900];
+        json_object_set_new(j, "max_lag_consumer_id",
+                            json_string(max->member_id ? max->member_id : ""));
+        json_object_set_new(j, "max_lag_instance_id",
+                            m && m->instance_id ? json_string(m->instance_id) : json_null());
+        json_object_set_new(j, "max_lag_client_id",
+                            json_string(m && m->client_id ? m->client_id : ""));
+        json_object_set_new(j, "max_lag_topic_name", json_string(max->topic));
+        json_object_set_new(j, "max_lag_partition_id", json_integer(max->partition));
+        snprintf(path, sizeof path, "/consumer-groups/%s/consumers/", g->group_id);
+        json_object_set_new(j, "max_lag_consumer", related(base, path, max->member_id));
+        snprintf(path, sizeof path, "/topics/%s/partitions/%d", max->topic, (int)max->partition);
+        json_object_set_new(j, "max_lag_partition", related(base, path, NULL));
+    }
+    http_respond_json(req, 200, j);
+}
+
+int http_handle_v3_group_lag_summary(http_req_t *req)
+{
+    return one_group(req, render_lag_summary);
 }
