@@ -48,8 +48,12 @@ static void on_pending_closed(uv_handle_t *h)
     pending_unlink(pa);
     /* Only now is libuv's watch on the fd gone, so lws may take it. */
     if (pa->target && !srv->stopping) {
+        http__h2_reads_track(pa->fd, pa->target == srv->vh_h2c);
         struct lws *wsi = lws_adopt_socket_vhost_readbuf(pa->target, pa->fd, pa->buf, pa->len);
-        if (!wsi) GN_WARN(HTTP_MOD, "cannot adopt connection | fd=%d", pa->fd);
+        if (!wsi) {
+            http__h2_reads_track(pa->fd, false);
+            GN_WARN(HTTP_MOD, "cannot adopt connection | fd=%d", pa->fd);
+        }
         /* lws closed the fd when it failed */
     } else {
         close(pa->fd);
@@ -104,6 +108,7 @@ static void accept_one(http_server_t *srv, int fd)
     }
     pa->srv = srv;
     pa->fd = fd;
+    http__h2_reads_track(fd, false); /* a closed h2c socket's number, reused */
     if (uv_poll_init_socket(srv->loop, &pa->poll, fd) != 0) {
         close(fd);
         free(pa);

@@ -107,6 +107,8 @@ struct http_server {
 int http__accept_start(http_server_t *srv);
 void http__accept_stop(http_server_t *srv);
 void http__server_handle_closed(http_server_t *srv);
+/* h2_reads.c: bound recv() on an h2c socket to DATA frame ends (lws 4.1.6 h2 bug). */
+void http__h2_reads_track(int fd, bool on);
 int http__lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len);
 
