@@ -50,11 +50,6 @@ void mqtt__conn_unref(mqtt_conn_t *conn)
     if (--conn->refs == 0) conn_free(conn);
 }
 
-static void on_timer_closed(uv_handle_t *h)
-{
-    mqtt__conn_unref(h->data);
-}
-
 static void on_transport_close(gn_transport_t *tr)
 {
     mqtt_conn_t *conn = tr->session;
@@ -85,36 +80,61 @@ static void on_transport_close(gn_transport_t *tr)
         }
         mqtt__session_went_offline(sess);
     }
-    uv_close((uv_handle_t *)&conn->timer, on_timer_closed);
     mqtt__conn_unref(conn);
 }
 
-static void on_timer(uv_timer_t *t)
+const char *mqtt__conn_peer(const mqtt_conn_t *conn, char *buf, size_t cap)
 {
-    mqtt_conn_t *conn = t->data;
+    if (!conn->tr || conn->tr->ops->peer_name(conn->tr, buf, cap) < 0) snprintf(buf, cap, "?");
+    return buf;
+}
+
+/* CONNECT timeout and keepalive (1.5 x) of one connection, checked by the server's
+ * one-second sweep instead of a timer per connection. */
+static void check_timeouts(mqtt_conn_t *conn, int64_t now)
+{
+    char pb[64];
     if (conn->closing) return;
     if (conn->version == 0) {
+        if (now - conn->attached_ms < MQTT_CONNECT_TIMEOUT_MS) return;
         GN_INFO(MQTT_MOD, "client sent no CONNECT in time, closing | peer=%s timeout_ms=%d",
-                conn->peer, MQTT_CONNECT_TIMEOUT_MS);
+                mqtt__conn_peer(conn, pb, sizeof pb), MQTT_CONNECT_TIMEOUT_MS);
         mqtt__conn_close(conn, NULL);
         return;
     }
+    if (conn->keep_alive == 0) return;
     int64_t limit = (int64_t)conn->keep_alive * 1500;
-    int64_t idle = (int64_t)uv_now(conn->srv->loop) - conn->last_rx_ms;
+    int64_t idle = now - conn->last_rx_ms;
     if (idle >= limit) {
         GN_INFO(MQTT_MOD, "keepalive expired | client=%s peer=%s keep_alive=%u idle_ms=%lld",
-                client_name(conn), conn->peer, conn->keep_alive, (long long)idle);
+                client_name(conn), mqtt__conn_peer(conn, pb, sizeof pb), conn->keep_alive,
+                (long long)idle);
         mqtt__conn_disconnect(conn, MQTT_RC_KEEP_ALIVE_TIMEOUT, NULL);
-        return;
     }
-    uv_timer_start(&conn->timer, on_timer, (uint64_t)(limit - idle), 0);
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    mqtt_server_t *srv = t->data;
+    int64_t now = (int64_t)uv_now(srv->loop);
+    /* closing unlinks a connection only in a later callback: next stays valid */
+    for (mqtt_conn_t *conn = srv->conns; conn; conn = conn->next)
+        check_timeouts(conn, now);
+}
+
+void mqtt__conn_sweep_start(mqtt_server_t *srv)
+{
+    uv_timer_init(srv->loop, &srv->sweep_timer);
+    srv->sweep_timer.data = srv;
+    srv->sweep_timer_init = true;
+    srv->open_handles++;
+    uv_timer_start(&srv->sweep_timer, on_sweep, MQTT_SWEEP_MS, MQTT_SWEEP_MS);
+    uv_unref((uv_handle_t *)&srv->sweep_timer);
 }
 
 void mqtt__conn_keepalive_start(mqtt_conn_t *conn)
 {
-    uv_timer_stop(&conn->timer);
-    if (conn->keep_alive > 0)
-        uv_timer_start(&conn->timer, on_timer, (uint64_t)conn->keep_alive * 1500, 0);
+    conn->last_rx_ms = (int64_t)uv_now(conn->srv->loop);
 }
 
 /* Grows conn->in to hold need bytes; closes the connection when out of memory. */
@@ -140,7 +160,6 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
     mqtt_server_t *srv = conn->srv;
     if (conn->closing) return;
     conn->last_rx_ms = (int64_t)uv_now(srv->loop);
-    conn->bytes_in += len;
     srv->stats.bytes_received += len;
     /* parse straight from the transport's buffer; only a partial packet is kept */
     const uint8_t *buf = data;
@@ -157,6 +176,7 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
     while (!conn->closing && pos < blen) {
         mqtt_packet_t pkt;
         uint8_t reason = 0;
+        char pb[64];
         int64_t n = mqtt_packet_decode(buf + pos, blen - pos, conn->version, MQTT_MAX_PACKET_IN,
                                        &pkt, &reason);
         if (n == GN_EAGAIN) break;
@@ -167,7 +187,8 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
                 conn->version = pkt.protocol_level == MQTT_V5 ? MQTT_V5 : MQTT_V311;
                 GN_INFO(MQTT_MOD,
                         "refused CONNECT: unsupported protocol | peer=%s name=%.*s level=%u",
-                        conn->peer, (int)(pkt.protocol_name.len < 16 ? pkt.protocol_name.len : 16),
+                        mqtt__conn_peer(conn, pb, sizeof pb),
+                        (int)(pkt.protocol_name.len < 16 ? pkt.protocol_name.len : 16),
                         pkt.protocol_name.ptr ? (const char *)pkt.protocol_name.ptr : "",
                         pkt.protocol_level);
                 mqtt__send_connack(conn, false, MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION, NULL);
@@ -175,7 +196,7 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
                 break;
             }
             GN_INFO(MQTT_MOD, "protocol error, disconnecting | client=%s peer=%s reason=%s",
-                    client_name(conn), conn->peer, mqtt_rc_name(reason));
+                    client_name(conn), mqtt__conn_peer(conn, pb, sizeof pb), mqtt_rc_name(reason));
             if (conn->version == 0 && pkt.type == MQTT_CONNECT) conn->version = MQTT_V311;
             mqtt__conn_disconnect(conn, reason, NULL);
             break;
@@ -208,12 +229,8 @@ int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr)
     if (!conn) return GN_ENOMEM;
     conn->srv = srv;
     conn->tr = tr;
-    conn->refs = 2; /* transport + timer */
+    conn->refs = 1; /* the transport */
     conn->receive_max_out = 65535;
-    if (tr->ops->peer_name(tr, conn->peer, sizeof conn->peer) < 0)
-        snprintf(conn->peer, sizeof conn->peer, "?");
-    uv_timer_init(srv->loop, &conn->timer);
-    conn->timer.data = conn;
     srv->open_handles++; /* the connection, released by conn_free */
     tr->session = conn;
     tr->on_read = on_read;
@@ -221,8 +238,7 @@ int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr)
     conn->next = srv->conns;
     if (srv->conns) srv->conns->prev = conn;
     srv->conns = conn;
-    conn->last_rx_ms = (int64_t)uv_now(srv->loop);
-    uv_timer_start(&conn->timer, on_timer, MQTT_CONNECT_TIMEOUT_MS, 0);
+    conn->last_rx_ms = conn->attached_ms = (int64_t)uv_now(srv->loop);
     return 0;
 }
 
@@ -257,7 +273,6 @@ int mqtt__conn_send(mqtt_conn_t *conn, const uint8_t *p, size_t len)
         conn->out_next = conn->srv->outq;
         conn->srv->outq = conn;
     }
-    conn->bytes_out += len;
     conn->srv->stats.bytes_sent += len;
     return 0;
 }
@@ -288,9 +303,10 @@ size_t mqtt__conn_queued(const mqtt_conn_t *conn)
 void mqtt__conn_close(mqtt_conn_t *conn, const char *why)
 {
     if (conn->closing) return;
+    char pb[64];
     if (why)
         GN_INFO(MQTT_MOD, "closing connection | client=%s peer=%s reason=\"%s\"", client_name(conn),
-                conn->peer, why);
+                mqtt__conn_peer(conn, pb, sizeof pb), why);
     mqtt__conn_flush(conn); /* what was queued (CONNACK, DISCONNECT) goes out first */
     conn->closing = true;
     if (conn->tr) conn->tr->ops->close(conn->tr);
@@ -299,9 +315,10 @@ void mqtt__conn_close(mqtt_conn_t *conn, const char *why)
 void mqtt__conn_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *why)
 {
     if (conn->closing) return;
+    char pb[64];
     if (why)
         GN_INFO(MQTT_MOD, "disconnecting client | client=%s peer=%s reason=%s detail=\"%s\"",
-                client_name(conn), conn->peer, mqtt_rc_name(rc), why);
+                client_name(conn), mqtt__conn_peer(conn, pb, sizeof pb), mqtt_rc_name(rc), why);
     if (conn->version == MQTT_V5) mqtt__send_disconnect(conn, rc, why);
     mqtt__conn_close(conn, NULL);
 }

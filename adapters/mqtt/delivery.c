@@ -109,38 +109,40 @@ int mqtt__log_scan(mqtt_server_t *srv, gn_partition_t *part, int64_t offset, int
 typedef struct fan {
     mqtt_server_t *srv;
     mqtt_msg_t *msg;
-    mqtt_session_t **hit;
-    size_t nhit, cap;
 } fan_t;
 
 static void on_match(void *arg, mqtt_sub_t *sub)
 {
     fan_t *f = arg;
+    mqtt_server_t *srv = f->srv;
     mqtt_session_t *sess = sub->session;
     mqtt_msg_t *msg = f->msg;
     if (!sess->conn) return; /* offline: its cursor stays, it reads the log on return */
-    if (sub->no_local && mqtt__msg_origin(f->srv, msg) == sess->serial) return;
+    if (sub->no_local && mqtt__msg_origin(srv, msg) == sess->serial) return;
     /* shared: only the group member assigned the record's partition */
     if (sub->share && !mqtt__share_owns(sess, sub->share, msg->log_topic, msg->partition)) return;
-    if (sess->match_stamp != f->srv->match_stamp) {
-        if (f->nhit == f->cap) {
-            size_t cap = f->cap ? f->cap * 2 : 16;
-            mqtt_session_t **nh = realloc(f->hit, cap * sizeof(*nh));
+    mqtt_hit_t *h;
+    if (sess->match_stamp != srv->match_stamp) {
+        if (srv->nhits == srv->cap_hits) { /* kept across records: no allocation per record */
+            size_t cap = srv->cap_hits ? srv->cap_hits * 2 : 16;
+            mqtt_hit_t *nh = realloc(srv->hits, cap * sizeof(*nh));
             if (!nh) return;
-            f->hit = nh;
-            f->cap = cap;
+            srv->hits = nh;
+            srv->cap_hits = cap;
         }
-        f->hit[f->nhit++] = sess;
-        sess->match_stamp = f->srv->match_stamp;
-        sess->match_qos = sub->qos;
-        sess->match_rap = sub->retain_as_published;
-        sess->match_nids = 0;
+        sess->match_stamp = srv->match_stamp;
+        sess->match_slot = (uint32_t)srv->nhits;
+        h = &srv->hits[srv->nhits++];
+        h->sess = sess;
+        h->qos = sub->qos;
+        h->rap = sub->retain_as_published;
+        h->nids = 0;
     } else {
-        if (sub->qos > sess->match_qos) sess->match_qos = sub->qos;
-        sess->match_rap |= sub->retain_as_published;
+        h = &srv->hits[sess->match_slot];
+        if (sub->qos > h->qos) h->qos = sub->qos;
+        h->rap |= sub->retain_as_published;
     }
-    if (sub->sub_id && sess->match_nids < sizeof sess->match_ids / sizeof sess->match_ids[0])
-        sess->match_ids[sess->match_nids++] = sub->sub_id;
+    if (sub->sub_id && h->nids < sizeof h->ids / sizeof h->ids[0]) h->ids[h->nids++] = sub->sub_id;
 }
 
 void mqtt__deliver_record(mqtt_session_t *sess, mqtt_msg_t *msg, uint8_t qos, bool rap,
@@ -163,14 +165,22 @@ void mqtt__deliver_record(mqtt_session_t *sess, mqtt_msg_t *msg, uint8_t qos, bo
 void mqtt__fanout(mqtt_server_t *srv, mqtt_msg_t *msg)
 {
     fan_t f = {.srv = srv, .msg = msg};
-    srv->match_stamp++;
-    mqtt__trie_match(srv->trie, msg->topic, on_match, &f);
-    for (size_t i = 0; i < f.nhit; i++) {
-        mqtt_session_t *sess = f.hit[i];
-        uint8_t qos = sess->match_qos < msg->qos ? sess->match_qos : msg->qos;
-        mqtt__deliver_record(sess, msg, qos, sess->match_rap, sess->match_ids, sess->match_nids);
+    if (srv->hits_busy) { /* a fan-out inside a fan-out would reuse the hit list */
+        GN_WARN(MQTT_MOD, "nested fan-out skipped | topic=%s offset=%lld",
+                msg->log_topic ? msg->log_topic : "-", (long long)msg->offset);
+        return;
     }
-    free(f.hit);
+    srv->hits_busy = true;
+    srv->match_stamp++;
+    srv->nhits = 0;
+    mqtt__trie_match(srv->trie, msg->topic, on_match, &f);
+    for (size_t i = 0; i < srv->nhits; i++) {
+        mqtt_hit_t *h = &srv->hits[i];
+        uint8_t qos = h->qos < msg->qos ? h->qos : msg->qos;
+        mqtt__deliver_record(h->sess, msg, qos, h->rap, h->ids, h->nids);
+    }
+    srv->nhits = 0;
+    srv->hits_busy = false;
 }
 
 /* ---- from records ---------------------------------------------------------------- */

@@ -41,6 +41,7 @@ static mqtt_will_t *will_copy(const mqtt_packet_t *pkt)
 int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
 {
     mqtt_server_t *srv = conn->srv;
+    char pb[64], pb2[64];
     int v = pkt->protocol_level;
     conn->version = v;
     const mqtt_props_t *pr = &pkt->props;
@@ -55,7 +56,8 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         if (mqtt_props_has(pr, MQTT_PROP_REQUEST_PROBLEM_INFORMATION))
             conn->request_problem_info = pr->request_problem_info;
         if (mqtt_props_has(pr, MQTT_PROP_AUTHENTICATION_METHOD)) {
-            GN_INFO(MQTT_MOD, "refused CONNECT: no enhanced authentication | peer=%s", conn->peer);
+            GN_INFO(MQTT_MOD, "refused CONNECT: no enhanced authentication | peer=%s",
+                    mqtt__conn_peer(conn, pb, sizeof pb));
             mqtt__send_connack(conn, false, MQTT_RC_BAD_AUTHENTICATION_METHOD,
                                "enhanced authentication is not supported");
             mqtt__conn_close(conn, NULL);
@@ -69,7 +71,7 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     if (pkt->client_id.len == 0) {
         if (v != MQTT_V5 && !clean) {
             GN_INFO(MQTT_MOD, "refused CONNECT: empty client id needs a clean session | peer=%s",
-                    conn->peer);
+                    mqtt__conn_peer(conn, pb, sizeof pb));
             mqtt__send_connack(conn, false, MQTT_RC_CLIENT_ID_NOT_VALID, NULL);
             mqtt__conn_close(conn, NULL);
             return -1;
@@ -93,7 +95,7 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     if (sess && sess->conn) {
         mqtt_conn_t *old = sess->conn;
         GN_INFO(MQTT_MOD, "session taken over | client=%s old_peer=%s new_peer=%s", client_id,
-                old->peer, conn->peer);
+                mqtt__conn_peer(old, pb2, sizeof pb2), mqtt__conn_peer(conn, pb, sizeof pb));
         old->takeover = true;
         old->session = NULL;
         sess->conn = NULL;
@@ -121,7 +123,7 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     else
         sess->expiry = clean ? 0 : UINT32_MAX;
     sess->persistent = sess->expiry > 0;
-    if (sess->timer_init) uv_timer_stop(&sess->expiry_timer);
+    if (sess->timer) uv_timer_stop(sess->timer);
     if (pkt->connect_flags & MQTT_CF_WILL) {
         mqtt__session_will_free(sess);
         sess->will = will_copy(pkt);
@@ -159,8 +161,8 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     GN_INFO(MQTT_MOD,
             "client connected | client=%s peer=%s transport=%s version=%d clean=%d keep_alive=%u "
             "session_present=%d expiry=%u",
-            sess->client_id, conn->peer, conn->tr->kind, v, clean, conn->keep_alive,
-            session_present, sess->expiry);
+            sess->client_id, mqtt__conn_peer(conn, pb, sizeof pb), conn->tr->kind, v, clean,
+            conn->keep_alive, session_present, sess->expiry);
     if (session_present) mqtt__session_resume(sess);
     if (will_cancelled && sess->persistent) mqtt__session_save(sess); /* saved will too */
     return 0;

@@ -51,7 +51,16 @@ int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     }
     if (done) {
         inflight_drop(sess, i);
-        mqtt__session_catch_up_later(sess); /* once per loop turn, however many acks */
+        /* once per loop turn however many acks, and when half the window is free (or
+         * after a quarter window of acks, so that live traffic on another partition
+         * cannot starve a lagging one): a lagging session reads (and decodes) a batch
+         * per many messages, not per message */
+        size_t max =
+            conn->receive_max_out < MQTT_MAX_INFLIGHT ? conn->receive_max_out : MQTT_MAX_INFLIGHT;
+        if (sess->ninflight <= max / 2 || ++sess->acks_since_catchup >= max / 4) {
+            sess->acks_since_catchup = 0;
+            mqtt__session_catch_up_later(sess);
+        }
     }
     return 0;
 }

@@ -33,6 +33,7 @@
 #define MQTT_BATCH_MAX_BYTES     (256u << 10) /* a pending per-partition batch is sent at this */
 #define MQTT_BATCH_MAX_RECORDS   4096
 #define MQTT_ORIGINS             1024 /* recent MQTT-originated appends kept for no-local */
+#define MQTT_SWEEP_MS            1000 /* CONNECT timeout and keepalive check period */
 #define MQTT_SESSION_BUCKETS     1024
 #define MQTT_RETAINED_BUCKETS    1024
 
@@ -109,17 +110,14 @@ typedef struct mqtt_will {
     uint32_t delay;
 } mqtt_will_t;
 
-struct mqtt_session {
+struct mqtt_session { /* fields ordered by size: one per connection, kept small */
     mqtt_server_t *srv;
     mqtt_session_t *hnext;
-    char *client_id;
+    char *client_id; /* stored after the struct, same allocation */
     uint64_t serial;
     mqtt_conn_t *conn; /* NULL while offline */
-    bool persistent;
-    uint32_t expiry; /* session expiry interval, s; UINT32_MAX never */
     int64_t disconnected_at;
-    uv_timer_t expiry_timer; /* also the will-delay timer */
-    bool timer_init;
+    uv_timer_t *timer; /* expiry, will delay, catch-up; NULL until first needed */
     mqtt_will_t *will;
     int64_t will_due; /* ms; 0 none */
     mqtt_sub_t **subs;
@@ -128,50 +126,47 @@ struct mqtt_session {
     size_t ncursors;
     mqtt_inflight_t *inflight;
     size_t ninflight;
-    uint16_t next_pid;
     uint32_t *qos2_in; /* inbound QoS 2 ids awaiting PUBREL; bit 16: append pending */
     size_t nqos2_in;
-    uint64_t match_stamp; /* fan-out: last record this session matched */
-    uint8_t match_qos;
-    bool match_rap;
-    uint32_t match_ids[8];
-    size_t match_nids;
-    bool dirty;                   /* subscription set changed since the last save */
-    bool catchup_due;             /* queued on srv->catchups for the end of the loop turn */
+    uint64_t match_stamp;         /* fan-out: last record this session matched */
     mqtt_session_t *catchup_next; /* srv->catchups list */
+    uint32_t match_slot;          /* ... and its entry in srv->hits */
+    uint32_t expiry;              /* session expiry interval, s; UINT32_MAX never */
+    uint16_t next_pid;
+    uint16_t acks_since_catchup;
+    bool persistent;
+    bool dirty;       /* subscription set changed since the last save */
+    bool catchup_due; /* queued on srv->catchups for the end of the loop turn */
 };
 
-struct mqtt_conn {
+struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     mqtt_server_t *srv;
     mqtt_conn_t *prev, *next;
     gn_transport_t *tr;
-    uv_tcp_t *tcp; /* when the TCP transport of this adapter owns the socket */
-    uint8_t *in;
+    mqtt_session_t *session;
+    uint8_t *in; /* a partial packet only; NULL when idle */
     size_t in_len, in_cap;
-    int version;             /* 0 until CONNECT */
-    uint32_t max_packet_out; /* client's maximum packet size; 0 no limit */
-    uint16_t receive_max_out;
-    uint16_t topic_alias_max_out;
     char **alias_in;  /* [MQTT_TOPIC_ALIAS_MAXIMUM + 1] */
     char **alias_out; /* [topic_alias_max_out + 1] */
+    /* output of this loop turn, written with one write at its end (server.c) */
+    uint8_t *out;
+    size_t out_len, out_cap;
+    mqtt_conn_t *out_next;
+    int64_t last_rx_ms;
+    int64_t attached_ms;     /* CONNECT timeout (the server's sweep checks both) */
+    int version;             /* 0 until CONNECT */
+    uint32_t max_packet_out; /* client's maximum packet size; 0 no limit */
+    int inbound_qos_pending;
+    int refs; /* produce callbacks in flight + 1 while open */
+    uint16_t receive_max_out;
+    uint16_t topic_alias_max_out;
     uint16_t alias_out_next;
     uint16_t keep_alive;
-    int64_t last_rx_ms;
-    uv_timer_t timer;
-    int inbound_qos_pending;
     bool request_problem_info;
     bool closing;
     bool graceful; /* DISCONNECT 0x00 received: no will */
     bool takeover;
-    int refs; /* produce callbacks in flight + 1 while open */
-    mqtt_session_t *session;
-    char peer[64];
-    uint64_t bytes_in, bytes_out;
-    /* output of this loop turn, written with one write at its end (server.c) */
-    uint8_t *out;
-    size_t out_len, out_cap;
     bool out_queued; /* on srv->outq (holds a reference) */
-    mqtt_conn_t *out_next;
 };
 
 typedef struct mqtt_stats {
@@ -207,6 +202,15 @@ typedef struct mqtt_pending {
     size_t n, cap;
 } mqtt_pending_t;
 
+/* One session matched by the record being fanned out (delivery.c). */
+typedef struct mqtt_hit {
+    mqtt_session_t *sess;
+    uint8_t qos;
+    bool rap;
+    uint8_t nids;
+    uint32_t ids[8];
+} mqtt_hit_t;
+
 typedef struct mqtt_retained {
     struct mqtt_retained *hnext;
     char *topic;
@@ -226,6 +230,8 @@ struct mqtt_server {
     bool listening;
     uv_timer_t sys_timer;
     bool sys_timer_init;
+    uv_timer_t sweep_timer; /* CONNECT timeouts and keepalives of every connection */
+    bool sweep_timer_init;
     mqtt_conn_t *conns;
     mqtt_session_t *sessions[MQTT_SESSION_BUCKETS];
     size_t nsessions;
@@ -234,6 +240,9 @@ struct mqtt_server {
     mqtt_retained_t *retained[MQTT_RETAINED_BUCKETS];
     size_t nretained;
     uint64_t match_stamp;
+    mqtt_hit_t *hits; /* fan-out of one record, kept across records */
+    size_t nhits, cap_hits;
+    bool hits_busy;
     uint32_t rr;          /* round-robin partition for keyless records */
     uint8_t rbuf[65536];  /* the TCP transports' shared read buffer (transport_tcp.c) */
     mqtt_share_t *shares; /* $share group memberships of online sessions (share.c) */
@@ -284,6 +293,10 @@ void mqtt__conn_close(mqtt_conn_t *conn, const char *why);
 void mqtt__conn_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *why);
 void mqtt__conn_unref(mqtt_conn_t *conn);
 void mqtt__conn_keepalive_start(mqtt_conn_t *conn);
+/* The one timer that checks CONNECT timeouts and keepalives of all connections. */
+void mqtt__conn_sweep_start(mqtt_server_t *srv);
+/* The peer address "ip:port" into buf ("?" when unknown). */
+const char *mqtt__conn_peer(const mqtt_conn_t *conn, char *buf, size_t cap);
 
 /* handle_*.c: one per client packet. 0, or < 0 when the connection was closed. */
 int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt);

@@ -20,6 +20,7 @@ void mqtt__server_handle_closed(mqtt_server_t *srv)
     mqtt__retained_free_all(srv);
     mqtt__publish_free(srv);
     free(srv->scan_buf);
+    free(srv->hits);
     mqtt_wbuf_free(&srv->w);
     mqtt_wbuf_free(&srv->props);
     free(srv);
@@ -124,6 +125,7 @@ static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     srv->open_handles++;
     uv_prepare_start(&srv->turn_end, on_turn_end);
     uv_unref((uv_handle_t *)&srv->turn_end);
+    mqtt__conn_sweep_start(srv);
     if ((rc = mqtt__retained_load(srv)) < 0)
         GN_ERROR(MQTT_MOD, "loading retained messages failed | err=%s", gn_err_name(rc));
     if ((rc = mqtt__sessions_load(srv)) < 0)
@@ -169,6 +171,7 @@ static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
         on_turn_end(&srv->turn_end); /* what the last turn queued */
         uv_close((uv_handle_t *)&srv->turn_end, on_handle_closed);
     }
+    if (srv->sweep_timer_init) uv_close((uv_handle_t *)&srv->sweep_timer, on_handle_closed);
     if (srv->sys_timer_init) uv_close((uv_handle_t *)&srv->sys_timer, on_handle_closed);
     if (srv->share_timer_init) uv_close((uv_handle_t *)&srv->share_timer, on_handle_closed);
     uv_close((uv_handle_t *)&srv->listener, on_handle_closed);

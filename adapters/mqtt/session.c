@@ -33,22 +33,32 @@ static void on_timer(uv_timer_t *t);
 
 mqtt_session_t *mqtt__session_new(mqtt_server_t *srv, const char *client_id)
 {
-    mqtt_session_t *sess = calloc(1, sizeof(*sess));
-    if (!sess || !(sess->client_id = strdup(client_id))) {
-        free(sess);
-        return NULL;
-    }
+    /* the client id lives in the same allocation; the timer comes when first needed */
+    size_t idlen = strlen(client_id);
+    mqtt_session_t *sess = calloc(1, sizeof(*sess) + idlen + 1);
+    if (!sess) return NULL;
+    sess->client_id = (char *)(sess + 1);
+    memcpy(sess->client_id, client_id, idlen + 1);
     sess->srv = srv;
     sess->serial = srv->next_serial++;
-    uv_timer_init(srv->loop, &sess->expiry_timer);
-    sess->expiry_timer.data = sess;
-    sess->timer_init = true;
-    srv->open_handles++;
     size_t b = bucket_of(client_id);
     sess->hnext = srv->sessions[b];
     srv->sessions[b] = sess;
     srv->nsessions++;
     return sess;
+}
+
+/* The session's timer (expiry, will delay, catch-up continuation), created on first use:
+ * an online session that never needs one holds none. NULL when out of memory. */
+static uv_timer_t *session_timer(mqtt_session_t *sess)
+{
+    if (!sess->timer) {
+        if (!(sess->timer = malloc(sizeof(*sess->timer)))) return NULL;
+        uv_timer_init(sess->srv->loop, sess->timer);
+        sess->timer->data = sess;
+        sess->srv->open_handles++;
+    }
+    return sess->timer;
 }
 
 static void sub_free(mqtt_sub_t *sub)
@@ -71,9 +81,8 @@ void mqtt__session_will_free(mqtt_session_t *sess)
 
 static void on_session_timer_closed(uv_handle_t *h)
 {
-    mqtt_session_t *sess = h->data;
-    mqtt_server_t *srv = sess->srv;
-    free(sess);
+    mqtt_server_t *srv = h->data;
+    free(h);
     mqtt__server_handle_closed(srv);
 }
 
@@ -102,7 +111,6 @@ void mqtt__session_free(mqtt_session_t *sess)
     free(sess->inflight);
     free(sess->qos2_in);
     mqtt__session_will_free(sess);
-    free(sess->client_id);
     if (sess->catchup_due) {
         mqtt_session_t **cp = &srv->catchups;
         while (*cp && *cp != sess)
@@ -110,7 +118,12 @@ void mqtt__session_free(mqtt_session_t *sess)
         if (*cp) *cp = sess->catchup_next;
         sess->catchup_due = false;
     }
-    uv_close((uv_handle_t *)&sess->expiry_timer, on_session_timer_closed);
+    if (sess->timer) {
+        uv_timer_stop(sess->timer);
+        sess->timer->data = srv;
+        uv_close((uv_handle_t *)sess->timer, on_session_timer_closed);
+    }
+    free(sess);
 }
 
 void mqtt__session_catch_up_later(mqtt_session_t *sess)
@@ -315,7 +328,8 @@ void mqtt__session_catch_up(mqtt_session_t *sess)
             }
             if (!mqtt__session_has_credit(sess)) goto out;
             if (spent >= CATCHUP_BUDGET || mqtt__conn_queued(sess->conn) > MQTT_QOS0_QUEUE_LIMIT) {
-                uv_timer_start(&sess->expiry_timer, on_timer, 10, 0); /* go on later */
+                uv_timer_t *t = session_timer(sess);
+                if (t) uv_timer_start(t, on_timer, 10, 0); /* go on later */
                 goto out;
             }
             /* read about what the credit lets us send, not a fixed 256 KiB per ack */
@@ -420,7 +434,8 @@ void mqtt__session_arm_timer(mqtt_session_t *sess)
     if (sess->will_due && sess->will_due < due) due = sess->will_due;
     if (due == INT64_MAX) return;
     int64_t wait = due - gn_now_ms();
-    uv_timer_start(&sess->expiry_timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+    uv_timer_t *t = session_timer(sess);
+    if (t) uv_timer_start(t, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
 }
 
 static void on_timer(uv_timer_t *t)

@@ -275,7 +275,7 @@ static void join(mqtt_share_t *sh)
     host[0] = '/';
     host[1] = 0;
     mqtt_conn_t *conn = sh->sess->conn;
-    if (conn) snprintf(host + 1, sizeof host - 1, "%s", conn->peer);
+    if (conn) mqtt__conn_peer(conn, host + 1, sizeof host - 1);
     char *colon = strrchr(host, ':');
     if (colon) *colon = 0;
     gn_group_member_opts_t opts = {.group_id = sh->group,
