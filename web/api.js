@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The console's calls to the broker: REST Proxy v2/v3 and /metrics, same origin.
+// The console's calls to the broker: REST Proxy v2/v3 (topics, consumer groups) and /metrics, same origin.
 const V2 = 'application/vnd.kafka.v2+json';
 
 async function json(res) {
@@ -23,6 +23,10 @@ export const deleteTopic = (name) =>
   fetch(`/v3/clusters/ganglion/topics/${encodeURIComponent(name)}`, { method: 'DELETE' }).then((r) => {
     if (!r.ok) throw new Error(`${r.status}`);
   });
+const GROUPS = '/v3/clusters/ganglion/consumer-groups';
+export const groups = () => fetch(GROUPS).then(json).then((r) => r.data);
+export const groupLags = (g) => fetch(`${GROUPS}/${encodeURIComponent(g)}/lags`).then(json).then((r) => r.data);
+export const groupConsumers = (g) => fetch(`${GROUPS}/${encodeURIComponent(g)}/consumers`).then(json).then((r) => r.data);
 export const metricsText = () => fetch('/metrics').then((r) => r.text());
 
 // Prometheus text: [{name, labels: {..}, value}] for the sample lines.

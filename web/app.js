@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The console's entry module: wires the topics table, create/delete, the live tail
-// and produce form, brokers and listeners, and the metrics chart; refreshes every 2 s.
+// and produce form, brokers and listeners, consumer groups (state, members, lag; a
+// group's partitions with their member and lag), and the metrics chart; refreshes every 2 s.
 import * as api from './api.js';
 import { Tail } from './tail.js';
 import { RateChart } from './chart.js';
@@ -68,6 +69,55 @@ async function renderBrokers() {
   $('#brokers').replaceChildren(...items);
 }
 
+let selectedGroup = null;
+const short = (id) => (id && id.length > 28 ? `${id.slice(0, 12)}…${id.slice(-12)}` : id || '—');
+const lagText = (n) => (n < 0 ? '—' : String(n));
+
+function row(cells, attrs = {}) {
+  const tr = document.createElement('tr');
+  Object.assign(tr.dataset, attrs);
+  for (const c of cells) {
+    const td = document.createElement('td');
+    if (c instanceof Node) td.append(c); else td.textContent = String(c);
+    tr.append(td);
+  }
+  return tr;
+}
+
+async function renderGroups() {
+  const list = (await api.groups()).sort((a, b) => a.consumer_group_id.localeCompare(b.consumer_group_id));
+  $('#groups-empty').hidden = list.length > 0;
+  if (selectedGroup && !list.some((g) => g.consumer_group_id === selectedGroup)) selectedGroup = null;
+  const rows = list.map((g) => {
+    const a = document.createElement('a');
+    a.href = '#';
+    a.textContent = g.consumer_group_id;
+    a.onclick = (e) => { e.preventDefault(); selectedGroup = g.consumer_group_id; renderGroups(); };
+    const state = document.createElement('span');
+    state.className = `pill state-${g.state.toLowerCase()}`;
+    state.textContent = g.state.toLowerCase().replace('_', ' ');
+    const lag = document.createElement('span');
+    lag.className = g.total_lag > 0 ? 'lag' : 'lag zero';
+    lag.textContent = String(g.total_lag);
+    const tr = row([a, state, g.members_count, g.partition_assignor || '—', lag], { group: g.consumer_group_id });
+    if (g.consumer_group_id === selectedGroup) tr.className = 'selected';
+    return tr;
+  });
+  $('#groups tbody').replaceChildren(...rows);
+  $('#group-detail').hidden = !selectedGroup;
+  if (!selectedGroup) return;
+  const [lags, consumers] = await Promise.all([api.groupLags(selectedGroup), api.groupConsumers(selectedGroup)]);
+  $('#group-name').textContent = selectedGroup;
+  const client = Object.fromEntries(consumers.map((c) => [c.consumer_id, c.client_id]));
+  const lagRows = lags.map((l) => row([l.topic_name, l.partition_id, lagText(l.current_offset), lagText(l.log_end_offset),
+    lagText(l.lag), short(l.consumer_id), client[l.consumer_id] || '—'], { partition: `${l.topic_name}:${l.partition_id}` }));
+  // Members without partitions still show up.
+  for (const c of consumers)
+    if (!lags.some((l) => l.consumer_id === c.consumer_id))
+      lagRows.push(row(['—', '—', '—', '—', '—', short(c.consumer_id), c.client_id || '—']));
+  $('#group-lags tbody').replaceChildren(...lagRows);
+}
+
 function select(topic) {
   selected = topic;
   $('#tail-topic').textContent = `— ${topic}`;
@@ -85,6 +135,7 @@ async function refresh() {
     chart.sample(metrics, Date.now());
     await renderTopics();
     await renderBrokers();
+    await renderGroups();
   } catch (err) {
     $('#health').textContent = `unreachable: ${err.message}`;
     $('#health').className = 'pill bad';

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Opens the console in Debian's chromium (playwright-core, never a downloaded browser),
 // sees the topic list, starts a live tail, produces a record from the form, sees it
-// arrive, and saves a screenshot.
+// arrive, sees a consumer group and its lag per partition, and saves screenshots.
 import { chromium } from 'playwright-core';
 
-const [base, shot] = process.argv.slice(2);
+const [base, shot, groupsShot] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -34,6 +34,16 @@ try {
   await page.waitForSelector('#topics tbody tr[data-topic="made-in-browser"]', { timeout: 15000 });
   await page.click('#topics tbody tr[data-topic="orders"] a');
   await page.waitForFunction(() => document.querySelectorAll('#tail tbody tr').length >= 4, null, { timeout: 15000 });
+  // Consumer groups: the kcat group read 4 of 10 records and committed: lag 6.
+  const grp = '#groups tbody tr[data-group="console-readers"]';
+  await page.waitForSelector(grp, { timeout: 15000 });
+  await page.waitForFunction((sel) => document.querySelector(sel).children[4].textContent === '6', grp, { timeout: 15000 });
+  await page.click(`${grp} a`);
+  await page.waitForSelector('#group-lags tbody tr[data-partition]', { timeout: 15000 });
+  const lags = await page.$$eval('#group-lags tbody tr[data-partition]', (rows) =>
+    rows.map((r) => Number(r.children[3].textContent) - Number(r.children[2].textContent) === Number(r.children[4].textContent)));
+  if (!lags.every(Boolean)) throw new Error('group lag rows: lag != log end - committed');
+  if (groupsShot) await page.locator('#groups-panel').screenshot({ path: groupsShot });
   await page.waitForTimeout(4500); // a few chart samples
   await page.screenshot({ path: shot, fullPage: true });
   if (errors.length) throw new Error('page errors: ' + errors.join('; '));
