@@ -345,7 +345,17 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
         goto run;
     }
 
-    rc = gn_broker_open(&gw.loop, &cfg->broker, &gw.broker);
+    /* core/cluster registers this broker with its Kafka address, as clients must dial it */
+    gn_broker_config_t bcfg = cfg->broker;
+    if (cfg->kafka_advertised_host && cfg->kafka_advertised_host[0])
+        bcfg.advertised_host = cfg->kafka_advertised_host;
+    else if (cfg->kafka_host && cfg->kafka_host[0] && strcmp(cfg->kafka_host, "0.0.0.0") != 0)
+        bcfg.advertised_host = cfg->kafka_host;
+    else
+        bcfg.advertised_host = "127.0.0.1";
+    bcfg.advertised_port = cfg->kafka_advertised_port > 0 ? cfg->kafka_advertised_port
+                                                          : cfg->kafka_port;
+    rc = gn_broker_open(&gw.loop, &bcfg, &gw.broker);
     if (rc != 0) {
         GN_ERROR(MOD, "cannot open the broker | data_dir=%s error=%s reason=%s",
                  logfmt_value(cfg->broker.data_dir, dbuf, sizeof(dbuf)), err_name(rc),

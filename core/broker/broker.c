@@ -18,6 +18,8 @@
 #include "broker/broker_internal.h"
 #include "broker/meta_properties.h"
 #include "cluster/cluster.h"
+#include "cluster/controller.h"
+#include "replica/replica.h"
 #include "ganglion/error.h"
 #include "ganglion/group.h"
 #include "ganglion/logger.h"
@@ -67,6 +69,11 @@ void gn_broker_config_defaults(gn_broker_config_t *cfg)
     cfg->retention_check_interval_ms = 300000;
     cfg->cleaner_backoff_ms = 15000;
     gn_topic_config_defaults(&cfg->topic_defaults);
+    cfg->advertised_host = "127.0.0.1";
+    cfg->advertised_port = 9092;
+    cfg->broker_session_timeout_ms = 9000;
+    cfg->broker_heartbeat_interval_ms = 2000;
+    cfg->replica_lag_time_max_ms = 30000;
 }
 
 uv_loop_t *gn_broker_loop(gn_broker_t *broker)
@@ -368,6 +375,8 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
     if (rc < 0) goto out;
     gn__checkpoint_free(&broker->recovery_points);
     gn__checkpoint_free(&broker->log_starts);
+    if ((rc = gn__controller_open(broker, &broker->controller)) < 0) goto out;
+    if ((rc = gn__replica_open(broker, &broker->replicas)) < 0) goto out;
 
     uv_idle_init(loop, &broker->idle);
     uv_timer_t *timers[] = {&broker->retention_timer, &broker->cleaner_timer,
@@ -473,6 +482,10 @@ void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)
     broker->closed_cb = cb;
     broker->closed_arg = arg;
     gn_group_coordinator_close(broker->groups, NULL, NULL); /* before the logs it writes */
+    gn__replica_close(broker->replicas); /* acks=all waiters get GN_ESHUTDOWN */
+    broker->replicas = NULL;
+    gn__controller_close(broker->controller); /* no more cluster decisions or RPCs */
+    broker->controller = NULL;
     uv_timer_stop(&broker->retention_timer);
     uv_timer_stop(&broker->cleaner_timer);
     uv_timer_stop(&broker->checkpoint_timer);

@@ -35,6 +35,8 @@ struct gn_broker {
     char cluster_id[32];
     gn_metastore_t *meta;
     struct gn_cluster *cluster; /* core/cluster: the controller quorum and metadata image */
+    struct gn_controller *controller; /* core/cluster: heartbeats, fencing, internal RPC */
+    struct gn_replica_mgr *replicas;  /* core/replica: followers fetch, ISR, high watermark */
 
     gn_topic_t **topics; /* sorted by name (bsearch) */
     size_t ntopics, topics_cap;

@@ -47,6 +47,17 @@ typedef void (*gn_cluster_propose_cb)(void *arg, int status);
 int gn__cluster_propose(gn_cluster_t *cl, const json_t *record, gn_cluster_propose_cb cb,
                         void *arg);
 
+/* A follower's proposals go to the forwarder (core/cluster/controller.c), which sends them
+ * to the leader and completes them with gn__cluster_after_applied. */
+typedef int (*gn_cluster_forward_fn)(void *arg, const json_t *record, gn_cluster_propose_cb cb,
+                                     void *cb_arg);
+void gn__cluster_set_forwarder(gn_cluster_t *cl, gn_cluster_forward_fn fn, void *arg);
+/* cb(arg, status) once this broker applied the log up to index (at once if it has or
+ * status < 0). */
+void gn__cluster_after_applied(gn_cluster_t *cl, uint64_t index, int status,
+                               gn_cluster_propose_cb cb, void *arg);
+uint64_t gn__cluster_applied_index(gn_cluster_t *cl);
+
 /* Called after every applied record (on every broker), with the record (borrowed). */
 typedef void (*gn_cluster_apply_cb)(void *arg, const json_t *record);
 void gn__cluster_on_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg);
@@ -68,6 +79,9 @@ int gn__image_apply(json_t *image, const json_t *record);
  * once and renamed topics.json.migrated. */
 int gn__metastore_raft_open(gn_cluster_t *cl, uv_loop_t *loop, const char *data_dir,
                             gn_metastore_t **out);
+/* While on, put/delete change nothing in the log (the image has them already: a record
+ * from another broker being applied here) and complete on a later turn. */
+void gn__metastore_raft_local_only(gn_metastore_t *ms, bool on);
 /* A "topic" record for rec with its replica assignment (taken). */
 json_t *gn__cluster_topic_record(const gn_topic_record_t *rec, json_t *replicas);
 /* An image topic as a record; *entries (free it) backs rec->configs. */

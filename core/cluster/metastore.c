@@ -16,9 +16,18 @@
 #include "ganglion/logger.h"
 #include "topic/uuid.h"
 
+typedef struct later {
+    gn_metastore_cb cb;
+    void *arg;
+    struct later *next;
+} later_t;
+
 typedef struct raft_store {
     gn_metastore_t base;
     gn_cluster_t *cl;
+    uv_timer_t timer; /* completes local-only changes on a later turn */
+    later_t *later;
+    bool local_only; /* applying a record another broker proposed: nothing to propose */
     int inflight;
     bool closing;
     gn_metastore_cb close_cb;
@@ -31,12 +40,52 @@ typedef struct op {
     void *arg;
 } op_t;
 
-static void finish_close(raft_store_t *st)
+static void on_timer_closed(uv_handle_t *h)
 {
+    raft_store_t *st = h->data;
     gn_metastore_cb cb = st->close_cb;
     void *arg = st->close_arg;
     free(st);
     if (cb) cb(arg, 0);
+}
+
+static void run_later(raft_store_t *st)
+{
+    later_t *l = st->later;
+    st->later = NULL;
+    while (l) {
+        later_t *nx = l->next;
+        if (l->cb) l->cb(l->arg, 0);
+        free(l);
+        l = nx;
+    }
+}
+
+static void on_later(uv_timer_t *t)
+{
+    run_later(t->data);
+}
+
+static void finish_close(raft_store_t *st)
+{
+    run_later(st);
+    uv_close((uv_handle_t *)&st->timer, on_timer_closed);
+}
+
+/* A change the image already has (applied from another broker's record). */
+static int complete_later(raft_store_t *st, gn_metastore_cb cb, void *arg)
+{
+    later_t *l = malloc(sizeof(*l));
+    if (!l) return GN_ENOMEM;
+    *l = (later_t){cb, arg, st->later};
+    st->later = l;
+    uv_timer_start(&st->timer, on_later, 0, 0);
+    return 0;
+}
+
+void gn__metastore_raft_local_only(gn_metastore_t *ms, bool on)
+{
+    ((raft_store_t *)ms)->local_only = on;
 }
 
 static void op_done(void *arg, int status)
@@ -129,6 +178,7 @@ json_t *gn__cluster_topic_record(const gn_topic_record_t *rec, json_t *replicas)
 static int raft_put(gn_metastore_t *ms, const gn_topic_record_t *rec, gn_metastore_cb cb, void *arg)
 {
     raft_store_t *st = (raft_store_t *)ms;
+    if (st->local_only) return complete_later(st, cb, arg);
     json_t *replicas = assignments(st, rec);
     if (!replicas) return GN_ENOMEM;
     return propose(st, gn__cluster_topic_record(rec, replicas), cb, arg);
@@ -137,6 +187,7 @@ static int raft_put(gn_metastore_t *ms, const gn_topic_record_t *rec, gn_metasto
 static int raft_delete(gn_metastore_t *ms, const char *name, gn_metastore_cb cb, void *arg)
 {
     raft_store_t *st = (raft_store_t *)ms;
+    if (st->local_only) return complete_later(st, cb, arg);
     if (!json_object_get(json_object_get(gn__cluster_image(st->cl), "topics"), name))
         return GN_EUNKNOWN_TOPIC;
     return propose(st, json_pack("{s:s, s:s}", "type", "topic_deleted", "name", name), cb, arg);
@@ -272,9 +323,11 @@ int gn__metastore_raft_open(gn_cluster_t *cl, uv_loop_t *loop, const char *data_
     if (!st) return GN_ENOMEM;
     st->base.ops = &raft_ops;
     st->cl = cl;
+    uv_timer_init(loop, &st->timer);
+    st->timer.data = st;
     int rc = migrate(st, loop, data_dir);
     if (rc < 0) {
-        free(st);
+        finish_close(st);
         return rc;
     }
     *out = &st->base;

@@ -48,8 +48,58 @@ struct gn_cluster {
     size_t nlisteners;
     gn_cluster_closed_cb closed_cb;
     void *closed_arg;
-    uv_timer_t close_timer; /* raft_close runs on its own turn, never inside a raft cb */
+    uv_timer_t close_timer;        /* raft_close runs on its own turn, never inside a raft cb */
+    gn_cluster_forward_fn forward; /* proposals on a follower go to the leader */
+    void *forward_arg;
+    struct applied_wait *waits; /* forwarded proposals waiting for the local apply */
 };
+
+typedef struct applied_wait {
+    uint64_t index;
+    int status;
+    gn_cluster_propose_cb cb;
+    void *arg;
+    struct applied_wait *next;
+} applied_wait_t;
+
+static void run_applied_waits(gn_cluster_t *cl, uint64_t applied, bool all, int status)
+{
+    for (applied_wait_t **pp = &cl->waits; *pp;) {
+        applied_wait_t *w = *pp;
+        if (!all && w->index > applied) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        w->cb(w->arg, all ? status : w->status);
+        free(w);
+    }
+}
+
+void gn__cluster_after_applied(gn_cluster_t *cl, uint64_t index, int status,
+                               gn_cluster_propose_cb cb, void *arg)
+{
+    applied_wait_t *w = calloc(1, sizeof(*w));
+    if (!w || status < 0 || cl->closing) {
+        free(w);
+        cb(arg, status < 0 ? status : cl->closing ? GN_ESHUTDOWN : GN_ENOMEM);
+        return;
+    }
+    *w = (applied_wait_t){index, status, cb, arg, cl->waits};
+    cl->waits = w;
+    run_applied_waits(cl, raft_last_applied(&cl->raft), false, 0);
+}
+
+void gn__cluster_set_forwarder(gn_cluster_t *cl, gn_cluster_forward_fn fn, void *arg)
+{
+    cl->forward = fn;
+    cl->forward_arg = arg;
+}
+
+uint64_t gn__cluster_applied_index(gn_cluster_t *cl)
+{
+    return raft_last_applied(&cl->raft);
+}
 
 static int err_from_raft(int rv)
 {
@@ -122,6 +172,8 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
         for (size_t i = 0; i < cl->nlisteners; i++)
             cl->listeners[i].cb(cl->listeners[i].arg, rec);
     json_decref(rec);
+    /* raft counts this entry as applied only after we return */
+    if (cl->waits) run_applied_waits(cl, raft_last_applied(&cl->raft) + 1, false, 0);
     *result = (void *)(intptr_t)rc;
     return 0; /* a bad record is the proposer's error, never the quorum's */
 }
@@ -413,7 +465,8 @@ static void on_applied(struct raft_apply *req, int status, void *result)
 int gn__cluster_propose(gn_cluster_t *cl, const json_t *record, gn_cluster_propose_cb cb, void *arg)
 {
     if (cl->closing) return GN_ESHUTDOWN;
-    if (raft_state(&cl->raft) != RAFT_LEADER) return GN_ENOTLEADER;
+    if (raft_state(&cl->raft) != RAFT_LEADER)
+        return cl->forward ? cl->forward(cl->forward_arg, record, cb, arg) : GN_ENOTLEADER;
     char *text = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) return GN_ENOMEM;
     /* raft_uv stores entries 8-byte aligned: pad with JSON whitespace */
@@ -496,5 +549,7 @@ void gn__cluster_close(gn_cluster_t *cl, gn_cluster_closed_cb cb, void *arg)
     cl->closed_cb = cb;
     cl->closed_arg = arg;
     cl->nlisteners = 0;
+    cl->forward = NULL;
+    run_applied_waits(cl, 0, true, GN_ESHUTDOWN);
     uv_timer_start(&cl->close_timer, on_close_timer, 0, 0);
 }

@@ -18,6 +18,7 @@
 #include "ganglion/record.h"
 #include "topic/atomic_file.h"
 #include "topic/producer_state.h"
+#include "replica/replica.h"
 #include "topic/topic_internal.h"
 #include "topic/uuid.h"
 
@@ -154,6 +155,7 @@ static void fire_all_watches(gn_partition_t *part, int status)
 
 void gn__partition_close(gn_partition_t *part, int status, bool del)
 {
+    gn__replica_partition_closed(part, status); /* acks=all waiters, replica fetches */
     gn__defer_cancel(part->broker, &part->watch_task);
     fire_all_watches(part, status);
     if (part->log && !del) {
@@ -270,6 +272,7 @@ typedef struct produce_req {
     void *arg;
     int status;
     gn_produce_result_t res;
+    gn_partition_t *part; /* acks=all: waits for the high watermark (core/replica) */
 } produce_req_t;
 
 static void produce_run(gn__task_t *task)
@@ -284,6 +287,9 @@ static void produce_synced(void *arg, int status)
     produce_req_t *req = arg;
     req->status = status;
     req->res.durable = status == 0;
+    if (status == 0 && req->part &&
+        gn__replica_await(req->part, req->res.last_offset + 1, &req->task, &req->status) == 0)
+        return; /* replicated to the ISR first */
     produce_run(&req->task);
 }
 
@@ -374,8 +380,9 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
     const gn_topic_config_t *cfg = &part->topic->config;
     if (broker->closing) return GN_ESHUTDOWN;
     if (acks != GN_ACKS_NONE && acks != GN_ACKS_LEADER && acks != GN_ACKS_ALL) return GN_EINVAL;
-    /* one node is an ISR of one */
-    if (acks == GN_ACKS_ALL && cfg->min_insync_replicas > 1) return GN_ENOT_ENOUGH_REPLICAS;
+    /* core/replica: only the leader writes; acks=all needs min.insync.replicas in the ISR */
+    int lrc = gn__replica_check_produce(part, acks);
+    if (lrc < 0) return lrc;
     int64_t now = gn_now_ms();
     int rc = check_timestamps(cfg, batches, len, now);
     if (rc < 0) return rc;
@@ -434,6 +441,7 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
     case GN_FLUSH_OS:
         break;
     }
+    if (acks == GN_ACKS_ALL) req->part = part;
     if (sync) {
         rc = gn_log_sync(part->log, info.last_offset + 1, produce_synced, req);
         if (rc == 0) return 0;
@@ -441,6 +449,9 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
     } else if (gn_log_recovery_point(part->log) > info.last_offset) {
         req->res.durable = true;
     }
+    if (acks == GN_ACKS_ALL &&
+        gn__replica_await(part, info.last_offset + 1, &req->task, &req->status) == 0)
+        return 0;
     gn__defer(broker, &req->task);
     return 0;
 }
@@ -449,7 +460,7 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
 
 int64_t gn_partition_high_watermark(const gn_partition_t *part)
 {
-    return gn_log_end_offset(part->log);
+    return gn__replica_high_watermark(part); /* the log end unless replicated */
 }
 int64_t gn_partition_log_start_offset(const gn_partition_t *part)
 {

@@ -10,6 +10,7 @@
 
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
+#include "ganglion/cluster.h"
 #include "topic/topic_internal.h"
 #include "topic/uuid.h"
 
@@ -343,8 +344,10 @@ int gn_topic_create(gn_broker_t *broker, const char *name, int32_t partitions,
     if (partitions == -1) partitions = broker->cfg.num_partitions;
     if (partitions < 1 || partitions > GN_TOPIC_PARTITIONS_MAX) return GN_EINVALID_PARTITIONS;
     if (replication_factor == -1) replication_factor = broker->cfg.default_replication_factor;
-    /* one broker: a replication factor above 1 cannot be placed */
-    if (replication_factor < 1 || replication_factor > 1) return GN_EINVALID_REPLICATION;
+    /* core/cluster places replicas on distinct live brokers */
+    if (replication_factor < 1 ||
+        (size_t)replication_factor > gn_cluster_brokers(broker, NULL, 0))
+        return GN_EINVALID_REPLICATION;
     gn_topic_config_t cfg;
     if ((rc = gn__topic_effective_config(broker, configs, configs_count, &cfg)) < 0) return rc;
     if (validate_only) return admin_later(broker, cb, arg, 0);

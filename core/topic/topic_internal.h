@@ -37,6 +37,7 @@ struct gn_partition {
     int64_t last_flush_ms;
     bool compacting;
     gn__producer_state_t producers; /* idempotent producers (producer_state.c) */
+    struct gn__replica *replica;    /* core/replica: NULL when not replicated */
 };
 
 /* Registry (topic.c). */

@@ -54,6 +54,14 @@ typedef struct gn_broker_config {
     /* controller.quorum.voters "id@host:port,...": the Raft voters holding the cluster
      * metadata (core/cluster). NULL or "": this node alone, a quorum of one. Borrowed. */
     const char *quorum_voters;
+    /* cluster.listener host:port of the internal RPC (heartbeats, forwarded metadata
+     * changes, replica fetches); NULL or "": none (a quorum of one needs none). Borrowed. */
+    const char *cluster_listener;
+    const char *advertised_host; /* this broker's Kafka listener as other brokers announce it */
+    int32_t advertised_port;
+    int64_t broker_session_timeout_ms;    /* broker.session.timeout.ms (9000): then fenced */
+    int64_t broker_heartbeat_interval_ms; /* broker.heartbeat.interval.ms (2000) */
+    int64_t replica_lag_time_max_ms;      /* replica.lag.time.max.ms (30000): then out of ISR */
 } gn_broker_config_t;
 
 void gn_broker_config_defaults(gn_broker_config_t *cfg);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Metadata (key 3), v0-12: this node as the only broker (at the advertised address,
- * by default the local address of the client's connection), and the topics asked
- * for (all when the list is null, or empty in v0) with every partition led by this
- * node. Unknown topics are created when both the request (v4+) and
- * auto.create.topics.enable allow it. Loop thread. */
+/* Metadata (key 3), v0-12: the cluster's live brokers (this one at the advertised
+ * address, by default the local address of the client's connection), and the topics
+ * asked for (all when the list is null, or empty in v0) with each partition's leader,
+ * replicas and ISR from the cluster metadata image. Unknown topics are created when both the
+ * request (v4+) and auto.create.topics.enable allow it. Loop thread. */
 #include "../kafka.h"
 
+#include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/topic.h"
 
@@ -14,25 +15,32 @@ typedef kafka_MetadataResponse_MetadataResponsePartition_t part_resp_t;
 
 static int fill_topic(kafka_req_t *req, topic_resp_t *t, const gn_topic_info_t *info)
 {
-    int32_t node = gn_broker_config(req->broker)->node_id;
     t->ErrorCode = KAFKA_NONE;
     t->Name = kafka_cstr_bytes(kafka_arena_strdup(&req->arena, kafka_cstr_bytes(info->name)));
     memcpy(t->TopicId, info->id, 16);
     t->IsInternal = info->internal;
     t->Partitions.items =
         kafka_arena_calloc(&req->arena, (size_t)info->partitions, sizeof(part_resp_t));
-    int32_t *nodes = kafka_arena_alloc(&req->arena, sizeof *nodes);
-    if (!t->Partitions.items || !nodes) return GN_ENOMEM;
-    *nodes = node;
+    if (!t->Partitions.items) return GN_ENOMEM;
     t->Partitions.count = info->partitions;
     for (int32_t i = 0; i < info->partitions; i++) {
         part_resp_t *p = &t->Partitions.items[i];
-        p->ErrorCode = KAFKA_NONE;
+        /* leader, epoch, replicas and ISR from the cluster's metadata image */
+        gn_cluster_partition_t cp = {
+            .leader = gn_broker_config(req->broker)->node_id, .nreplicas = 1, .nisr = 1};
+        cp.replicas[0] = cp.isr[0] = cp.leader;
+        gn_cluster_partition(req->broker, info->name, i, &cp);
+        int32_t *nodes =
+            kafka_arena_alloc(&req->arena, sizeof(*nodes) * (cp.nreplicas + cp.nisr + 1));
+        if (!nodes) return GN_ENOMEM;
+        memcpy(nodes, cp.replicas, sizeof(*nodes) * cp.nreplicas);
+        memcpy(nodes + cp.nreplicas, cp.isr, sizeof(*nodes) * cp.nisr);
+        p->ErrorCode = cp.leader < 0 ? KAFKA_LEADER_NOT_AVAILABLE : KAFKA_NONE;
         p->PartitionIndex = i;
-        p->LeaderId = node;
-        p->LeaderEpoch = 0;
-        p->ReplicaNodes = (kafka_int32_array_t){nodes, 1, false};
-        p->IsrNodes = (kafka_int32_array_t){nodes, 1, false};
+        p->LeaderId = cp.leader;
+        p->LeaderEpoch = cp.leader_epoch;
+        p->ReplicaNodes = (kafka_int32_array_t){nodes, cp.nreplicas, false};
+        p->IsrNodes = (kafka_int32_array_t){nodes + cp.nreplicas, cp.nisr, false};
         p->OfflineReplicas = (kafka_int32_array_t){NULL, 0, false};
     }
     return 0;
@@ -84,13 +92,25 @@ int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body)
     kafka_MetadataResponse_MetadataResponseBroker_t *b = kafka_arena_alloc(&req->arena, sizeof *b);
     const char *host = kafka_arena_strdup(&req->arena, kafka_cstr_bytes(ep.host));
     if (!b || !host) return GN_ENOMEM;
-    b->NodeId = bcfg->node_id;
-    b->Host = kafka_cstr_bytes(host);
-    b->Port = ep.port;
-    b->Rack = GN_BYTES_NULL;
-    out.Brokers = (kafka_MetadataResponse_MetadataResponseBroker_array_t){b, 1, false};
+    /* every live broker of the cluster; this one at its advertised address */
+    gn_cluster_broker_t cbs[64];
+    size_t nb = gn_cluster_brokers(broker, cbs, 64);
+    nb = nb > 64 ? 64 : nb;
+    b = kafka_arena_calloc(&req->arena, nb, sizeof *b);
+    if (!b) return GN_ENOMEM;
+    for (size_t i = 0; i < nb; i++) {
+        bool self = cbs[i].node_id == bcfg->node_id;
+        const char *h =
+            self ? host : kafka_arena_strdup(&req->arena, kafka_cstr_bytes(cbs[i].host));
+        if (!h) return GN_ENOMEM;
+        b[i].NodeId = cbs[i].node_id;
+        b[i].Host = kafka_cstr_bytes(h);
+        b[i].Port = self ? ep.port : cbs[i].port;
+        b[i].Rack = GN_BYTES_NULL;
+    }
+    out.Brokers = (kafka_MetadataResponse_MetadataResponseBroker_array_t){b, nb, false};
     out.ClusterId = kafka_cstr_bytes(gn_broker_cluster_id(broker)); /* meta.properties */
-    out.ControllerId = bcfg->node_id;
+    out.ControllerId = gn_cluster_controller_id(broker);
 
     bool all = in.Topics.is_null || (req->version == 0 && in.Topics.count == 0);
     list_ctx_t lc = {.req = req, .resp = &out};

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The controller duties around the quorum, on every broker: the internal RPC listener,
+ * registration and heartbeats to the controller (the Raft leader), forwarding metadata
+ * changes proposed on a follower, applying other brokers' topic records locally; and on
+ * the controller: fencing brokers that miss heartbeats (broker.session.timeout.ms) and
+ * moving their partition leaderships to live in-sync replicas (leader epoch + 1; no
+ * unclean election). Loop thread only. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/broker_internal.h"
+#include "cluster/cluster.h"
+#include "cluster/controller.h"
+#include "cluster/rpc.h"
+#include "ganglion/cluster.h"
+#include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "topic/topic_internal.h"
+
+#define SEEN_MAX 256
+
+struct gn_controller {
+    gn_broker_t *broker;
+    gn_cluster_t *cl;
+    gn_rpc_server_t *srv;
+    gn_rpc_client_t *leader_cli;
+    uv_timer_t timer;
+    bool hb_inflight, was_leader, closing;
+    int inflight; /* controller proposals in flight: no new decisions meanwhile */
+    struct {
+        int32_t id;
+        uint64_t seen;
+    } seen[SEEN_MAX];
+    size_t nseen;
+    gn_controller_apply_cb on_apply; /* core/replica */
+    void *on_apply_arg;
+};
+
+static const json_t *image_brokers(gn_controller_t *ctl)
+{
+    return json_object_get(gn__cluster_image(ctl->cl), "brokers");
+}
+
+static const json_t *image_broker(gn_controller_t *ctl, int32_t id)
+{
+    char key[16];
+    snprintf(key, sizeof(key), "%d", id);
+    return json_object_get(image_brokers(ctl), key);
+}
+
+static bool broker_live(gn_controller_t *ctl, int32_t id)
+{
+    const json_t *b = image_broker(ctl, id);
+    return b && !json_is_true(json_object_get(b, "fenced"));
+}
+
+static void seen_now(gn_controller_t *ctl, int32_t id)
+{
+    uint64_t now = uv_now(ctl->broker->loop);
+    for (size_t i = 0; i < ctl->nseen; i++)
+        if (ctl->seen[i].id == id) {
+            ctl->seen[i].seen = now;
+            return;
+        }
+    if (ctl->nseen < SEEN_MAX) {
+        ctl->seen[ctl->nseen].id = id;
+        ctl->seen[ctl->nseen++].seen = now;
+    }
+}
+
+static uint64_t seen_at(gn_controller_t *ctl, int32_t id)
+{
+    for (size_t i = 0; i < ctl->nseen; i++)
+        if (ctl->seen[i].id == id) return ctl->seen[i].seen;
+    return 0;
+}
+
+/* ---- proposals made by the controller itself ---- */
+
+static void ctl_proposed(void *arg, int status)
+{
+    gn_controller_t *ctl = arg;
+    ctl->inflight--;
+    if (status < 0 && status != GN_ESHUTDOWN)
+        GN_WARN("cluster", "controller proposal failed | err=%s", gn_strerror(status));
+}
+
+static void ctl_propose(gn_controller_t *ctl, json_t *rec)
+{
+    if (rec && gn__cluster_propose(ctl->cl, rec, ctl_proposed, ctl) == 0) ctl->inflight++;
+    json_decref(rec);
+}
+
+static json_t *registration(gn_controller_t *ctl, int32_t id, const char *host, int64_t port,
+                            const char *listener)
+{
+    return json_pack("{s:s, s:i, s:s, s:I, s:s}", "type", "broker_registered", "id", id, "host",
+                     host, "port", (json_int_t)port, "listener", listener ? listener : "");
+}
+
+/* A heartbeat reached the controller: (re)register when the image differs. */
+static void heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, int64_t port,
+                           const char *listener)
+{
+    seen_now(ctl, id);
+    const json_t *b = image_broker(ctl, id);
+    if (b && !json_is_true(json_object_get(b, "fenced")) &&
+        strcmp(json_string_value(json_object_get(b, "host")), host) == 0 &&
+        json_integer_value(json_object_get(b, "port")) == port &&
+        strcmp(json_string_value(json_object_get(b, "listener")), listener) == 0)
+        return;
+    GN_INFO("cluster", "registering broker | id=%d host=%s port=%lld listener=%s", id, host,
+            (long long)port, listener);
+    ctl_propose(ctl, registration(ctl, id, host, port, listener));
+}
+
+/* The controller's decisions, from the image: fence silent brokers, give leaderless
+ * partitions a live in-sync leader, drop fenced brokers from ISRs. */
+static void decide(gn_controller_t *ctl)
+{
+    const gn_broker_config_t *cfg = &ctl->broker->cfg;
+    uint64_t now = uv_now(ctl->broker->loop);
+    int32_t self = cfg->node_id;
+    const char *key;
+    json_t *b;
+    json_object_foreach((json_t *)image_brokers(ctl), key, b)
+    {
+        int32_t id = (int32_t)json_integer_value(json_object_get(b, "id"));
+        if (id == self || json_is_true(json_object_get(b, "fenced"))) continue;
+        if (now - seen_at(ctl, id) > (uint64_t)cfg->broker_session_timeout_ms) {
+            GN_WARN("cluster", "fencing broker: no heartbeat | id=%d timeout_ms=%lld", id,
+                    (long long)cfg->broker_session_timeout_ms);
+            ctl_propose(ctl, json_pack("{s:s, s:i}", "type", "broker_fenced", "id", id));
+        }
+    }
+    if (ctl->inflight > 0) return; /* fences first */
+    const char *name;
+    json_t *t;
+    json_object_foreach(json_object_get(gn__cluster_image(ctl->cl), "topics"), name, t)
+    {
+        size_t p;
+        json_t *st;
+        json_array_foreach(json_object_get(t, "states"), p, st)
+        {
+            int32_t leader = (int32_t)json_integer_value(json_object_get(st, "leader"));
+            int64_t epoch = json_integer_value(json_object_get(st, "leader_epoch"));
+            json_t *isr = json_object_get(st, "isr");
+            bool leader_ok = leader >= 0 && broker_live(ctl, leader);
+            json_t *live = json_array();
+            size_t i;
+            json_t *v;
+            json_array_foreach(isr, i, v) if (broker_live(ctl, (int32_t)json_integer_value(v)))
+                json_array_append(live, v);
+            json_t *rec = NULL;
+            if (!leader_ok && json_array_size(live) > 0) {
+                int32_t nl = (int32_t)json_integer_value(json_array_get(live, 0));
+                GN_WARN("cluster",
+                        "moving partition leadership | topic=%s partition=%zu "
+                        "from=%d to=%d leader_epoch=%lld",
+                        name, p, leader, nl, (long long)epoch + 1);
+                rec = json_pack("{s:s, s:s, s:I, s:i, s:I, s:O}", "type", "partition", "topic",
+                                name, "partition", (json_int_t)p, "leader", nl, "leader_epoch",
+                                (json_int_t)epoch + 1, "isr", live);
+            } else if (!leader_ok && leader >= 0) {
+                GN_WARN("cluster",
+                        "partition offline: no live in-sync replica | topic=%s "
+                        "partition=%zu",
+                        name, p);
+                rec = json_pack("{s:s, s:s, s:I, s:i, s:I, s:O}", "type", "partition", "topic",
+                                name, "partition", (json_int_t)p, "leader", -1, "leader_epoch",
+                                (json_int_t)epoch + 1, "isr", isr);
+            } else if (leader_ok && json_array_size(live) < json_array_size(isr)) {
+                rec = json_pack("{s:s, s:s, s:I, s:i, s:I, s:O}", "type", "partition", "topic",
+                                name, "partition", (json_int_t)p, "leader", leader, "leader_epoch",
+                                (json_int_t)epoch, "isr", live);
+            }
+            json_decref(live);
+            if (rec) ctl_propose(ctl, rec);
+        }
+    }
+}
+
+/* ---- heartbeats ---- */
+
+static const char *self_listener(gn_controller_t *ctl)
+{
+    const char *l = ctl->broker->cfg.cluster_listener;
+    return l ? l : "";
+}
+
+static void on_heartbeat_answer(void *arg, int status, const json_t *resp, const uint8_t *raw,
+                                size_t rawlen)
+{
+    gn_controller_t *ctl = arg;
+    ctl->hb_inflight = false;
+    int rc = status < 0 ? status : (int)json_integer_value(json_object_get(resp, "status"));
+    if (rc < 0 && !ctl->closing) GN_DEBUG("cluster", "heartbeat failed | err=%s", gn_strerror(rc));
+}
+
+static gn_rpc_client_t *leader_client(gn_controller_t *ctl)
+{
+    int32_t leader = gn__cluster_leader_id(ctl->cl);
+    const json_t *b = leader >= 0 ? image_broker(ctl, leader) : NULL;
+    const char *addr = json_string_value(json_object_get(b, "listener"));
+    if (!addr || !addr[0]) return NULL;
+    if (ctl->leader_cli && strcmp(gn__rpc_client_address(ctl->leader_cli), addr) != 0) {
+        gn__rpc_client_free(ctl->leader_cli);
+        ctl->leader_cli = NULL;
+    }
+    if (!ctl->leader_cli) ctl->leader_cli = gn__rpc_client_new(ctl->broker->loop, addr);
+    return ctl->leader_cli;
+}
+
+static void on_tick(uv_timer_t *timer)
+{
+    gn_controller_t *ctl = timer->data;
+    const gn_broker_config_t *cfg = &ctl->broker->cfg;
+    if (gn__cluster_is_leader(ctl->cl)) {
+        if (!ctl->was_leader) { /* a new controller gives every broker a full session */
+            uint64_t now = uv_now(ctl->broker->loop);
+            for (size_t i = 0; i < ctl->nseen; i++)
+                ctl->seen[i].seen = now;
+            const char *key;
+            json_t *b;
+            json_object_foreach((json_t *)image_brokers(ctl), key, b)
+                seen_now(ctl, (int32_t)json_integer_value(json_object_get(b, "id")));
+            ctl->was_leader = true;
+        }
+        heartbeat_seen(ctl, cfg->node_id, cfg->advertised_host, cfg->advertised_port,
+                       self_listener(ctl));
+        decide(ctl);
+        return;
+    }
+    ctl->was_leader = false;
+    if (ctl->hb_inflight) return;
+    gn_rpc_client_t *cli = leader_client(ctl);
+    if (!cli) return;
+    json_t *req = json_pack("{s:s, s:i, s:s, s:i, s:s}", "op", "heartbeat", "broker", cfg->node_id,
+                            "host", cfg->advertised_host, "port", cfg->advertised_port, "listener",
+                            self_listener(ctl));
+    if (req && gn__rpc_call(cli, req, NULL, 0, cfg->broker_heartbeat_interval_ms,
+                            on_heartbeat_answer, ctl) == 0)
+        ctl->hb_inflight = true;
+    json_decref(req);
+}
+
+/* ---- RPC handlers (the controller side) ---- */
+
+static void handle_heartbeat(void *arg, gn_rpc_call_t *call, const json_t *req, const uint8_t *raw,
+                             size_t rawlen)
+{
+    gn_controller_t *ctl = arg;
+    if (!gn__cluster_is_leader(ctl->cl)) {
+        gn__rpc_reply(call, GN_ENOTLEADER, NULL, NULL, 0);
+        return;
+    }
+    const char *host = json_string_value(json_object_get(req, "host"));
+    const char *listener = json_string_value(json_object_get(req, "listener"));
+    json_int_t id = json_integer_value(json_object_get(req, "broker"));
+    if (!host || !listener || id < 0 || id > INT32_MAX) {
+        gn__rpc_reply(call, GN_EINVALID_REQUEST, NULL, NULL, 0);
+        return;
+    }
+    heartbeat_seen(ctl, (int32_t)id, host, json_integer_value(json_object_get(req, "port")),
+                   listener);
+    gn__rpc_reply(call, 0, NULL, NULL, 0);
+}
+
+typedef struct fwd_call {
+    gn_controller_t *ctl;
+    gn_rpc_call_t *call;
+} fwd_call_t;
+
+static void forwarded_applied(void *arg, int status)
+{
+    fwd_call_t *fc = arg;
+    json_t *resp = json_pack("{s:I}", "index", (json_int_t)gn__cluster_applied_index(fc->ctl->cl));
+    gn__rpc_reply(fc->call, status, resp, NULL, 0);
+    json_decref(resp);
+    free(fc);
+}
+
+static void handle_propose(void *arg, gn_rpc_call_t *call, const json_t *req, const uint8_t *raw,
+                           size_t rawlen)
+{
+    gn_controller_t *ctl = arg;
+    const json_t *rec = json_object_get(req, "record");
+    fwd_call_t *fc = malloc(sizeof(*fc));
+    int rc = !fc                               ? GN_ENOMEM
+             : !gn__cluster_is_leader(ctl->cl) ? GN_ENOTLEADER
+             : !json_is_object(rec)            ? GN_EINVALID_REQUEST
+                                               : 0;
+    if (rc == 0) {
+        *fc = (fwd_call_t){ctl, call};
+        rc = gn__cluster_propose(ctl->cl, rec, forwarded_applied, fc);
+    }
+    if (rc < 0) {
+        free(fc);
+        gn__rpc_reply(call, rc, NULL, NULL, 0);
+    }
+}
+
+/* ---- forwarding (the follower side) ---- */
+
+typedef struct fwd {
+    gn_controller_t *ctl;
+    gn_cluster_propose_cb cb;
+    void *arg;
+} fwd_t;
+
+static void on_forward_answer(void *arg, int status, const json_t *resp, const uint8_t *raw,
+                              size_t rawlen)
+{
+    fwd_t *f = arg;
+    int rc = status < 0 ? status : (int)json_integer_value(json_object_get(resp, "status"));
+    uint64_t index = resp ? (uint64_t)json_integer_value(json_object_get(resp, "index")) : 0;
+    gn__cluster_after_applied(f->ctl->cl, index, rc, f->cb, f->arg);
+    free(f);
+}
+
+static int forward(void *arg, const json_t *record, gn_cluster_propose_cb cb, void *cb_arg)
+{
+    gn_controller_t *ctl = arg;
+    gn_rpc_client_t *cli = leader_client(ctl);
+    if (!cli) return GN_ENOTLEADER;
+    fwd_t *f = malloc(sizeof(*f));
+    json_t *req = json_pack("{s:s, s:O}", "op", "propose", "record", record);
+    int rc = f && req ? 0 : GN_ENOMEM;
+    if (rc == 0) {
+        *f = (fwd_t){ctl, cb, cb_arg};
+        rc = gn__rpc_call(cli, req, NULL, 0, 10000, on_forward_answer, f);
+    }
+    json_decref(req);
+    if (rc < 0) free(f);
+    return rc;
+}
+
+/* ---- other brokers' records, applied here ---- */
+
+static void admin_noop(void *arg, int status)
+{
+    (void)arg, (void)status;
+}
+
+static void on_record(void *arg, const json_t *rec)
+{
+    gn_controller_t *ctl = arg;
+    gn_broker_t *broker = ctl->broker;
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    if (broker->closing || !type) return;
+    if (strcmp(type, "topic") == 0 && name && !gn__topic_find(broker, name)) {
+        const json_t *t =
+            json_object_get(json_object_get(gn__cluster_image(ctl->cl), "topics"), name);
+        gn_topic_record_t tr;
+        gn_config_entry_t *entries = NULL;
+        if (t && gn__cluster_topic_from_image(name, t, &tr, &entries) == 0) {
+            int rc = gn__topic_load(broker, &tr);
+            if (rc < 0)
+                GN_ERROR("cluster",
+                         "cannot open a topic created on another broker | topic=%s "
+                         "err=%s",
+                         name, gn_strerror(rc));
+            else
+                GN_INFO("cluster", "topic created by the cluster | topic=%s partitions=%d", name,
+                        tr.partitions);
+        }
+        free(entries);
+    } else if (strcmp(type, "topic_deleted") == 0 && name && gn__topic_find(broker, name)) {
+        gn__metastore_raft_local_only(broker->meta, true);
+        int rc = gn_topic_delete(broker, name, admin_noop, NULL);
+        gn__metastore_raft_local_only(broker->meta, false);
+        if (rc < 0)
+            GN_ERROR("cluster", "cannot delete a topic deleted by the cluster | topic=%s err=%s",
+                     name, gn_strerror(rc));
+    }
+    if (ctl->on_apply) ctl->on_apply(ctl->on_apply_arg, rec);
+}
+
+/* ---- life ---- */
+
+int gn__controller_open(gn_broker_t *broker, gn_controller_t **out)
+{
+    gn_controller_t *ctl = calloc(1, sizeof(*ctl));
+    if (!ctl) return GN_ENOMEM;
+    ctl->broker = broker;
+    ctl->cl = broker->cluster;
+    const char *listener = broker->cfg.cluster_listener;
+    if (listener && listener[0]) {
+        int rc = gn__rpc_server_open(broker->loop, listener, &ctl->srv);
+        if (rc < 0) {
+            free(ctl);
+            return rc;
+        }
+        gn__rpc_server_handle(ctl->srv, "heartbeat", handle_heartbeat, ctl);
+        gn__rpc_server_handle(ctl->srv, "propose", handle_propose, ctl);
+    }
+    gn__cluster_on_apply(ctl->cl, on_record, ctl);
+    gn__cluster_set_forwarder(ctl->cl, forward, ctl);
+    uv_timer_init(broker->loop, &ctl->timer);
+    ctl->timer.data = ctl;
+    uint64_t every = (uint64_t)(broker->cfg.broker_heartbeat_interval_ms > 0
+                                    ? broker->cfg.broker_heartbeat_interval_ms
+                                    : 2000);
+    uv_timer_start(&ctl->timer, on_tick, 0, every < 500 ? every : 500);
+    *out = ctl;
+    return 0;
+}
+
+gn_rpc_server_t *gn__controller_rpc(gn_controller_t *ctl)
+{
+    return ctl ? ctl->srv : NULL;
+}
+
+void gn__controller_on_apply(gn_controller_t *ctl, gn_controller_apply_cb cb, void *arg)
+{
+    ctl->on_apply = cb;
+    ctl->on_apply_arg = arg;
+}
+
+static void on_ctl_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void gn__controller_close(gn_controller_t *ctl)
+{
+    if (!ctl) return;
+    ctl->closing = true;
+    gn__cluster_set_forwarder(ctl->cl, NULL, NULL);
+    gn__rpc_server_close(ctl->srv);
+    gn__rpc_client_free(ctl->leader_cli);
+    uv_close((uv_handle_t *)&ctl->timer, on_ctl_timer_closed);
+}
+
+/* ---- include/ganglion/cluster.h ---- */
+
+size_t gn_cluster_brokers(gn_broker_t *broker, gn_cluster_broker_t *out, size_t cap)
+{
+    size_t n = 0;
+    bool self_seen = false;
+    const char *key;
+    json_t *b;
+    json_object_foreach(json_object_get(gn__cluster_image(broker->cluster), "brokers"), key, b)
+    {
+        if (json_is_true(json_object_get(b, "fenced"))) continue;
+        int32_t id = (int32_t)json_integer_value(json_object_get(b, "id"));
+        self_seen |= id == broker->cfg.node_id;
+        if (n < cap) {
+            size_t i = n;
+            for (; i > 0 && out[i - 1].node_id > id; i--)
+                out[i] = out[i - 1];
+            out[i].node_id = id;
+            snprintf(out[i].host, sizeof(out[i].host), "%s",
+                     json_string_value(json_object_get(b, "host")));
+            out[i].port = (int32_t)json_integer_value(json_object_get(b, "port"));
+        }
+        n++;
+    }
+    if (!self_seen) {
+        if (n < cap) {
+            size_t i = n;
+            for (; i > 0 && out[i - 1].node_id > broker->cfg.node_id; i--)
+                out[i] = out[i - 1];
+            out[i].node_id = broker->cfg.node_id;
+            snprintf(out[i].host, sizeof(out[i].host), "%s",
+                     broker->cfg.advertised_host ? broker->cfg.advertised_host : "");
+            out[i].port = broker->cfg.advertised_port;
+        }
+        n++;
+    }
+    return n;
+}
+
+static size_t ids(const json_t *a, int32_t *out)
+{
+    size_t i, n = 0;
+    json_t *v;
+    json_array_foreach(a, i, v) if (n < GN_CLUSTER_REPLICAS_MAX) out[n++] =
+        (int32_t)json_integer_value(v);
+    return n;
+}
+
+int gn_cluster_partition(gn_broker_t *broker, const char *topic, int32_t partition,
+                         gn_cluster_partition_t *out)
+{
+    const json_t *t =
+        json_object_get(json_object_get(gn__cluster_image(broker->cluster), "topics"), topic);
+    const json_t *st = json_array_get(json_object_get(t, "states"), (size_t)partition);
+    if (!st || partition < 0) return GN_EUNKNOWN_TOPIC;
+    out->leader = (int32_t)json_integer_value(json_object_get(st, "leader"));
+    out->leader_epoch = (int32_t)json_integer_value(json_object_get(st, "leader_epoch"));
+    out->nreplicas = ids(json_object_get(st, "replicas"), out->replicas);
+    out->nisr = ids(json_object_get(st, "isr"), out->isr);
+    return 0;
+}
+
+int32_t gn_cluster_controller_id(gn_broker_t *broker)
+{
+    return gn__cluster_leader_id(broker->cluster);
+}

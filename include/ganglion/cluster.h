@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The cluster as adapters see it (core/cluster): the live brokers and each partition's
+ * leader, leader epoch, replicas and in-sync replicas, from this broker's metadata image
+ * (the committed records of the controller quorum). Loop thread only. */
+#ifndef GANGLION_CLUSTER_H
+#define GANGLION_CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker.h"
+
+#define GN_CLUSTER_HOST_MAX     255
+#define GN_CLUSTER_REPLICAS_MAX 16
+
+typedef struct gn_cluster_broker {
+    int32_t node_id;
+    char host[GN_CLUSTER_HOST_MAX + 1]; /* its advertised Kafka listener */
+    int32_t port;
+} gn_cluster_broker_t;
+
+/* Registered, unfenced brokers in ascending node id, this one always among them; fills
+ * up to cap and returns how many there are. */
+size_t gn_cluster_brokers(gn_broker_t *broker, gn_cluster_broker_t *out, size_t cap);
+
+typedef struct gn_cluster_partition {
+    int32_t leader; /* -1: no leader (offline) */
+    int32_t leader_epoch;
+    int32_t replicas[GN_CLUSTER_REPLICAS_MAX];
+    size_t nreplicas;
+    int32_t isr[GN_CLUSTER_REPLICAS_MAX];
+    size_t nisr;
+} gn_cluster_partition_t;
+
+/* 0, or GN_EUNKNOWN_TOPIC. */
+int gn_cluster_partition(gn_broker_t *broker, const char *topic, int32_t partition,
+                         gn_cluster_partition_t *out);
+/* The controller (Raft leader) node id, -1 while an election runs. */
+int32_t gn_cluster_controller_id(gn_broker_t *broker);
+
+#endif
