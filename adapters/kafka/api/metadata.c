@@ -2,8 +2,8 @@
 /* Metadata (key 3), v0-12: the cluster's live brokers (this one at the advertised
  * address, by default the local address of the client's connection), and the topics
  * asked for (all when the list is null, or empty in v0) with each partition's leader,
- * replicas and ISR from the cluster metadata image. Unknown topics are created when both the
- * request (v4+) and auto.create.topics.enable allow it. Loop thread. */
+ * replicas and ISR from the cluster metadata image. Unknown topics are created when
+ * both the request (v4+) and auto.create.topics.enable allow it. Loop thread. */
 #include "../kafka.h"
 
 #include "ganglion/cluster.h"
