@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Three brokers, one topic (replication factor 3, min.insync.replicas 2). An idempotent
+# librdkafka producer (kcat, acks=all) writes numbered records while the partition
+# leader is killed with SIGKILL: leadership moves to an in-sync replica and every
+# acknowledged record is read back afterwards exactly once and in order. Then two of
+# three brokers are killed: acks=all is refused with NOT_ENOUGH_REPLICAS; one comes back
+# and writes resume. Ports 29600-29629; bounded to about a minute.
+set -euo pipefail
+source "$(dirname "$0")/lib.bash"
+command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 0; }
+
+for n in 1 2 3; do start_broker "$n"; done
+wait_for 20 "three brokers registered" brokers_in_metadata 3
+
+# create the topic (auto-created with the broker defaults) and wait for a full ISR
+echo 0 | kcat -P -b "$(bootstrap)" -t ft -X acks=all -X enable.idempotence=true 2>&1 ||
+    fail "first produce failed"
+wait_for 20 "ISR of three" bash -c "[[ \"\$(kcat -L -b '$(bootstrap)' -t ft -m 2 | grep -o 'isrs: .*')\" =~ ^isrs:\ [0-9],[0-9],[0-9]$ ]]"
+LEADER=$(leader_of ft)
+[[ "$LEADER" =~ ^[123]$ ]] || fail "no leader: $LEADER"
+echo "leader before failover: $LEADER"
+
+# numbered records, a few ms apart, through the failover
+N=3000
+(
+    for i in $(seq 1 $N); do
+        echo "$i"
+        ((i % 50 == 0)) && sleep 0.05
+    done
+) | kcat -P -b "$(bootstrap)" -t ft -X acks=all -X enable.idempotence=true \
+    -X message.timeout.ms=60000 -X linger.ms=5 >"$WORK/producer.out" 2>&1 &
+PRODUCER=$!
+sleep 1
+T0=$SECONDS
+kill9 "$LEADER"
+echo "killed broker $LEADER"
+wait_for 30 "a new leader" bash -c "l=\$(kcat -L -b '$(bootstrap)' -t ft -m 2 2>/dev/null | sed -n 's/.*partition 0, leader \([0-9-]*\),.*/\1/p'); [[ \$l =~ ^[123]$ && \$l != $LEADER ]]"
+NEW=$(leader_of ft)
+echo "new leader: $NEW after $((SECONDS - T0)) s"
+wait "$PRODUCER" || fail "producer failed: $(tail -5 "$WORK/producer.out")"
+grep -q "Delivery failed" "$WORK/producer.out" && fail "deliveries failed: $(head -3 "$WORK/producer.out")"
+
+kcat -C -b "$(bootstrap)" -t ft -o beginning -e -q >"$WORK/read.txt" || fail "consume failed"
+{ echo 0; seq 1 $N; } >"$WORK/want.txt"
+if ! diff -q "$WORK/want.txt" "$WORK/read.txt" >/dev/null; then
+    echo "read $(wc -l <"$WORK/read.txt") records, want $((N + 1)); first difference:"
+    diff "$WORK/want.txt" "$WORK/read.txt" | head -5
+    fail "acknowledged records not read back exactly once and in order"
+fi
+echo "failover: $((N + 1)) records read back exactly once, in order"
+
+# the old leader comes back as a follower and catches up into the ISR
+start_broker "$LEADER"
+wait_for 30 "ISR of three again" bash -c "[[ \"\$(kcat -L -b '$(bootstrap)' -t ft -m 2 | grep -o 'isrs: .*')\" =~ ^isrs:\ [0-9],[0-9],[0-9]$ ]]"
+
+# kill the two followers: acks=all is refused (NOT_ENOUGH_REPLICAS), acks=1 still works
+LEADER=$(leader_of ft)
+for n in 1 2 3; do [[ $n == "$LEADER" ]] || kill9 "$n"; done
+sleep 4 # a broker session: the leader stops counting them
+echo x | kcat -P -b "127.0.0.1:2960$LEADER" -t ft -X acks=all -X retries=0 \
+    -X message.timeout.ms=5000 >"$WORK/nee.out" 2>&1 || true
+grep -qi "not enough in-sync replicas\|NOT_ENOUGH_REPLICAS" "$WORK/nee.out" ||
+    fail "acks=all with one live replica: $(cat "$WORK/nee.out")"
+echo "two of three down: acks=all refused with NOT_ENOUGH_REPLICAS"
+
+# one comes back: writes resume
+for n in 1 2 3; do
+    if [[ $n != "$LEADER" ]]; then start_broker "$n"; break; fi
+done
+wait_for 30 "acks=all writes resume" bash -c "echo resumed | kcat -P -b 127.0.0.1:2960$LEADER -t ft -X acks=all -X retries=0 -X message.timeout.ms=3000 2>&1 | grep -q . && exit 1 || exit 0"
+kcat -C -b "127.0.0.1:2960$LEADER" -t ft -o -1 -e -q | grep -q resumed || fail "resumed write not read"
+echo "PASS"

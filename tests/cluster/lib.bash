@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers for multi-broker tests: three `ganglion` brokers on loopback (ports
+# 29600-29629: Kafka 2960N, Raft 2961N, internal RPC 2962N for node N), each with its own
+# data dir under a temp WORK dir removed at exit. Sourced by tests/cluster/*.sh.
+BUILD="${GN_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
+GANGLION="$BUILD/ganglion"
+WORK="$(mktemp -d /tmp/gn-cluster-XXXXXX)"
+VOTERS="1@127.0.0.1:29611,2@127.0.0.1:29612,3@127.0.0.1:29613"
+declare -A PIDS=()
+
+cleanup() {
+    for n in "${!PIDS[@]}"; do kill -9 "${PIDS[$n]}" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*"
+    for n in 1 2 3; do
+        [[ -f "$WORK/b$n.log" ]] || continue
+        echo "--- broker $n log (warnings and errors)"
+        grep -E "level=(warn|error)" "$WORK/b$n.log" | tail -20 || true
+    done
+    exit 1
+}
+
+# start_broker N [extra flags...]
+start_broker() {
+    local n=$1
+    shift
+    "$GANGLION" --node.id="$n" --data.dir="$WORK/d$n" --kafka.host=127.0.0.1 \
+        --kafka.port="2960$n" --mqtt.port=0 --http.port=0 \
+        --controller.quorum.voters="$VOTERS" --cluster.listener="127.0.0.1:2962$n" \
+        --broker.session.timeout.ms=3000 --broker.heartbeat.interval.ms=500 \
+        --default.replication.factor=3 --min.insync.replicas=2 "$@" >>"$WORK/b$n.log" 2>&1 &
+    PIDS[$n]=$!
+}
+
+kill9() {
+    kill -9 "${PIDS[$1]}" 2>/dev/null || true
+    wait "${PIDS[$1]}" 2>/dev/null || true
+    unset "PIDS[$1]"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...
+wait_for() {
+    local secs=$1 what=$2
+    shift 2
+    local end=$((SECONDS + secs))
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < end)) || fail "timed out after ${secs}s waiting for: $what"
+        sleep 0.2
+    done
+}
+
+# bootstrap list of the live brokers
+bootstrap() {
+    local b=""
+    for n in "${!PIDS[@]}"; do b="$b${b:+,}127.0.0.1:2960$n"; done
+    echo "$b"
+}
+
+brokers_in_metadata() { # N: metadata lists N brokers
+    [[ "$(kcat -L -b "$(bootstrap)" -m 2 2>/dev/null | grep -c '^  broker ')" == "$1" ]]
+}
+
+# leader_of TOPIC: the partition 0 leader's node id
+leader_of() {
+    kcat -L -b "$(bootstrap)" -t "$1" -m 2 2>/dev/null | sed -n 's/.*partition 0, leader \([0-9-]*\),.*/\1/p'
+}
+isr_of() {
+    kcat -L -b "$(bootstrap)" -t "$1" -m 2 2>/dev/null | sed -n 's/.*isrs: \(.*\)$/\1/p'
+}
