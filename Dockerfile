@@ -14,5 +14,5 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/ganglion /usr/local/bin/ganglion
 VOLUME /var/lib/ganglion
-EXPOSE 9092 1883 8080
+EXPOSE 9092 1883 8080 9093 9094
 ENTRYPOINT ["ganglion", "--data.dir=/var/lib/ganglion"]
