@@ -19,6 +19,12 @@ c -X POST -H 'Content-Type: application/json' --data '{"topic_name":"payments","
 c -X POST -H "$JSON" --data "{\"records\":[$(seq -s, 1 10 | sed 's/\([0-9]*\)/{"value":\1}/g')]}" "$URL/topics/payments" >/dev/null
 timeout 30 kcat -b 127.0.0.1:28492 -G console-readers -q -u -X auto.offset.reset=earliest \
     -c 4 -f '%s\n' payments >/dev/null 2>"$WORK/kcat.err" || fail "kcat group: $(tail -3 "$WORK/kcat.err")"
+# Then a live member that reads but never commits: Stable, 1 member, the lag stays 6.
+timeout 120 kcat -b 127.0.0.1:28492 -G console-readers -q -u -X client.id=console-test \
+    -X enable.auto.commit=false -X enable.auto.offset.store=false -X auto.offset.reset=earliest -f '%s\n' payments \
+    >/dev/null 2>>"$WORK/kcat.err" &
+KCAT_PID=$!
+trap 'kill -TERM "$KCAT_PID" 2>/dev/null || true; wait "$KCAT_PID" 2>/dev/null || true; cleanup' EXIT
 DOCS="${GN_SOURCE_DIR:-$HERE/../../..}/docs"
 SHOT="$DOCS/console.png"
 timeout 150 node "$HERE/console.mjs" "$URL" "$SHOT" "$DOCS/console-groups.png" || fail "console.mjs"
@@ -26,5 +32,7 @@ timeout 150 node "$HERE/console.mjs" "$URL" "$SHOT" "$DOCS/console-groups.png" |
 # The record produced in the browser is in the log.
 body=$(timeout 3 curl -sN "$URL/topics/orders/events?from=earliest" || true)
 grep -q 'hello from chromium' <<<"$body" || fail "the browser's record is not in the log"
+kill -TERM "$KCAT_PID" 2>/dev/null || true
+wait "$KCAT_PID" 2>/dev/null || true
 stop_broker
 echo ok

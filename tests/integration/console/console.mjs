@@ -34,15 +34,18 @@ try {
   await page.waitForSelector('#topics tbody tr[data-topic="made-in-browser"]', { timeout: 15000 });
   await page.click('#topics tbody tr[data-topic="orders"] a');
   await page.waitForFunction(() => document.querySelectorAll('#tail tbody tr').length >= 4, null, { timeout: 15000 });
-  // Consumer groups: the kcat group read 4 of 10 records and committed: lag 6.
+  // Consumer groups: the kcat group read 4 of 10 records and committed (lag 6), then a
+  // member joined that does not commit: 1 member, lag still 6, partitions owned.
   const grp = '#groups tbody tr[data-group="console-readers"]';
   await page.waitForSelector(grp, { timeout: 15000 });
   await page.waitForFunction((sel) => document.querySelector(sel).children[4].textContent === '6', grp, { timeout: 15000 });
+  await page.waitForFunction((sel) => document.querySelector(sel).children[2].textContent === '1', grp, { timeout: 20000 });
   await page.click(`${grp} a`);
   await page.waitForSelector('#group-lags tbody tr[data-partition]', { timeout: 15000 });
   const lags = await page.$$eval('#group-lags tbody tr[data-partition]', (rows) =>
     rows.map((r) => Number(r.children[3].textContent) - Number(r.children[2].textContent) === Number(r.children[4].textContent)));
   if (!lags.every(Boolean)) throw new Error('group lag rows: lag != log end - committed');
+  await page.waitForFunction(() => [...document.querySelectorAll('#group-lags tbody td')].some((td) => td.textContent.startsWith('kafka-')), null, { timeout: 15000 });
   if (groupsShot) await page.locator('#groups-panel').screenshot({ path: groupsShot });
   await page.waitForTimeout(4500); // a few chart samples
   await page.screenshot({ path: shot, fullPage: true });

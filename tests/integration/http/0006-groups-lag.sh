@@ -46,7 +46,7 @@ jf "$g" .metadata.self | grep -q "^$URL/v3/clusters/ganglion/consumer-groups/g-l
 
 # Round 2: a live member that reads everything but never commits: the lag stays.
 timeout 60 kcat -b "$BROKER" -G g-lag -q -u -X session.timeout.ms=6000 -X client.id=lag-test \
-    -X enable.auto.commit=false -X auto.offset.reset=earliest -f '%s\n' lagt \
+    -X enable.auto.commit=false -X enable.auto.offset.store=false -X auto.offset.reset=earliest -f '%s\n' lagt \
     >"$WORK/r2" 2>"$WORK/kcat2.err" &
 KCAT_PID=$!
 for ((i = 0; i < 150; i++)); do
