@@ -277,6 +277,24 @@ static void v3_base(http_req_t *req, char *buf, size_t cap)
     snprintf(buf, cap, "http://%s/v3/clusters/%s", host, V3_CLUSTER_ID);
 }
 
+/* path with every byte but unreserved ones and '/' percent-encoded (ids in URLs). */
+static void url_path(const char *path, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)path; *c && n + 4 < cap; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            strchr("-._~/", *c)) {
+            out[n++] = (char)*c;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*c >> 4];
+            out[n++] = hex[*c & 15];
+        }
+    }
+    out[n] = '\0';
+}
+
 /* {"self": base + path, "resource_name": "crn:///kafka=ganglion/" + crn}. */
 static json_t *v3_meta(const char *base, const char *crn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -287,8 +305,10 @@ static json_t *v3_meta(const char *base, const char *crn, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(path, sizeof path, fmt, ap);
     va_end(ap);
+    char enc[3 * sizeof path];
+    url_path(path, enc, sizeof enc);
     json_t *m = json_object();
-    json_object_set_new(m, "self", json_sprintf("%s%s", base, path));
+    json_object_set_new(m, "self", json_sprintf("%s%s", base, enc));
     if (crn)
         json_object_set_new(m, "resource_name",
                             json_sprintf("crn:///kafka=%s/%s", V3_CLUSTER_ID, crn));
@@ -297,7 +317,10 @@ static json_t *v3_meta(const char *base, const char *crn, const char *fmt, ...)
 
 static json_t *related(const char *base, const char *path, const char *id)
 {
-    return json_pack("{s:o}", "related", json_sprintf("%s%s%s", base, path, id ? id : ""));
+    char raw[1024], enc[3 * sizeof raw];
+    snprintf(raw, sizeof raw, "%s%s", path, id ? id : "");
+    url_path(raw, enc, sizeof enc);
+    return json_pack("{s:o}", "related", json_sprintf("%s%s", base, enc));
 }
 
 /* Confluent's state names: STABLE, EMPTY, PREPARING_REBALANCE ... */
