@@ -195,6 +195,7 @@ typedef struct mqtt_pub_waiter {
 typedef struct mqtt_pending {
     char topic[GN_TOPIC_NAME_MAX + 1];
     int32_t partition;
+    int32_t nparts; /* the topic's partition count, as looked up this turn */
     bool acks_all;
     gn_batch_builder_t b; /* kept (reset) across turns */
     mqtt_pub_waiter_t *w;

@@ -261,12 +261,16 @@ int mqtt__publish_batched(mqtt_server_t *srv, uint64_t origin, gn_bytes_t topic,
     char scratch[16];
     int rc = mqtt__map_topic(topic, log_topic, sizeof log_topic, &key);
     if (rc < 0) return rc;
-    int32_t nparts;
-    if ((rc = partitions_of(srv->broker, log_topic, &nparts)) < 0) return rc;
+    /* a topic already pending this turn: its partition count is known (no lookup) */
+    int32_t nparts = 0;
+    for (size_t i = 0; i < srv->npending && !nparts; i++)
+        if (strcmp(srv->pending[i].topic, log_topic) == 0) nparts = srv->pending[i].nparts;
+    if (!nparts && (rc = partitions_of(srv->broker, log_topic, &nparts)) < 0) return rc;
     int32_t p =
         key.ptr ? gn_partition_for_key(key, nparts) : (int32_t)(srv->rr++ % (uint32_t)nparts);
     mqtt_pending_t *pd = pending_for(srv, log_topic, p);
     if (!pd) return GN_ENOMEM;
+    pd->nparts = nparts;
     size_t approx = payload.len + key.len + 64 + (props ? props->user_count * 32u : 0);
     if (pd->n > 0 && (pd->n >= MQTT_BATCH_MAX_RECORDS || pd->b.len + approx > MQTT_BATCH_MAX_BYTES))
         pending_send(srv, pd); /* full: out now, this message starts the next batch */
