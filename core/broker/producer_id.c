@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "broker/broker_internal.h"
+#include "cluster/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "topic/atomic_file.h"
@@ -71,5 +72,10 @@ int gn_broker_next_producer_id(gn_broker_t *broker, int64_t *id)
                  broker->next_producer_id, end);
     }
     *id = broker->next_producer_id++;
+    /* several brokers hand out ids: each its own residue class modulo 1024 (node ids are
+     * below 1024 then), so no two brokers give the same id (blocks from the controller's
+     * "producer_ids" records would not need this) */
+    if (broker->cluster && gn__cluster_voter_count(broker->cluster) > 1)
+        *id = *id * 1024 + (broker->cfg.node_id & 1023);
     return 0;
 }

@@ -63,6 +63,7 @@ typedef void (*gn_cluster_apply_cb)(void *arg, const json_t *record);
 void gn__cluster_on_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg);
 
 bool gn__cluster_is_leader(gn_cluster_t *cl);
+size_t gn__cluster_voter_count(gn_cluster_t *cl);
 int32_t gn__cluster_leader_id(gn_cluster_t *cl); /* -1 when unknown */
 int32_t gn__cluster_node_id(gn_cluster_t *cl);
 /* The image: {"brokers": {id: {...}}, "topics": {name: {...}}, "next_producer_id": n}.

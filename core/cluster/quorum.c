@@ -37,6 +37,7 @@ struct gn_cluster {
     struct raft_fsm fsm;
     json_t *image;
     int32_t node_id;
+    size_t nvoters;
     char dir[PATH_MAX];
     char address[64];
     bool raft_inited, io_inited, transport_inited, closing;
@@ -359,6 +360,7 @@ int gn__cluster_open(uv_loop_t *loop, const gn_cluster_opts_t *opts, gn_cluster_
         snprintf(voters[0].address, sizeof(voters[0].address), "127.0.0.1:0");
         nvoters = 1;
     }
+    cl->nvoters = nvoters;
     for (size_t i = 0; i < nvoters; i++) {
         if (voters[i].id == opts->node_id)
             snprintf(cl->address, sizeof(cl->address), "%s", voters[i].address);
@@ -503,6 +505,11 @@ void gn__cluster_on_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg)
         cl->listeners[cl->nlisteners].arg = arg;
         cl->nlisteners++;
     }
+}
+
+size_t gn__cluster_voter_count(gn_cluster_t *cl)
+{
+    return cl->nvoters;
 }
 
 bool gn__cluster_is_leader(gn_cluster_t *cl)

@@ -363,11 +363,15 @@ static int answer_duplicate(gn_partition_t *part, produce_req_t *req, const gn__
     };
     bool sync = broker->cfg.flush == GN_FLUSH_ALWAYS ||
                 (broker->cfg.flush == GN_FLUSH_ON_ACK_ALL && acks == GN_ACKS_ALL);
+    if (acks == GN_ACKS_ALL) req->part = part; /* and replicated (core/replica) */
     if (sync && !req->res.durable) {
         int rc = gn_log_sync(part->log, dup->last_offset + 1, produce_synced, req);
         if (rc == 0) return 0;
         req->status = rc;
     }
+    if (acks == GN_ACKS_ALL && req->status == 0 &&
+        gn__replica_await(part, dup->last_offset + 1, &req->task, &req->status) == 0)
+        return 0;
     gn__defer(broker, &req->task);
     return 0;
 }
