@@ -350,6 +350,8 @@ static int conn_frame(kafka_conn_t *conn, uint8_t *frame, size_t len)
     kafka_req_t *req = kafka__req_new(conn->srv->broker, api, version, hdr.correlation_id, 0);
     if (!req) return GN_ENOMEM;
     req->conn = conn;
+    req->client_id = hdr.client_id.ptr ? kafka_arena_strdup(&req->arena, hdr.client_id) : NULL;
+    if (!req->client_id) req->client_id = "";
     if (conn->q_tail)
         conn->q_tail->next = req;
     else

@@ -63,7 +63,7 @@ int kafka_handle_JoinGroup(kafka_req_t *req, kafka_reader_t *body)
         .group_id = kafka_group_str(req, in.GroupId),
         .member_id = kafka_group_str(req, in.MemberId),
         .instance_id = kafka_group_opt(req, in.GroupInstanceId),
-        .client_id = "kafka",
+        .client_id = req->client_id ? req->client_id : "",
         .client_host = kafka_group_host(req),
         .protocol_type = kafka_group_str(req, in.ProtocolType),
         .protocols = protos,
