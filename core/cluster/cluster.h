@@ -61,6 +61,7 @@ uint64_t gn__cluster_applied_index(gn_cluster_t *cl);
 /* Called after every applied record (on every broker), with the record (borrowed). */
 typedef void (*gn_cluster_apply_cb)(void *arg, const json_t *record);
 void gn__cluster_on_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg);
+void gn__cluster_off_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg);
 
 bool gn__cluster_is_leader(gn_cluster_t *cl);
 size_t gn__cluster_voter_count(gn_cluster_t *cl);

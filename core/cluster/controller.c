@@ -25,8 +25,9 @@ struct gn_controller {
     gn_rpc_server_t *srv;
     gn_rpc_client_t *leader_cli;
     uv_timer_t timer;
-    bool hb_inflight, was_leader, closing;
+    bool hb_inflight, was_leader, closing, timer_closed;
     int inflight; /* controller proposals in flight: no new decisions meanwhile */
+    int pending;  /* callbacks still to come (proposals, forwarded proposals): keep ctl */
     struct {
         int32_t id;
         uint64_t seen;
@@ -77,17 +78,27 @@ static uint64_t seen_at(gn_controller_t *ctl, int32_t id)
 
 /* ---- proposals made by the controller itself ---- */
 
+static void ctl_maybe_free(gn_controller_t *ctl)
+{
+    if (ctl->closing && ctl->timer_closed && ctl->pending == 0) free(ctl);
+}
+
 static void ctl_proposed(void *arg, int status)
 {
     gn_controller_t *ctl = arg;
     ctl->inflight--;
-    if (status < 0 && status != GN_ESHUTDOWN)
+    ctl->pending--;
+    if (status < 0 && status != GN_ESHUTDOWN && !ctl->closing)
         GN_WARN("cluster", "controller proposal failed | err=%s", gn_strerror(status));
+    ctl_maybe_free(ctl);
 }
 
 static void ctl_propose(gn_controller_t *ctl, json_t *rec)
 {
-    if (rec && gn__cluster_propose(ctl->cl, rec, ctl_proposed, ctl) == 0) ctl->inflight++;
+    if (rec && gn__cluster_propose(ctl->cl, rec, ctl_proposed, ctl) == 0) {
+        ctl->inflight++;
+        ctl->pending++;
+    }
     json_decref(rec);
 }
 
@@ -274,10 +285,13 @@ typedef struct fwd_call {
 static void forwarded_applied(void *arg, int status)
 {
     fwd_call_t *fc = arg;
-    json_t *resp = json_pack("{s:I}", "index", (json_int_t)gn__cluster_applied_index(fc->ctl->cl));
+    gn_controller_t *ctl = fc->ctl;
+    json_t *resp = json_pack("{s:I}", "index", (json_int_t)gn__cluster_applied_index(ctl->cl));
     gn__rpc_reply(fc->call, status, resp, NULL, 0);
     json_decref(resp);
     free(fc);
+    ctl->pending--;
+    ctl_maybe_free(ctl);
 }
 
 static void handle_propose(void *arg, gn_rpc_call_t *call, const json_t *req, const uint8_t *raw,
@@ -293,6 +307,7 @@ static void handle_propose(void *arg, gn_rpc_call_t *call, const json_t *req, co
     if (rc == 0) {
         *fc = (fwd_call_t){ctl, call};
         rc = gn__cluster_propose(ctl->cl, rec, forwarded_applied, fc);
+        if (rc == 0) ctl->pending++;
     }
     if (rc < 0) {
         free(fc);
@@ -420,13 +435,16 @@ void gn__controller_on_apply(gn_controller_t *ctl, gn_controller_apply_cb cb, vo
 
 static void on_ctl_timer_closed(uv_handle_t *h)
 {
-    free(h->data);
+    gn_controller_t *ctl = h->data;
+    ctl->timer_closed = true;
+    ctl_maybe_free(ctl);
 }
 
 void gn__controller_close(gn_controller_t *ctl)
 {
     if (!ctl) return;
     ctl->closing = true;
+    gn__cluster_off_apply(ctl->cl, on_record, ctl);
     gn__cluster_set_forwarder(ctl->cl, NULL, NULL);
     gn__rpc_server_close(ctl->srv);
     gn__rpc_client_free(ctl->leader_cli);

@@ -512,6 +512,17 @@ size_t gn__cluster_voter_count(gn_cluster_t *cl)
     return cl->nvoters;
 }
 
+void gn__cluster_off_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg)
+{
+    for (size_t i = 0; i < cl->nlisteners; i++) {
+        if (cl->listeners[i].cb != cb || cl->listeners[i].arg != arg) continue;
+        memmove(&cl->listeners[i], &cl->listeners[i + 1],
+                (cl->nlisteners - i - 1) * sizeof(cl->listeners[0]));
+        cl->nlisteners--;
+        return;
+    }
+}
+
 bool gn__cluster_is_leader(gn_cluster_t *cl)
 {
     return raft_state(&cl->raft) == RAFT_LEADER;

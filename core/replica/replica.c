@@ -65,7 +65,14 @@ struct gn_replica_mgr {
     gn_broker_t *broker;
     uv_timer_t timer;
     gn__replica_t *all;
+    int pending; /* ISR proposals still to answer: keep the manager */
+    bool closing, timer_closed;
 };
+
+static void mgr_maybe_free(gn_replica_mgr_t *m)
+{
+    if (m->closing && m->timer_closed && m->pending == 0) free(m);
+}
 
 static int32_t self_id(gn_replica_mgr_t *m)
 {
@@ -134,12 +141,17 @@ typedef struct isr_ctx {
 static void isr_done(void *arg, int status)
 {
     isr_ctx_t *c = arg;
-    gn_partition_t *part = gn_partition_get(c->m->broker, c->topic, c->partition);
-    if (part && part->replica) part->replica->isr_change = false;
-    if (status < 0 && status != GN_ESHUTDOWN)
-        GN_WARN("replica", "ISR change failed | topic=%s partition=%d err=%s", c->topic,
-                c->partition, gn_strerror(status));
+    gn_replica_mgr_t *m = c->m;
+    m->pending--;
+    if (!m->closing) {
+        gn_partition_t *part = gn_partition_get(m->broker, c->topic, c->partition);
+        if (part && part->replica) part->replica->isr_change = false;
+        if (status < 0 && status != GN_ESHUTDOWN)
+            GN_WARN("replica", "ISR change failed | topic=%s partition=%d err=%s", c->topic,
+                    c->partition, gn_strerror(status));
+    }
     free(c);
+    mgr_maybe_free(m);
 }
 
 static void propose_isr(gn__replica_t *rs, const int32_t *isr, size_t n)
@@ -158,6 +170,7 @@ static void propose_isr(gn__replica_t *rs, const int32_t *isr, size_t n)
         c->partition = rs->part->id;
         if (gn__cluster_propose(rs->m->broker->cluster, rec, isr_done, c) == 0) {
             rs->isr_change = true;
+            rs->m->pending++;
             c = NULL;
         }
     }
@@ -595,12 +608,15 @@ int gn__replica_open(gn_broker_t *broker, gn_replica_mgr_t **out)
 
 static void on_mgr_timer_closed(uv_handle_t *h)
 {
-    free(h->data);
+    gn_replica_mgr_t *m = h->data;
+    m->timer_closed = true;
+    mgr_maybe_free(m);
 }
 
 void gn__replica_close(gn_replica_mgr_t *m)
 {
     if (!m) return;
+    m->closing = true;
     gn_broker_unobserve_appends(m->broker, on_append, m);
     gn__controller_on_apply(m->broker->controller, NULL, NULL);
     while (m->all)

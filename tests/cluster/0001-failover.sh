@@ -75,4 +75,6 @@ for n in 1 2 3; do
 done
 wait_for 30 "acks=all writes resume" bash -c "echo resumed | kcat -P -b 127.0.0.1:2960$LEADER -t ft -X acks=all -X retries=0 -X message.timeout.ms=3000 2>&1 | grep -q . && exit 1 || exit 0"
 kcat -C -b "127.0.0.1:2960$LEADER" -t ft -o -1 -e -q | grep -q resumed || fail "resumed write not read"
+stop_all
+check_logs
 echo "PASS"

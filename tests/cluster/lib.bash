@@ -25,6 +25,23 @@ fail() {
     exit 1
 }
 
+# no sanitizer report in any broker's log (ASan/UBSan builds)
+check_logs() {
+    if grep -l "AddressSanitizer\|LeakSanitizer\|runtime error" "$WORK"/b*.log 2>/dev/null; then
+        grep -h -A12 "AddressSanitizer\|LeakSanitizer\|runtime error" "$WORK"/b*.log | head -40
+        fail "sanitizer report in a broker log"
+    fi
+}
+
+# stop_all: SIGTERM every broker (a clean shutdown), wait for them
+stop_all() {
+    for n in "${!PIDS[@]}"; do kill -TERM "${PIDS[$n]}" 2>/dev/null || true; done
+    for n in "${!PIDS[@]}"; do
+        wait "${PIDS[$n]}" 2>/dev/null || true
+        unset "PIDS[$n]"
+    done
+}
+
 # start_broker N [extra flags...]
 start_broker() {
     local n=$1
