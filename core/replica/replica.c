@@ -2,6 +2,8 @@
 /* Leader and follower sides of data replication (replica.h). A gn__replica hangs off each
  * partition whose image entry has more than one replica; its role, leader epoch and ISR
  * follow the metadata image (refreshed on every applied record). Loop thread only. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "replica/replica.h"
+#include "topic/atomic_file.h"
 #include "topic/topic_internal.h"
 
 #define FETCH_MAX_BYTES (1u << 20)
@@ -397,6 +400,56 @@ static void start_fetch(gn__replica_t *rs)
     json_decref(req);
 }
 
+/* ---- leader-epoch-checkpoint ---- */
+
+/* Kafka's "0\n<count>\n<epoch> <start offset>\n...": the new epoch starts at start;
+ * entries of later epochs or starting at or after it go (they were never committed).
+ * Written by the leader when it takes an epoch. Small synchronous write, once per change. */
+static void record_leader_epoch(gn_partition_t *part, int32_t epoch, int64_t start)
+{
+    char path[PATH_MAX], *text = NULL, *out = NULL;
+    size_t len = 0, cap = 64, used = 0;
+    if (snprintf(path, sizeof(path), "%s/%s-%d/leader-epoch-checkpoint", part->broker->data_dir,
+                 part->topic->name, part->id) >= (int)sizeof(path))
+        return;
+    gn__read_small_file(path, 1u << 20, &text, &len); /* missing or bad: start afresh */
+    int64_t entries[256][2];
+    size_t n = 0;
+    long version = -1, count = 0;
+    char *p = text, *end;
+    if (p) {
+        version = strtol(p, &end, 10);
+        count = version == 0 ? strtol(end, &end, 10) : 0;
+        p = end;
+    }
+    for (long i = 0; p && i < count && n < 256; i++) {
+        long long e = strtoll(p, &end, 10), o = strtoll(end, &p, 10);
+        if (e < epoch && o < start) {
+            entries[n][0] = e;
+            entries[n][1] = o;
+            n++;
+        }
+    }
+    free(text);
+    if (n < 256) {
+        entries[n][0] = epoch;
+        entries[n][1] = start;
+        n++;
+    }
+    cap += n * 42;
+    out = malloc(cap);
+    if (!out) return;
+    used = (size_t)snprintf(out, cap, "0\n%zu\n", n);
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%lld %lld\n", (long long)entries[i][0],
+                                 (long long)entries[i][1]);
+    int rc = gn__atomic_write(path, out, used);
+    if (rc < 0)
+        GN_WARN("replica", "cannot write leader-epoch-checkpoint | path=%s err=%s", path,
+                gn_strerror(rc));
+    free(out);
+}
+
 /* ---- roles from the image ---- */
 
 static void refresh(gn_replica_mgr_t *m, gn_partition_t *part)
@@ -431,6 +484,7 @@ static void refresh(gn_replica_mgr_t *m, gn_partition_t *part)
         if (cp.leader == self) {
             GN_INFO("replica", "leader | topic=%s partition=%d leader_epoch=%d isr=%zu",
                     part->topic->name, part->id, cp.leader_epoch, cp.nisr);
+            record_leader_epoch(part, cp.leader_epoch, gn_log_end_offset(part->log));
             rs->nfol = 0; /* every follower reports its log end afresh */
             uint64_t now = uv_now(m->broker->loop);
             for (size_t i = 0; i < cp.nisr; i++)

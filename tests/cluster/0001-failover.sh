@@ -13,13 +13,14 @@ command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 0; }
 for n in 1 2 3; do start_broker "$n"; done
 wait_for 20 "three brokers registered" brokers_in_metadata 3
 
-# create the topic (auto-created with the broker defaults) and wait for a full ISR
-echo 0 | kcat -P -b "$(bootstrap)" -t ft -X acks=all -X enable.idempotence=true 2>&1 ||
-    fail "first produce failed"
+# create the topic (auto-created by a metadata request, with the broker defaults) and
+# wait until every broker has it with a full ISR
 wait_for 20 "ISR of three" bash -c "[[ \"\$(kcat -L -b '$(bootstrap)' -t ft -m 2 | grep -o 'isrs: .*')\" =~ ^isrs:\ [0-9],[0-9],[0-9]$ ]]"
 LEADER=$(leader_of ft)
 [[ "$LEADER" =~ ^[123]$ ]] || fail "no leader: $LEADER"
 echo "leader before failover: $LEADER"
+echo 0 | kcat -P -b "$(bootstrap)" -t ft -X acks=all -X enable.idempotence=true \
+    -X message.timeout.ms=20000 2>&1 || fail "first produce failed"
 
 # numbered records, a few ms apart, through the failover
 N=3000
