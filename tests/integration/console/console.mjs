@@ -45,7 +45,7 @@ try {
   const lags = await page.$$eval('#group-lags tbody tr[data-partition]', (rows) =>
     rows.map((r) => Number(r.children[3].textContent) - Number(r.children[2].textContent) === Number(r.children[4].textContent)));
   if (!lags.every(Boolean)) throw new Error('group lag rows: lag != log end - committed');
-  await page.waitForFunction(() => [...document.querySelectorAll('#group-lags tbody td')].some((td) => td.textContent.startsWith('kafka-')), null, { timeout: 15000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#group-lags tbody td')].some((td) => td.textContent === 'console-test'), null, { timeout: 15000 });
   if (groupsShot) await page.locator('#groups-panel').screenshot({ path: groupsShot });
   await page.waitForTimeout(4500); // a few chart samples
   await page.screenshot({ path: shot, fullPage: true });
