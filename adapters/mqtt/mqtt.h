@@ -31,9 +31,9 @@
 #define MQTT_CATCHUP_READ_BYTES  (256u << 10)
 #define MQTT_SYS_INTERVAL_MS     10000        /* $SYS/broker/... refresh, as Mosquitto's default */
 #define MQTT_BATCH_MAX_BYTES     (256u << 10) /* a pending per-partition batch is sent at this */
-#define MQTT_BATCH_MAX_RECORDS   4096
-#define MQTT_ORIGINS             1024 /* recent MQTT-originated appends kept for no-local */
-#define MQTT_SWEEP_MS            1000 /* CONNECT timeout and keepalive check period */
+#define MQTT_BATCH_MAX_RECORDS   64           /* bounds what a catch-up re-decodes per batch */
+#define MQTT_ORIGINS             1024         /* recent MQTT-originated appends kept for no-local */
+#define MQTT_SWEEP_MS            1000         /* CONNECT timeout and keepalive check period */
 #define MQTT_SESSION_BUCKETS     1024
 #define MQTT_RETAINED_BUCKETS    1024
 
