@@ -9,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.bash"
 N=${1:-200000}
-head -c $((N * 101)) /dev/zero | tr '\0' 'x' | fold -w 100 | head -n "$N" >"$WORK/in.txt"
+seq -f '%0100.0f' 1 "$N" >"$WORK/in.txt" # N distinct 100-byte records
 
 produce() { # bootstrap topic -> seconds
     local t0 t1
