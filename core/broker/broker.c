@@ -86,6 +86,13 @@ const gn_broker_config_t *gn_broker_config(gn_broker_t *broker)
 }
 const char *gn_broker_cluster_id(const gn_broker_t *broker)
 {
+    /* one id for the whole cluster, from the metadata log (core/cluster); until it is
+     * there, this broker's meta.properties */
+    const json_t *id =
+        broker->cluster ? json_object_get(gn__cluster_image(broker->cluster), "cluster_id") : NULL;
+    const char *s = json_string_value(id);
+    if (s && strlen(s) < sizeof(broker->cluster_id) && strcmp(s, broker->cluster_id) != 0)
+        strcpy(((gn_broker_t *)broker)->cluster_id, s); /* kept: callers hold the pointer */
     return broker->cluster_id;
 }
 
@@ -361,12 +368,10 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
     GN_INFO("broker", "opening | dir=%s clean_shutdown=%s", broker->data_dir,
             broker->clean_shutdown ? "true" : "false");
 
-    gn_cluster_opts_t copts = {.node_id = cfg->node_id,
-                               .data_dir = broker->data_dir,
-                               .voters = cfg->quorum_voters};
+    gn_cluster_opts_t copts = {
+        .node_id = cfg->node_id, .data_dir = broker->data_dir, .voters = cfg->quorum_voters};
     if ((rc = gn__cluster_open(loop, &copts, &broker->cluster)) < 0) goto out;
-    if ((rc = gn__metastore_raft_open(broker->cluster, loop, broker->data_dir, &broker->meta)) <
-        0)
+    if ((rc = gn__metastore_raft_open(broker->cluster, loop, broker->data_dir, &broker->meta)) < 0)
         goto out;
     remove_deleted_dirs(broker);
     load_ctx_t ctx = {broker, 0};
@@ -482,7 +487,7 @@ void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)
     broker->closed_cb = cb;
     broker->closed_arg = arg;
     gn_group_coordinator_close(broker->groups, NULL, NULL); /* before the logs it writes */
-    gn__replica_close(broker->replicas); /* acks=all waiters get GN_ESHUTDOWN */
+    gn__replica_close(broker->replicas);                    /* acks=all waiters get GN_ESHUTDOWN */
     broker->replicas = NULL;
     gn__controller_close(broker->controller); /* no more cluster decisions or RPCs */
     broker->controller = NULL;

@@ -239,6 +239,10 @@ static void on_tick(uv_timer_t *timer)
         }
         heartbeat_seen(ctl, cfg->node_id, cfg->advertised_host, cfg->advertised_port,
                        self_listener(ctl));
+        /* the cluster's id: the first controller's meta.properties cluster.id */
+        if (!json_object_get(gn__cluster_image(ctl->cl), "cluster_id") && ctl->inflight == 0)
+            ctl_propose(
+                ctl, json_pack("{s:s, s:s}", "type", "cluster_id", "id", ctl->broker->cluster_id));
         decide(ctl);
         return;
     }
@@ -357,6 +361,49 @@ static void admin_noop(void *arg, int status)
     (void)arg, (void)status;
 }
 
+static bool same_overrides(const gn_topic_t *topic, const gn_topic_record_t *tr)
+{
+    if (topic->noverrides != tr->configs_count) return false;
+    for (size_t i = 0; i < tr->configs_count; i++) {
+        size_t j = 0;
+        while (j < topic->noverrides && strcmp(topic->overrides[j].name, tr->configs[i].name) != 0)
+            j++;
+        if (j == topic->noverrides ||
+            strcmp(topic->overrides[j].value ? topic->overrides[j].value : "",
+                   tr->configs[i].value ? tr->configs[i].value : "") != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Partitions added or configs changed on another broker: the same change here, with the
+ * store in local-only mode (the log has it already). The proposing broker has it already. */
+static void apply_topic_change(gn_controller_t *ctl, const char *name)
+{
+    gn_broker_t *broker = ctl->broker;
+    gn_topic_t *topic = gn__topic_find(broker, name);
+    const json_t *t = json_object_get(json_object_get(gn__cluster_image(ctl->cl), "topics"), name);
+    gn_topic_record_t tr;
+    gn_config_entry_t *entries = NULL;
+    if (!topic || !t || gn__cluster_topic_from_image(name, t, &tr, &entries) < 0 ||
+        memcmp(topic->id, tr.id, 16) != 0) {
+        free(entries);
+        return;
+    }
+    gn__metastore_raft_local_only(broker->meta, true);
+    int rc = 0;
+    if (tr.partitions > topic->partitions)
+        rc = gn_topic_add_partitions(broker, name, tr.partitions, false, admin_noop, NULL);
+    if (rc == 0 && !same_overrides(topic, &tr))
+        rc = gn_topic_alter_configs(broker, name, tr.configs, NULL, tr.configs_count, true, false,
+                                    admin_noop, NULL);
+    gn__metastore_raft_local_only(broker->meta, false);
+    if (rc < 0)
+        GN_ERROR("cluster", "cannot apply a topic change made on another broker | topic=%s err=%s",
+                 name, gn_strerror(rc));
+    free(entries);
+}
+
 static void on_record(void *arg, const json_t *rec)
 {
     gn_controller_t *ctl = arg;
@@ -381,6 +428,8 @@ static void on_record(void *arg, const json_t *rec)
                         tr.partitions);
         }
         free(entries);
+    } else if (strcmp(type, "topic") == 0 && name) {
+        apply_topic_change(ctl, name);
     } else if (strcmp(type, "topic_deleted") == 0 && name && gn__topic_find(broker, name)) {
         gn__metastore_raft_local_only(broker->meta, true);
         int rc = gn_topic_delete(broker, name, admin_noop, NULL);

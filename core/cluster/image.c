@@ -143,6 +143,13 @@ int gn__image_apply(json_t *image, const json_t *record)
         return json_object_del(json_object_get(image, "topics"), name) < 0 ? GN_EINVAL : 0;
     }
     if (strcmp(type, "partition") == 0) return apply_partition(image, record);
+    if (strcmp(type, "cluster_id") == 0) { /* the first one wins: ids never change */
+        const char *id = str(record, "id");
+        if (!id || !id[0] || strlen(id) > 64) return GN_EINVAL;
+        if (!json_object_get(image, "cluster_id"))
+            json_object_set_new(image, "cluster_id", json_string(id));
+        return 0;
+    }
     if (strcmp(type, "producer_ids") == 0) {
         json_int_t first, size;
         if (!int_in(record, "first", 0, INT64_MAX / 2, &first) ||
