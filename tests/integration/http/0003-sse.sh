@@ -52,7 +52,15 @@ python3 -c 'import json; print(json.dumps({"records": [{"value": "x" * 2000}] * 
 for ((b = 0; b < 4; b++)); do
     c -X POST -H "$JSON" --data @"$WORK/big.json" "$URL/topics/slow" >/dev/null
 done
-timeout 8 curl -sN --limit-rate 400k "$URL/topics/slow/events?from=earliest" >"$WORK/e.txt" || true
+# (the tail never ends: read at 400 KiB/s until all 2000 arrived, at most 60 s)
+curl -sN --limit-rate 400k "$URL/topics/slow/events?from=earliest" >"$WORK/e.txt" &
+slow_pid=$!
+for ((i = 0; i < 120; i++)); do
+    [ "$(grep -c '^data: ' "$WORK/e.txt")" -ge 2000 ] && break
+    sleep 0.5
+done
+kill "$slow_pid" 2>/dev/null || true
+wait "$slow_pid" 2>/dev/null || true
 expect_eq "slow reader got all" "$(grep -c '^data: ' "$WORK/e.txt")" 2000
 
 stop_broker
