@@ -10,7 +10,7 @@
 
 extern const gn_adapter_t gn_kafka_adapter; /* adapters/kafka */
 extern const gn_adapter_t gn_mqtt_adapter;  /* adapters/mqtt */
-extern const gn_adapter_t gn_http_adapter; /* adapters/http */
+extern const gn_adapter_t gn_http_adapter;  /* adapters/http */
 
 const gn_adapter_t *const gn_gateway_adapters[] = {
     &gn_kafka_adapter,
@@ -20,7 +20,7 @@ const gn_adapter_t *const gn_gateway_adapters[] = {
 };
 
 extern const gn_stream_protocol_t gn_mqtt_stream_protocol; /* adapters/mqtt */
-extern const gn_stream_protocol_t gn_ws_json_protocol; /* adapters/ws */
+extern const gn_stream_protocol_t gn_ws_json_protocol;     /* adapters/ws */
 
 const gn_gateway_ws_route_t gn_gateway_ws_routes[] = {
     /* MQTT over WebSocket on the HTTP listener */

@@ -24,8 +24,8 @@
 #define HTTP_MAX_PARAMS         4
 #define HTTP_MAX_WS_ROUTES      8
 #define HTTP_WS_DEFAULT_MAX_MSG (1u << 20)
-#define HTTP_WS_MAX_QUEUE       (4u << 20)  /* bytes queued per WebSocket before pausing */
-#define HTTP_WS_COALESCE_BYTES  (64u << 10) /* frames written with one send */
+#define HTTP_WS_MAX_QUEUE       (4u << 20)   /* bytes queued per WebSocket before pausing */
+#define HTTP_WS_COALESCE_BYTES  (64u << 10)  /* frames written with one send */
 #define HTTP_WS_WRITEV_BYTES    (256u << 10) /* queued bytes one writev offers at most */
 #define HTTP_PEEK_TIMEOUT_MS    10000
 #define HTTP_LATENCY_BUCKETS    10
@@ -91,8 +91,8 @@ struct http_server {
     char ws_subprotocols[HTTP_MAX_WS_ROUTES][128];
     size_t nws_routes;
     bool ws_route_state_owned[HTTP_MAX_WS_ROUTES]; /* made with protocol->state_new */
-    http_req_t *reqs;    /* live requests (for stop) */
-    struct http_ws *wss; /* live WebSockets */
+    http_req_t *reqs;                              /* live requests (for stop) */
+    struct http_ws *wss;                           /* live WebSockets */
     http_metrics_t metrics;
     struct http_consumers *consumers; /* REST consumer instances (consumer.c) */
     uint8_t *ws_scratch; /* LWS_PRE + HTTP_WS_COALESCE_BYTES: coalesced WebSocket frames */

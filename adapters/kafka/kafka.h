@@ -49,7 +49,7 @@ struct kafka_req {
     int16_t api_key, version;
     int32_t correlation_id;
     const char *client_id; /* the request header's, "" when null (in the arena) */
-    bool flex; /* flexible request version */
+    bool flex;             /* flexible request version */
     int state;
     kafka_arena_t arena; /* the decoded request and the response structs */
     kafka_writer_t w;    /* the encoded response */

@@ -34,7 +34,7 @@ struct gn_broker {
     char data_dir[PATH_MAX];
     char cluster_id[32];
     gn_metastore_t *meta;
-    struct gn_cluster *cluster; /* core/cluster: the controller quorum and metadata image */
+    struct gn_cluster *cluster;       /* core/cluster: the controller quorum and metadata image */
     struct gn_controller *controller; /* core/cluster: heartbeats, fencing, internal RPC */
     struct gn_replica_mgr *replicas;  /* core/replica: followers fetch, ISR, high watermark */
 

@@ -345,8 +345,7 @@ int gn_topic_create(gn_broker_t *broker, const char *name, int32_t partitions,
     if (partitions < 1 || partitions > GN_TOPIC_PARTITIONS_MAX) return GN_EINVALID_PARTITIONS;
     if (replication_factor == -1) replication_factor = broker->cfg.default_replication_factor;
     /* core/cluster places replicas on distinct live brokers */
-    if (replication_factor < 1 ||
-        (size_t)replication_factor > gn_cluster_brokers(broker, NULL, 0))
+    if (replication_factor < 1 || (size_t)replication_factor > gn_cluster_brokers(broker, NULL, 0))
         return GN_EINVALID_REPLICATION;
     gn_topic_config_t cfg;
     if ((rc = gn__topic_effective_config(broker, configs, configs_count, &cfg)) < 0) return rc;

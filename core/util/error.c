@@ -5,7 +5,7 @@
 const char *gn_strerror(int err)
 {
     switch (err) {
-#define GN__ERR_STR(name, value, sentence)                                                        \
+#define GN__ERR_STR(name, value, sentence)                                                         \
     case value:                                                                                    \
         return sentence;
         GN_ERRNO_MAP(GN__ERR_STR)
@@ -20,7 +20,7 @@ const char *gn_strerror(int err)
 const char *gn_err_name(int err)
 {
     switch (err) {
-#define GN__ERR_NAME(name, value, sentence)                                                       \
+#define GN__ERR_NAME(name, value, sentence)                                                        \
     case value:                                                                                    \
         return #name;
         GN_ERRNO_MAP(GN__ERR_NAME)

@@ -16,9 +16,15 @@ static volatile int current_level = GN_LEVEL_INFO;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-void gn_logger_set_level(gn_log_level_t level) { current_level = (int)level; }
+void gn_logger_set_level(gn_log_level_t level)
+{
+    current_level = (int)level;
+}
 
-int gn_logger_enabled(gn_log_level_t level) { return (int)level <= current_level; }
+int gn_logger_enabled(gn_log_level_t level)
+{
+    return (int)level <= current_level;
+}
 
 int gn_logger_parse_level(const char *s, gn_log_level_t *out)
 {
@@ -75,11 +81,11 @@ void gn_logger_write(gn_log_level_t level, const char *module, const char *fmt, 
     struct tm tm;
     gmtime_r(&tv.tv_sec, &tm);
     char line[2048];
-    size_t pos = (size_t)snprintf(line, sizeof(line),
-                                  "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s mod=%s msg=",
-                                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                  tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000),
-                                  level_names[level], module);
+    size_t pos = (size_t)snprintf(
+        line, sizeof(line),
+        "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s mod=%s msg=", tm.tm_year + 1900,
+        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000),
+        level_names[level], module);
     pos = put_quoted(line, pos, sizeof(line) - 2, text, msg_len);
     if (fields && pos + 1 < sizeof(line) - 2) {
         int m = snprintf(line + pos, sizeof(line) - 2 - pos, " %s", fields);

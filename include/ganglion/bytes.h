@@ -13,9 +13,12 @@ typedef struct gn_bytes {
     size_t len;
 } gn_bytes_t;
 
-#define GN_BYTES_NULL ((gn_bytes_t){NULL, 0})
+#define GN_BYTES_NULL   ((gn_bytes_t){NULL, 0})
 #define GN_BYTES_STR(s) ((gn_bytes_t){(const uint8_t *)(s), sizeof(s) - 1})
 
-static inline int gn_bytes_is_null(gn_bytes_t b) { return b.ptr == NULL; }
+static inline int gn_bytes_is_null(gn_bytes_t b)
+{
+    return b.ptr == NULL;
+}
 
 #endif

@@ -21,8 +21,8 @@ void gn_logger_write(gn_log_level_t level, const char *module, const char *fmt, 
     __attribute__((format(printf, 3, 4)));
 
 #define GN_ERROR(mod, ...) gn_logger_write(GN_LEVEL_ERROR, mod, __VA_ARGS__)
-#define GN_WARN(mod, ...) gn_logger_write(GN_LEVEL_WARN, mod, __VA_ARGS__)
-#define GN_INFO(mod, ...) gn_logger_write(GN_LEVEL_INFO, mod, __VA_ARGS__)
+#define GN_WARN(mod, ...)  gn_logger_write(GN_LEVEL_WARN, mod, __VA_ARGS__)
+#define GN_INFO(mod, ...)  gn_logger_write(GN_LEVEL_INFO, mod, __VA_ARGS__)
 #define GN_DEBUG(mod, ...)                                                                         \
     do {                                                                                           \
         if (gn_logger_enabled(GN_LEVEL_DEBUG)) gn_logger_write(GN_LEVEL_DEBUG, mod, __VA_ARGS__);  \

@@ -36,7 +36,7 @@ typedef struct gn_produce_result {
     int64_t last_offset;
     int64_t log_append_time; /* -1 unless the topic uses LogAppendTime */
     int64_t log_start_offset;
-    bool durable;            /* fsynced before this answer */
+    bool durable;   /* fsynced before this answer */
     bool duplicate; /* an idempotent producer's retry of batches already in the log: the
                      * offsets are the original ones and nothing was appended (Kafka
                      * answers such a retry with NONE and the original base offset) */
@@ -55,8 +55,8 @@ typedef void (*gn_produce_cb)(void *arg, int status, const gn_produce_result_t *
  * new epoch not starting at 0), GN_EDUPLICATE_SEQ (duplicates mixed with new batches
  * in one buffer); a pure retry of one of a producer's last 5 batches is not appended
  * and completes with res->duplicate and the original offsets. */
-int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks,
-               gn_produce_cb cb, void *arg);
+int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks, gn_produce_cb cb,
+               void *arg);
 
 /* A byte range of a segment file holding whole batches. Holds a reference on the
  * segment so the fd stays open after retention deletes it; release when sent. */

@@ -11,15 +11,15 @@
 
 #include "bytes.h"
 
-#define GN_BATCH_HEADER_SIZE 61 /* bytes before the first record */
+#define GN_BATCH_HEADER_SIZE  61 /* bytes before the first record */
 #define GN_BATCH_LOG_OVERHEAD 12 /* baseOffset + batchLength */
 
 /* attributes, int16 at byte 21 */
 #define GN_ATTR_COMPRESSION_MASK 0x07
-#define GN_ATTR_LOG_APPEND_TIME 0x08
-#define GN_ATTR_TRANSACTIONAL 0x10
-#define GN_ATTR_CONTROL 0x20
-#define GN_ATTR_DELETE_HORIZON 0x40
+#define GN_ATTR_LOG_APPEND_TIME  0x08
+#define GN_ATTR_TRANSACTIONAL    0x10
+#define GN_ATTR_CONTROL          0x20
+#define GN_ATTR_DELETE_HORIZON   0x40
 
 typedef enum gn_compression {
     GN_COMPRESSION_NONE = 0,

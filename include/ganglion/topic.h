@@ -22,34 +22,34 @@ typedef enum gn_timestamp_type {
 } gn_timestamp_type_t;
 
 /* cleanup.policy bits */
-#define GN_CLEANUP_DELETE 1
+#define GN_CLEANUP_DELETE  1
 #define GN_CLEANUP_COMPACT 2
 
 /* Kafka's topic-level configs (names in gn_topic_config_keys). Values are the
  * effective ones: broker defaults overlaid with the topic's overrides. */
 typedef struct gn_topic_config {
-    int64_t retention_ms;          /* retention.ms, -1 = forever */
-    int64_t retention_bytes;       /* retention.bytes, -1 = unlimited (per partition) */
-    int64_t segment_bytes;         /* segment.bytes */
-    int64_t segment_ms;            /* segment.ms */
-    int64_t segment_index_bytes;   /* segment.index.bytes */
-    int32_t index_interval_bytes;  /* index.interval.bytes */
-    int32_t max_message_bytes;     /* max.message.bytes: largest batch accepted */
-    int32_t cleanup_policy;        /* cleanup.policy: GN_CLEANUP_* bits */
-    int64_t delete_retention_ms;   /* delete.retention.ms: tombstone lifetime */
-    int64_t min_compaction_lag_ms; /* min.compaction.lag.ms */
-    int64_t max_compaction_lag_ms; /* max.compaction.lag.ms */
+    int64_t retention_ms;             /* retention.ms, -1 = forever */
+    int64_t retention_bytes;          /* retention.bytes, -1 = unlimited (per partition) */
+    int64_t segment_bytes;            /* segment.bytes */
+    int64_t segment_ms;               /* segment.ms */
+    int64_t segment_index_bytes;      /* segment.index.bytes */
+    int32_t index_interval_bytes;     /* index.interval.bytes */
+    int32_t max_message_bytes;        /* max.message.bytes: largest batch accepted */
+    int32_t cleanup_policy;           /* cleanup.policy: GN_CLEANUP_* bits */
+    int64_t delete_retention_ms;      /* delete.retention.ms: tombstone lifetime */
+    int64_t min_compaction_lag_ms;    /* min.compaction.lag.ms */
+    int64_t max_compaction_lag_ms;    /* max.compaction.lag.ms */
     double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio */
-    int64_t file_delete_delay_ms;  /* file.delete.delay.ms */
-    int64_t flush_messages;        /* flush.messages (used by flush=interval) */
-    int64_t flush_ms;              /* flush.ms (used by flush=interval) */
-    int32_t min_insync_replicas;   /* min.insync.replicas */
-    int32_t timestamp_type;        /* message.timestamp.type: gn_timestamp_type_t */
-    int64_t timestamp_before_max_ms; /* message.timestamp.before.max.ms */
-    int64_t timestamp_after_max_ms;  /* message.timestamp.after.max.ms */
-    char compression_type[16];     /* compression.type: producer|uncompressed|gzip|... */
-    bool unclean_leader_election;  /* unclean.leader.election.enable */
-    bool preallocate;              /* preallocate */
+    int64_t file_delete_delay_ms;     /* file.delete.delay.ms */
+    int64_t flush_messages;           /* flush.messages (used by flush=interval) */
+    int64_t flush_ms;                 /* flush.ms (used by flush=interval) */
+    int32_t min_insync_replicas;      /* min.insync.replicas */
+    int32_t timestamp_type;           /* message.timestamp.type: gn_timestamp_type_t */
+    int64_t timestamp_before_max_ms;  /* message.timestamp.before.max.ms */
+    int64_t timestamp_after_max_ms;   /* message.timestamp.after.max.ms */
+    char compression_type[16];        /* compression.type: producer|uncompressed|gzip|... */
+    bool unclean_leader_election;     /* unclean.leader.election.enable */
+    bool preallocate;                 /* preallocate */
 } gn_topic_config_t;
 
 /* One row of the topic-config table: drives parsing, DescribeConfigs and docs. */
@@ -85,9 +85,9 @@ typedef struct gn_topic_info {
     uint8_t id[16]; /* topic id (UUID v4) */
     int32_t partitions;
     int16_t replication_factor;
-    bool internal; /* name starts with "__" */
-    const gn_topic_config_t *config;      /* effective */
-    const gn_config_entry_t *overrides;   /* the topic's own settings */
+    bool internal;                      /* name starts with "__" */
+    const gn_topic_config_t *config;    /* effective */
+    const gn_config_entry_t *overrides; /* the topic's own settings */
     size_t overrides_count;
 } gn_topic_info_t;
 

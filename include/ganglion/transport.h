@@ -19,8 +19,8 @@ typedef void (*gn_transport_write_cb)(gn_transport_t *tr, void *arg, int status)
 
 typedef struct gn_transport_ops {
     /* Queues bytes in order; cb (may be NULL) once they left or failed. 0 or -errno. */
-    int (*write)(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
-                 gn_transport_write_cb cb, void *arg);
+    int (*write)(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs, gn_transport_write_cb cb,
+                 void *arg);
     /* Bytes queued but not yet written: the session's back-pressure signal. */
     size_t (*write_queue_size)(gn_transport_t *tr);
     void (*pause_reading)(gn_transport_t *tr);

@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WINDOW     128
-#define QOS1_UNACK 64
+#define WINDOW      128
+#define QOS1_UNACK  64
 #define MAX_SAMPLES (4u << 20)
 
 typedef struct conn {
@@ -162,8 +162,12 @@ static void mqtt_publish(conn_t *c, const char *topic, int qos, size_t bytes)
 static void on_packet(conn_t *c, const uint8_t *p, size_t len, uint8_t type)
 {
     switch (type >> 4) {
-    case 2: c->connacked = true; break;
-    case 9: c->subacked = true; break;
+    case 2:
+        c->connacked = true;
+        break;
+    case 9:
+        c->subacked = true;
+        break;
     case 4:
         if (c->unacked) c->unacked--;
         break;
@@ -186,7 +190,8 @@ static void on_packet(conn_t *c, const uint8_t *p, size_t len, uint8_t type)
         if (nsamples < MAX_SAMPLES) samples[nsamples++] = (uint32_t)((now_ns() - t) / 1000);
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -256,8 +261,14 @@ static void wait_all(bool (*done)(const conn_t *), int from, int to)
     }
 }
 
-static bool is_connacked(const conn_t *c) { return c->connacked; }
-static bool is_subacked(const conn_t *c) { return !c->sub || c->subacked; }
+static bool is_connacked(const conn_t *c)
+{
+    return c->connacked;
+}
+static bool is_subacked(const conn_t *c)
+{
+    return !c->sub || c->subacked;
+}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -302,8 +313,9 @@ static int run_idle(const char *host, int port, int n, int pid)
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: %s HOST PORT pairs|fanin|fanout N QOS BYTES SECONDS\n"
-                        "       %s HOST PORT idle N BROKER_PID\n",
+        fprintf(stderr,
+                "usage: %s HOST PORT pairs|fanin|fanout N QOS BYTES SECONDS\n"
+                "       %s HOST PORT idle N BROKER_PID\n",
                 argv[0], argv[0]);
         return 2;
     }
@@ -348,7 +360,7 @@ int main(int argc, char **argv)
     }
     wait_all(is_connacked, 0, npub);
     usleep(200000);
-    char (*topics)[64] = calloc((size_t)npub, sizeof *topics);
+    char(*topics)[64] = calloc((size_t)npub, sizeof *topics);
     for (int i = 0; i < npub; i++)
         snprintf(topics[i], 64, strcmp(shape, "fanout") == 0 ? "bench%d/all" : "bench%d/p%d", run,
                  i);
