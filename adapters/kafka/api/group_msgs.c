@@ -7,17 +7,21 @@
 
 #include "ganglion/error.h"
 
-static void init_kafka_JoinGroupRequest_JoinGroupRequestProtocol(kafka_JoinGroupRequest_JoinGroupRequestProtocol_t *m)
+static void init_kafka_JoinGroupRequest_JoinGroupRequestProtocol(
+    kafka_JoinGroupRequest_JoinGroupRequestProtocol_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
     m->Metadata = GN_BYTES_STR("");
 }
 
-static void decode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_JoinGroupRequest_JoinGroupRequestProtocol_t *m)
+static void decode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_JoinGroupRequest_JoinGroupRequestProtocol_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->Name = kr_string(r, flex);
     }
@@ -27,7 +31,8 @@ static void decode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(kafka_reader_
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(kafka_writer_t *w, int16_t v, kafka_JoinGroupRequest_JoinGroupRequestProtocol_t *m)
+static void encode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(
+    kafka_writer_t *w, int16_t v, kafka_JoinGroupRequest_JoinGroupRequestProtocol_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -51,10 +56,12 @@ static void init_kafka_JoinGroupRequest(kafka_JoinGroupRequest_t *m)
     m->Reason = GN_BYTES_NULL;
 }
 
-static void decode_kafka_JoinGroupRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_JoinGroupRequest_t *m)
+static void decode_kafka_JoinGroupRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                          kafka_JoinGroupRequest_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->GroupId = kr_string(r, flex);
     }
@@ -78,11 +85,16 @@ static void decode_kafka_JoinGroupRequest(kafka_reader_t *r, int16_t v, kafka_ar
         m->Protocols.is_null = n < 0;
         m->Protocols.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Protocols.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_JoinGroupRequest_JoinGroupRequestProtocol_t));
-            if (!m->Protocols.items) { r->err = GN_ENOMEM; return; }
+            m->Protocols.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_JoinGroupRequest_JoinGroupRequestProtocol_t));
+            if (!m->Protocols.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_JoinGroupRequest_JoinGroupRequestProtocol(&m->Protocols.items[i]);
-                decode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(r, v, a, &m->Protocols.items[i]);
+                decode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(r, v, a,
+                                                                       &m->Protocols.items[i]);
             }
         }
     }
@@ -109,14 +121,16 @@ static void encode_kafka_JoinGroupRequest(kafka_writer_t *w, int16_t v, kafka_Jo
         kw_string(w, flex, m->MemberId.ptr ? m->MemberId : GN_BYTES_STR(""));
     }
     if (v >= 5) {
-        kw_string(w, flex, (m->GroupInstanceId.ptr || (v >= 5)) ? m->GroupInstanceId : GN_BYTES_STR(""));
+        kw_string(w, flex,
+                  (m->GroupInstanceId.ptr || (v >= 5)) ? m->GroupInstanceId : GN_BYTES_STR(""));
     }
     {
         kw_string(w, flex, m->ProtocolType.ptr ? m->ProtocolType : GN_BYTES_STR(""));
     }
     {
         kw_array_len(w, flex, m->Protocols.count);
-        for (int32_t i = 0; i < m->Protocols.count; i++) encode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(w, v, &m->Protocols.items[i]);
+        for (int32_t i = 0; i < m->Protocols.count; i++)
+            encode_kafka_JoinGroupRequest_JoinGroupRequestProtocol(w, v, &m->Protocols.items[i]);
     }
     if (v >= 8) {
         kw_string(w, flex, (m->Reason.ptr || (v >= 8)) ? m->Reason : GN_BYTES_STR(""));
@@ -124,16 +138,24 @@ static void encode_kafka_JoinGroupRequest(kafka_writer_t *w, int16_t v, kafka_Jo
     kw_tags_empty(w, flex);
 }
 
-void kafka_JoinGroupRequest_init(kafka_JoinGroupRequest_t *m) { init_kafka_JoinGroupRequest(m); }
-int kafka_JoinGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_JoinGroupRequest_t *m)
+void kafka_JoinGroupRequest_init(kafka_JoinGroupRequest_t *m)
+{
+    init_kafka_JoinGroupRequest(m);
+}
+int kafka_JoinGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                  kafka_JoinGroupRequest_t *m)
 {
     init_kafka_JoinGroupRequest(m);
     decode_kafka_JoinGroupRequest(r, v, a, m);
     return r->err;
 }
-void kafka_JoinGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_JoinGroupRequest_t *m) { encode_kafka_JoinGroupRequest(w, v, m); }
+void kafka_JoinGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_JoinGroupRequest_t *m)
+{
+    encode_kafka_JoinGroupRequest(w, v, m);
+}
 
-static void init_kafka_JoinGroupResponse_JoinGroupResponseMember(kafka_JoinGroupResponse_JoinGroupResponseMember_t *m)
+static void init_kafka_JoinGroupResponse_JoinGroupResponseMember(
+    kafka_JoinGroupResponse_JoinGroupResponseMember_t *m)
 {
     memset(m, 0, sizeof *m);
     m->MemberId = GN_BYTES_STR("");
@@ -141,10 +163,13 @@ static void init_kafka_JoinGroupResponse_JoinGroupResponseMember(kafka_JoinGroup
     m->Metadata = GN_BYTES_STR("");
 }
 
-static void decode_kafka_JoinGroupResponse_JoinGroupResponseMember(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_JoinGroupResponse_JoinGroupResponseMember_t *m)
+static void decode_kafka_JoinGroupResponse_JoinGroupResponseMember(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_JoinGroupResponse_JoinGroupResponseMember_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->MemberId = kr_string(r, flex);
     }
@@ -157,7 +182,8 @@ static void decode_kafka_JoinGroupResponse_JoinGroupResponseMember(kafka_reader_
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_JoinGroupResponse_JoinGroupResponseMember(kafka_writer_t *w, int16_t v, kafka_JoinGroupResponse_JoinGroupResponseMember_t *m)
+static void encode_kafka_JoinGroupResponse_JoinGroupResponseMember(
+    kafka_writer_t *w, int16_t v, kafka_JoinGroupResponse_JoinGroupResponseMember_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -165,7 +191,8 @@ static void encode_kafka_JoinGroupResponse_JoinGroupResponseMember(kafka_writer_
         kw_string(w, flex, m->MemberId.ptr ? m->MemberId : GN_BYTES_STR(""));
     }
     if (v >= 5) {
-        kw_string(w, flex, (m->GroupInstanceId.ptr || (v >= 5)) ? m->GroupInstanceId : GN_BYTES_STR(""));
+        kw_string(w, flex,
+                  (m->GroupInstanceId.ptr || (v >= 5)) ? m->GroupInstanceId : GN_BYTES_STR(""));
     }
     {
         kw_bytes(w, flex, m->Metadata.ptr ? m->Metadata : GN_BYTES_STR(""));
@@ -183,10 +210,12 @@ static void init_kafka_JoinGroupResponse(kafka_JoinGroupResponse_t *m)
     m->MemberId = GN_BYTES_STR("");
 }
 
-static void decode_kafka_JoinGroupResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_JoinGroupResponse_t *m)
+static void decode_kafka_JoinGroupResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                           kafka_JoinGroupResponse_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 2) {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -216,18 +245,24 @@ static void decode_kafka_JoinGroupResponse(kafka_reader_t *r, int16_t v, kafka_a
         m->Members.is_null = n < 0;
         m->Members.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Members.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_JoinGroupResponse_JoinGroupResponseMember_t));
-            if (!m->Members.items) { r->err = GN_ENOMEM; return; }
+            m->Members.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_JoinGroupResponse_JoinGroupResponseMember_t));
+            if (!m->Members.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_JoinGroupResponse_JoinGroupResponseMember(&m->Members.items[i]);
-                decode_kafka_JoinGroupResponse_JoinGroupResponseMember(r, v, a, &m->Members.items[i]);
+                decode_kafka_JoinGroupResponse_JoinGroupResponseMember(r, v, a,
+                                                                       &m->Members.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_JoinGroupResponse(kafka_writer_t *w, int16_t v, kafka_JoinGroupResponse_t *m)
+static void encode_kafka_JoinGroupResponse(kafka_writer_t *w, int16_t v,
+                                           kafka_JoinGroupResponse_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -257,31 +292,43 @@ static void encode_kafka_JoinGroupResponse(kafka_writer_t *w, int16_t v, kafka_J
     }
     {
         kw_array_len(w, flex, m->Members.count);
-        for (int32_t i = 0; i < m->Members.count; i++) encode_kafka_JoinGroupResponse_JoinGroupResponseMember(w, v, &m->Members.items[i]);
+        for (int32_t i = 0; i < m->Members.count; i++)
+            encode_kafka_JoinGroupResponse_JoinGroupResponseMember(w, v, &m->Members.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_JoinGroupResponse_init(kafka_JoinGroupResponse_t *m) { init_kafka_JoinGroupResponse(m); }
-int kafka_JoinGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_JoinGroupResponse_t *m)
+void kafka_JoinGroupResponse_init(kafka_JoinGroupResponse_t *m)
+{
+    init_kafka_JoinGroupResponse(m);
+}
+int kafka_JoinGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_JoinGroupResponse_t *m)
 {
     init_kafka_JoinGroupResponse(m);
     decode_kafka_JoinGroupResponse(r, v, a, m);
     return r->err;
 }
-void kafka_JoinGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_JoinGroupResponse_t *m) { encode_kafka_JoinGroupResponse(w, v, m); }
+void kafka_JoinGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_JoinGroupResponse_t *m)
+{
+    encode_kafka_JoinGroupResponse(w, v, m);
+}
 
-static void init_kafka_SyncGroupRequest_SyncGroupRequestAssignment(kafka_SyncGroupRequest_SyncGroupRequestAssignment_t *m)
+static void init_kafka_SyncGroupRequest_SyncGroupRequestAssignment(
+    kafka_SyncGroupRequest_SyncGroupRequestAssignment_t *m)
 {
     memset(m, 0, sizeof *m);
     m->MemberId = GN_BYTES_STR("");
     m->Assignment = GN_BYTES_STR("");
 }
 
-static void decode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_SyncGroupRequest_SyncGroupRequestAssignment_t *m)
+static void decode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_SyncGroupRequest_SyncGroupRequestAssignment_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->MemberId = kr_string(r, flex);
     }
@@ -291,7 +338,8 @@ static void decode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(kafka_reade
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(kafka_writer_t *w, int16_t v, kafka_SyncGroupRequest_SyncGroupRequestAssignment_t *m)
+static void encode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(
+    kafka_writer_t *w, int16_t v, kafka_SyncGroupRequest_SyncGroupRequestAssignment_t *m)
 {
     bool flex = v >= 4;
     (void)flex;
@@ -314,10 +362,12 @@ static void init_kafka_SyncGroupRequest(kafka_SyncGroupRequest_t *m)
     m->ProtocolName = GN_BYTES_NULL;
 }
 
-static void decode_kafka_SyncGroupRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_SyncGroupRequest_t *m)
+static void decode_kafka_SyncGroupRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                          kafka_SyncGroupRequest_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->GroupId = kr_string(r, flex);
     }
@@ -341,11 +391,16 @@ static void decode_kafka_SyncGroupRequest(kafka_reader_t *r, int16_t v, kafka_ar
         m->Assignments.is_null = n < 0;
         m->Assignments.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Assignments.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_SyncGroupRequest_SyncGroupRequestAssignment_t));
-            if (!m->Assignments.items) { r->err = GN_ENOMEM; return; }
+            m->Assignments.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_SyncGroupRequest_SyncGroupRequestAssignment_t));
+            if (!m->Assignments.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_SyncGroupRequest_SyncGroupRequestAssignment(&m->Assignments.items[i]);
-                decode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(r, v, a, &m->Assignments.items[i]);
+                decode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(r, v, a,
+                                                                         &m->Assignments.items[i]);
             }
         }
     }
@@ -366,7 +421,8 @@ static void encode_kafka_SyncGroupRequest(kafka_writer_t *w, int16_t v, kafka_Sy
         kw_string(w, flex, m->MemberId.ptr ? m->MemberId : GN_BYTES_STR(""));
     }
     if (v >= 3) {
-        kw_string(w, flex, (m->GroupInstanceId.ptr || (v >= 3)) ? m->GroupInstanceId : GN_BYTES_STR(""));
+        kw_string(w, flex,
+                  (m->GroupInstanceId.ptr || (v >= 3)) ? m->GroupInstanceId : GN_BYTES_STR(""));
     }
     if (v >= 5) {
         kw_string(w, flex, (m->ProtocolType.ptr || (v >= 5)) ? m->ProtocolType : GN_BYTES_STR(""));
@@ -376,19 +432,28 @@ static void encode_kafka_SyncGroupRequest(kafka_writer_t *w, int16_t v, kafka_Sy
     }
     {
         kw_array_len(w, flex, m->Assignments.count);
-        for (int32_t i = 0; i < m->Assignments.count; i++) encode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(w, v, &m->Assignments.items[i]);
+        for (int32_t i = 0; i < m->Assignments.count; i++)
+            encode_kafka_SyncGroupRequest_SyncGroupRequestAssignment(w, v,
+                                                                     &m->Assignments.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_SyncGroupRequest_init(kafka_SyncGroupRequest_t *m) { init_kafka_SyncGroupRequest(m); }
-int kafka_SyncGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_SyncGroupRequest_t *m)
+void kafka_SyncGroupRequest_init(kafka_SyncGroupRequest_t *m)
+{
+    init_kafka_SyncGroupRequest(m);
+}
+int kafka_SyncGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                  kafka_SyncGroupRequest_t *m)
 {
     init_kafka_SyncGroupRequest(m);
     decode_kafka_SyncGroupRequest(r, v, a, m);
     return r->err;
 }
-void kafka_SyncGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_SyncGroupRequest_t *m) { encode_kafka_SyncGroupRequest(w, v, m); }
+void kafka_SyncGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_SyncGroupRequest_t *m)
+{
+    encode_kafka_SyncGroupRequest(w, v, m);
+}
 
 static void init_kafka_SyncGroupResponse(kafka_SyncGroupResponse_t *m)
 {
@@ -398,10 +463,12 @@ static void init_kafka_SyncGroupResponse(kafka_SyncGroupResponse_t *m)
     m->Assignment = GN_BYTES_STR("");
 }
 
-static void decode_kafka_SyncGroupResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_SyncGroupResponse_t *m)
+static void decode_kafka_SyncGroupResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                           kafka_SyncGroupResponse_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 1) {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -420,7 +487,8 @@ static void decode_kafka_SyncGroupResponse(kafka_reader_t *r, int16_t v, kafka_a
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_SyncGroupResponse(kafka_writer_t *w, int16_t v, kafka_SyncGroupResponse_t *m)
+static void encode_kafka_SyncGroupResponse(kafka_writer_t *w, int16_t v,
+                                           kafka_SyncGroupResponse_t *m)
 {
     bool flex = v >= 4;
     (void)flex;
@@ -442,14 +510,21 @@ static void encode_kafka_SyncGroupResponse(kafka_writer_t *w, int16_t v, kafka_S
     kw_tags_empty(w, flex);
 }
 
-void kafka_SyncGroupResponse_init(kafka_SyncGroupResponse_t *m) { init_kafka_SyncGroupResponse(m); }
-int kafka_SyncGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_SyncGroupResponse_t *m)
+void kafka_SyncGroupResponse_init(kafka_SyncGroupResponse_t *m)
+{
+    init_kafka_SyncGroupResponse(m);
+}
+int kafka_SyncGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_SyncGroupResponse_t *m)
 {
     init_kafka_SyncGroupResponse(m);
     decode_kafka_SyncGroupResponse(r, v, a, m);
     return r->err;
 }
-void kafka_SyncGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_SyncGroupResponse_t *m) { encode_kafka_SyncGroupResponse(w, v, m); }
+void kafka_SyncGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_SyncGroupResponse_t *m)
+{
+    encode_kafka_SyncGroupResponse(w, v, m);
+}
 
 static void init_kafka_HeartbeatRequest(kafka_HeartbeatRequest_t *m)
 {
@@ -459,10 +534,12 @@ static void init_kafka_HeartbeatRequest(kafka_HeartbeatRequest_t *m)
     m->GroupInstanceId = GN_BYTES_NULL;
 }
 
-static void decode_kafka_HeartbeatRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_HeartbeatRequest_t *m)
+static void decode_kafka_HeartbeatRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                          kafka_HeartbeatRequest_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->GroupId = kr_string(r, flex);
     }
@@ -492,29 +569,39 @@ static void encode_kafka_HeartbeatRequest(kafka_writer_t *w, int16_t v, kafka_He
         kw_string(w, flex, m->MemberId.ptr ? m->MemberId : GN_BYTES_STR(""));
     }
     if (v >= 3) {
-        kw_string(w, flex, (m->GroupInstanceId.ptr || (v >= 3)) ? m->GroupInstanceId : GN_BYTES_STR(""));
+        kw_string(w, flex,
+                  (m->GroupInstanceId.ptr || (v >= 3)) ? m->GroupInstanceId : GN_BYTES_STR(""));
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_HeartbeatRequest_init(kafka_HeartbeatRequest_t *m) { init_kafka_HeartbeatRequest(m); }
-int kafka_HeartbeatRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_HeartbeatRequest_t *m)
+void kafka_HeartbeatRequest_init(kafka_HeartbeatRequest_t *m)
+{
+    init_kafka_HeartbeatRequest(m);
+}
+int kafka_HeartbeatRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                  kafka_HeartbeatRequest_t *m)
 {
     init_kafka_HeartbeatRequest(m);
     decode_kafka_HeartbeatRequest(r, v, a, m);
     return r->err;
 }
-void kafka_HeartbeatRequest_encode(kafka_writer_t *w, int16_t v, kafka_HeartbeatRequest_t *m) { encode_kafka_HeartbeatRequest(w, v, m); }
+void kafka_HeartbeatRequest_encode(kafka_writer_t *w, int16_t v, kafka_HeartbeatRequest_t *m)
+{
+    encode_kafka_HeartbeatRequest(w, v, m);
+}
 
 static void init_kafka_HeartbeatResponse(kafka_HeartbeatResponse_t *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_HeartbeatResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_HeartbeatResponse_t *m)
+static void decode_kafka_HeartbeatResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                           kafka_HeartbeatResponse_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 1) {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -524,7 +611,8 @@ static void decode_kafka_HeartbeatResponse(kafka_reader_t *r, int16_t v, kafka_a
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_HeartbeatResponse(kafka_writer_t *w, int16_t v, kafka_HeartbeatResponse_t *m)
+static void encode_kafka_HeartbeatResponse(kafka_writer_t *w, int16_t v,
+                                           kafka_HeartbeatResponse_t *m)
 {
     bool flex = v >= 4;
     (void)flex;
@@ -537,14 +625,21 @@ static void encode_kafka_HeartbeatResponse(kafka_writer_t *w, int16_t v, kafka_H
     kw_tags_empty(w, flex);
 }
 
-void kafka_HeartbeatResponse_init(kafka_HeartbeatResponse_t *m) { init_kafka_HeartbeatResponse(m); }
-int kafka_HeartbeatResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_HeartbeatResponse_t *m)
+void kafka_HeartbeatResponse_init(kafka_HeartbeatResponse_t *m)
+{
+    init_kafka_HeartbeatResponse(m);
+}
+int kafka_HeartbeatResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_HeartbeatResponse_t *m)
 {
     init_kafka_HeartbeatResponse(m);
     decode_kafka_HeartbeatResponse(r, v, a, m);
     return r->err;
 }
-void kafka_HeartbeatResponse_encode(kafka_writer_t *w, int16_t v, kafka_HeartbeatResponse_t *m) { encode_kafka_HeartbeatResponse(w, v, m); }
+void kafka_HeartbeatResponse_encode(kafka_writer_t *w, int16_t v, kafka_HeartbeatResponse_t *m)
+{
+    encode_kafka_HeartbeatResponse(w, v, m);
+}
 
 static void init_kafka_LeaveGroupRequest_MemberIdentity(kafka_LeaveGroupRequest_MemberIdentity_t *m)
 {
@@ -554,10 +649,13 @@ static void init_kafka_LeaveGroupRequest_MemberIdentity(kafka_LeaveGroupRequest_
     m->Reason = GN_BYTES_NULL;
 }
 
-static void decode_kafka_LeaveGroupRequest_MemberIdentity(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_LeaveGroupRequest_MemberIdentity_t *m)
+static void
+decode_kafka_LeaveGroupRequest_MemberIdentity(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                              kafka_LeaveGroupRequest_MemberIdentity_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 3) {
         m->MemberId = kr_string(r, flex);
     }
@@ -570,7 +668,9 @@ static void decode_kafka_LeaveGroupRequest_MemberIdentity(kafka_reader_t *r, int
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_LeaveGroupRequest_MemberIdentity(kafka_writer_t *w, int16_t v, kafka_LeaveGroupRequest_MemberIdentity_t *m)
+static void
+encode_kafka_LeaveGroupRequest_MemberIdentity(kafka_writer_t *w, int16_t v,
+                                              kafka_LeaveGroupRequest_MemberIdentity_t *m)
 {
     bool flex = v >= 4;
     (void)flex;
@@ -578,7 +678,8 @@ static void encode_kafka_LeaveGroupRequest_MemberIdentity(kafka_writer_t *w, int
         kw_string(w, flex, m->MemberId.ptr ? m->MemberId : GN_BYTES_STR(""));
     }
     if (v >= 3) {
-        kw_string(w, flex, (m->GroupInstanceId.ptr || (v >= 3)) ? m->GroupInstanceId : GN_BYTES_STR(""));
+        kw_string(w, flex,
+                  (m->GroupInstanceId.ptr || (v >= 3)) ? m->GroupInstanceId : GN_BYTES_STR(""));
     }
     if (v >= 5) {
         kw_string(w, flex, (m->Reason.ptr || (v >= 5)) ? m->Reason : GN_BYTES_STR(""));
@@ -593,10 +694,12 @@ static void init_kafka_LeaveGroupRequest(kafka_LeaveGroupRequest_t *m)
     m->MemberId = GN_BYTES_STR("");
 }
 
-static void decode_kafka_LeaveGroupRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_LeaveGroupRequest_t *m)
+static void decode_kafka_LeaveGroupRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                           kafka_LeaveGroupRequest_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->GroupId = kr_string(r, flex);
     }
@@ -608,8 +711,12 @@ static void decode_kafka_LeaveGroupRequest(kafka_reader_t *r, int16_t v, kafka_a
         m->Members.is_null = n < 0;
         m->Members.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Members.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_LeaveGroupRequest_MemberIdentity_t));
-            if (!m->Members.items) { r->err = GN_ENOMEM; return; }
+            m->Members.items =
+                kafka_arena_calloc(a, (size_t)n, sizeof(kafka_LeaveGroupRequest_MemberIdentity_t));
+            if (!m->Members.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_LeaveGroupRequest_MemberIdentity(&m->Members.items[i]);
                 decode_kafka_LeaveGroupRequest_MemberIdentity(r, v, a, &m->Members.items[i]);
@@ -619,7 +726,8 @@ static void decode_kafka_LeaveGroupRequest(kafka_reader_t *r, int16_t v, kafka_a
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_LeaveGroupRequest(kafka_writer_t *w, int16_t v, kafka_LeaveGroupRequest_t *m)
+static void encode_kafka_LeaveGroupRequest(kafka_writer_t *w, int16_t v,
+                                           kafka_LeaveGroupRequest_t *m)
 {
     bool flex = v >= 4;
     (void)flex;
@@ -631,31 +739,43 @@ static void encode_kafka_LeaveGroupRequest(kafka_writer_t *w, int16_t v, kafka_L
     }
     if (v >= 3) {
         kw_array_len(w, flex, m->Members.count);
-        for (int32_t i = 0; i < m->Members.count; i++) encode_kafka_LeaveGroupRequest_MemberIdentity(w, v, &m->Members.items[i]);
+        for (int32_t i = 0; i < m->Members.count; i++)
+            encode_kafka_LeaveGroupRequest_MemberIdentity(w, v, &m->Members.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_LeaveGroupRequest_init(kafka_LeaveGroupRequest_t *m) { init_kafka_LeaveGroupRequest(m); }
-int kafka_LeaveGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_LeaveGroupRequest_t *m)
+void kafka_LeaveGroupRequest_init(kafka_LeaveGroupRequest_t *m)
+{
+    init_kafka_LeaveGroupRequest(m);
+}
+int kafka_LeaveGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_LeaveGroupRequest_t *m)
 {
     init_kafka_LeaveGroupRequest(m);
     decode_kafka_LeaveGroupRequest(r, v, a, m);
     return r->err;
 }
-void kafka_LeaveGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_LeaveGroupRequest_t *m) { encode_kafka_LeaveGroupRequest(w, v, m); }
+void kafka_LeaveGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_LeaveGroupRequest_t *m)
+{
+    encode_kafka_LeaveGroupRequest(w, v, m);
+}
 
-static void init_kafka_LeaveGroupResponse_MemberResponse(kafka_LeaveGroupResponse_MemberResponse_t *m)
+static void
+init_kafka_LeaveGroupResponse_MemberResponse(kafka_LeaveGroupResponse_MemberResponse_t *m)
 {
     memset(m, 0, sizeof *m);
     m->MemberId = GN_BYTES_STR("");
     m->GroupInstanceId = GN_BYTES_STR("");
 }
 
-static void decode_kafka_LeaveGroupResponse_MemberResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_LeaveGroupResponse_MemberResponse_t *m)
+static void
+decode_kafka_LeaveGroupResponse_MemberResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                               kafka_LeaveGroupResponse_MemberResponse_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 3) {
         m->MemberId = kr_string(r, flex);
     }
@@ -668,7 +788,9 @@ static void decode_kafka_LeaveGroupResponse_MemberResponse(kafka_reader_t *r, in
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_LeaveGroupResponse_MemberResponse(kafka_writer_t *w, int16_t v, kafka_LeaveGroupResponse_MemberResponse_t *m)
+static void
+encode_kafka_LeaveGroupResponse_MemberResponse(kafka_writer_t *w, int16_t v,
+                                               kafka_LeaveGroupResponse_MemberResponse_t *m)
 {
     bool flex = v >= 4;
     (void)flex;
@@ -676,7 +798,8 @@ static void encode_kafka_LeaveGroupResponse_MemberResponse(kafka_writer_t *w, in
         kw_string(w, flex, m->MemberId.ptr ? m->MemberId : GN_BYTES_STR(""));
     }
     if (v >= 3) {
-        kw_string(w, flex, (m->GroupInstanceId.ptr || (v >= 3)) ? m->GroupInstanceId : GN_BYTES_STR(""));
+        kw_string(w, flex,
+                  (m->GroupInstanceId.ptr || (v >= 3)) ? m->GroupInstanceId : GN_BYTES_STR(""));
     }
     if (v >= 3) {
         kw_int16(w, m->ErrorCode);
@@ -689,10 +812,12 @@ static void init_kafka_LeaveGroupResponse(kafka_LeaveGroupResponse_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_LeaveGroupResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_LeaveGroupResponse_t *m)
+static void decode_kafka_LeaveGroupResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                            kafka_LeaveGroupResponse_t *m)
 {
     bool flex = v >= 4;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 1) {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -704,8 +829,12 @@ static void decode_kafka_LeaveGroupResponse(kafka_reader_t *r, int16_t v, kafka_
         m->Members.is_null = n < 0;
         m->Members.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Members.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_LeaveGroupResponse_MemberResponse_t));
-            if (!m->Members.items) { r->err = GN_ENOMEM; return; }
+            m->Members.items =
+                kafka_arena_calloc(a, (size_t)n, sizeof(kafka_LeaveGroupResponse_MemberResponse_t));
+            if (!m->Members.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_LeaveGroupResponse_MemberResponse(&m->Members.items[i]);
                 decode_kafka_LeaveGroupResponse_MemberResponse(r, v, a, &m->Members.items[i]);
@@ -715,7 +844,8 @@ static void decode_kafka_LeaveGroupResponse(kafka_reader_t *r, int16_t v, kafka_
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_LeaveGroupResponse(kafka_writer_t *w, int16_t v, kafka_LeaveGroupResponse_t *m)
+static void encode_kafka_LeaveGroupResponse(kafka_writer_t *w, int16_t v,
+                                            kafka_LeaveGroupResponse_t *m)
 {
     bool flex = v >= 4;
     (void)flex;
@@ -727,21 +857,30 @@ static void encode_kafka_LeaveGroupResponse(kafka_writer_t *w, int16_t v, kafka_
     }
     if (v >= 3) {
         kw_array_len(w, flex, m->Members.count);
-        for (int32_t i = 0; i < m->Members.count; i++) encode_kafka_LeaveGroupResponse_MemberResponse(w, v, &m->Members.items[i]);
+        for (int32_t i = 0; i < m->Members.count; i++)
+            encode_kafka_LeaveGroupResponse_MemberResponse(w, v, &m->Members.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_LeaveGroupResponse_init(kafka_LeaveGroupResponse_t *m) { init_kafka_LeaveGroupResponse(m); }
-int kafka_LeaveGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_LeaveGroupResponse_t *m)
+void kafka_LeaveGroupResponse_init(kafka_LeaveGroupResponse_t *m)
+{
+    init_kafka_LeaveGroupResponse(m);
+}
+int kafka_LeaveGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_LeaveGroupResponse_t *m)
 {
     init_kafka_LeaveGroupResponse(m);
     decode_kafka_LeaveGroupResponse(r, v, a, m);
     return r->err;
 }
-void kafka_LeaveGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_LeaveGroupResponse_t *m) { encode_kafka_LeaveGroupResponse(w, v, m); }
+void kafka_LeaveGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_LeaveGroupResponse_t *m)
+{
+    encode_kafka_LeaveGroupResponse(w, v, m);
+}
 
-static void init_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *m)
+static void init_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(
+    kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *m)
 {
     memset(m, 0, sizeof *m);
     m->CommittedLeaderEpoch = -1;
@@ -749,10 +888,13 @@ static void init_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(kafka_Of
     m->CommittedMetadata = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *m)
+static void decode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *m)
 {
     bool flex = v >= 8;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->PartitionIndex = kr_int32(r);
     }
@@ -771,7 +913,8 @@ static void decode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(kafka_
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(kafka_writer_t *w, int16_t v, kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *m)
+static void encode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(
+    kafka_writer_t *w, int16_t v, kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *m)
 {
     bool flex = v >= 8;
     (void)flex;
@@ -793,16 +936,20 @@ static void encode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(kafka_
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *m)
+static void init_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(
+    kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *m)
+static void decode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *m)
 {
     bool flex = v >= 8;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->Name = kr_string(r, flex);
     }
@@ -811,18 +958,25 @@ static void decode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(kafka_read
         m->Partitions.is_null = n < 0;
         m->Partitions.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Partitions.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t));
-            if (!m->Partitions.items) { r->err = GN_ENOMEM; return; }
+            m->Partitions.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t));
+            if (!m->Partitions.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
-                init_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(&m->Partitions.items[i]);
-                decode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(r, v, a, &m->Partitions.items[i]);
+                init_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(
+                    &m->Partitions.items[i]);
+                decode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(
+                    r, v, a, &m->Partitions.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(kafka_writer_t *w, int16_t v, kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *m)
+static void encode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(
+    kafka_writer_t *w, int16_t v, kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *m)
 {
     bool flex = v >= 8;
     (void)flex;
@@ -831,7 +985,9 @@ static void encode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(kafka_writ
     }
     {
         kw_array_len(w, flex, m->Partitions.count);
-        for (int32_t i = 0; i < m->Partitions.count; i++) encode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(w, v, &m->Partitions.items[i]);
+        for (int32_t i = 0; i < m->Partitions.count; i++)
+            encode_kafka_OffsetCommitRequest_OffsetCommitRequestPartition(w, v,
+                                                                          &m->Partitions.items[i]);
     }
     kw_tags_empty(w, flex);
 }
@@ -846,10 +1002,12 @@ static void init_kafka_OffsetCommitRequest(kafka_OffsetCommitRequest_t *m)
     m->RetentionTimeMs = -1;
 }
 
-static void decode_kafka_OffsetCommitRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitRequest_t *m)
+static void decode_kafka_OffsetCommitRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                             kafka_OffsetCommitRequest_t *m)
 {
     bool flex = v >= 8;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->GroupId = kr_string(r, flex);
     }
@@ -870,18 +1028,24 @@ static void decode_kafka_OffsetCommitRequest(kafka_reader_t *r, int16_t v, kafka
         m->Topics.is_null = n < 0;
         m->Topics.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Topics.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t));
-            if (!m->Topics.items) { r->err = GN_ENOMEM; return; }
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(&m->Topics.items[i]);
-                decode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(r, v, a, &m->Topics.items[i]);
+                decode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(r, v, a,
+                                                                          &m->Topics.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetCommitRequest(kafka_writer_t *w, int16_t v, kafka_OffsetCommitRequest_t *m)
+static void encode_kafka_OffsetCommitRequest(kafka_writer_t *w, int16_t v,
+                                             kafka_OffsetCommitRequest_t *m)
 {
     bool flex = v >= 8;
     (void)flex;
@@ -895,36 +1059,49 @@ static void encode_kafka_OffsetCommitRequest(kafka_writer_t *w, int16_t v, kafka
         kw_string(w, flex, m->MemberId.ptr ? m->MemberId : GN_BYTES_STR(""));
     }
     if (v >= 7) {
-        kw_string(w, flex, (m->GroupInstanceId.ptr || (v >= 7)) ? m->GroupInstanceId : GN_BYTES_STR(""));
+        kw_string(w, flex,
+                  (m->GroupInstanceId.ptr || (v >= 7)) ? m->GroupInstanceId : GN_BYTES_STR(""));
     }
     if (v >= 2 && v <= 4) {
         kw_int64(w, m->RetentionTimeMs);
     }
     {
         kw_array_len(w, flex, m->Topics.count);
-        for (int32_t i = 0; i < m->Topics.count; i++) encode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(w, v, &m->Topics.items[i]);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetCommitRequest_OffsetCommitRequestTopic(w, v, &m->Topics.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_OffsetCommitRequest_init(kafka_OffsetCommitRequest_t *m) { init_kafka_OffsetCommitRequest(m); }
-int kafka_OffsetCommitRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitRequest_t *m)
+void kafka_OffsetCommitRequest_init(kafka_OffsetCommitRequest_t *m)
+{
+    init_kafka_OffsetCommitRequest(m);
+}
+int kafka_OffsetCommitRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_OffsetCommitRequest_t *m)
 {
     init_kafka_OffsetCommitRequest(m);
     decode_kafka_OffsetCommitRequest(r, v, a, m);
     return r->err;
 }
-void kafka_OffsetCommitRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetCommitRequest_t *m) { encode_kafka_OffsetCommitRequest(w, v, m); }
+void kafka_OffsetCommitRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetCommitRequest_t *m)
+{
+    encode_kafka_OffsetCommitRequest(w, v, m);
+}
 
-static void init_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t *m)
+static void init_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(
+    kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t *m)
+static void decode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t *m)
 {
     bool flex = v >= 8;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->PartitionIndex = kr_int32(r);
     }
@@ -934,7 +1111,8 @@ static void decode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(kafk
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(kafka_writer_t *w, int16_t v, kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t *m)
+static void encode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(
+    kafka_writer_t *w, int16_t v, kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t *m)
 {
     bool flex = v >= 8;
     (void)flex;
@@ -947,16 +1125,20 @@ static void encode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(kafk
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *m)
+static void init_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(
+    kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *m)
+static void decode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *m)
 {
     bool flex = v >= 8;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->Name = kr_string(r, flex);
     }
@@ -965,18 +1147,25 @@ static void decode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(kafka_re
         m->Partitions.is_null = n < 0;
         m->Partitions.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Partitions.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t));
-            if (!m->Partitions.items) { r->err = GN_ENOMEM; return; }
+            m->Partitions.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t));
+            if (!m->Partitions.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
-                init_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(&m->Partitions.items[i]);
-                decode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(r, v, a, &m->Partitions.items[i]);
+                init_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(
+                    &m->Partitions.items[i]);
+                decode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(
+                    r, v, a, &m->Partitions.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(kafka_writer_t *w, int16_t v, kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *m)
+static void encode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(
+    kafka_writer_t *w, int16_t v, kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *m)
 {
     bool flex = v >= 8;
     (void)flex;
@@ -985,7 +1174,9 @@ static void encode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(kafka_wr
     }
     {
         kw_array_len(w, flex, m->Partitions.count);
-        for (int32_t i = 0; i < m->Partitions.count; i++) encode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(w, v, &m->Partitions.items[i]);
+        for (int32_t i = 0; i < m->Partitions.count; i++)
+            encode_kafka_OffsetCommitResponse_OffsetCommitResponsePartition(
+                w, v, &m->Partitions.items[i]);
     }
     kw_tags_empty(w, flex);
 }
@@ -995,10 +1186,12 @@ static void init_kafka_OffsetCommitResponse(kafka_OffsetCommitResponse_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_OffsetCommitResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitResponse_t *m)
+static void decode_kafka_OffsetCommitResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                              kafka_OffsetCommitResponse_t *m)
 {
     bool flex = v >= 8;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 3) {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -1007,18 +1200,24 @@ static void decode_kafka_OffsetCommitResponse(kafka_reader_t *r, int16_t v, kafk
         m->Topics.is_null = n < 0;
         m->Topics.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Topics.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t));
-            if (!m->Topics.items) { r->err = GN_ENOMEM; return; }
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(&m->Topics.items[i]);
-                decode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(r, v, a, &m->Topics.items[i]);
+                decode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(r, v, a,
+                                                                            &m->Topics.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetCommitResponse(kafka_writer_t *w, int16_t v, kafka_OffsetCommitResponse_t *m)
+static void encode_kafka_OffsetCommitResponse(kafka_writer_t *w, int16_t v,
+                                              kafka_OffsetCommitResponse_t *m)
 {
     bool flex = v >= 8;
     (void)flex;
@@ -1027,30 +1226,43 @@ static void encode_kafka_OffsetCommitResponse(kafka_writer_t *w, int16_t v, kafk
     }
     {
         kw_array_len(w, flex, m->Topics.count);
-        for (int32_t i = 0; i < m->Topics.count; i++) encode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(w, v, &m->Topics.items[i]);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetCommitResponse_OffsetCommitResponseTopic(w, v, &m->Topics.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_OffsetCommitResponse_init(kafka_OffsetCommitResponse_t *m) { init_kafka_OffsetCommitResponse(m); }
-int kafka_OffsetCommitResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitResponse_t *m)
+void kafka_OffsetCommitResponse_init(kafka_OffsetCommitResponse_t *m)
+{
+    init_kafka_OffsetCommitResponse(m);
+}
+int kafka_OffsetCommitResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_OffsetCommitResponse_t *m)
 {
     init_kafka_OffsetCommitResponse(m);
     decode_kafka_OffsetCommitResponse(r, v, a, m);
     return r->err;
 }
-void kafka_OffsetCommitResponse_encode(kafka_writer_t *w, int16_t v, kafka_OffsetCommitResponse_t *m) { encode_kafka_OffsetCommitResponse(w, v, m); }
+void kafka_OffsetCommitResponse_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_OffsetCommitResponse_t *m)
+{
+    encode_kafka_OffsetCommitResponse(w, v, m);
+}
 
-static void init_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t *m)
+static void init_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(
+    kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t *m)
+static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v <= 7) {
         m->Name = kr_string(r, flex);
     }
@@ -1060,14 +1272,19 @@ static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(kafka_reader
         m->PartitionIndexes.count = n < 0 ? 0 : n;
         if (n > 0) {
             m->PartitionIndexes.items = kafka_arena_calloc(a, (size_t)n, sizeof(int32_t));
-            if (!m->PartitionIndexes.items) { r->err = GN_ENOMEM; return; }
-            for (int32_t i = 0; i < n && !r->err; i++) m->PartitionIndexes.items[i] = kr_int32(r);
+            if (!m->PartitionIndexes.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++)
+                m->PartitionIndexes.items[i] = kr_int32(r);
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t *m)
+static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(
+    kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1076,21 +1293,26 @@ static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(kafka_writer
     }
     if (v <= 7) {
         kw_array_len(w, flex, m->PartitionIndexes.count);
-        for (int32_t i = 0; i < m->PartitionIndexes.count; i++) kw_int32(w, m->PartitionIndexes.items[i]);
+        for (int32_t i = 0; i < m->PartitionIndexes.count; i++)
+            kw_int32(w, m->PartitionIndexes.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t *m)
+static void init_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(
+    kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t *m)
+static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 8) {
         m->Name = kr_string(r, flex);
     }
@@ -1100,14 +1322,19 @@ static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(kafka_reade
         m->PartitionIndexes.count = n < 0 ? 0 : n;
         if (n > 0) {
             m->PartitionIndexes.items = kafka_arena_calloc(a, (size_t)n, sizeof(int32_t));
-            if (!m->PartitionIndexes.items) { r->err = GN_ENOMEM; return; }
-            for (int32_t i = 0; i < n && !r->err; i++) m->PartitionIndexes.items[i] = kr_int32(r);
+            if (!m->PartitionIndexes.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++)
+                m->PartitionIndexes.items[i] = kr_int32(r);
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t *m)
+static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(
+    kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1116,12 +1343,14 @@ static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(kafka_write
     }
     if (v >= 8) {
         kw_array_len(w, flex, m->PartitionIndexes.count);
-        for (int32_t i = 0; i < m->PartitionIndexes.count; i++) kw_int32(w, m->PartitionIndexes.items[i]);
+        for (int32_t i = 0; i < m->PartitionIndexes.count; i++)
+            kw_int32(w, m->PartitionIndexes.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t *m)
+static void init_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(
+    kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t *m)
 {
     memset(m, 0, sizeof *m);
     m->GroupId = GN_BYTES_STR("");
@@ -1129,10 +1358,13 @@ static void init_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(kafka_OffsetFe
     m->MemberEpoch = -1;
 }
 
-static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t *m)
+static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 8) {
         m->GroupId = kr_string(r, flex);
     }
@@ -1147,18 +1379,24 @@ static void decode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(kafka_reader
         m->Topics.is_null = n < 0;
         m->Topics.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Topics.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t));
-            if (!m->Topics.items) { r->err = GN_ENOMEM; return; }
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(&m->Topics.items[i]);
-                decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(r, v, a, &m->Topics.items[i]);
+                decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(r, v, a,
+                                                                         &m->Topics.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t *m)
+static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(
+    kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1173,7 +1411,8 @@ static void encode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(kafka_writer
     }
     if (v >= 8) {
         kw_array_len(w, flex, (m->Topics.is_null && (v >= 8)) ? -1 : m->Topics.count);
-        for (int32_t i = 0; i < m->Topics.count; i++) encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(w, v, &m->Topics.items[i]);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopics(w, v, &m->Topics.items[i]);
     }
     kw_tags_empty(w, flex);
 }
@@ -1184,10 +1423,12 @@ static void init_kafka_OffsetFetchRequest(kafka_OffsetFetchRequest_t *m)
     m->GroupId = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetFetchRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchRequest_t *m)
+static void decode_kafka_OffsetFetchRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                            kafka_OffsetFetchRequest_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v <= 7) {
         m->GroupId = kr_string(r, flex);
     }
@@ -1196,11 +1437,16 @@ static void decode_kafka_OffsetFetchRequest(kafka_reader_t *r, int16_t v, kafka_
         m->Topics.is_null = n < 0;
         m->Topics.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Topics.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t));
-            if (!m->Topics.items) { r->err = GN_ENOMEM; return; }
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(&m->Topics.items[i]);
-                decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(r, v, a, &m->Topics.items[i]);
+                decode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(r, v, a,
+                                                                        &m->Topics.items[i]);
             }
         }
     }
@@ -1209,11 +1455,16 @@ static void decode_kafka_OffsetFetchRequest(kafka_reader_t *r, int16_t v, kafka_
         m->Groups.is_null = n < 0;
         m->Groups.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Groups.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t));
-            if (!m->Groups.items) { r->err = GN_ENOMEM; return; }
+            m->Groups.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t));
+            if (!m->Groups.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(&m->Groups.items[i]);
-                decode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(r, v, a, &m->Groups.items[i]);
+                decode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(r, v, a,
+                                                                        &m->Groups.items[i]);
             }
         }
     }
@@ -1223,7 +1474,8 @@ static void decode_kafka_OffsetFetchRequest(kafka_reader_t *r, int16_t v, kafka_
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchRequest(kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_t *m)
+static void encode_kafka_OffsetFetchRequest(kafka_writer_t *w, int16_t v,
+                                            kafka_OffsetFetchRequest_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1232,11 +1484,13 @@ static void encode_kafka_OffsetFetchRequest(kafka_writer_t *w, int16_t v, kafka_
     }
     if (v <= 7) {
         kw_array_len(w, flex, (m->Topics.is_null && (v >= 2 && v <= 7)) ? -1 : m->Topics.count);
-        for (int32_t i = 0; i < m->Topics.count; i++) encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(w, v, &m->Topics.items[i]);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetFetchRequest_OffsetFetchRequestTopic(w, v, &m->Topics.items[i]);
     }
     if (v >= 8) {
         kw_array_len(w, flex, m->Groups.count);
-        for (int32_t i = 0; i < m->Groups.count; i++) encode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(w, v, &m->Groups.items[i]);
+        for (int32_t i = 0; i < m->Groups.count; i++)
+            encode_kafka_OffsetFetchRequest_OffsetFetchRequestGroup(w, v, &m->Groups.items[i]);
     }
     if (v >= 7) {
         kw_bool(w, m->RequireStable);
@@ -1244,26 +1498,37 @@ static void encode_kafka_OffsetFetchRequest(kafka_writer_t *w, int16_t v, kafka_
     kw_tags_empty(w, flex);
 }
 
-void kafka_OffsetFetchRequest_init(kafka_OffsetFetchRequest_t *m) { init_kafka_OffsetFetchRequest(m); }
-int kafka_OffsetFetchRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchRequest_t *m)
+void kafka_OffsetFetchRequest_init(kafka_OffsetFetchRequest_t *m)
+{
+    init_kafka_OffsetFetchRequest(m);
+}
+int kafka_OffsetFetchRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_OffsetFetchRequest_t *m)
 {
     init_kafka_OffsetFetchRequest(m);
     decode_kafka_OffsetFetchRequest(r, v, a, m);
     return r->err;
 }
-void kafka_OffsetFetchRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_t *m) { encode_kafka_OffsetFetchRequest(w, v, m); }
+void kafka_OffsetFetchRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_t *m)
+{
+    encode_kafka_OffsetFetchRequest(w, v, m);
+}
 
-static void init_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t *m)
+static void init_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(
+    kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t *m)
 {
     memset(m, 0, sizeof *m);
     m->CommittedLeaderEpoch = -1;
     m->Metadata = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t *m)
+static void decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v <= 7) {
         m->PartitionIndex = kr_int32(r);
     }
@@ -1282,7 +1547,8 @@ static void decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(kafka_
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t *m)
+static void encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(
+    kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1304,16 +1570,20 @@ static void encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(kafka_
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t *m)
+static void init_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(
+    kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t *m)
+static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v <= 7) {
         m->Name = kr_string(r, flex);
     }
@@ -1322,18 +1592,25 @@ static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(kafka_read
         m->Partitions.is_null = n < 0;
         m->Partitions.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Partitions.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t));
-            if (!m->Partitions.items) { r->err = GN_ENOMEM; return; }
+            m->Partitions.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t));
+            if (!m->Partitions.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
-                init_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(&m->Partitions.items[i]);
-                decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(r, v, a, &m->Partitions.items[i]);
+                init_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(
+                    &m->Partitions.items[i]);
+                decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(
+                    r, v, a, &m->Partitions.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t *m)
+static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(
+    kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1342,22 +1619,28 @@ static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(kafka_writ
     }
     if (v <= 7) {
         kw_array_len(w, flex, m->Partitions.count);
-        for (int32_t i = 0; i < m->Partitions.count; i++) encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(w, v, &m->Partitions.items[i]);
+        for (int32_t i = 0; i < m->Partitions.count; i++)
+            encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartition(w, v,
+                                                                          &m->Partitions.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t *m)
+static void init_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(
+    kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t *m)
 {
     memset(m, 0, sizeof *m);
     m->CommittedLeaderEpoch = -1;
     m->Metadata = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t *m)
+static void decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 8) {
         m->PartitionIndex = kr_int32(r);
     }
@@ -1376,7 +1659,8 @@ static void decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(kafka
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t *m)
+static void encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(
+    kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1398,16 +1682,20 @@ static void encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(kafka
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t *m)
+static void init_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(
+    kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t *m)
+static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 8) {
         m->Name = kr_string(r, flex);
     }
@@ -1416,18 +1704,25 @@ static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(kafka_rea
         m->Partitions.is_null = n < 0;
         m->Partitions.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Partitions.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t));
-            if (!m->Partitions.items) { r->err = GN_ENOMEM; return; }
+            m->Partitions.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t));
+            if (!m->Partitions.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
-                init_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(&m->Partitions.items[i]);
-                decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(r, v, a, &m->Partitions.items[i]);
+                init_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(
+                    &m->Partitions.items[i]);
+                decode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(
+                    r, v, a, &m->Partitions.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t *m)
+static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(
+    kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1436,21 +1731,27 @@ static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(kafka_wri
     }
     if (v >= 8) {
         kw_array_len(w, flex, m->Partitions.count);
-        for (int32_t i = 0; i < m->Partitions.count; i++) encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(w, v, &m->Partitions.items[i]);
+        for (int32_t i = 0; i < m->Partitions.count; i++)
+            encode_kafka_OffsetFetchResponse_OffsetFetchResponsePartitions(w, v,
+                                                                           &m->Partitions.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t *m)
+static void init_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(
+    kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t *m)
 {
     memset(m, 0, sizeof *m);
     m->GroupId = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t *m)
+static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 8) {
         m->GroupId = kr_string(r, flex);
     }
@@ -1459,11 +1760,16 @@ static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(kafka_read
         m->Topics.is_null = n < 0;
         m->Topics.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Topics.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t));
-            if (!m->Topics.items) { r->err = GN_ENOMEM; return; }
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(&m->Topics.items[i]);
-                decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(r, v, a, &m->Topics.items[i]);
+                decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(r, v, a,
+                                                                           &m->Topics.items[i]);
             }
         }
     }
@@ -1473,7 +1779,8 @@ static void decode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(kafka_read
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t *m)
+static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(
+    kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1482,7 +1789,8 @@ static void encode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(kafka_writ
     }
     if (v >= 8) {
         kw_array_len(w, flex, m->Topics.count);
-        for (int32_t i = 0; i < m->Topics.count; i++) encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(w, v, &m->Topics.items[i]);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopics(w, v, &m->Topics.items[i]);
     }
     if (v >= 8) {
         kw_int16(w, m->ErrorCode);
@@ -1495,10 +1803,12 @@ static void init_kafka_OffsetFetchResponse(kafka_OffsetFetchResponse_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_OffsetFetchResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchResponse_t *m)
+static void decode_kafka_OffsetFetchResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                             kafka_OffsetFetchResponse_t *m)
 {
     bool flex = v >= 6;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 3) {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -1507,11 +1817,16 @@ static void decode_kafka_OffsetFetchResponse(kafka_reader_t *r, int16_t v, kafka
         m->Topics.is_null = n < 0;
         m->Topics.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Topics.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t));
-            if (!m->Topics.items) { r->err = GN_ENOMEM; return; }
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(&m->Topics.items[i]);
-                decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(r, v, a, &m->Topics.items[i]);
+                decode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(r, v, a,
+                                                                          &m->Topics.items[i]);
             }
         }
     }
@@ -1523,18 +1838,24 @@ static void decode_kafka_OffsetFetchResponse(kafka_reader_t *r, int16_t v, kafka
         m->Groups.is_null = n < 0;
         m->Groups.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Groups.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t));
-            if (!m->Groups.items) { r->err = GN_ENOMEM; return; }
+            m->Groups.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t));
+            if (!m->Groups.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(&m->Groups.items[i]);
-                decode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(r, v, a, &m->Groups.items[i]);
+                decode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(r, v, a,
+                                                                          &m->Groups.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetFetchResponse(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_t *m)
+static void encode_kafka_OffsetFetchResponse(kafka_writer_t *w, int16_t v,
+                                             kafka_OffsetFetchResponse_t *m)
 {
     bool flex = v >= 6;
     (void)flex;
@@ -1543,44 +1864,59 @@ static void encode_kafka_OffsetFetchResponse(kafka_writer_t *w, int16_t v, kafka
     }
     if (v <= 7) {
         kw_array_len(w, flex, m->Topics.count);
-        for (int32_t i = 0; i < m->Topics.count; i++) encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(w, v, &m->Topics.items[i]);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetFetchResponse_OffsetFetchResponseTopic(w, v, &m->Topics.items[i]);
     }
     if (v >= 2 && v <= 7) {
         kw_int16(w, m->ErrorCode);
     }
     if (v >= 8) {
         kw_array_len(w, flex, m->Groups.count);
-        for (int32_t i = 0; i < m->Groups.count; i++) encode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(w, v, &m->Groups.items[i]);
+        for (int32_t i = 0; i < m->Groups.count; i++)
+            encode_kafka_OffsetFetchResponse_OffsetFetchResponseGroup(w, v, &m->Groups.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_OffsetFetchResponse_init(kafka_OffsetFetchResponse_t *m) { init_kafka_OffsetFetchResponse(m); }
-int kafka_OffsetFetchResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchResponse_t *m)
+void kafka_OffsetFetchResponse_init(kafka_OffsetFetchResponse_t *m)
+{
+    init_kafka_OffsetFetchResponse(m);
+}
+int kafka_OffsetFetchResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_OffsetFetchResponse_t *m)
 {
     init_kafka_OffsetFetchResponse(m);
     decode_kafka_OffsetFetchResponse(r, v, a, m);
     return r->err;
 }
-void kafka_OffsetFetchResponse_encode(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_t *m) { encode_kafka_OffsetFetchResponse(w, v, m); }
+void kafka_OffsetFetchResponse_encode(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_t *m)
+{
+    encode_kafka_OffsetFetchResponse(w, v, m);
+}
 
 static void init_kafka_ListGroupsRequest(kafka_ListGroupsRequest_t *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_ListGroupsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_ListGroupsRequest_t *m)
+static void decode_kafka_ListGroupsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                           kafka_ListGroupsRequest_t *m)
 {
     bool flex = v >= 3;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 4) {
         int32_t n = kr_array_len(r, flex);
         m->StatesFilter.is_null = n < 0;
         m->StatesFilter.count = n < 0 ? 0 : n;
         if (n > 0) {
             m->StatesFilter.items = kafka_arena_calloc(a, (size_t)n, sizeof(gn_bytes_t));
-            if (!m->StatesFilter.items) { r->err = GN_ENOMEM; return; }
-            for (int32_t i = 0; i < n && !r->err; i++) m->StatesFilter.items[i] = kr_string(r, flex);
+            if (!m->StatesFilter.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++)
+                m->StatesFilter.items[i] = kr_string(r, flex);
         }
     }
     if (v >= 5) {
@@ -1589,36 +1925,50 @@ static void decode_kafka_ListGroupsRequest(kafka_reader_t *r, int16_t v, kafka_a
         m->TypesFilter.count = n < 0 ? 0 : n;
         if (n > 0) {
             m->TypesFilter.items = kafka_arena_calloc(a, (size_t)n, sizeof(gn_bytes_t));
-            if (!m->TypesFilter.items) { r->err = GN_ENOMEM; return; }
-            for (int32_t i = 0; i < n && !r->err; i++) m->TypesFilter.items[i] = kr_string(r, flex);
+            if (!m->TypesFilter.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++)
+                m->TypesFilter.items[i] = kr_string(r, flex);
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_ListGroupsRequest(kafka_writer_t *w, int16_t v, kafka_ListGroupsRequest_t *m)
+static void encode_kafka_ListGroupsRequest(kafka_writer_t *w, int16_t v,
+                                           kafka_ListGroupsRequest_t *m)
 {
     bool flex = v >= 3;
     (void)flex;
     if (v >= 4) {
         kw_array_len(w, flex, m->StatesFilter.count);
-        for (int32_t i = 0; i < m->StatesFilter.count; i++) kw_string(w, flex, m->StatesFilter.items[i]);
+        for (int32_t i = 0; i < m->StatesFilter.count; i++)
+            kw_string(w, flex, m->StatesFilter.items[i]);
     }
     if (v >= 5) {
         kw_array_len(w, flex, m->TypesFilter.count);
-        for (int32_t i = 0; i < m->TypesFilter.count; i++) kw_string(w, flex, m->TypesFilter.items[i]);
+        for (int32_t i = 0; i < m->TypesFilter.count; i++)
+            kw_string(w, flex, m->TypesFilter.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_ListGroupsRequest_init(kafka_ListGroupsRequest_t *m) { init_kafka_ListGroupsRequest(m); }
-int kafka_ListGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_ListGroupsRequest_t *m)
+void kafka_ListGroupsRequest_init(kafka_ListGroupsRequest_t *m)
+{
+    init_kafka_ListGroupsRequest(m);
+}
+int kafka_ListGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_ListGroupsRequest_t *m)
 {
     init_kafka_ListGroupsRequest(m);
     decode_kafka_ListGroupsRequest(r, v, a, m);
     return r->err;
 }
-void kafka_ListGroupsRequest_encode(kafka_writer_t *w, int16_t v, kafka_ListGroupsRequest_t *m) { encode_kafka_ListGroupsRequest(w, v, m); }
+void kafka_ListGroupsRequest_encode(kafka_writer_t *w, int16_t v, kafka_ListGroupsRequest_t *m)
+{
+    encode_kafka_ListGroupsRequest(w, v, m);
+}
 
 static void init_kafka_ListGroupsResponse_ListedGroup(kafka_ListGroupsResponse_ListedGroup_t *m)
 {
@@ -1629,10 +1979,13 @@ static void init_kafka_ListGroupsResponse_ListedGroup(kafka_ListGroupsResponse_L
     m->GroupType = GN_BYTES_STR("");
 }
 
-static void decode_kafka_ListGroupsResponse_ListedGroup(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_ListGroupsResponse_ListedGroup_t *m)
+static void decode_kafka_ListGroupsResponse_ListedGroup(kafka_reader_t *r, int16_t v,
+                                                        kafka_arena_t *a,
+                                                        kafka_ListGroupsResponse_ListedGroup_t *m)
 {
     bool flex = v >= 3;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->GroupId = kr_string(r, flex);
     }
@@ -1648,7 +2001,8 @@ static void decode_kafka_ListGroupsResponse_ListedGroup(kafka_reader_t *r, int16
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_ListGroupsResponse_ListedGroup(kafka_writer_t *w, int16_t v, kafka_ListGroupsResponse_ListedGroup_t *m)
+static void encode_kafka_ListGroupsResponse_ListedGroup(kafka_writer_t *w, int16_t v,
+                                                        kafka_ListGroupsResponse_ListedGroup_t *m)
 {
     bool flex = v >= 3;
     (void)flex;
@@ -1672,10 +2026,12 @@ static void init_kafka_ListGroupsResponse(kafka_ListGroupsResponse_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_ListGroupsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_ListGroupsResponse_t *m)
+static void decode_kafka_ListGroupsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                            kafka_ListGroupsResponse_t *m)
 {
     bool flex = v >= 3;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 1) {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -1687,8 +2043,12 @@ static void decode_kafka_ListGroupsResponse(kafka_reader_t *r, int16_t v, kafka_
         m->Groups.is_null = n < 0;
         m->Groups.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Groups.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_ListGroupsResponse_ListedGroup_t));
-            if (!m->Groups.items) { r->err = GN_ENOMEM; return; }
+            m->Groups.items =
+                kafka_arena_calloc(a, (size_t)n, sizeof(kafka_ListGroupsResponse_ListedGroup_t));
+            if (!m->Groups.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_ListGroupsResponse_ListedGroup(&m->Groups.items[i]);
                 decode_kafka_ListGroupsResponse_ListedGroup(r, v, a, &m->Groups.items[i]);
@@ -1698,7 +2058,8 @@ static void decode_kafka_ListGroupsResponse(kafka_reader_t *r, int16_t v, kafka_
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_ListGroupsResponse(kafka_writer_t *w, int16_t v, kafka_ListGroupsResponse_t *m)
+static void encode_kafka_ListGroupsResponse(kafka_writer_t *w, int16_t v,
+                                            kafka_ListGroupsResponse_t *m)
 {
     bool flex = v >= 3;
     (void)flex;
@@ -1710,37 +2071,51 @@ static void encode_kafka_ListGroupsResponse(kafka_writer_t *w, int16_t v, kafka_
     }
     {
         kw_array_len(w, flex, m->Groups.count);
-        for (int32_t i = 0; i < m->Groups.count; i++) encode_kafka_ListGroupsResponse_ListedGroup(w, v, &m->Groups.items[i]);
+        for (int32_t i = 0; i < m->Groups.count; i++)
+            encode_kafka_ListGroupsResponse_ListedGroup(w, v, &m->Groups.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_ListGroupsResponse_init(kafka_ListGroupsResponse_t *m) { init_kafka_ListGroupsResponse(m); }
-int kafka_ListGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_ListGroupsResponse_t *m)
+void kafka_ListGroupsResponse_init(kafka_ListGroupsResponse_t *m)
+{
+    init_kafka_ListGroupsResponse(m);
+}
+int kafka_ListGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_ListGroupsResponse_t *m)
 {
     init_kafka_ListGroupsResponse(m);
     decode_kafka_ListGroupsResponse(r, v, a, m);
     return r->err;
 }
-void kafka_ListGroupsResponse_encode(kafka_writer_t *w, int16_t v, kafka_ListGroupsResponse_t *m) { encode_kafka_ListGroupsResponse(w, v, m); }
+void kafka_ListGroupsResponse_encode(kafka_writer_t *w, int16_t v, kafka_ListGroupsResponse_t *m)
+{
+    encode_kafka_ListGroupsResponse(w, v, m);
+}
 
 static void init_kafka_DescribeGroupsRequest(kafka_DescribeGroupsRequest_t *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_DescribeGroupsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DescribeGroupsRequest_t *m)
+static void decode_kafka_DescribeGroupsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                               kafka_DescribeGroupsRequest_t *m)
 {
     bool flex = v >= 5;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         int32_t n = kr_array_len(r, flex);
         m->Groups.is_null = n < 0;
         m->Groups.count = n < 0 ? 0 : n;
         if (n > 0) {
             m->Groups.items = kafka_arena_calloc(a, (size_t)n, sizeof(gn_bytes_t));
-            if (!m->Groups.items) { r->err = GN_ENOMEM; return; }
-            for (int32_t i = 0; i < n && !r->err; i++) m->Groups.items[i] = kr_string(r, flex);
+            if (!m->Groups.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++)
+                m->Groups.items[i] = kr_string(r, flex);
         }
     }
     if (v >= 3) {
@@ -1749,13 +2124,15 @@ static void decode_kafka_DescribeGroupsRequest(kafka_reader_t *r, int16_t v, kaf
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_DescribeGroupsRequest(kafka_writer_t *w, int16_t v, kafka_DescribeGroupsRequest_t *m)
+static void encode_kafka_DescribeGroupsRequest(kafka_writer_t *w, int16_t v,
+                                               kafka_DescribeGroupsRequest_t *m)
 {
     bool flex = v >= 5;
     (void)flex;
     {
         kw_array_len(w, flex, m->Groups.count);
-        for (int32_t i = 0; i < m->Groups.count; i++) kw_string(w, flex, m->Groups.items[i]);
+        for (int32_t i = 0; i < m->Groups.count; i++)
+            kw_string(w, flex, m->Groups.items[i]);
     }
     if (v >= 3) {
         kw_bool(w, m->IncludeAuthorizedOperations);
@@ -1763,16 +2140,25 @@ static void encode_kafka_DescribeGroupsRequest(kafka_writer_t *w, int16_t v, kaf
     kw_tags_empty(w, flex);
 }
 
-void kafka_DescribeGroupsRequest_init(kafka_DescribeGroupsRequest_t *m) { init_kafka_DescribeGroupsRequest(m); }
-int kafka_DescribeGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DescribeGroupsRequest_t *m)
+void kafka_DescribeGroupsRequest_init(kafka_DescribeGroupsRequest_t *m)
+{
+    init_kafka_DescribeGroupsRequest(m);
+}
+int kafka_DescribeGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                       kafka_DescribeGroupsRequest_t *m)
 {
     init_kafka_DescribeGroupsRequest(m);
     decode_kafka_DescribeGroupsRequest(r, v, a, m);
     return r->err;
 }
-void kafka_DescribeGroupsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DescribeGroupsRequest_t *m) { encode_kafka_DescribeGroupsRequest(w, v, m); }
+void kafka_DescribeGroupsRequest_encode(kafka_writer_t *w, int16_t v,
+                                        kafka_DescribeGroupsRequest_t *m)
+{
+    encode_kafka_DescribeGroupsRequest(w, v, m);
+}
 
-static void init_kafka_DescribeGroupsResponse_DescribedGroupMember(kafka_DescribeGroupsResponse_DescribedGroupMember_t *m)
+static void init_kafka_DescribeGroupsResponse_DescribedGroupMember(
+    kafka_DescribeGroupsResponse_DescribedGroupMember_t *m)
 {
     memset(m, 0, sizeof *m);
     m->MemberId = GN_BYTES_STR("");
@@ -1783,10 +2169,13 @@ static void init_kafka_DescribeGroupsResponse_DescribedGroupMember(kafka_Describ
     m->MemberAssignment = GN_BYTES_STR("");
 }
 
-static void decode_kafka_DescribeGroupsResponse_DescribedGroupMember(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DescribeGroupsResponse_DescribedGroupMember_t *m)
+static void decode_kafka_DescribeGroupsResponse_DescribedGroupMember(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_DescribeGroupsResponse_DescribedGroupMember_t *m)
 {
     bool flex = v >= 5;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->MemberId = kr_string(r, flex);
     }
@@ -1808,7 +2197,8 @@ static void decode_kafka_DescribeGroupsResponse_DescribedGroupMember(kafka_reade
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_DescribeGroupsResponse_DescribedGroupMember(kafka_writer_t *w, int16_t v, kafka_DescribeGroupsResponse_DescribedGroupMember_t *m)
+static void encode_kafka_DescribeGroupsResponse_DescribedGroupMember(
+    kafka_writer_t *w, int16_t v, kafka_DescribeGroupsResponse_DescribedGroupMember_t *m)
 {
     bool flex = v >= 5;
     (void)flex;
@@ -1816,7 +2206,8 @@ static void encode_kafka_DescribeGroupsResponse_DescribedGroupMember(kafka_write
         kw_string(w, flex, m->MemberId.ptr ? m->MemberId : GN_BYTES_STR(""));
     }
     if (v >= 4) {
-        kw_string(w, flex, (m->GroupInstanceId.ptr || (v >= 4)) ? m->GroupInstanceId : GN_BYTES_STR(""));
+        kw_string(w, flex,
+                  (m->GroupInstanceId.ptr || (v >= 4)) ? m->GroupInstanceId : GN_BYTES_STR(""));
     }
     {
         kw_string(w, flex, m->ClientId.ptr ? m->ClientId : GN_BYTES_STR(""));
@@ -1833,7 +2224,8 @@ static void encode_kafka_DescribeGroupsResponse_DescribedGroupMember(kafka_write
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_DescribeGroupsResponse_DescribedGroup(kafka_DescribeGroupsResponse_DescribedGroup_t *m)
+static void
+init_kafka_DescribeGroupsResponse_DescribedGroup(kafka_DescribeGroupsResponse_DescribedGroup_t *m)
 {
     memset(m, 0, sizeof *m);
     m->GroupId = GN_BYTES_STR("");
@@ -1843,10 +2235,13 @@ static void init_kafka_DescribeGroupsResponse_DescribedGroup(kafka_DescribeGroup
     m->AuthorizedOperations = -2147483648;
 }
 
-static void decode_kafka_DescribeGroupsResponse_DescribedGroup(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DescribeGroupsResponse_DescribedGroup_t *m)
+static void
+decode_kafka_DescribeGroupsResponse_DescribedGroup(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                                   kafka_DescribeGroupsResponse_DescribedGroup_t *m)
 {
     bool flex = v >= 5;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->ErrorCode = kr_int16(r);
     }
@@ -1867,11 +2262,16 @@ static void decode_kafka_DescribeGroupsResponse_DescribedGroup(kafka_reader_t *r
         m->Members.is_null = n < 0;
         m->Members.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Members.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_DescribeGroupsResponse_DescribedGroupMember_t));
-            if (!m->Members.items) { r->err = GN_ENOMEM; return; }
+            m->Members.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_DescribeGroupsResponse_DescribedGroupMember_t));
+            if (!m->Members.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_DescribeGroupsResponse_DescribedGroupMember(&m->Members.items[i]);
-                decode_kafka_DescribeGroupsResponse_DescribedGroupMember(r, v, a, &m->Members.items[i]);
+                decode_kafka_DescribeGroupsResponse_DescribedGroupMember(r, v, a,
+                                                                         &m->Members.items[i]);
             }
         }
     }
@@ -1881,7 +2281,9 @@ static void decode_kafka_DescribeGroupsResponse_DescribedGroup(kafka_reader_t *r
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_DescribeGroupsResponse_DescribedGroup(kafka_writer_t *w, int16_t v, kafka_DescribeGroupsResponse_DescribedGroup_t *m)
+static void
+encode_kafka_DescribeGroupsResponse_DescribedGroup(kafka_writer_t *w, int16_t v,
+                                                   kafka_DescribeGroupsResponse_DescribedGroup_t *m)
 {
     bool flex = v >= 5;
     (void)flex;
@@ -1902,7 +2304,8 @@ static void encode_kafka_DescribeGroupsResponse_DescribedGroup(kafka_writer_t *w
     }
     {
         kw_array_len(w, flex, m->Members.count);
-        for (int32_t i = 0; i < m->Members.count; i++) encode_kafka_DescribeGroupsResponse_DescribedGroupMember(w, v, &m->Members.items[i]);
+        for (int32_t i = 0; i < m->Members.count; i++)
+            encode_kafka_DescribeGroupsResponse_DescribedGroupMember(w, v, &m->Members.items[i]);
     }
     if (v >= 3) {
         kw_int32(w, m->AuthorizedOperations);
@@ -1915,10 +2318,12 @@ static void init_kafka_DescribeGroupsResponse(kafka_DescribeGroupsResponse_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_DescribeGroupsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DescribeGroupsResponse_t *m)
+static void decode_kafka_DescribeGroupsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                                kafka_DescribeGroupsResponse_t *m)
 {
     bool flex = v >= 5;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     if (v >= 1) {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -1927,8 +2332,12 @@ static void decode_kafka_DescribeGroupsResponse(kafka_reader_t *r, int16_t v, ka
         m->Groups.is_null = n < 0;
         m->Groups.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Groups.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_DescribeGroupsResponse_DescribedGroup_t));
-            if (!m->Groups.items) { r->err = GN_ENOMEM; return; }
+            m->Groups.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_DescribeGroupsResponse_DescribedGroup_t));
+            if (!m->Groups.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_DescribeGroupsResponse_DescribedGroup(&m->Groups.items[i]);
                 decode_kafka_DescribeGroupsResponse_DescribedGroup(r, v, a, &m->Groups.items[i]);
@@ -1938,7 +2347,8 @@ static void decode_kafka_DescribeGroupsResponse(kafka_reader_t *r, int16_t v, ka
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_DescribeGroupsResponse(kafka_writer_t *w, int16_t v, kafka_DescribeGroupsResponse_t *m)
+static void encode_kafka_DescribeGroupsResponse(kafka_writer_t *w, int16_t v,
+                                                kafka_DescribeGroupsResponse_t *m)
 {
     bool flex = v >= 5;
     (void)flex;
@@ -1947,72 +2357,100 @@ static void encode_kafka_DescribeGroupsResponse(kafka_writer_t *w, int16_t v, ka
     }
     {
         kw_array_len(w, flex, m->Groups.count);
-        for (int32_t i = 0; i < m->Groups.count; i++) encode_kafka_DescribeGroupsResponse_DescribedGroup(w, v, &m->Groups.items[i]);
+        for (int32_t i = 0; i < m->Groups.count; i++)
+            encode_kafka_DescribeGroupsResponse_DescribedGroup(w, v, &m->Groups.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_DescribeGroupsResponse_init(kafka_DescribeGroupsResponse_t *m) { init_kafka_DescribeGroupsResponse(m); }
-int kafka_DescribeGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DescribeGroupsResponse_t *m)
+void kafka_DescribeGroupsResponse_init(kafka_DescribeGroupsResponse_t *m)
+{
+    init_kafka_DescribeGroupsResponse(m);
+}
+int kafka_DescribeGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                        kafka_DescribeGroupsResponse_t *m)
 {
     init_kafka_DescribeGroupsResponse(m);
     decode_kafka_DescribeGroupsResponse(r, v, a, m);
     return r->err;
 }
-void kafka_DescribeGroupsResponse_encode(kafka_writer_t *w, int16_t v, kafka_DescribeGroupsResponse_t *m) { encode_kafka_DescribeGroupsResponse(w, v, m); }
+void kafka_DescribeGroupsResponse_encode(kafka_writer_t *w, int16_t v,
+                                         kafka_DescribeGroupsResponse_t *m)
+{
+    encode_kafka_DescribeGroupsResponse(w, v, m);
+}
 
 static void init_kafka_DeleteGroupsRequest(kafka_DeleteGroupsRequest_t *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_DeleteGroupsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DeleteGroupsRequest_t *m)
+static void decode_kafka_DeleteGroupsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                             kafka_DeleteGroupsRequest_t *m)
 {
     bool flex = v >= 2;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         int32_t n = kr_array_len(r, flex);
         m->GroupsNames.is_null = n < 0;
         m->GroupsNames.count = n < 0 ? 0 : n;
         if (n > 0) {
             m->GroupsNames.items = kafka_arena_calloc(a, (size_t)n, sizeof(gn_bytes_t));
-            if (!m->GroupsNames.items) { r->err = GN_ENOMEM; return; }
-            for (int32_t i = 0; i < n && !r->err; i++) m->GroupsNames.items[i] = kr_string(r, flex);
+            if (!m->GroupsNames.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++)
+                m->GroupsNames.items[i] = kr_string(r, flex);
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_DeleteGroupsRequest(kafka_writer_t *w, int16_t v, kafka_DeleteGroupsRequest_t *m)
+static void encode_kafka_DeleteGroupsRequest(kafka_writer_t *w, int16_t v,
+                                             kafka_DeleteGroupsRequest_t *m)
 {
     bool flex = v >= 2;
     (void)flex;
     {
         kw_array_len(w, flex, m->GroupsNames.count);
-        for (int32_t i = 0; i < m->GroupsNames.count; i++) kw_string(w, flex, m->GroupsNames.items[i]);
+        for (int32_t i = 0; i < m->GroupsNames.count; i++)
+            kw_string(w, flex, m->GroupsNames.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_DeleteGroupsRequest_init(kafka_DeleteGroupsRequest_t *m) { init_kafka_DeleteGroupsRequest(m); }
-int kafka_DeleteGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DeleteGroupsRequest_t *m)
+void kafka_DeleteGroupsRequest_init(kafka_DeleteGroupsRequest_t *m)
+{
+    init_kafka_DeleteGroupsRequest(m);
+}
+int kafka_DeleteGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_DeleteGroupsRequest_t *m)
 {
     init_kafka_DeleteGroupsRequest(m);
     decode_kafka_DeleteGroupsRequest(r, v, a, m);
     return r->err;
 }
-void kafka_DeleteGroupsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DeleteGroupsRequest_t *m) { encode_kafka_DeleteGroupsRequest(w, v, m); }
+void kafka_DeleteGroupsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DeleteGroupsRequest_t *m)
+{
+    encode_kafka_DeleteGroupsRequest(w, v, m);
+}
 
-static void init_kafka_DeleteGroupsResponse_DeletableGroupResult(kafka_DeleteGroupsResponse_DeletableGroupResult_t *m)
+static void init_kafka_DeleteGroupsResponse_DeletableGroupResult(
+    kafka_DeleteGroupsResponse_DeletableGroupResult_t *m)
 {
     memset(m, 0, sizeof *m);
     m->GroupId = GN_BYTES_STR("");
 }
 
-static void decode_kafka_DeleteGroupsResponse_DeletableGroupResult(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DeleteGroupsResponse_DeletableGroupResult_t *m)
+static void decode_kafka_DeleteGroupsResponse_DeletableGroupResult(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_DeleteGroupsResponse_DeletableGroupResult_t *m)
 {
     bool flex = v >= 2;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->GroupId = kr_string(r, flex);
     }
@@ -2022,7 +2460,8 @@ static void decode_kafka_DeleteGroupsResponse_DeletableGroupResult(kafka_reader_
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_DeleteGroupsResponse_DeletableGroupResult(kafka_writer_t *w, int16_t v, kafka_DeleteGroupsResponse_DeletableGroupResult_t *m)
+static void encode_kafka_DeleteGroupsResponse_DeletableGroupResult(
+    kafka_writer_t *w, int16_t v, kafka_DeleteGroupsResponse_DeletableGroupResult_t *m)
 {
     bool flex = v >= 2;
     (void)flex;
@@ -2040,10 +2479,12 @@ static void init_kafka_DeleteGroupsResponse(kafka_DeleteGroupsResponse_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_DeleteGroupsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DeleteGroupsResponse_t *m)
+static void decode_kafka_DeleteGroupsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                              kafka_DeleteGroupsResponse_t *m)
 {
     bool flex = v >= 2;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->ThrottleTimeMs = kr_int32(r);
     }
@@ -2052,18 +2493,24 @@ static void decode_kafka_DeleteGroupsResponse(kafka_reader_t *r, int16_t v, kafk
         m->Results.is_null = n < 0;
         m->Results.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Results.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_DeleteGroupsResponse_DeletableGroupResult_t));
-            if (!m->Results.items) { r->err = GN_ENOMEM; return; }
+            m->Results.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_DeleteGroupsResponse_DeletableGroupResult_t));
+            if (!m->Results.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_DeleteGroupsResponse_DeletableGroupResult(&m->Results.items[i]);
-                decode_kafka_DeleteGroupsResponse_DeletableGroupResult(r, v, a, &m->Results.items[i]);
+                decode_kafka_DeleteGroupsResponse_DeletableGroupResult(r, v, a,
+                                                                       &m->Results.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_DeleteGroupsResponse(kafka_writer_t *w, int16_t v, kafka_DeleteGroupsResponse_t *m)
+static void encode_kafka_DeleteGroupsResponse(kafka_writer_t *w, int16_t v,
+                                              kafka_DeleteGroupsResponse_t *m)
 {
     bool flex = v >= 2;
     (void)flex;
@@ -2072,36 +2519,50 @@ static void encode_kafka_DeleteGroupsResponse(kafka_writer_t *w, int16_t v, kafk
     }
     {
         kw_array_len(w, flex, m->Results.count);
-        for (int32_t i = 0; i < m->Results.count; i++) encode_kafka_DeleteGroupsResponse_DeletableGroupResult(w, v, &m->Results.items[i]);
+        for (int32_t i = 0; i < m->Results.count; i++)
+            encode_kafka_DeleteGroupsResponse_DeletableGroupResult(w, v, &m->Results.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_DeleteGroupsResponse_init(kafka_DeleteGroupsResponse_t *m) { init_kafka_DeleteGroupsResponse(m); }
-int kafka_DeleteGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DeleteGroupsResponse_t *m)
+void kafka_DeleteGroupsResponse_init(kafka_DeleteGroupsResponse_t *m)
+{
+    init_kafka_DeleteGroupsResponse(m);
+}
+int kafka_DeleteGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_DeleteGroupsResponse_t *m)
 {
     init_kafka_DeleteGroupsResponse(m);
     decode_kafka_DeleteGroupsResponse(r, v, a, m);
     return r->err;
 }
-void kafka_DeleteGroupsResponse_encode(kafka_writer_t *w, int16_t v, kafka_DeleteGroupsResponse_t *m) { encode_kafka_DeleteGroupsResponse(w, v, m); }
+void kafka_DeleteGroupsResponse_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_DeleteGroupsResponse_t *m)
+{
+    encode_kafka_DeleteGroupsResponse(w, v, m);
+}
 
-static void init_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *m)
+static void init_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(
+    kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *m)
+static void decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *m)
 {
     bool flex = v >= 32767;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->PartitionIndex = kr_int32(r);
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *m)
+static void encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(
+    kafka_writer_t *w, int16_t v, kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *m)
 {
     bool flex = v >= 32767;
     (void)flex;
@@ -2111,16 +2572,20 @@ static void encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(kafka_
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *m)
+static void init_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(
+    kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *m)
+static void decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *m)
 {
     bool flex = v >= 32767;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->Name = kr_string(r, flex);
     }
@@ -2129,18 +2594,25 @@ static void decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(kafka_read
         m->Partitions.is_null = n < 0;
         m->Partitions.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Partitions.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t));
-            if (!m->Partitions.items) { r->err = GN_ENOMEM; return; }
+            m->Partitions.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t));
+            if (!m->Partitions.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
-                init_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(&m->Partitions.items[i]);
-                decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(r, v, a, &m->Partitions.items[i]);
+                init_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(
+                    &m->Partitions.items[i]);
+                decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(
+                    r, v, a, &m->Partitions.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *m)
+static void encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(
+    kafka_writer_t *w, int16_t v, kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *m)
 {
     bool flex = v >= 32767;
     (void)flex;
@@ -2149,7 +2621,9 @@ static void encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(kafka_writ
     }
     {
         kw_array_len(w, flex, m->Partitions.count);
-        for (int32_t i = 0; i < m->Partitions.count; i++) encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(w, v, &m->Partitions.items[i]);
+        for (int32_t i = 0; i < m->Partitions.count; i++)
+            encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition(w, v,
+                                                                          &m->Partitions.items[i]);
     }
     kw_tags_empty(w, flex);
 }
@@ -2160,10 +2634,12 @@ static void init_kafka_OffsetDeleteRequest(kafka_OffsetDeleteRequest_t *m)
     m->GroupId = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetDeleteRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteRequest_t *m)
+static void decode_kafka_OffsetDeleteRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                             kafka_OffsetDeleteRequest_t *m)
 {
     bool flex = v >= 32767;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->GroupId = kr_string(r, flex);
     }
@@ -2172,18 +2648,24 @@ static void decode_kafka_OffsetDeleteRequest(kafka_reader_t *r, int16_t v, kafka
         m->Topics.is_null = n < 0;
         m->Topics.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Topics.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t));
-            if (!m->Topics.items) { r->err = GN_ENOMEM; return; }
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(&m->Topics.items[i]);
-                decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(r, v, a, &m->Topics.items[i]);
+                decode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(r, v, a,
+                                                                          &m->Topics.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetDeleteRequest(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteRequest_t *m)
+static void encode_kafka_OffsetDeleteRequest(kafka_writer_t *w, int16_t v,
+                                             kafka_OffsetDeleteRequest_t *m)
 {
     bool flex = v >= 32767;
     (void)flex;
@@ -2192,29 +2674,41 @@ static void encode_kafka_OffsetDeleteRequest(kafka_writer_t *w, int16_t v, kafka
     }
     {
         kw_array_len(w, flex, m->Topics.count);
-        for (int32_t i = 0; i < m->Topics.count; i++) encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(w, v, &m->Topics.items[i]);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic(w, v, &m->Topics.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_OffsetDeleteRequest_init(kafka_OffsetDeleteRequest_t *m) { init_kafka_OffsetDeleteRequest(m); }
-int kafka_OffsetDeleteRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteRequest_t *m)
+void kafka_OffsetDeleteRequest_init(kafka_OffsetDeleteRequest_t *m)
+{
+    init_kafka_OffsetDeleteRequest(m);
+}
+int kafka_OffsetDeleteRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_OffsetDeleteRequest_t *m)
 {
     init_kafka_OffsetDeleteRequest(m);
     decode_kafka_OffsetDeleteRequest(r, v, a, m);
     return r->err;
 }
-void kafka_OffsetDeleteRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteRequest_t *m) { encode_kafka_OffsetDeleteRequest(w, v, m); }
+void kafka_OffsetDeleteRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteRequest_t *m)
+{
+    encode_kafka_OffsetDeleteRequest(w, v, m);
+}
 
-static void init_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *m)
+static void init_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(
+    kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *m)
+static void decode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *m)
 {
     bool flex = v >= 32767;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->PartitionIndex = kr_int32(r);
     }
@@ -2224,7 +2718,8 @@ static void decode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(kafk
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *m)
+static void encode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(
+    kafka_writer_t *w, int16_t v, kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *m)
 {
     bool flex = v >= 32767;
     (void)flex;
@@ -2237,16 +2732,20 @@ static void encode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(kafk
     kw_tags_empty(w, flex);
 }
 
-static void init_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *m)
+static void init_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(
+    kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *m)
 {
     memset(m, 0, sizeof *m);
     m->Name = GN_BYTES_STR("");
 }
 
-static void decode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *m)
+static void decode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *m)
 {
     bool flex = v >= 32767;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->Name = kr_string(r, flex);
     }
@@ -2255,18 +2754,25 @@ static void decode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(kafka_re
         m->Partitions.is_null = n < 0;
         m->Partitions.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Partitions.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t));
-            if (!m->Partitions.items) { r->err = GN_ENOMEM; return; }
+            m->Partitions.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t));
+            if (!m->Partitions.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
-                init_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(&m->Partitions.items[i]);
-                decode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(r, v, a, &m->Partitions.items[i]);
+                init_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(
+                    &m->Partitions.items[i]);
+                decode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(
+                    r, v, a, &m->Partitions.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *m)
+static void encode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(
+    kafka_writer_t *w, int16_t v, kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *m)
 {
     bool flex = v >= 32767;
     (void)flex;
@@ -2275,7 +2781,9 @@ static void encode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(kafka_wr
     }
     {
         kw_array_len(w, flex, m->Partitions.count);
-        for (int32_t i = 0; i < m->Partitions.count; i++) encode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(w, v, &m->Partitions.items[i]);
+        for (int32_t i = 0; i < m->Partitions.count; i++)
+            encode_kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition(
+                w, v, &m->Partitions.items[i]);
     }
     kw_tags_empty(w, flex);
 }
@@ -2285,10 +2793,12 @@ static void init_kafka_OffsetDeleteResponse(kafka_OffsetDeleteResponse_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static void decode_kafka_OffsetDeleteResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteResponse_t *m)
+static void decode_kafka_OffsetDeleteResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                              kafka_OffsetDeleteResponse_t *m)
 {
     bool flex = v >= 32767;
-    (void)flex; (void)a;
+    (void)flex;
+    (void)a;
     {
         m->ErrorCode = kr_int16(r);
     }
@@ -2300,18 +2810,24 @@ static void decode_kafka_OffsetDeleteResponse(kafka_reader_t *r, int16_t v, kafk
         m->Topics.is_null = n < 0;
         m->Topics.count = n < 0 ? 0 : n;
         if (n > 0) {
-            m->Topics.items = kafka_arena_calloc(a, (size_t)n, sizeof(kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t));
-            if (!m->Topics.items) { r->err = GN_ENOMEM; return; }
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
             for (int32_t i = 0; i < n && !r->err; i++) {
                 init_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(&m->Topics.items[i]);
-                decode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(r, v, a, &m->Topics.items[i]);
+                decode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(r, v, a,
+                                                                            &m->Topics.items[i]);
             }
         }
     }
     if (flex) kr_tags_skip(r);
 }
 
-static void encode_kafka_OffsetDeleteResponse(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteResponse_t *m)
+static void encode_kafka_OffsetDeleteResponse(kafka_writer_t *w, int16_t v,
+                                              kafka_OffsetDeleteResponse_t *m)
 {
     bool flex = v >= 32767;
     (void)flex;
@@ -2323,16 +2839,25 @@ static void encode_kafka_OffsetDeleteResponse(kafka_writer_t *w, int16_t v, kafk
     }
     {
         kw_array_len(w, flex, m->Topics.count);
-        for (int32_t i = 0; i < m->Topics.count; i++) encode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(w, v, &m->Topics.items[i]);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic(w, v, &m->Topics.items[i]);
     }
     kw_tags_empty(w, flex);
 }
 
-void kafka_OffsetDeleteResponse_init(kafka_OffsetDeleteResponse_t *m) { init_kafka_OffsetDeleteResponse(m); }
-int kafka_OffsetDeleteResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteResponse_t *m)
+void kafka_OffsetDeleteResponse_init(kafka_OffsetDeleteResponse_t *m)
+{
+    init_kafka_OffsetDeleteResponse(m);
+}
+int kafka_OffsetDeleteResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_OffsetDeleteResponse_t *m)
 {
     init_kafka_OffsetDeleteResponse(m);
     decode_kafka_OffsetDeleteResponse(r, v, a, m);
     return r->err;
 }
-void kafka_OffsetDeleteResponse_encode(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteResponse_t *m) { encode_kafka_OffsetDeleteResponse(w, v, m); }
+void kafka_OffsetDeleteResponse_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_OffsetDeleteResponse_t *m)
+{
+    encode_kafka_OffsetDeleteResponse(w, v, m);
+}

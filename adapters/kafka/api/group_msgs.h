@@ -11,13 +11,22 @@
 #include "../codec.h"
 
 /* JoinGroupRequest: versions 0-9, flexible 6+ */
-#define KAFKA_JoinGroupRequest_MIN 0
-#define KAFKA_JoinGroupRequest_MAX 9
+#define KAFKA_JoinGroupRequest_MIN      0
+#define KAFKA_JoinGroupRequest_MAX      9
 #define KAFKA_JoinGroupRequest_FLEX_MIN 6
-typedef struct kafka_JoinGroupRequest_JoinGroupRequestProtocol kafka_JoinGroupRequest_JoinGroupRequestProtocol_t;
-typedef struct kafka_JoinGroupRequest_JoinGroupRequestProtocol_array { kafka_JoinGroupRequest_JoinGroupRequestProtocol_t *items; int32_t count; bool is_null; } kafka_JoinGroupRequest_JoinGroupRequestProtocol_array_t;
+typedef struct kafka_JoinGroupRequest_JoinGroupRequestProtocol
+    kafka_JoinGroupRequest_JoinGroupRequestProtocol_t;
+typedef struct kafka_JoinGroupRequest_JoinGroupRequestProtocol_array {
+    kafka_JoinGroupRequest_JoinGroupRequestProtocol_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_JoinGroupRequest_JoinGroupRequestProtocol_array_t;
 typedef struct kafka_JoinGroupRequest kafka_JoinGroupRequest_t;
-typedef struct kafka_JoinGroupRequest_array { kafka_JoinGroupRequest_t *items; int32_t count; bool is_null; } kafka_JoinGroupRequest_array_t;
+typedef struct kafka_JoinGroupRequest_array {
+    kafka_JoinGroupRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_JoinGroupRequest_array_t;
 struct kafka_JoinGroupRequest_JoinGroupRequestProtocol {
     gn_bytes_t Name;
     gn_bytes_t Metadata;
@@ -33,17 +42,27 @@ struct kafka_JoinGroupRequest {
     gn_bytes_t Reason;
 };
 void kafka_JoinGroupRequest_init(kafka_JoinGroupRequest_t *m);
-int kafka_JoinGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_JoinGroupRequest_t *m);
+int kafka_JoinGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                  kafka_JoinGroupRequest_t *m);
 void kafka_JoinGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_JoinGroupRequest_t *m);
 
 /* JoinGroupResponse: versions 0-9, flexible 6+ */
-#define KAFKA_JoinGroupResponse_MIN 0
-#define KAFKA_JoinGroupResponse_MAX 9
+#define KAFKA_JoinGroupResponse_MIN      0
+#define KAFKA_JoinGroupResponse_MAX      9
 #define KAFKA_JoinGroupResponse_FLEX_MIN 6
-typedef struct kafka_JoinGroupResponse_JoinGroupResponseMember kafka_JoinGroupResponse_JoinGroupResponseMember_t;
-typedef struct kafka_JoinGroupResponse_JoinGroupResponseMember_array { kafka_JoinGroupResponse_JoinGroupResponseMember_t *items; int32_t count; bool is_null; } kafka_JoinGroupResponse_JoinGroupResponseMember_array_t;
+typedef struct kafka_JoinGroupResponse_JoinGroupResponseMember
+    kafka_JoinGroupResponse_JoinGroupResponseMember_t;
+typedef struct kafka_JoinGroupResponse_JoinGroupResponseMember_array {
+    kafka_JoinGroupResponse_JoinGroupResponseMember_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_JoinGroupResponse_JoinGroupResponseMember_array_t;
 typedef struct kafka_JoinGroupResponse kafka_JoinGroupResponse_t;
-typedef struct kafka_JoinGroupResponse_array { kafka_JoinGroupResponse_t *items; int32_t count; bool is_null; } kafka_JoinGroupResponse_array_t;
+typedef struct kafka_JoinGroupResponse_array {
+    kafka_JoinGroupResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_JoinGroupResponse_array_t;
 struct kafka_JoinGroupResponse_JoinGroupResponseMember {
     gn_bytes_t MemberId;
     gn_bytes_t GroupInstanceId;
@@ -61,17 +80,27 @@ struct kafka_JoinGroupResponse {
     kafka_JoinGroupResponse_JoinGroupResponseMember_array_t Members;
 };
 void kafka_JoinGroupResponse_init(kafka_JoinGroupResponse_t *m);
-int kafka_JoinGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_JoinGroupResponse_t *m);
+int kafka_JoinGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_JoinGroupResponse_t *m);
 void kafka_JoinGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_JoinGroupResponse_t *m);
 
 /* SyncGroupRequest: versions 0-5, flexible 4+ */
-#define KAFKA_SyncGroupRequest_MIN 0
-#define KAFKA_SyncGroupRequest_MAX 5
+#define KAFKA_SyncGroupRequest_MIN      0
+#define KAFKA_SyncGroupRequest_MAX      5
 #define KAFKA_SyncGroupRequest_FLEX_MIN 4
-typedef struct kafka_SyncGroupRequest_SyncGroupRequestAssignment kafka_SyncGroupRequest_SyncGroupRequestAssignment_t;
-typedef struct kafka_SyncGroupRequest_SyncGroupRequestAssignment_array { kafka_SyncGroupRequest_SyncGroupRequestAssignment_t *items; int32_t count; bool is_null; } kafka_SyncGroupRequest_SyncGroupRequestAssignment_array_t;
+typedef struct kafka_SyncGroupRequest_SyncGroupRequestAssignment
+    kafka_SyncGroupRequest_SyncGroupRequestAssignment_t;
+typedef struct kafka_SyncGroupRequest_SyncGroupRequestAssignment_array {
+    kafka_SyncGroupRequest_SyncGroupRequestAssignment_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_SyncGroupRequest_SyncGroupRequestAssignment_array_t;
 typedef struct kafka_SyncGroupRequest kafka_SyncGroupRequest_t;
-typedef struct kafka_SyncGroupRequest_array { kafka_SyncGroupRequest_t *items; int32_t count; bool is_null; } kafka_SyncGroupRequest_array_t;
+typedef struct kafka_SyncGroupRequest_array {
+    kafka_SyncGroupRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_SyncGroupRequest_array_t;
 struct kafka_SyncGroupRequest_SyncGroupRequestAssignment {
     gn_bytes_t MemberId;
     gn_bytes_t Assignment;
@@ -86,15 +115,20 @@ struct kafka_SyncGroupRequest {
     kafka_SyncGroupRequest_SyncGroupRequestAssignment_array_t Assignments;
 };
 void kafka_SyncGroupRequest_init(kafka_SyncGroupRequest_t *m);
-int kafka_SyncGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_SyncGroupRequest_t *m);
+int kafka_SyncGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                  kafka_SyncGroupRequest_t *m);
 void kafka_SyncGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_SyncGroupRequest_t *m);
 
 /* SyncGroupResponse: versions 0-5, flexible 4+ */
-#define KAFKA_SyncGroupResponse_MIN 0
-#define KAFKA_SyncGroupResponse_MAX 5
+#define KAFKA_SyncGroupResponse_MIN      0
+#define KAFKA_SyncGroupResponse_MAX      5
 #define KAFKA_SyncGroupResponse_FLEX_MIN 4
 typedef struct kafka_SyncGroupResponse kafka_SyncGroupResponse_t;
-typedef struct kafka_SyncGroupResponse_array { kafka_SyncGroupResponse_t *items; int32_t count; bool is_null; } kafka_SyncGroupResponse_array_t;
+typedef struct kafka_SyncGroupResponse_array {
+    kafka_SyncGroupResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_SyncGroupResponse_array_t;
 struct kafka_SyncGroupResponse {
     int32_t ThrottleTimeMs;
     int16_t ErrorCode;
@@ -103,15 +137,20 @@ struct kafka_SyncGroupResponse {
     gn_bytes_t Assignment;
 };
 void kafka_SyncGroupResponse_init(kafka_SyncGroupResponse_t *m);
-int kafka_SyncGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_SyncGroupResponse_t *m);
+int kafka_SyncGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_SyncGroupResponse_t *m);
 void kafka_SyncGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_SyncGroupResponse_t *m);
 
 /* HeartbeatRequest: versions 0-4, flexible 4+ */
-#define KAFKA_HeartbeatRequest_MIN 0
-#define KAFKA_HeartbeatRequest_MAX 4
+#define KAFKA_HeartbeatRequest_MIN      0
+#define KAFKA_HeartbeatRequest_MAX      4
 #define KAFKA_HeartbeatRequest_FLEX_MIN 4
 typedef struct kafka_HeartbeatRequest kafka_HeartbeatRequest_t;
-typedef struct kafka_HeartbeatRequest_array { kafka_HeartbeatRequest_t *items; int32_t count; bool is_null; } kafka_HeartbeatRequest_array_t;
+typedef struct kafka_HeartbeatRequest_array {
+    kafka_HeartbeatRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_HeartbeatRequest_array_t;
 struct kafka_HeartbeatRequest {
     gn_bytes_t GroupId;
     int32_t GenerationId;
@@ -119,31 +158,45 @@ struct kafka_HeartbeatRequest {
     gn_bytes_t GroupInstanceId;
 };
 void kafka_HeartbeatRequest_init(kafka_HeartbeatRequest_t *m);
-int kafka_HeartbeatRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_HeartbeatRequest_t *m);
+int kafka_HeartbeatRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                  kafka_HeartbeatRequest_t *m);
 void kafka_HeartbeatRequest_encode(kafka_writer_t *w, int16_t v, kafka_HeartbeatRequest_t *m);
 
 /* HeartbeatResponse: versions 0-4, flexible 4+ */
-#define KAFKA_HeartbeatResponse_MIN 0
-#define KAFKA_HeartbeatResponse_MAX 4
+#define KAFKA_HeartbeatResponse_MIN      0
+#define KAFKA_HeartbeatResponse_MAX      4
 #define KAFKA_HeartbeatResponse_FLEX_MIN 4
 typedef struct kafka_HeartbeatResponse kafka_HeartbeatResponse_t;
-typedef struct kafka_HeartbeatResponse_array { kafka_HeartbeatResponse_t *items; int32_t count; bool is_null; } kafka_HeartbeatResponse_array_t;
+typedef struct kafka_HeartbeatResponse_array {
+    kafka_HeartbeatResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_HeartbeatResponse_array_t;
 struct kafka_HeartbeatResponse {
     int32_t ThrottleTimeMs;
     int16_t ErrorCode;
 };
 void kafka_HeartbeatResponse_init(kafka_HeartbeatResponse_t *m);
-int kafka_HeartbeatResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_HeartbeatResponse_t *m);
+int kafka_HeartbeatResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_HeartbeatResponse_t *m);
 void kafka_HeartbeatResponse_encode(kafka_writer_t *w, int16_t v, kafka_HeartbeatResponse_t *m);
 
 /* LeaveGroupRequest: versions 0-5, flexible 4+ */
-#define KAFKA_LeaveGroupRequest_MIN 0
-#define KAFKA_LeaveGroupRequest_MAX 5
+#define KAFKA_LeaveGroupRequest_MIN      0
+#define KAFKA_LeaveGroupRequest_MAX      5
 #define KAFKA_LeaveGroupRequest_FLEX_MIN 4
 typedef struct kafka_LeaveGroupRequest_MemberIdentity kafka_LeaveGroupRequest_MemberIdentity_t;
-typedef struct kafka_LeaveGroupRequest_MemberIdentity_array { kafka_LeaveGroupRequest_MemberIdentity_t *items; int32_t count; bool is_null; } kafka_LeaveGroupRequest_MemberIdentity_array_t;
+typedef struct kafka_LeaveGroupRequest_MemberIdentity_array {
+    kafka_LeaveGroupRequest_MemberIdentity_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_LeaveGroupRequest_MemberIdentity_array_t;
 typedef struct kafka_LeaveGroupRequest kafka_LeaveGroupRequest_t;
-typedef struct kafka_LeaveGroupRequest_array { kafka_LeaveGroupRequest_t *items; int32_t count; bool is_null; } kafka_LeaveGroupRequest_array_t;
+typedef struct kafka_LeaveGroupRequest_array {
+    kafka_LeaveGroupRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_LeaveGroupRequest_array_t;
 struct kafka_LeaveGroupRequest_MemberIdentity {
     gn_bytes_t MemberId;
     gn_bytes_t GroupInstanceId;
@@ -155,17 +208,26 @@ struct kafka_LeaveGroupRequest {
     kafka_LeaveGroupRequest_MemberIdentity_array_t Members;
 };
 void kafka_LeaveGroupRequest_init(kafka_LeaveGroupRequest_t *m);
-int kafka_LeaveGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_LeaveGroupRequest_t *m);
+int kafka_LeaveGroupRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_LeaveGroupRequest_t *m);
 void kafka_LeaveGroupRequest_encode(kafka_writer_t *w, int16_t v, kafka_LeaveGroupRequest_t *m);
 
 /* LeaveGroupResponse: versions 0-5, flexible 4+ */
-#define KAFKA_LeaveGroupResponse_MIN 0
-#define KAFKA_LeaveGroupResponse_MAX 5
+#define KAFKA_LeaveGroupResponse_MIN      0
+#define KAFKA_LeaveGroupResponse_MAX      5
 #define KAFKA_LeaveGroupResponse_FLEX_MIN 4
 typedef struct kafka_LeaveGroupResponse_MemberResponse kafka_LeaveGroupResponse_MemberResponse_t;
-typedef struct kafka_LeaveGroupResponse_MemberResponse_array { kafka_LeaveGroupResponse_MemberResponse_t *items; int32_t count; bool is_null; } kafka_LeaveGroupResponse_MemberResponse_array_t;
+typedef struct kafka_LeaveGroupResponse_MemberResponse_array {
+    kafka_LeaveGroupResponse_MemberResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_LeaveGroupResponse_MemberResponse_array_t;
 typedef struct kafka_LeaveGroupResponse kafka_LeaveGroupResponse_t;
-typedef struct kafka_LeaveGroupResponse_array { kafka_LeaveGroupResponse_t *items; int32_t count; bool is_null; } kafka_LeaveGroupResponse_array_t;
+typedef struct kafka_LeaveGroupResponse_array {
+    kafka_LeaveGroupResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_LeaveGroupResponse_array_t;
 struct kafka_LeaveGroupResponse_MemberResponse {
     gn_bytes_t MemberId;
     gn_bytes_t GroupInstanceId;
@@ -177,19 +239,34 @@ struct kafka_LeaveGroupResponse {
     kafka_LeaveGroupResponse_MemberResponse_array_t Members;
 };
 void kafka_LeaveGroupResponse_init(kafka_LeaveGroupResponse_t *m);
-int kafka_LeaveGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_LeaveGroupResponse_t *m);
+int kafka_LeaveGroupResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_LeaveGroupResponse_t *m);
 void kafka_LeaveGroupResponse_encode(kafka_writer_t *w, int16_t v, kafka_LeaveGroupResponse_t *m);
 
 /* OffsetCommitRequest: versions 0-9, flexible 8+ */
-#define KAFKA_OffsetCommitRequest_MIN 0
-#define KAFKA_OffsetCommitRequest_MAX 9
+#define KAFKA_OffsetCommitRequest_MIN      0
+#define KAFKA_OffsetCommitRequest_MAX      9
 #define KAFKA_OffsetCommitRequest_FLEX_MIN 8
-typedef struct kafka_OffsetCommitRequest_OffsetCommitRequestPartition kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t;
-typedef struct kafka_OffsetCommitRequest_OffsetCommitRequestPartition_array { kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *items; int32_t count; bool is_null; } kafka_OffsetCommitRequest_OffsetCommitRequestPartition_array_t;
-typedef struct kafka_OffsetCommitRequest_OffsetCommitRequestTopic kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t;
-typedef struct kafka_OffsetCommitRequest_OffsetCommitRequestTopic_array { kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *items; int32_t count; bool is_null; } kafka_OffsetCommitRequest_OffsetCommitRequestTopic_array_t;
+typedef struct kafka_OffsetCommitRequest_OffsetCommitRequestPartition
+    kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t;
+typedef struct kafka_OffsetCommitRequest_OffsetCommitRequestPartition_array {
+    kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetCommitRequest_OffsetCommitRequestPartition_array_t;
+typedef struct kafka_OffsetCommitRequest_OffsetCommitRequestTopic
+    kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t;
+typedef struct kafka_OffsetCommitRequest_OffsetCommitRequestTopic_array {
+    kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetCommitRequest_OffsetCommitRequestTopic_array_t;
 typedef struct kafka_OffsetCommitRequest kafka_OffsetCommitRequest_t;
-typedef struct kafka_OffsetCommitRequest_array { kafka_OffsetCommitRequest_t *items; int32_t count; bool is_null; } kafka_OffsetCommitRequest_array_t;
+typedef struct kafka_OffsetCommitRequest_array {
+    kafka_OffsetCommitRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetCommitRequest_array_t;
 struct kafka_OffsetCommitRequest_OffsetCommitRequestPartition {
     int32_t PartitionIndex;
     int64_t CommittedOffset;
@@ -210,19 +287,34 @@ struct kafka_OffsetCommitRequest {
     kafka_OffsetCommitRequest_OffsetCommitRequestTopic_array_t Topics;
 };
 void kafka_OffsetCommitRequest_init(kafka_OffsetCommitRequest_t *m);
-int kafka_OffsetCommitRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitRequest_t *m);
+int kafka_OffsetCommitRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_OffsetCommitRequest_t *m);
 void kafka_OffsetCommitRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetCommitRequest_t *m);
 
 /* OffsetCommitResponse: versions 0-9, flexible 8+ */
-#define KAFKA_OffsetCommitResponse_MIN 0
-#define KAFKA_OffsetCommitResponse_MAX 9
+#define KAFKA_OffsetCommitResponse_MIN      0
+#define KAFKA_OffsetCommitResponse_MAX      9
 #define KAFKA_OffsetCommitResponse_FLEX_MIN 8
-typedef struct kafka_OffsetCommitResponse_OffsetCommitResponsePartition kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t;
-typedef struct kafka_OffsetCommitResponse_OffsetCommitResponsePartition_array { kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t *items; int32_t count; bool is_null; } kafka_OffsetCommitResponse_OffsetCommitResponsePartition_array_t;
-typedef struct kafka_OffsetCommitResponse_OffsetCommitResponseTopic kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t;
-typedef struct kafka_OffsetCommitResponse_OffsetCommitResponseTopic_array { kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *items; int32_t count; bool is_null; } kafka_OffsetCommitResponse_OffsetCommitResponseTopic_array_t;
+typedef struct kafka_OffsetCommitResponse_OffsetCommitResponsePartition
+    kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t;
+typedef struct kafka_OffsetCommitResponse_OffsetCommitResponsePartition_array {
+    kafka_OffsetCommitResponse_OffsetCommitResponsePartition_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetCommitResponse_OffsetCommitResponsePartition_array_t;
+typedef struct kafka_OffsetCommitResponse_OffsetCommitResponseTopic
+    kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t;
+typedef struct kafka_OffsetCommitResponse_OffsetCommitResponseTopic_array {
+    kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetCommitResponse_OffsetCommitResponseTopic_array_t;
 typedef struct kafka_OffsetCommitResponse kafka_OffsetCommitResponse_t;
-typedef struct kafka_OffsetCommitResponse_array { kafka_OffsetCommitResponse_t *items; int32_t count; bool is_null; } kafka_OffsetCommitResponse_array_t;
+typedef struct kafka_OffsetCommitResponse_array {
+    kafka_OffsetCommitResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetCommitResponse_array_t;
 struct kafka_OffsetCommitResponse_OffsetCommitResponsePartition {
     int32_t PartitionIndex;
     int16_t ErrorCode;
@@ -236,21 +328,42 @@ struct kafka_OffsetCommitResponse {
     kafka_OffsetCommitResponse_OffsetCommitResponseTopic_array_t Topics;
 };
 void kafka_OffsetCommitResponse_init(kafka_OffsetCommitResponse_t *m);
-int kafka_OffsetCommitResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetCommitResponse_t *m);
-void kafka_OffsetCommitResponse_encode(kafka_writer_t *w, int16_t v, kafka_OffsetCommitResponse_t *m);
+int kafka_OffsetCommitResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_OffsetCommitResponse_t *m);
+void kafka_OffsetCommitResponse_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_OffsetCommitResponse_t *m);
 
 /* OffsetFetchRequest: versions 0-9, flexible 6+ */
-#define KAFKA_OffsetFetchRequest_MIN 0
-#define KAFKA_OffsetFetchRequest_MAX 9
+#define KAFKA_OffsetFetchRequest_MIN      0
+#define KAFKA_OffsetFetchRequest_MAX      9
 #define KAFKA_OffsetFetchRequest_FLEX_MIN 6
-typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestTopic kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t;
-typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestTopic_array { kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t *items; int32_t count; bool is_null; } kafka_OffsetFetchRequest_OffsetFetchRequestTopic_array_t;
-typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestTopics kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t;
-typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestTopics_array { kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t *items; int32_t count; bool is_null; } kafka_OffsetFetchRequest_OffsetFetchRequestTopics_array_t;
-typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestGroup kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t;
-typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestGroup_array { kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t *items; int32_t count; bool is_null; } kafka_OffsetFetchRequest_OffsetFetchRequestGroup_array_t;
+typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestTopic
+    kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t;
+typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestTopic_array {
+    kafka_OffsetFetchRequest_OffsetFetchRequestTopic_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchRequest_OffsetFetchRequestTopic_array_t;
+typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestTopics
+    kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t;
+typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestTopics_array {
+    kafka_OffsetFetchRequest_OffsetFetchRequestTopics_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchRequest_OffsetFetchRequestTopics_array_t;
+typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestGroup
+    kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t;
+typedef struct kafka_OffsetFetchRequest_OffsetFetchRequestGroup_array {
+    kafka_OffsetFetchRequest_OffsetFetchRequestGroup_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchRequest_OffsetFetchRequestGroup_array_t;
 typedef struct kafka_OffsetFetchRequest kafka_OffsetFetchRequest_t;
-typedef struct kafka_OffsetFetchRequest_array { kafka_OffsetFetchRequest_t *items; int32_t count; bool is_null; } kafka_OffsetFetchRequest_array_t;
+typedef struct kafka_OffsetFetchRequest_array {
+    kafka_OffsetFetchRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchRequest_array_t;
 struct kafka_OffsetFetchRequest_OffsetFetchRequestTopic {
     gn_bytes_t Name;
     kafka_int32_array_t PartitionIndexes;
@@ -272,25 +385,55 @@ struct kafka_OffsetFetchRequest {
     bool RequireStable;
 };
 void kafka_OffsetFetchRequest_init(kafka_OffsetFetchRequest_t *m);
-int kafka_OffsetFetchRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchRequest_t *m);
+int kafka_OffsetFetchRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_OffsetFetchRequest_t *m);
 void kafka_OffsetFetchRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetFetchRequest_t *m);
 
 /* OffsetFetchResponse: versions 0-9, flexible 6+ */
-#define KAFKA_OffsetFetchResponse_MIN 0
-#define KAFKA_OffsetFetchResponse_MAX 9
+#define KAFKA_OffsetFetchResponse_MIN      0
+#define KAFKA_OffsetFetchResponse_MAX      9
 #define KAFKA_OffsetFetchResponse_FLEX_MIN 6
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponsePartition kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponsePartition_array { kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t *items; int32_t count; bool is_null; } kafka_OffsetFetchResponse_OffsetFetchResponsePartition_array_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseTopic kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseTopic_array { kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t *items; int32_t count; bool is_null; } kafka_OffsetFetchResponse_OffsetFetchResponseTopic_array_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponsePartitions kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_array { kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t *items; int32_t count; bool is_null; } kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_array_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseTopics kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseTopics_array { kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t *items; int32_t count; bool is_null; } kafka_OffsetFetchResponse_OffsetFetchResponseTopics_array_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseGroup kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t;
-typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseGroup_array { kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t *items; int32_t count; bool is_null; } kafka_OffsetFetchResponse_OffsetFetchResponseGroup_array_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponsePartition
+    kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponsePartition_array {
+    kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchResponse_OffsetFetchResponsePartition_array_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseTopic
+    kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseTopic_array {
+    kafka_OffsetFetchResponse_OffsetFetchResponseTopic_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchResponse_OffsetFetchResponseTopic_array_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponsePartitions
+    kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_array {
+    kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchResponse_OffsetFetchResponsePartitions_array_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseTopics
+    kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseTopics_array {
+    kafka_OffsetFetchResponse_OffsetFetchResponseTopics_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchResponse_OffsetFetchResponseTopics_array_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseGroup
+    kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t;
+typedef struct kafka_OffsetFetchResponse_OffsetFetchResponseGroup_array {
+    kafka_OffsetFetchResponse_OffsetFetchResponseGroup_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchResponse_OffsetFetchResponseGroup_array_t;
 typedef struct kafka_OffsetFetchResponse kafka_OffsetFetchResponse_t;
-typedef struct kafka_OffsetFetchResponse_array { kafka_OffsetFetchResponse_t *items; int32_t count; bool is_null; } kafka_OffsetFetchResponse_array_t;
+typedef struct kafka_OffsetFetchResponse_array {
+    kafka_OffsetFetchResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetFetchResponse_array_t;
 struct kafka_OffsetFetchResponse_OffsetFetchResponsePartition {
     int32_t PartitionIndex;
     int64_t CommittedOffset;
@@ -325,31 +468,45 @@ struct kafka_OffsetFetchResponse {
     kafka_OffsetFetchResponse_OffsetFetchResponseGroup_array_t Groups;
 };
 void kafka_OffsetFetchResponse_init(kafka_OffsetFetchResponse_t *m);
-int kafka_OffsetFetchResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetFetchResponse_t *m);
+int kafka_OffsetFetchResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_OffsetFetchResponse_t *m);
 void kafka_OffsetFetchResponse_encode(kafka_writer_t *w, int16_t v, kafka_OffsetFetchResponse_t *m);
 
 /* ListGroupsRequest: versions 0-5, flexible 3+ */
-#define KAFKA_ListGroupsRequest_MIN 0
-#define KAFKA_ListGroupsRequest_MAX 5
+#define KAFKA_ListGroupsRequest_MIN      0
+#define KAFKA_ListGroupsRequest_MAX      5
 #define KAFKA_ListGroupsRequest_FLEX_MIN 3
 typedef struct kafka_ListGroupsRequest kafka_ListGroupsRequest_t;
-typedef struct kafka_ListGroupsRequest_array { kafka_ListGroupsRequest_t *items; int32_t count; bool is_null; } kafka_ListGroupsRequest_array_t;
+typedef struct kafka_ListGroupsRequest_array {
+    kafka_ListGroupsRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_ListGroupsRequest_array_t;
 struct kafka_ListGroupsRequest {
     kafka_string_array_t StatesFilter;
     kafka_string_array_t TypesFilter;
 };
 void kafka_ListGroupsRequest_init(kafka_ListGroupsRequest_t *m);
-int kafka_ListGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_ListGroupsRequest_t *m);
+int kafka_ListGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_ListGroupsRequest_t *m);
 void kafka_ListGroupsRequest_encode(kafka_writer_t *w, int16_t v, kafka_ListGroupsRequest_t *m);
 
 /* ListGroupsResponse: versions 0-5, flexible 3+ */
-#define KAFKA_ListGroupsResponse_MIN 0
-#define KAFKA_ListGroupsResponse_MAX 5
+#define KAFKA_ListGroupsResponse_MIN      0
+#define KAFKA_ListGroupsResponse_MAX      5
 #define KAFKA_ListGroupsResponse_FLEX_MIN 3
 typedef struct kafka_ListGroupsResponse_ListedGroup kafka_ListGroupsResponse_ListedGroup_t;
-typedef struct kafka_ListGroupsResponse_ListedGroup_array { kafka_ListGroupsResponse_ListedGroup_t *items; int32_t count; bool is_null; } kafka_ListGroupsResponse_ListedGroup_array_t;
+typedef struct kafka_ListGroupsResponse_ListedGroup_array {
+    kafka_ListGroupsResponse_ListedGroup_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_ListGroupsResponse_ListedGroup_array_t;
 typedef struct kafka_ListGroupsResponse kafka_ListGroupsResponse_t;
-typedef struct kafka_ListGroupsResponse_array { kafka_ListGroupsResponse_t *items; int32_t count; bool is_null; } kafka_ListGroupsResponse_array_t;
+typedef struct kafka_ListGroupsResponse_array {
+    kafka_ListGroupsResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_ListGroupsResponse_array_t;
 struct kafka_ListGroupsResponse_ListedGroup {
     gn_bytes_t GroupId;
     gn_bytes_t ProtocolType;
@@ -362,33 +519,54 @@ struct kafka_ListGroupsResponse {
     kafka_ListGroupsResponse_ListedGroup_array_t Groups;
 };
 void kafka_ListGroupsResponse_init(kafka_ListGroupsResponse_t *m);
-int kafka_ListGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_ListGroupsResponse_t *m);
+int kafka_ListGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_ListGroupsResponse_t *m);
 void kafka_ListGroupsResponse_encode(kafka_writer_t *w, int16_t v, kafka_ListGroupsResponse_t *m);
 
 /* DescribeGroupsRequest: versions 0-5, flexible 5+ */
-#define KAFKA_DescribeGroupsRequest_MIN 0
-#define KAFKA_DescribeGroupsRequest_MAX 5
+#define KAFKA_DescribeGroupsRequest_MIN      0
+#define KAFKA_DescribeGroupsRequest_MAX      5
 #define KAFKA_DescribeGroupsRequest_FLEX_MIN 5
 typedef struct kafka_DescribeGroupsRequest kafka_DescribeGroupsRequest_t;
-typedef struct kafka_DescribeGroupsRequest_array { kafka_DescribeGroupsRequest_t *items; int32_t count; bool is_null; } kafka_DescribeGroupsRequest_array_t;
+typedef struct kafka_DescribeGroupsRequest_array {
+    kafka_DescribeGroupsRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DescribeGroupsRequest_array_t;
 struct kafka_DescribeGroupsRequest {
     kafka_string_array_t Groups;
     bool IncludeAuthorizedOperations;
 };
 void kafka_DescribeGroupsRequest_init(kafka_DescribeGroupsRequest_t *m);
-int kafka_DescribeGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DescribeGroupsRequest_t *m);
-void kafka_DescribeGroupsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DescribeGroupsRequest_t *m);
+int kafka_DescribeGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                       kafka_DescribeGroupsRequest_t *m);
+void kafka_DescribeGroupsRequest_encode(kafka_writer_t *w, int16_t v,
+                                        kafka_DescribeGroupsRequest_t *m);
 
 /* DescribeGroupsResponse: versions 0-5, flexible 5+ */
-#define KAFKA_DescribeGroupsResponse_MIN 0
-#define KAFKA_DescribeGroupsResponse_MAX 5
+#define KAFKA_DescribeGroupsResponse_MIN      0
+#define KAFKA_DescribeGroupsResponse_MAX      5
 #define KAFKA_DescribeGroupsResponse_FLEX_MIN 5
-typedef struct kafka_DescribeGroupsResponse_DescribedGroupMember kafka_DescribeGroupsResponse_DescribedGroupMember_t;
-typedef struct kafka_DescribeGroupsResponse_DescribedGroupMember_array { kafka_DescribeGroupsResponse_DescribedGroupMember_t *items; int32_t count; bool is_null; } kafka_DescribeGroupsResponse_DescribedGroupMember_array_t;
-typedef struct kafka_DescribeGroupsResponse_DescribedGroup kafka_DescribeGroupsResponse_DescribedGroup_t;
-typedef struct kafka_DescribeGroupsResponse_DescribedGroup_array { kafka_DescribeGroupsResponse_DescribedGroup_t *items; int32_t count; bool is_null; } kafka_DescribeGroupsResponse_DescribedGroup_array_t;
+typedef struct kafka_DescribeGroupsResponse_DescribedGroupMember
+    kafka_DescribeGroupsResponse_DescribedGroupMember_t;
+typedef struct kafka_DescribeGroupsResponse_DescribedGroupMember_array {
+    kafka_DescribeGroupsResponse_DescribedGroupMember_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DescribeGroupsResponse_DescribedGroupMember_array_t;
+typedef struct kafka_DescribeGroupsResponse_DescribedGroup
+    kafka_DescribeGroupsResponse_DescribedGroup_t;
+typedef struct kafka_DescribeGroupsResponse_DescribedGroup_array {
+    kafka_DescribeGroupsResponse_DescribedGroup_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DescribeGroupsResponse_DescribedGroup_array_t;
 typedef struct kafka_DescribeGroupsResponse kafka_DescribeGroupsResponse_t;
-typedef struct kafka_DescribeGroupsResponse_array { kafka_DescribeGroupsResponse_t *items; int32_t count; bool is_null; } kafka_DescribeGroupsResponse_array_t;
+typedef struct kafka_DescribeGroupsResponse_array {
+    kafka_DescribeGroupsResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DescribeGroupsResponse_array_t;
 struct kafka_DescribeGroupsResponse_DescribedGroupMember {
     gn_bytes_t MemberId;
     gn_bytes_t GroupInstanceId;
@@ -411,30 +589,46 @@ struct kafka_DescribeGroupsResponse {
     kafka_DescribeGroupsResponse_DescribedGroup_array_t Groups;
 };
 void kafka_DescribeGroupsResponse_init(kafka_DescribeGroupsResponse_t *m);
-int kafka_DescribeGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DescribeGroupsResponse_t *m);
-void kafka_DescribeGroupsResponse_encode(kafka_writer_t *w, int16_t v, kafka_DescribeGroupsResponse_t *m);
+int kafka_DescribeGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                        kafka_DescribeGroupsResponse_t *m);
+void kafka_DescribeGroupsResponse_encode(kafka_writer_t *w, int16_t v,
+                                         kafka_DescribeGroupsResponse_t *m);
 
 /* DeleteGroupsRequest: versions 0-2, flexible 2+ */
-#define KAFKA_DeleteGroupsRequest_MIN 0
-#define KAFKA_DeleteGroupsRequest_MAX 2
+#define KAFKA_DeleteGroupsRequest_MIN      0
+#define KAFKA_DeleteGroupsRequest_MAX      2
 #define KAFKA_DeleteGroupsRequest_FLEX_MIN 2
 typedef struct kafka_DeleteGroupsRequest kafka_DeleteGroupsRequest_t;
-typedef struct kafka_DeleteGroupsRequest_array { kafka_DeleteGroupsRequest_t *items; int32_t count; bool is_null; } kafka_DeleteGroupsRequest_array_t;
+typedef struct kafka_DeleteGroupsRequest_array {
+    kafka_DeleteGroupsRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DeleteGroupsRequest_array_t;
 struct kafka_DeleteGroupsRequest {
     kafka_string_array_t GroupsNames;
 };
 void kafka_DeleteGroupsRequest_init(kafka_DeleteGroupsRequest_t *m);
-int kafka_DeleteGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DeleteGroupsRequest_t *m);
+int kafka_DeleteGroupsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_DeleteGroupsRequest_t *m);
 void kafka_DeleteGroupsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DeleteGroupsRequest_t *m);
 
 /* DeleteGroupsResponse: versions 0-2, flexible 2+ */
-#define KAFKA_DeleteGroupsResponse_MIN 0
-#define KAFKA_DeleteGroupsResponse_MAX 2
+#define KAFKA_DeleteGroupsResponse_MIN      0
+#define KAFKA_DeleteGroupsResponse_MAX      2
 #define KAFKA_DeleteGroupsResponse_FLEX_MIN 2
-typedef struct kafka_DeleteGroupsResponse_DeletableGroupResult kafka_DeleteGroupsResponse_DeletableGroupResult_t;
-typedef struct kafka_DeleteGroupsResponse_DeletableGroupResult_array { kafka_DeleteGroupsResponse_DeletableGroupResult_t *items; int32_t count; bool is_null; } kafka_DeleteGroupsResponse_DeletableGroupResult_array_t;
+typedef struct kafka_DeleteGroupsResponse_DeletableGroupResult
+    kafka_DeleteGroupsResponse_DeletableGroupResult_t;
+typedef struct kafka_DeleteGroupsResponse_DeletableGroupResult_array {
+    kafka_DeleteGroupsResponse_DeletableGroupResult_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DeleteGroupsResponse_DeletableGroupResult_array_t;
 typedef struct kafka_DeleteGroupsResponse kafka_DeleteGroupsResponse_t;
-typedef struct kafka_DeleteGroupsResponse_array { kafka_DeleteGroupsResponse_t *items; int32_t count; bool is_null; } kafka_DeleteGroupsResponse_array_t;
+typedef struct kafka_DeleteGroupsResponse_array {
+    kafka_DeleteGroupsResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DeleteGroupsResponse_array_t;
 struct kafka_DeleteGroupsResponse_DeletableGroupResult {
     gn_bytes_t GroupId;
     int16_t ErrorCode;
@@ -444,19 +638,35 @@ struct kafka_DeleteGroupsResponse {
     kafka_DeleteGroupsResponse_DeletableGroupResult_array_t Results;
 };
 void kafka_DeleteGroupsResponse_init(kafka_DeleteGroupsResponse_t *m);
-int kafka_DeleteGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_DeleteGroupsResponse_t *m);
-void kafka_DeleteGroupsResponse_encode(kafka_writer_t *w, int16_t v, kafka_DeleteGroupsResponse_t *m);
+int kafka_DeleteGroupsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_DeleteGroupsResponse_t *m);
+void kafka_DeleteGroupsResponse_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_DeleteGroupsResponse_t *m);
 
 /* OffsetDeleteRequest: versions 0-0, flexible none */
-#define KAFKA_OffsetDeleteRequest_MIN 0
-#define KAFKA_OffsetDeleteRequest_MAX 0
+#define KAFKA_OffsetDeleteRequest_MIN      0
+#define KAFKA_OffsetDeleteRequest_MAX      0
 #define KAFKA_OffsetDeleteRequest_FLEX_MIN 32767
-typedef struct kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t;
-typedef struct kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_array { kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *items; int32_t count; bool is_null; } kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_array_t;
-typedef struct kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t;
-typedef struct kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_array { kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *items; int32_t count; bool is_null; } kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_array_t;
+typedef struct kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition
+    kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t;
+typedef struct kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_array {
+    kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition_array_t;
+typedef struct kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic
+    kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t;
+typedef struct kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_array {
+    kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_array_t;
 typedef struct kafka_OffsetDeleteRequest kafka_OffsetDeleteRequest_t;
-typedef struct kafka_OffsetDeleteRequest_array { kafka_OffsetDeleteRequest_t *items; int32_t count; bool is_null; } kafka_OffsetDeleteRequest_array_t;
+typedef struct kafka_OffsetDeleteRequest_array {
+    kafka_OffsetDeleteRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetDeleteRequest_array_t;
 struct kafka_OffsetDeleteRequest_OffsetDeleteRequestPartition {
     int32_t PartitionIndex;
 };
@@ -469,19 +679,34 @@ struct kafka_OffsetDeleteRequest {
     kafka_OffsetDeleteRequest_OffsetDeleteRequestTopic_array_t Topics;
 };
 void kafka_OffsetDeleteRequest_init(kafka_OffsetDeleteRequest_t *m);
-int kafka_OffsetDeleteRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteRequest_t *m);
+int kafka_OffsetDeleteRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_OffsetDeleteRequest_t *m);
 void kafka_OffsetDeleteRequest_encode(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteRequest_t *m);
 
 /* OffsetDeleteResponse: versions 0-0, flexible none */
-#define KAFKA_OffsetDeleteResponse_MIN 0
-#define KAFKA_OffsetDeleteResponse_MAX 0
+#define KAFKA_OffsetDeleteResponse_MIN      0
+#define KAFKA_OffsetDeleteResponse_MAX      0
 #define KAFKA_OffsetDeleteResponse_FLEX_MIN 32767
-typedef struct kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t;
-typedef struct kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_array { kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *items; int32_t count; bool is_null; } kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_array_t;
-typedef struct kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t;
-typedef struct kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_array { kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *items; int32_t count; bool is_null; } kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_array_t;
+typedef struct kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition
+    kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t;
+typedef struct kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_array {
+    kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_array_t;
+typedef struct kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic
+    kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t;
+typedef struct kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_array {
+    kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_array_t;
 typedef struct kafka_OffsetDeleteResponse kafka_OffsetDeleteResponse_t;
-typedef struct kafka_OffsetDeleteResponse_array { kafka_OffsetDeleteResponse_t *items; int32_t count; bool is_null; } kafka_OffsetDeleteResponse_array_t;
+typedef struct kafka_OffsetDeleteResponse_array {
+    kafka_OffsetDeleteResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetDeleteResponse_array_t;
 struct kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition {
     int32_t PartitionIndex;
     int16_t ErrorCode;
@@ -496,7 +721,9 @@ struct kafka_OffsetDeleteResponse {
     kafka_OffsetDeleteResponse_OffsetDeleteResponseTopic_array_t Topics;
 };
 void kafka_OffsetDeleteResponse_init(kafka_OffsetDeleteResponse_t *m);
-int kafka_OffsetDeleteResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a, kafka_OffsetDeleteResponse_t *m);
-void kafka_OffsetDeleteResponse_encode(kafka_writer_t *w, int16_t v, kafka_OffsetDeleteResponse_t *m);
+int kafka_OffsetDeleteResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_OffsetDeleteResponse_t *m);
+void kafka_OffsetDeleteResponse_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_OffsetDeleteResponse_t *m);
 
 #endif

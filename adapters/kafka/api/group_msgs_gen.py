@@ -6,6 +6,7 @@
 #   python3 adapters/kafka/api/group_msgs_gen.py /path/to/kafka/message adapters/kafka/api
 # The output is committed; the build never reads the schemas.
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gen"))
@@ -39,6 +40,9 @@ def main():
         f.write("\n".join(g.h))
     with open(os.path.join(dst, "group_msgs.c"), "w") as f:
         f.write("\n".join(g.c))
+    # the repository's .clang-format decides layout, generated code included
+    subprocess.run(["clang-format", "-i", os.path.join(dst, "group_msgs.h"),
+                    os.path.join(dst, "group_msgs.c")], check=True)
 
 
 if __name__ == "__main__":
