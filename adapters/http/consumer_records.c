@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ganglion/base64.h"
 #include "consumer.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
@@ -45,7 +46,7 @@ static json_t *embedded(gn_bytes_t b, http_rest_format_t fmt)
     }
     char *tmp = malloc(b.len / 3 * 4 + 8);
     if (!tmp) return NULL;
-    size_t n = http_base64_encode(b.ptr, b.len, tmp);
+    size_t n = gn_base64_encode(b.ptr, b.len, tmp);
     json_t *s = json_stringn(tmp, n);
     free(tmp);
     return s;

@@ -2,6 +2,7 @@
 /* Renders one record as JSON for SSE (and the REST records the console reads): UTF-8
  * keys, values and header values as strings; when any of them is not UTF-8, all of
  * them as base64 and "encoding": "base64". Pure; any thread. */
+#include "ganglion/base64.h"
 #include "record_json.h"
 
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static json_t *bytes_json(gn_bytes_t b, bool base64)
     if (!base64) return json_stringn((const char *)b.ptr, b.len);
     char *tmp = malloc(b.len / 3 * 4 + 8);
     if (!tmp) return NULL;
-    size_t n = http_base64_encode(b.ptr, b.len, tmp);
+    size_t n = gn_base64_encode(b.ptr, b.len, tmp);
     json_t *s = json_stringn(tmp, n);
     free(tmp);
     return s;

@@ -2,67 +2,13 @@
 /* REST Proxy v2 produce bodies: parsed with jansson, every record's key and value
  * copied into one arena (json format: the value's compact JSON text; binary format:
  * the base64-decoded bytes). Strict base64 both ways. Pure; any thread. */
+#include "ganglion/base64.h"
 #include "rest_decode.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-long http_base64_decode(const char *in, size_t len, uint8_t *out)
-{
-    while (len && in[len - 1] == '=')
-        len--;
-    if (len % 4 == 1) return -1;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_val((unsigned char)in[i]);
-        if (v < 0) return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-    if (bits && (acc & ((1u << bits) - 1))) return -1; /* non-canonical trailing bits */
-    return (long)o;
-}
-
-size_t http_base64_encode(const uint8_t *in, size_t len, char *out)
-{
-    size_t o = 0, i = 0;
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64_chars[v >> 18];
-        out[o++] = b64_chars[(v >> 12) & 63];
-        out[o++] = b64_chars[(v >> 6) & 63];
-        out[o++] = b64_chars[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
-        out[o++] = b64_chars[v >> 18];
-        out[o++] = b64_chars[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? b64_chars[(v >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return o;
-}
 
 /* Copies bytes into the arena; returns the offset or -1. Views are fixed up at the end
  * because the arena moves while it grows. */
@@ -98,7 +44,7 @@ static int decode_field(http_rest_produce_t *p, json_t *v, http_rest_format_t fm
         size_t slen = json_string_length(v);
         uint8_t *tmp = malloc(slen / 4 * 3 + 4);
         if (!tmp) return 50001;
-        long n = http_base64_decode(json_string_value(v), slen, tmp);
+        long n = gn_base64_decode(json_string_value(v), slen, tmp);
         if (n < 0) {
             free(tmp);
             snprintf(err, err_cap, "records[%zu].%s is not valid base64", idx, what);

@@ -36,10 +36,4 @@ int http_rest_decode_produce(const char *body, size_t len, http_rest_format_t fm
                              http_rest_produce_t *out, char *err, size_t err_cap);
 void http_rest_produce_free(http_rest_produce_t *p);
 
-/* Strict RFC 4648 base64 (padding optional, no whitespace). Returns the decoded
- * length or -1. out needs (len / 4 + 1) * 3 bytes. */
-long http_base64_decode(const char *in, size_t len, uint8_t *out);
-/* Returns the encoded length (4 * ceil(len / 3)); out needs that + 1 bytes. */
-size_t http_base64_encode(const uint8_t *in, size_t len, char *out);
-
 #endif

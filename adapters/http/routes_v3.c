@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ganglion/base64.h"
 #include "ganglion/error.h"
 #include "ganglion/topic.h"
 #include "groups_view.h"
@@ -203,7 +204,7 @@ static int v3_field(json_t *f, uint8_t **owned, gn_bytes_t *out)
         size_t len = json_string_length(data);
         *owned = malloc(len / 4 * 3 + 4);
         if (!*owned) return -1;
-        long n = http_base64_decode(json_string_value(data), len, *owned);
+        long n = gn_base64_decode(json_string_value(data), len, *owned);
         if (n < 0) return -1;
         *out = (gn_bytes_t){*owned, (size_t)n};
     } else if (strcmp(type, "STRING") == 0) {

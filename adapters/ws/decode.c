@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ganglion/base64.h"
 #include "ws.h"
 
 #define FAIL(c, ...)                                                                               \
@@ -38,7 +39,7 @@ static int put_bytes(json_t *v, bool base64, uint8_t *arena, size_t *used, gn_by
     size_t len = json_string_length(v);
     uint8_t *dst = arena + *used;
     if (base64) {
-        long n = ws_base64_decode(s, len, dst);
+        long n = gn_base64_decode(s, len, dst);
         if (n < 0) return -1;
         len = (size_t)n;
     } else {

@@ -70,8 +70,6 @@ int ws_msg_decode(const char *text, size_t len, ws_msg_t *msg, const char **code
 void ws_msg_free(ws_msg_t *msg);
 
 /* ---- codec helpers (codec.c) ------------------------------------------------- */
-long ws_base64_decode(const char *in, size_t len, uint8_t *out);
-size_t ws_base64_encode(const uint8_t *in, size_t len, char *out);
 json_t *ws_record_json(const char *topic, int32_t partition, const gn_record_t *rec);
 
 /* ---- chunks (chunk.c): record messages framed once, shared by reference ---------- */
