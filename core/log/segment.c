@@ -54,7 +54,7 @@ static int touch(const char *path)
 int gn__segment_create_file(const char *dir, int64_t base, const char *log_ext, gn_segment_t **out)
 {
     char p[4096];
-    gn_segment_t *seg;
+    gn_segment_t *seg = NULL;
     int rc;
 
     if ((rc = segment_alloc(dir, base, &seg)) < 0) return rc;
@@ -74,7 +74,7 @@ int gn__segment_create_file(const char *dir, int64_t base, const char *log_ext, 
 int gn__segment_create(const char *dir, int64_t base, int64_t now_ms, gn_segment_t **out)
 {
     char p[4096];
-    gn_segment_t *seg;
+    gn_segment_t *seg = NULL;
     int rc;
 
     if ((rc = gn__segment_create_file(dir, base, ".log", &seg)) < 0) return rc;
@@ -94,7 +94,7 @@ int gn__segment_open(const char *dir, int64_t base, gn_segment_t **out)
 {
     char p[4096];
     struct stat st;
-    gn_segment_t *seg;
+    gn_segment_t *seg = NULL;
     int rc;
 
     if ((rc = segment_alloc(dir, base, &seg)) < 0) return rc;

@@ -65,7 +65,7 @@ static rd_kafka_t *make(rd_kafka_type_t type, const char *broker, const char *co
 static int produce(rd_kafka_t *rk, const char *topic, int from, int to)
 {
     for (int i = from; i < to; i++) {
-        char key[16], val[32];
+        char key[16], val[96];
         snprintf(key, sizeof key, "k%d", i);
         snprintf(val, sizeof val, "v%d-%s", i, topic);
         rd_kafka_headers_t *hdrs = NULL;
@@ -88,7 +88,7 @@ static int produce(rd_kafka_t *rk, const char *topic, int from, int to)
 
 static int check_msg(const rd_kafka_message_t *m, const char *topic, int i)
 {
-    char key[16], val[32];
+    char key[16], val[96];
     snprintf(key, sizeof key, "k%d", i);
     snprintf(val, sizeof val, "v%d-%s", i, topic);
     CHECK(m->offset == i, "offset %" PRId64 " != %d", m->offset, i);
