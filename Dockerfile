@@ -12,7 +12,7 @@ FROM debian:12
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libuv1 libjansson4 zlib1g libsnappy1v5 liblz4-1 libzstd1 libisal2 libwebsockets17 libraft2 libssl3 \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=build /src/build/ganglion /usr/local/bin/ganglion
+COPY --from=build /src/build/ganglion /src/build/ganglion-users /usr/local/bin/
 VOLUME /var/lib/ganglion
 EXPOSE 9092 1883 8080 9093 9094
 ENTRYPOINT ["ganglion", "--data.dir=/var/lib/ganglion"]

@@ -38,6 +38,8 @@ int http_status_from_gn(int err)
         return 413;
     case GN_EPOLICY:
         return 403;
+    case GN_EAUTH:
+        return 401;
     case GN_ETIMEOUT:
         return 504;
     case GN_ENOTLEADER:

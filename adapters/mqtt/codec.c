@@ -55,6 +55,8 @@ int mqtt_rc_from_gn(int err)
         return MQTT_RC_SERVER_SHUTTING_DOWN;
     case GN_EPOLICY:
         return MQTT_RC_NOT_AUTHORIZED;
+    case GN_EAUTH:
+        return MQTT_RC_BAD_USERNAME_OR_PASSWORD;
     case GN_EINVALID_REQUEST:
         return MQTT_RC_PROTOCOL_ERROR;
     case GN_ENOTLEADER:
