@@ -92,7 +92,9 @@ struct http_server {
     size_t nws_routes;
     bool ws_route_state_owned[HTTP_MAX_WS_ROUTES]; /* made with protocol->state_new */
     http_req_t *reqs;                              /* live requests (for stop) */
-    struct http_ws *wss;                           /* live WebSockets */
+    struct http_ws *ws_dirty; /* WebSockets whose queue went non-empty this turn */
+    uv_check_t ws_flush;      /* writes them after the loop's I/O phase (ws_transport.c) */
+    uv_idle_t ws_flush_spin;  /* active while ws_dirty is not empty: poll does not block */
     http_metrics_t metrics;
     struct http_consumers *consumers; /* REST consumer instances (consumer.c) */
     uint8_t *ws_scratch; /* LWS_PRE + HTTP_WS_COALESCE_BYTES: coalesced WebSocket frames */
@@ -107,6 +109,10 @@ struct http_server {
 int http__accept_start(http_server_t *srv);
 void http__accept_stop(http_server_t *srv);
 void http__server_handle_closed(http_server_t *srv);
+/* ws_transport.c: the once-per-turn direct write of WebSocket queues (start: init the
+ * handles; stop: close them, each counted in open_handles). */
+void http__ws_flush_start(http_server_t *srv);
+void http__ws_flush_stop(http_server_t *srv);
 /* h2_reads.c: bound recv() on an h2c socket to DATA frame ends (lws 4.1.6 h2 bug). */
 void http__h2_reads_track(int fd, bool on);
 int http__lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

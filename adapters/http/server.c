@@ -104,6 +104,7 @@ static void http_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     srv->stop_arg = arg;
     http__accept_stop(srv);
     http__consumers_stop(srv);
+    http__ws_flush_stop(srv);
     if (srv->ctx) {
         struct lws_context *ctx = srv->ctx;
         srv->ctx = NULL;
@@ -181,6 +182,7 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     }
     srv->metrics.connections_open--;                            /* the anchor is no client */
     srv->ws_scratch = malloc(LWS_PRE + HTTP_WS_COALESCE_BYTES); /* NULL: one write per message */
+    http__ws_flush_start(srv);
     if ((rc = http__consumers_start(srv)) < 0) goto fail;
     rc = http__accept_start(srv);
     if (rc < 0) {

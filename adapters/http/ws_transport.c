@@ -4,7 +4,9 @@
  * -> MQTT) are matched at the upgrade; each whole message is one on_read (fragments
  * reassembled up to the route's bound, beyond it the socket closes with 1009), each
  * write one message, queued (the queue size is the session's back-pressure signal).
- * Loop thread only. */
+ * A queue that goes non-empty on plain TCP is written once per loop turn, after the I/O
+ * phase, with one writev and no POLLOUT round trip (flush_dirty); what the socket does
+ * not take waits for lws's writable callback. Loop thread only. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -35,20 +37,58 @@ struct http_ws {
     size_t rx_len, rx_cap;
     ws_msg_t *head, *tail;
     size_t queued;
+    struct http_ws *dirty_next, **dirty_prev; /* in srv->ws_dirty while dirty_prev */
     bool attached;
     bool close_requested;
     bool paused;
+    bool write_failed; /* a direct write failed: the writable callback closes */
 };
+
+/* Can the queue go out with a direct writev (plain TCP, nothing held by lws, not h2)? */
+static bool direct_ok(http_ws_t *ws)
+{
+    return ws->wsi && !lws_partial_buffered(ws->wsi) && !lws_is_ssl(ws->wsi) &&
+           lws_get_network_wsi(ws->wsi) == ws->wsi;
+}
+
+static void dirty_unlink(http_ws_t *ws)
+{
+    if (!ws->dirty_prev) return;
+    *ws->dirty_prev = ws->dirty_next;
+    if (ws->dirty_next) ws->dirty_next->dirty_prev = ws->dirty_prev;
+    ws->dirty_next = NULL;
+    ws->dirty_prev = NULL;
+}
+
+static void spin(uv_idle_t *h)
+{
+    (void)h; /* only keeps the loop from blocking in poll while queues wait for the check */
+}
+
+static void dirty_link(http_ws_t *ws)
+{
+    http_server_t *srv = ws->srv;
+    if (ws->dirty_prev) return;
+    ws->dirty_next = srv->ws_dirty;
+    if (ws->dirty_next) ws->dirty_next->dirty_prev = &ws->dirty_next;
+    ws->dirty_prev = &srv->ws_dirty;
+    srv->ws_dirty = ws;
+    if (!uv_is_active((uv_handle_t *)&srv->ws_flush_spin)) uv_idle_start(&srv->ws_flush_spin, spin);
+}
 
 static void queue_msg(http_ws_t *ws, ws_msg_t *m)
 {
+    bool was_empty = !ws->head;
     if (ws->tail)
         ws->tail->next = m;
     else
         ws->head = m;
     ws->tail = m;
     ws->queued += m->len;
-    lws_callback_on_writable(ws->wsi);
+    if (was_empty && ws->srv->ws_flush.loop && direct_ok(ws))
+        dirty_link(ws);
+    else
+        lws_callback_on_writable(ws->wsi);
 }
 
 static int tr_write(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
@@ -336,6 +376,7 @@ static int write_vectored(http_ws_t *ws, struct lws *wsi, ws_msg_t ***dtail)
  * while lws holds unsent bytes) the frames are copied into one raw lws_write. */
 static int on_writeable(http_ws_t *ws, struct lws *wsi)
 {
+    if (ws->write_failed) return -1;
     ws_msg_t *m = ws->head;
     if (!m) {
         if (ws->close_requested && !lws_partial_buffered(wsi)) {
@@ -380,6 +421,64 @@ static int on_writeable(http_ws_t *ws, struct lws *wsi)
     if (n < 0) return -1;
     if (ws->wsi && (ws->head || ws->close_requested)) lws_callback_on_writable(wsi);
     return 0;
+}
+
+/* One direct write of ws's queue (see the top of the file); the rest, or a failure,
+ * goes to lws's writable callback. */
+static void flush_one(http_ws_t *ws)
+{
+    if (!ws->head || ws->write_failed || !direct_ok(ws)) {
+        if (ws->wsi && (ws->head || ws->write_failed)) lws_callback_on_writable(ws->wsi);
+        return;
+    }
+    ws_msg_t *done = NULL, **dtail = &done;
+    int n = write_vectored(ws, ws->wsi, &dtail);
+    if (!ws->head) ws->tail = NULL;
+    if (n < 0) ws->write_failed = true;
+    msgs_done(ws, done, n < 0 ? UV_EPIPE : 0);
+    if (ws->wsi && (ws->head || ws->write_failed || ws->close_requested))
+        lws_callback_on_writable(ws->wsi);
+}
+
+/* The check phase: every queue that went non-empty since the last one is written. A
+ * queue refilled by a completion callback meanwhile is dirty again for the next turn. */
+static void flush_dirty(uv_check_t *h)
+{
+    http_server_t *srv = h->data;
+    http_ws_t *batch = srv->ws_dirty;
+    srv->ws_dirty = NULL;
+    if (batch) batch->dirty_prev = &batch; /* the batch is a list of its own now */
+    while (batch) {
+        http_ws_t *ws = batch;
+        dirty_unlink(ws);
+        flush_one(ws);
+    }
+    if (!srv->ws_dirty) uv_idle_stop(&srv->ws_flush_spin);
+}
+
+void http__ws_flush_start(http_server_t *srv)
+{
+    uv_check_init(srv->loop, &srv->ws_flush);
+    uv_idle_init(srv->loop, &srv->ws_flush_spin);
+    srv->ws_flush.data = srv;
+    srv->ws_flush_spin.data = srv;
+    uv_check_start(&srv->ws_flush, flush_dirty);
+    uv_unref((uv_handle_t *)&srv->ws_flush);
+    srv->open_handles += 2;
+}
+
+static void on_flush_handle_closed(uv_handle_t *h)
+{
+    http__server_handle_closed(h->data);
+}
+
+void http__ws_flush_stop(http_server_t *srv)
+{
+    if (!srv->ws_flush.loop || uv_is_closing((uv_handle_t *)&srv->ws_flush)) return;
+    while (srv->ws_dirty) /* their sockets close with the lws context */
+        dirty_unlink(srv->ws_dirty);
+    uv_close((uv_handle_t *)&srv->ws_flush, on_flush_handle_closed);
+    uv_close((uv_handle_t *)&srv->ws_flush_spin, on_flush_handle_closed);
 }
 
 static int on_receive(http_ws_t *ws, struct lws *wsi, const void *in, size_t len)
@@ -469,6 +568,7 @@ int http__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void **
         if (ws->attached) srv->metrics.ws_open--;
         ws->wsi = NULL;
         *pws = NULL;
+        dirty_unlink(ws);
         if (ws->attached && ws->tr.on_close) ws->tr.on_close(&ws->tr);
         ws_free(ws);
         return 0;
