@@ -47,10 +47,12 @@ int gn_log_open(uv_loop_t *loop, const char *dir, const gn_topic_config_t *cfg,
     }
     log->loop = loop;
     log->cfg = cfg;
-    if ((rc = gn__flush_init(log)) < 0 || (rc = gn__log_load(log, opts)) < 0) {
+    if ((rc = gn__flush_init(log)) < 0 || (rc = gn__log_load(log, opts)) < 0 ||
+        (rc = gn__epoch_cache_load(&log->epochs, dir)) < 0) {
         gn__log_free(log);
         return rc;
     }
+    gn__epoch_cache_truncate_end(&log->epochs, gn_log_end_offset(log)); /* recovery cut */
     log->cleaned_upto = log->log_start;
     *out = log;
     return 0;
@@ -71,6 +73,7 @@ void gn__log_free(gn_log_t *log)
     free(log->segs);
     free(log->unsynced);
     free(log->waiters);
+    gn__epoch_cache_free(&log->epochs);
     free(log->dir);
     free(log);
 }
@@ -203,7 +206,8 @@ static int validate_all(const gn_log_t *log, const uint8_t *buf, size_t len, int
     return 0;
 }
 
-static void assign_offsets(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms)
+static void assign_offsets(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
+                           int32_t leader_epoch)
 {
     int64_t next = gn__log_active(log)->next_offset;
     bool lat = log->cfg->timestamp_type == GN_TIMESTAMP_LOG_APPEND_TIME;
@@ -211,6 +215,7 @@ static void assign_offsets(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_
     for (size_t off = 0; off < len;) {
         uint8_t *p = buf + off;
         gn_batch_set_base_offset(p, next);
+        if (leader_epoch >= 0) gn_batch_set_leader_epoch(p, leader_epoch); /* outside the CRC */
         if (lat) gn_batch_set_log_append_time(p, now_ms);
         next += (int64_t)(int32_t)gn__be32(p + GN__OFF_LAST_OFFSET_DELTA) + 1;
         off += (size_t)(int32_t)gn__be32(p + GN__OFF_BATCH_LENGTH) + GN_BATCH_LOG_OVERHEAD;
@@ -238,8 +243,27 @@ static int index_appended(gn_log_t *log, const uint8_t *buf, size_t len, int64_t
     return rc;
 }
 
+/* A batch of a later leader epoch than the cache knows starts that epoch (Kafka assigns
+ * from every appended batch, so followers learn epochs from the leader's bytes). */
+static void note_epochs(gn_log_t *log, const uint8_t *buf, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        const uint8_t *p = buf + off;
+        int32_t epoch = (int32_t)gn__be32(p + GN__OFF_LEADER_EPOCH);
+        if (epoch >= 0 && epoch > gn__epoch_cache_latest(&log->epochs))
+            gn__epoch_cache_assign(&log->epochs, epoch, (int64_t)gn__be64(p));
+        off += (size_t)(int32_t)gn__be32(p + GN__OFF_BATCH_LENGTH) + GN_BATCH_LOG_OVERHEAD;
+    }
+}
+
 int gn_log_append(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
                   gn_log_append_info_t *info)
+{
+    return gn_log_append_epoch(log, buf, len, now_ms, -1, info);
+}
+
+int gn_log_append_epoch(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
+                        int32_t leader_epoch, gn_log_append_info_t *info)
 {
     gn_log_append_info_t tmp;
     gn_segment_t *seg;
@@ -257,7 +281,7 @@ int gn_log_append(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
     if (should_roll(log, len, noffsets, now_ms) && (rc = gn__log_roll(log, now_ms)) < 0) return rc;
     seg = gn__log_active(log);
     info->base_offset = seg->next_offset;
-    assign_offsets(log, buf, len, now_ms);
+    assign_offsets(log, buf, len, now_ms, leader_epoch);
     pos0 = seg->size;
     if ((rc = gn__segment_write(seg, buf, len)) < 0) {
         if (rc == GN_ESTORAGE) log->failed = rc;
@@ -273,6 +297,7 @@ int gn_log_append(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
     if (index_appended(log, buf, len, pos0, info) < 0)
         GN_WARN("log", "offset index entry dropped (out of memory) | dir=%s", log->dir);
     seg->next_offset = info->last_offset + 1;
+    note_epochs(log, buf, len);
     return 0;
 }
 
@@ -392,4 +417,18 @@ int64_t gn_log_recovery_point(const gn_log_t *log)
 int gn_log_segment_count(const gn_log_t *log)
 {
     return log->nsegs;
+}
+
+int gn_log_assign_epoch(gn_log_t *log, int32_t epoch, int64_t start)
+{
+    return gn__epoch_cache_assign(&log->epochs, epoch, start);
+}
+int32_t gn_log_latest_epoch(const gn_log_t *log)
+{
+    return gn__epoch_cache_latest(&log->epochs);
+}
+void gn_log_end_offset_for_epoch(const gn_log_t *log, int32_t epoch, int32_t *out_epoch,
+                                 int64_t *out_end)
+{
+    gn__epoch_cache_end_offset_for(&log->epochs, epoch, gn_log_end_offset(log), out_epoch, out_end);
 }

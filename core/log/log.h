@@ -49,6 +49,11 @@ typedef struct gn_log_append_info {
  * refuses appends with GN_ESTORAGE. */
 int gn_log_append(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
                   gn_log_append_info_t *info);
+/* The same, on a partition leader: every batch's partitionLeaderEpoch is set to
+ * leader_epoch (outside the CRC; -1 keeps the bytes as they are, as a follower does).
+ * Either way a batch of an epoch later than the cache's latest starts that epoch. */
+int gn_log_append_epoch(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
+                        int32_t leader_epoch, gn_log_append_info_t *info);
 
 /* Group commit: cb runs on the loop once every offset < upto is fsynced (status 0),
  * or with a negative error if the fsync failed. One fsync on the thread pool covers
@@ -76,8 +81,16 @@ int gn_log_segment_count(const gn_log_t *log);
 /* DeleteRecords: raise the log start offset to offset (<= end) and delete the
  * segments wholly below it. GN_EOFFSETRANGE if offset > end. */
 int gn_log_delete_records(gn_log_t *log, int64_t offset);
-/* Replication (later): drop everything at and above offset. */
+/* Replication: drop everything at and above offset (and the epochs starting there). */
 int gn_log_truncate(gn_log_t *log, int64_t offset);
+
+/* The leader-epoch cache (epoch_cache.h), kept in leader-epoch-checkpoint. A new leader
+ * assigns its epoch at its log end (1 changed, 0 already known, < 0 not written). */
+int gn_log_assign_epoch(gn_log_t *log, int32_t epoch, int64_t start);
+int32_t gn_log_latest_epoch(const gn_log_t *log); /* -1: none */
+/* OffsetForLeaderEpoch: the largest epoch <= epoch and its end offset; (-1, -1) unknown. */
+void gn_log_end_offset_for_epoch(const gn_log_t *log, int32_t epoch, int32_t *out_epoch,
+                                 int64_t *out_end);
 
 /* Retention by retention.ms (segment max timestamp) and retention.bytes, whole
  * segments, never the active one (rolled first if segment.ms passed). Returns the

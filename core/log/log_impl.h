@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "log/epoch_cache.h"
 #include "log/log.h"
 #include "log/segment.h"
 
@@ -44,6 +45,8 @@ struct gn_log {
     int firing;       /* depth of waiter delivery (close is deferred inside) */
     bool close_pending;
     uint64_t fsyncs; /* completed group-commit fsyncs (tests, metrics) */
+
+    gn_epoch_cache_t epochs; /* leader-epoch-checkpoint */
 
     /* compaction.c */
     gn_compact_work_t *compacting;

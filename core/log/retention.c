@@ -161,6 +161,7 @@ int gn_log_truncate(gn_log_t *log, int64_t offset)
     if (log->log_start > gn_log_end_offset(log)) log->log_start = gn_log_end_offset(log);
     if (log->recovery_point > gn_log_end_offset(log)) log->recovery_point = gn_log_end_offset(log);
     if (log->cleaned_upto > gn_log_end_offset(log)) log->cleaned_upto = gn_log_end_offset(log);
+    gn__epoch_cache_truncate_end(&log->epochs, gn_log_end_offset(log));
     log->dir_dirty = true;
     return 0;
 }
