@@ -31,6 +31,8 @@ static const kafka_api_t kafka_apis[] = {
     {20, "DeleteTopics", 0, 6, KAFKA_DeleteTopicsRequest_FLEX_MIN, kafka_handle_DeleteTopics},
     {21, "DeleteRecords", 0, 2, KAFKA_DeleteRecordsRequest_FLEX_MIN, kafka_handle_DeleteRecords},
     {22, "InitProducerId", 0, 4, KAFKA_InitProducerIdRequest_FLEX_MIN, kafka_handle_InitProducerId},
+    {23, "OffsetForLeaderEpoch", 0, 4, KAFKA_OffsetForLeaderEpochRequest_FLEX_MIN,
+     kafka_handle_OffsetForLeaderEpoch},
     {32, "DescribeConfigs", 0, 4, KAFKA_DescribeConfigsRequest_FLEX_MIN,
      kafka_handle_DescribeConfigs},
     {33, "AlterConfigs", 0, 2, KAFKA_AlterConfigsRequest_FLEX_MIN, kafka_handle_AlterConfigs},

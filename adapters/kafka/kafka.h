@@ -188,6 +188,7 @@ enum {
 int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_Fetch(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_ListOffsets(kafka_req_t *req, kafka_reader_t *body);
+int kafka_handle_OffsetForLeaderEpoch(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_FindCoordinator(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_ApiVersions(kafka_req_t *req, kafka_reader_t *body);

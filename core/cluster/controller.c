@@ -35,6 +35,11 @@ struct gn_controller {
     size_t nseen;
     gn_controller_apply_cb on_apply; /* core/replica */
     void *on_apply_arg;
+    /* the metadata lease: the controller answered a heartbeat sent at lease_from, having
+     * applied lease_index; nothing it decides before lease_from + a broker session can
+     * take this broker's leaderships (it fences only brokers silent for a session) */
+    uint64_t hb_sent_at, lease_from, lease_index;
+    enum { LEASE_NEVER, LEASE_HELD, LEASE_LOST } lease; /* for the log lines */
 };
 
 static const json_t *image_brokers(gn_controller_t *ctl)
@@ -206,6 +211,9 @@ static void on_heartbeat_answer(void *arg, int status, const json_t *resp, const
     ctl->hb_inflight = false;
     int rc = status < 0 ? status : (int)json_integer_value(json_object_get(resp, "status"));
     if (rc < 0 && !ctl->closing) GN_DEBUG("cluster", "heartbeat failed | err=%s", gn_strerror(rc));
+    if (rc < 0) return;
+    ctl->lease_from = ctl->hb_sent_at;
+    ctl->lease_index = (uint64_t)json_integer_value(json_object_get(resp, "index"));
 }
 
 static gn_rpc_client_t *leader_client(gn_controller_t *ctl)
@@ -222,11 +230,29 @@ static gn_rpc_client_t *leader_client(gn_controller_t *ctl)
     return ctl->leader_cli;
 }
 
+static void log_lease(gn_controller_t *ctl)
+{
+    bool ok = gn__controller_lease_ok(ctl);
+    if (ok == (ctl->lease == LEASE_HELD) || (!ok && ctl->lease == LEASE_NEVER)) return;
+    bool was_lost = ctl->lease == LEASE_LOST;
+    ctl->lease = ok ? LEASE_HELD : LEASE_LOST;
+    if (ok && was_lost)
+        GN_INFO("cluster", "metadata lease renewed: acting as partition leader again");
+    else if (!ok)
+        GN_WARN("cluster",
+                "metadata lease lost: not acting as partition leader | "
+                "session_timeout_ms=%lld",
+                (long long)ctl->broker->cfg.broker_session_timeout_ms);
+}
+
 static void on_tick(uv_timer_t *timer)
 {
     gn_controller_t *ctl = timer->data;
     const gn_broker_config_t *cfg = &ctl->broker->cfg;
+    log_lease(ctl);
     if (gn__cluster_is_leader(ctl->cl)) {
+        ctl->lease_from = uv_now(ctl->broker->loop);
+        ctl->lease_index = 0;
         if (!ctl->was_leader) { /* a new controller gives every broker a full session */
             uint64_t now = uv_now(ctl->broker->loop);
             for (size_t i = 0; i < ctl->nseen; i++)
@@ -254,8 +280,10 @@ static void on_tick(uv_timer_t *timer)
                             "host", cfg->advertised_host, "port", cfg->advertised_port, "listener",
                             self_listener(ctl));
     if (req && gn__rpc_call(cli, req, NULL, 0, cfg->broker_heartbeat_interval_ms,
-                            on_heartbeat_answer, ctl) == 0)
+                            on_heartbeat_answer, ctl) == 0) {
         ctl->hb_inflight = true;
+        ctl->hb_sent_at = uv_now(ctl->broker->loop);
+    }
     json_decref(req);
 }
 
@@ -278,7 +306,10 @@ static void handle_heartbeat(void *arg, gn_rpc_call_t *call, const json_t *req, 
     }
     heartbeat_seen(ctl, (int32_t)id, host, json_integer_value(json_object_get(req, "port")),
                    listener);
-    gn__rpc_reply(call, 0, NULL, NULL, 0);
+    /* what the broker must have applied before it acts on its leaderships again */
+    json_t *resp = json_pack("{s:I}", "index", (json_int_t)gn__cluster_applied_index(ctl->cl));
+    gn__rpc_reply(call, 0, resp, NULL, 0);
+    json_decref(resp);
 }
 
 typedef struct fwd_call {
@@ -469,6 +500,14 @@ int gn__controller_open(gn_broker_t *broker, gn_controller_t **out)
     uv_timer_start(&ctl->timer, on_tick, 0, every < 500 ? every : 500);
     *out = ctl;
     return 0;
+}
+
+bool gn__controller_lease_ok(gn_controller_t *ctl)
+{
+    if (!ctl || gn__cluster_voter_count(ctl->cl) <= 1) return true; /* a quorum of one */
+    uint64_t now = uv_now(ctl->broker->loop);
+    if (now - ctl->lease_from > (uint64_t)ctl->broker->cfg.broker_session_timeout_ms) return false;
+    return gn__cluster_applied_index(ctl->cl) >= ctl->lease_index;
 }
 
 gn_rpc_server_t *gn__controller_rpc(gn_controller_t *ctl)

@@ -16,6 +16,14 @@ typedef struct gn_controller gn_controller_t;
 int gn__controller_open(gn_broker_t *broker, gn_controller_t **out);
 /* Stops everything; memory goes once the handles are closed. */
 void gn__controller_close(gn_controller_t *ctl);
+/* The metadata lease: true when the controller answered one of this broker's heartbeats
+ * within a broker session and this broker has applied the metadata the controller had
+ * then (the controller itself: its last tick as Raft leader within a session; a quorum
+ * of one: always). A broker without it does not act as a partition leader: it may have
+ * been fenced and its leaderships moved without its knowing (paused, cut off). Without
+ * a controller majority no broker holds it: the cluster is unavailable (CP), except that
+ * acks=all is answered NOT_ENOUGH_REPLICAS when the live ISR is too small. */
+bool gn__controller_lease_ok(gn_controller_t *ctl);
 /* The internal RPC server (NULL without cluster.listener), for core/replica's handlers. */
 gn_rpc_server_t *gn__controller_rpc(gn_controller_t *ctl);
 /* Called after each applied record, once the controller has handled it (core/replica). */

@@ -15,13 +15,14 @@
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "replica/replica.h"
-#include "topic/atomic_file.h"
+#include "log/epoch_cache.h"
 #include "topic/topic_internal.h"
 
-#define FETCH_MAX_BYTES (1u << 20)
-#define FETCH_WAIT_MS   500
-#define TICK_MS         100
-#define RETRY_MS        200
+#define FETCH_MAX_BYTES    (1u << 20)
+#define FETCH_WAIT_MS      500
+#define TICK_MS            100
+#define RETRY_MS           200
+#define GN_EPOCH_STEPS_MAX 64 /* KIP-279 lookups before settling (each drops an epoch) */
 
 typedef struct hw_wait {
     int64_t end;
@@ -60,6 +61,9 @@ typedef struct gn__replica {
     /* follower side */
     gn_rpc_client_t *cli;
     bool fetching;
+    bool truncating; /* a new leader: find where our log diverges before fetching */
+    int truncate_steps;
+    int32_t sent_leader, sent_epoch; /* of the call in flight: a stale answer is dropped */
     uint64_t retry_at;
     struct gn__replica *prev, *next;
 } gn__replica_t;
@@ -265,25 +269,66 @@ static void unpark(gn__replica_t *rs, bool expired_only, int status)
     }
 }
 
+/* The partition a follower's request names, when this broker leads it at the epoch the
+ * follower knows (Kafka's current leader epoch); else the request is answered here. */
+static gn__replica_t *leader_for(gn_replica_mgr_t *m, gn_rpc_call_t *call, const json_t *req)
+{
+    const char *topic = json_string_value(json_object_get(req, "topic"));
+    json_int_t p = json_integer_value(json_object_get(req, "partition"));
+    json_t *je = json_object_get(req, "leader_epoch");
+    gn_partition_t *part = topic ? gn_partition_get(m->broker, topic, (int32_t)p) : NULL;
+    if (!part) {
+        gn__rpc_reply(call, GN_EUNKNOWN_TOPIC, NULL, NULL, 0);
+        return NULL;
+    }
+    gn__replica_t *rs = part->replica;
+    int rc = !rs || rs->leader != self_id(m) || !gn__controller_lease_ok(m->broker->controller)
+                 ? GN_ENOTLEADER
+             : !json_is_integer(je)               ? GN_EINVALID_REQUEST
+             : json_integer_value(je) < rs->epoch ? GN_EFENCED_LEADER_EPOCH
+             : json_integer_value(je) > rs->epoch ? GN_EUNKNOWN_LEADER_EPOCH
+                                                  : 0;
+    if (rc < 0) {
+        gn__rpc_reply(call, rc, NULL, NULL, 0);
+        return NULL;
+    }
+    return rs;
+}
+
 static void handle_fetch(void *arg, gn_rpc_call_t *call, const json_t *req, const uint8_t *raw,
                          size_t rawlen)
 {
     gn_replica_mgr_t *m = arg;
-    const char *topic = json_string_value(json_object_get(req, "topic"));
-    json_int_t p = json_integer_value(json_object_get(req, "partition"));
     json_int_t offset = json_integer_value(json_object_get(req, "offset"));
     json_int_t replica = json_integer_value(json_object_get(req, "replica"));
-    gn_partition_t *part = topic ? gn_partition_get(m->broker, topic, (int32_t)p) : NULL;
-    if (!part) {
-        gn__rpc_reply(call, GN_EUNKNOWN_TOPIC, NULL, NULL, 0);
-        return;
-    }
-    gn__replica_t *rs = part->replica;
-    if (!rs || rs->leader != self_id(m) || offset < 0) {
-        gn__rpc_reply(call, GN_ENOTLEADER, NULL, NULL, 0);
+    gn__replica_t *rs = leader_for(m, call, req);
+    if (!rs) return;
+    if (offset < 0) {
+        gn__rpc_reply(call, GN_EINVALID_REQUEST, NULL, NULL, 0);
         return;
     }
     serve_fetch(rs, call, (int32_t)replica, offset, true);
+}
+
+/* OffsetForLeaderEpoch (op "epoch_end"): the largest epoch <= epoch and its end offset in
+ * the leader's log, (-1, -1) when unknown. */
+static void handle_epoch_end(void *arg, gn_rpc_call_t *call, const json_t *req, const uint8_t *raw,
+                             size_t rawlen)
+{
+    gn_replica_mgr_t *m = arg;
+    json_t *je = json_object_get(req, "epoch");
+    gn__replica_t *rs = leader_for(m, call, req);
+    if (!rs) return;
+    if (!json_is_integer(je)) {
+        gn__rpc_reply(call, GN_EINVALID_REQUEST, NULL, NULL, 0);
+        return;
+    }
+    int32_t epoch;
+    int64_t end;
+    gn_log_end_offset_for_epoch(rs->part->log, (int32_t)json_integer_value(je), &epoch, &end);
+    json_t *resp = json_pack("{s:i, s:I}", "epoch", epoch, "end_offset", (json_int_t)end);
+    gn__rpc_reply(call, resp ? 0 : GN_ENOMEM, resp, NULL, 0);
+    json_decref(resp);
 }
 
 static void on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last)
@@ -301,12 +346,32 @@ static void free_rs(gn__replica_t *rs)
 
 static void start_fetch(gn__replica_t *rs);
 
+/* An answer from a leader (or epoch) we no longer follow: dropped, asked again. */
+static bool stale_answer(gn__replica_t *rs)
+{
+    if (rs->sent_leader == rs->leader && rs->sent_epoch == rs->epoch) return false;
+    start_fetch(rs);
+    return true;
+}
+
+static void sent(gn__replica_t *rs)
+{
+    rs->fetching = true;
+    rs->sent_leader = rs->leader;
+    rs->sent_epoch = rs->epoch;
+}
+
 static void on_fetched(void *arg, int status, const json_t *resp, const uint8_t *raw, size_t rawlen)
 {
     gn__replica_t *rs = arg;
     rs->fetching = false;
     if (!rs->part) { /* closed meanwhile */
         free_rs(rs);
+        return;
+    }
+    if (stale_answer(rs)) return;
+    if (rs->truncating) { /* guard: a fetch answer must never skip the truncation */
+        start_fetch(rs);
         return;
     }
     gn_partition_t *part = rs->part;
@@ -368,6 +433,83 @@ static void on_fetched(void *arg, int status, const json_t *resp, const uint8_t 
     start_fetch(rs); /* at once: the leader learns our new log end from it */
 }
 
+/* Cuts the log at to (when below its end); done: the next call is a fetch. */
+static int cut(gn__replica_t *rs, int64_t to, const char *why, bool done)
+{
+    gn_partition_t *part = rs->part;
+    int64_t leo = gn_log_end_offset(part->log);
+    if (to < leo) {
+        GN_INFO("replica",
+                "follower: truncating a divergent tail | topic=%s partition=%d leader=%d "
+                "leader_epoch=%d from=%lld to=%lld by=%s",
+                part->topic->name, part->id, rs->leader, rs->epoch, (long long)leo, (long long)to,
+                why);
+        int rc = gn_log_truncate(part->log, to);
+        if (rc < 0) {
+            GN_ERROR("replica", "truncation failed | topic=%s partition=%d err=%s",
+                     part->topic->name, part->id, gn_strerror(rc));
+            rs->retry_at = uv_now(rs->m->broker->loop) + RETRY_MS;
+            return rc;
+        }
+    }
+    if (rs->hw > gn_log_end_offset(part->log)) rs->hw = gn_log_end_offset(part->log);
+    if (done) rs->truncating = false;
+    return 0;
+}
+
+/* The leader's end of our latest epoch (KIP-279): cut what diverges, ask again when the
+ * leader answered with an epoch we do not know. */
+static void on_epoch_end(void *arg, int status, const json_t *resp, const uint8_t *raw,
+                         size_t rawlen)
+{
+    gn__replica_t *rs = arg;
+    rs->fetching = false;
+    if (!rs->part) { /* closed meanwhile */
+        free_rs(rs);
+        return;
+    }
+    if (stale_answer(rs)) return;
+    gn_partition_t *part = rs->part;
+    int rc = status < 0 ? status : (int)json_integer_value(json_object_get(resp, "status"));
+    if (rc < 0) {
+        GN_DEBUG("replica", "epoch lookup failed | topic=%s partition=%d leader=%d err=%s",
+                 part->topic->name, part->id, rs->leader, gn_strerror(rc));
+        rs->retry_at = uv_now(rs->m->broker->loop) + RETRY_MS;
+        return;
+    }
+    int32_t leader_epoch = (int32_t)json_integer_value(json_object_get(resp, "epoch"));
+    int64_t leader_end = json_integer_value(json_object_get(resp, "end_offset"));
+    if (leader_end < 0) { /* the leader knows nothing of our epochs: what may be uncommitted */
+        rc = cut(rs, rs->hw, "high watermark", true);
+    } else {
+        int32_t f_epoch;
+        int64_t f_end, to;
+        gn_log_end_offset_for_epoch(part->log, leader_epoch, &f_epoch, &f_end);
+        bool done = gn__epoch_divergence(gn_log_end_offset(part->log), leader_epoch, leader_end,
+                                         f_epoch, f_end, &to);
+        rc = cut(rs, to, "leader epoch", done || ++rs->truncate_steps >= GN_EPOCH_STEPS_MAX);
+    }
+    if (rc == 0) start_fetch(rs);
+}
+
+static void start_epoch_end(gn__replica_t *rs)
+{
+    gn_replica_mgr_t *m = rs->m;
+    int32_t latest = gn_log_latest_epoch(rs->part->log);
+    if (latest < 0) { /* a log without epochs (written before them): Kafka's fallback */
+        if (cut(rs, rs->hw, "high watermark", true) == 0) start_fetch(rs);
+        return;
+    }
+    json_t *req = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i}", "op", "epoch_end", "topic",
+                            rs->part->topic->name, "partition", rs->part->id, "epoch", latest,
+                            "replica", self_id(m), "leader_epoch", rs->epoch);
+    if (req && gn__rpc_call(rs->cli, req, NULL, 0, FETCH_WAIT_MS * 4, on_epoch_end, rs) == 0)
+        sent(rs);
+    else
+        rs->retry_at = uv_now(m->broker->loop) + RETRY_MS;
+    json_decref(req);
+}
+
 static void start_fetch(gn__replica_t *rs)
 {
     gn_replica_mgr_t *m = rs->m;
@@ -388,66 +530,23 @@ static void start_fetch(gn__replica_t *rs)
         rs->cli = NULL;
     }
     if (!rs->cli) rs->cli = gn__rpc_client_new(m->broker->loop, addr);
+    if (!rs->cli) {
+        rs->retry_at = uv_now(m->broker->loop) + RETRY_MS;
+        return;
+    }
+    if (rs->truncating) {
+        start_epoch_end(rs);
+        return;
+    }
     json_t *req =
         json_pack("{s:s, s:s, s:i, s:I, s:i, s:i}", "op", "fetch", "topic", rs->part->topic->name,
                   "partition", rs->part->id, "offset", (json_int_t)gn_log_end_offset(rs->part->log),
                   "replica", self_id(m), "leader_epoch", rs->epoch);
-    if (rs->cli && req &&
-        gn__rpc_call(rs->cli, req, NULL, 0, FETCH_WAIT_MS * 4, on_fetched, rs) == 0)
-        rs->fetching = true;
+    if (req && gn__rpc_call(rs->cli, req, NULL, 0, FETCH_WAIT_MS * 4, on_fetched, rs) == 0)
+        sent(rs);
     else
         rs->retry_at = uv_now(m->broker->loop) + RETRY_MS;
     json_decref(req);
-}
-
-/* ---- leader-epoch-checkpoint ---- */
-
-/* Kafka's "0\n<count>\n<epoch> <start offset>\n...": the new epoch starts at start;
- * entries of later epochs or starting at or after it go (they were never committed).
- * Written by the leader when it takes an epoch. Small synchronous write, once per change. */
-static void record_leader_epoch(gn_partition_t *part, int32_t epoch, int64_t start)
-{
-    char path[PATH_MAX], *text = NULL, *out = NULL;
-    size_t len = 0, cap = 64, used = 0;
-    if (snprintf(path, sizeof(path), "%s/%s-%d/leader-epoch-checkpoint", part->broker->data_dir,
-                 part->topic->name, part->id) >= (int)sizeof(path))
-        return;
-    gn__read_small_file(path, 1u << 20, &text, &len); /* missing or bad: start afresh */
-    int64_t entries[256][2];
-    size_t n = 0;
-    long version = -1, count = 0;
-    char *p = text, *end;
-    if (p) {
-        version = strtol(p, &end, 10);
-        count = version == 0 ? strtol(end, &end, 10) : 0;
-        p = end;
-    }
-    for (long i = 0; p && i < count && n < 256; i++) {
-        long long e = strtoll(p, &end, 10), o = strtoll(end, &p, 10);
-        if (e < epoch && o < start) {
-            entries[n][0] = e;
-            entries[n][1] = o;
-            n++;
-        }
-    }
-    free(text);
-    if (n < 256) {
-        entries[n][0] = epoch;
-        entries[n][1] = start;
-        n++;
-    }
-    cap += n * 42;
-    out = malloc(cap);
-    if (!out) return;
-    used = (size_t)snprintf(out, cap, "0\n%zu\n", n);
-    for (size_t i = 0; i < n; i++)
-        used += (size_t)snprintf(out + used, cap - used, "%lld %lld\n", (long long)entries[i][0],
-                                 (long long)entries[i][1]);
-    int rc = gn__atomic_write(path, out, used);
-    if (rc < 0)
-        GN_WARN("replica", "cannot write leader-epoch-checkpoint | path=%s err=%s", path,
-                gn_strerror(rc));
-    free(out);
 }
 
 /* ---- roles from the image ---- */
@@ -484,7 +583,8 @@ static void refresh(gn_replica_mgr_t *m, gn_partition_t *part)
         if (cp.leader == self) {
             GN_INFO("replica", "leader | topic=%s partition=%d leader_epoch=%d isr=%zu",
                     part->topic->name, part->id, cp.leader_epoch, cp.nisr);
-            record_leader_epoch(part, cp.leader_epoch, gn_log_end_offset(part->log));
+            /* the new epoch starts at our log end (Kafka's makeLeader) */
+            gn_log_assign_epoch(part->log, cp.leader_epoch, gn_log_end_offset(part->log));
             rs->nfol = 0; /* every follower reports its log end afresh */
             uint64_t now = uv_now(m->broker->loop);
             for (size_t i = 0; i < cp.nisr; i++)
@@ -497,17 +597,11 @@ static void refresh(gn_replica_mgr_t *m, gn_partition_t *part)
                 fire_waits(rs, true, GN_ENOTLEADER);
                 unpark(rs, false, GN_ENOTLEADER);
             }
-            /* a new leader: cut what may not be committed, fetch it again (Kafka before
-             * KIP-101; see README) */
-            int64_t leo = gn_log_end_offset(part->log);
-            if (cp.leader >= 0 && rs->hw < leo) {
-                GN_INFO("replica",
-                        "follower: truncating to the high watermark | topic=%s "
-                        "partition=%d leader=%d leader_epoch=%d from=%lld to=%lld",
-                        part->topic->name, part->id, cp.leader, cp.leader_epoch, (long long)leo,
-                        (long long)rs->hw);
-                gn_log_truncate(part->log, rs->hw);
-            }
+            /* a new leader (or a restart): ask it where our log diverges before fetching
+             * (KIP-101/KIP-279); a fetch or lookup in flight is answered by the old one
+             * and its answer ignored (start_fetch asks again) */
+            rs->truncating = true;
+            rs->truncate_steps = 0;
             rs->retry_at = 0;
         }
     }
@@ -565,15 +659,47 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- the API ---- */
 
-int gn__replica_check_produce(gn_partition_t *part, gn_acks_t acks)
+/* The leader, its epoch and the ISR size as this broker's image has them (the metadata
+ * lease is checked by the callers). */
+static void leadership(const gn_partition_t *part, int32_t *leader, int32_t *epoch, size_t *nisr)
 {
     gn_broker_t *broker = part->broker;
-    int32_t leader = broker->cfg.node_id;
-    size_t nisr = 1;
+    *leader = broker->cfg.node_id;
+    *epoch = -1;
+    *nisr = 1;
+    if (part->replica) {
+        *leader = part->replica->leader;
+        *epoch = part->replica->epoch;
+        *nisr = part->replica->nisr;
+    } else if (broker->cluster) {
+        gn_cluster_partition_t cp;
+        if (gn_cluster_partition(broker, part->topic->name, part->id, &cp) == 0) {
+            *leader = cp.leader;
+            *epoch = cp.leader_epoch;
+            *nisr = cp.nisr;
+        }
+    }
+}
+
+int gn__replica_leader_epoch(const gn_partition_t *part, int32_t *epoch)
+{
+    int32_t leader;
+    size_t nisr;
+    leadership(part, &leader, epoch, &nisr);
+    /* without the lease it may have been fenced and replaced unaware: no stale reads */
+    return leader == part->broker->cfg.node_id && gn__controller_lease_ok(part->broker->controller)
+               ? 0
+               : GN_ENOTLEADER;
+}
+
+int gn__replica_check_produce(gn_partition_t *part, gn_acks_t acks, int32_t *leader_epoch)
+{
+    gn_broker_t *broker = part->broker;
+    int32_t leader;
+    size_t nisr;
+    leadership(part, &leader, leader_epoch, &nisr);
     if (part->replica) {
         gn__replica_t *rs = part->replica;
-        leader = rs->leader;
-        nisr = rs->nisr;
         if (leader == broker->cfg.node_id && acks == GN_ACKS_ALL) {
             /* the ISR of the image, less followers silent for a broker session: without a
              * controller majority the image cannot shrink, yet acks=all must not wait on
@@ -587,16 +713,12 @@ int gn__replica_check_produce(gn_partition_t *part, gn_acks_t acks)
                     nisr++;
             }
         }
-    } else if (broker->cluster) {
-        gn_cluster_partition_t cp;
-        if (gn_cluster_partition(broker, part->topic->name, part->id, &cp) == 0) {
-            leader = cp.leader;
-            nisr = cp.nisr;
-        }
     }
     if (leader != broker->cfg.node_id) return GN_ENOTLEADER;
+    /* before the lease: with its followers gone the answer is the same either way */
     if (acks == GN_ACKS_ALL && (int64_t)nisr < part->topic->config.min_insync_replicas)
         return GN_ENOT_ENOUGH_REPLICAS;
+    if (!gn__controller_lease_ok(broker->controller)) return GN_ENOTLEADER;
     return 0;
 }
 
@@ -649,7 +771,10 @@ int gn__replica_open(gn_broker_t *broker, gn_replica_mgr_t **out)
     if (!m) return GN_ENOMEM;
     m->broker = broker;
     gn_rpc_server_t *srv = gn__controller_rpc(broker->controller);
-    if (srv) gn__rpc_server_handle(srv, "fetch", handle_fetch, m);
+    if (srv) {
+        gn__rpc_server_handle(srv, "fetch", handle_fetch, m);
+        gn__rpc_server_handle(srv, "epoch_end", handle_epoch_end, m);
+    }
     gn__controller_on_apply(broker->controller, on_record, m);
     gn_broker_observe_appends(broker, on_append, m);
     uv_timer_init(broker->loop, &m->timer);

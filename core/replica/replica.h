@@ -20,8 +20,12 @@ int gn__replica_open(gn_broker_t *broker, gn_replica_mgr_t **out);
 void gn__replica_close(gn_replica_mgr_t *m);
 
 /* Before a produce: GN_ENOTLEADER when the image names another leader;
- * GN_ENOT_ENOUGH_REPLICAS for acks=all with an ISR below min.insync.replicas. */
-int gn__replica_check_produce(gn_partition_t *part, gn_acks_t acks);
+ * GN_ENOT_ENOUGH_REPLICAS for acks=all with an ISR below min.insync.replicas. Sets
+ * *leader_epoch to the epoch the leader stamps on the batches (-1: unknown, kept). */
+int gn__replica_check_produce(gn_partition_t *part, gn_acks_t acks, int32_t *leader_epoch);
+/* 0 when this broker leads the partition (GN_ENOTLEADER if not); *epoch = the leader
+ * epoch it knows (-1 unknown). */
+int gn__replica_leader_epoch(const gn_partition_t *part, int32_t *epoch);
 /* acks=all: 0 and task queued (run through the deferred queue once the high watermark
  * reaches end, or with the partition's close); 1 when there is nothing to wait for. */
 int gn__replica_await(gn_partition_t *part, int64_t end, gn__task_t *task, int *status);

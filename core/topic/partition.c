@@ -385,7 +385,8 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
     if (broker->closing) return GN_ESHUTDOWN;
     if (acks != GN_ACKS_NONE && acks != GN_ACKS_LEADER && acks != GN_ACKS_ALL) return GN_EINVAL;
     /* core/replica: only the leader writes; acks=all needs min.insync.replicas in the ISR */
-    int lrc = gn__replica_check_produce(part, acks);
+    int32_t leader_epoch;
+    int lrc = gn__replica_check_produce(part, acks, &leader_epoch);
     if (lrc < 0) return lrc;
     int64_t now = gn_now_ms();
     int rc = check_timestamps(cfg, batches, len, now);
@@ -408,7 +409,7 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
     gn_log_append_info_t info;
     int nsegs = gn_log_segment_count(part->log);
     int64_t end_before = gn_log_end_offset(part->log);
-    if ((rc = gn_log_append(part->log, batches, len, now, &info)) < 0) {
+    if ((rc = gn_log_append_epoch(part->log, batches, len, now, leader_epoch, &info)) < 0) {
         free(req);
         return rc;
     }
@@ -491,6 +492,23 @@ int gn_partition_read(gn_partition_t *part, int64_t offset, size_t max_bytes, gn
     res->log_start_offset = start;
     if (offset < start || offset > hw) return GN_EOFFSETRANGE;
     return gn_log_read(part->log, offset, max_bytes, hw, &res->slice);
+}
+
+int gn_partition_leader_epoch(const gn_partition_t *part, int32_t current_epoch, int32_t *epoch)
+{
+    int32_t mine;
+    int rc = gn__replica_leader_epoch(part, &mine);
+    if (epoch) *epoch = mine;
+    if (rc < 0) return rc;
+    if (current_epoch >= 0 && current_epoch < mine) return GN_EFENCED_LEADER_EPOCH;
+    if (current_epoch > mine) return GN_EUNKNOWN_LEADER_EPOCH;
+    return 0;
+}
+
+void gn_partition_epoch_end(const gn_partition_t *part, int32_t epoch, int32_t *out_epoch,
+                            int64_t *out_end)
+{
+    gn_log_end_offset_for_epoch(part->log, epoch, out_epoch, out_end);
 }
 
 int gn_partition_offset_for_time(gn_partition_t *part, int64_t ts, int64_t *offset,

@@ -44,6 +44,8 @@
     XX(ETOPIC_DELETION, GN__ERR_BASE - 24, "topic is being deleted")                               \
     XX(EINVALID_REQUEST, GN__ERR_BASE - 25, "invalid request")                                     \
     XX(EAUTH, GN__ERR_BASE - 26, "authentication failed")                                          \
+    XX(EFENCED_LEADER_EPOCH, GN__ERR_BASE - 27, "leader epoch older than the leader's")            \
+    XX(EUNKNOWN_LEADER_EPOCH, GN__ERR_BASE - 28, "leader epoch newer than the broker knows")       \
     XX(EUNKNOWN_MEMBER, GN__ERR_BASE - 100, "unknown consumer group member id")                    \
     XX(EILLEGAL_GENERATION, GN__ERR_BASE - 101, "stale consumer group generation")                 \
     XX(EREBALANCE_IN_PROGRESS, GN__ERR_BASE - 102, "consumer group is rebalancing; rejoin")        \

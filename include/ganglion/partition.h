@@ -96,6 +96,15 @@ int gn_partition_offset_for_time(gn_partition_t *part, int64_t ts, int64_t *offs
                                  int64_t *timestamp);
 /* The offset and timestamp of the record with the largest timestamp (-1 if empty). */
 int gn_partition_max_timestamp(gn_partition_t *part, int64_t *offset, int64_t *timestamp);
+/* Whether this broker serves the partition as its leader, and at which leader epoch:
+ * GN_ENOTLEADER when it does not; with current_epoch >= 0 (the epoch a client's metadata
+ * gave it, Kafka's CurrentLeaderEpoch) GN_EFENCED_LEADER_EPOCH when that is older than
+ * the broker's, GN_EUNKNOWN_LEADER_EPOCH when newer. epoch may be NULL. */
+int gn_partition_leader_epoch(const gn_partition_t *part, int32_t current_epoch, int32_t *epoch);
+/* OffsetForLeaderEpoch: the largest epoch <= epoch this log holds and the offset where it
+ * ends (the log end for the latest); (-1, -1) when unknown. */
+void gn_partition_epoch_end(const gn_partition_t *part, int32_t epoch, int32_t *out_epoch,
+                            int64_t *out_end);
 /* DeleteRecords: advance the log start offset (offset -1 = high watermark).
  * Returns the new low watermark in *low or GN_EOFFSETRANGE. */
 int gn_partition_delete_records(gn_partition_t *part, int64_t offset, int64_t *low);

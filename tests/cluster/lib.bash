@@ -89,3 +89,7 @@ leader_of() {
 isr_of() {
     kcat -L -b "$(bootstrap)" -t "$1" -m 2 2>/dev/null | sed -n 's/.*isrs: \(.*\)$/\1/p'
 }
+# isr_full TOPIC: partition 0's ISR has the three brokers
+isr_full() {
+    [[ "$(isr_of "$1")" =~ ^[123],[123],[123]$ ]]
+}

@@ -67,6 +67,14 @@ static int64_t evaluate(fetch_ctx_t *ctx, bool *has_error)
             *has_error = true;
             continue;
         }
+        /* only the leader serves, at the epoch the client knows (v9+) */
+        int lrc = gn_partition_leader_epoch(
+            part, ctx->req->version >= 9 ? fp->in->CurrentLeaderEpoch : -1, NULL);
+        if (lrc < 0) {
+            pr->ErrorCode = kafka_err_from_gn(lrc);
+            *has_error = true;
+            continue;
+        }
         int64_t left = max_bytes - total;
         int64_t limit = fp->in->PartitionMaxBytes;
         if (limit > left) limit = left;

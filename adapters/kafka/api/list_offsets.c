@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ListOffsets (key 2), v1-7: earliest (-2) = log start offset, latest (-1) = high
  * watermark (= last stable offset without transactions), max timestamp (-3, v7+),
- * or the first offset whose batch max timestamp >= ts (the time index). Loop thread. */
+ * or the first offset whose batch max timestamp >= ts (the time index). Served by the
+ * partition leader only, fencing a CurrentLeaderEpoch (v4+) that differs from its own;
+ * LeaderEpoch is the leader's current epoch. Loop thread. */
 #include "../kafka.h"
 
 #include "ganglion/error.h"
@@ -28,7 +30,13 @@ static void lookup(kafka_req_t *req, const char *topic,
         out->ErrorCode = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
         return;
     }
-    int rc = 0;
+    int32_t epoch;
+    int rc =
+        gn_partition_leader_epoch(part, req->version >= 4 ? in->CurrentLeaderEpoch : -1, &epoch);
+    if (rc < 0) {
+        out->ErrorCode = kafka_err_from_gn(rc);
+        return;
+    }
     switch (in->Timestamp) {
     case KAFKA_TS_EARLIEST:
         out->Offset = gn_partition_log_start_offset(part);
@@ -56,7 +64,7 @@ static void lookup(kafka_req_t *req, const char *topic,
         out->Offset = out->Timestamp = -1;
         return;
     }
-    out->LeaderEpoch = out->Offset >= 0 ? 0 : -1;
+    out->LeaderEpoch = out->Offset >= 0 ? epoch : -1;
 }
 
 int kafka_handle_ListOffsets(kafka_req_t *req, kafka_reader_t *body)

@@ -5256,3 +5256,349 @@ void kafka_DescribeClusterResponse_encode(kafka_writer_t *w, int16_t v,
 {
     encode_kafka_DescribeClusterResponse(w, v, m);
 }
+
+static void init_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->CurrentLeaderEpoch = -1;
+}
+
+static void decode_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    (void)a;
+    {
+        m->Partition = kr_int32(r);
+    }
+    if (v >= 2) {
+        m->CurrentLeaderEpoch = kr_int32(r);
+    }
+    {
+        m->LeaderEpoch = kr_int32(r);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(
+    kafka_writer_t *w, int16_t v, kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    {
+        kw_int32(w, m->Partition);
+    }
+    if (v >= 2) {
+        kw_int32(w, m->CurrentLeaderEpoch);
+    }
+    {
+        kw_int32(w, m->LeaderEpoch);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->Topic = GN_BYTES_STR("");
+}
+
+static void decode_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    (void)a;
+    {
+        m->Topic = kr_string(r, flex);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Partitions.is_null = n < 0;
+        m->Partitions.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Partitions.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t));
+            if (!m->Partitions.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(
+                    &m->Partitions.items[i]);
+                decode_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(
+                    r, v, a, &m->Partitions.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(
+    kafka_writer_t *w, int16_t v, kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    {
+        kw_string(w, flex, m->Topic.ptr ? m->Topic : GN_BYTES_STR(""));
+    }
+    {
+        kw_array_len(w, flex, m->Partitions.count);
+        for (int32_t i = 0; i < m->Partitions.count; i++)
+            encode_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(
+                w, v, &m->Partitions.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_OffsetForLeaderEpochRequest(kafka_OffsetForLeaderEpochRequest_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ReplicaId = -2;
+}
+
+static void decode_kafka_OffsetForLeaderEpochRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                                     kafka_OffsetForLeaderEpochRequest_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    (void)a;
+    if (v >= 3) {
+        m->ReplicaId = kr_int32(r);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Topics.is_null = n < 0;
+        m->Topics.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(&m->Topics.items[i]);
+                decode_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(r, v, a,
+                                                                              &m->Topics.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_OffsetForLeaderEpochRequest(kafka_writer_t *w, int16_t v,
+                                                     kafka_OffsetForLeaderEpochRequest_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    if (v >= 3) {
+        kw_int32(w, m->ReplicaId);
+    }
+    {
+        kw_array_len(w, flex, m->Topics.count);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(w, v,
+                                                                          &m->Topics.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_OffsetForLeaderEpochRequest_init(kafka_OffsetForLeaderEpochRequest_t *m)
+{
+    init_kafka_OffsetForLeaderEpochRequest(m);
+}
+int kafka_OffsetForLeaderEpochRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                             kafka_OffsetForLeaderEpochRequest_t *m)
+{
+    init_kafka_OffsetForLeaderEpochRequest(m);
+    decode_kafka_OffsetForLeaderEpochRequest(r, v, a, m);
+    return r->err;
+}
+void kafka_OffsetForLeaderEpochRequest_encode(kafka_writer_t *w, int16_t v,
+                                              kafka_OffsetForLeaderEpochRequest_t *m)
+{
+    encode_kafka_OffsetForLeaderEpochRequest(w, v, m);
+}
+
+static void init_kafka_OffsetForLeaderEpochResponse_EpochEndOffset(
+    kafka_OffsetForLeaderEpochResponse_EpochEndOffset_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->LeaderEpoch = -1;
+    m->EndOffset = -1;
+}
+
+static void decode_kafka_OffsetForLeaderEpochResponse_EpochEndOffset(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetForLeaderEpochResponse_EpochEndOffset_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    (void)a;
+    {
+        m->ErrorCode = kr_int16(r);
+    }
+    {
+        m->Partition = kr_int32(r);
+    }
+    if (v >= 1) {
+        m->LeaderEpoch = kr_int32(r);
+    }
+    {
+        m->EndOffset = kr_int64(r);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_OffsetForLeaderEpochResponse_EpochEndOffset(
+    kafka_writer_t *w, int16_t v, kafka_OffsetForLeaderEpochResponse_EpochEndOffset_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    {
+        kw_int16(w, m->ErrorCode);
+    }
+    {
+        kw_int32(w, m->Partition);
+    }
+    if (v >= 1) {
+        kw_int32(w, m->LeaderEpoch);
+    }
+    {
+        kw_int64(w, m->EndOffset);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(
+    kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->Topic = GN_BYTES_STR("");
+}
+
+static void decode_kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    (void)a;
+    {
+        m->Topic = kr_string(r, flex);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Partitions.is_null = n < 0;
+        m->Partitions.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Partitions.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_OffsetForLeaderEpochResponse_EpochEndOffset_t));
+            if (!m->Partitions.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_OffsetForLeaderEpochResponse_EpochEndOffset(&m->Partitions.items[i]);
+                decode_kafka_OffsetForLeaderEpochResponse_EpochEndOffset(r, v, a,
+                                                                         &m->Partitions.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(
+    kafka_writer_t *w, int16_t v,
+    kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    {
+        kw_string(w, flex, m->Topic.ptr ? m->Topic : GN_BYTES_STR(""));
+    }
+    {
+        kw_array_len(w, flex, m->Partitions.count);
+        for (int32_t i = 0; i < m->Partitions.count; i++)
+            encode_kafka_OffsetForLeaderEpochResponse_EpochEndOffset(w, v, &m->Partitions.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_OffsetForLeaderEpochResponse(kafka_OffsetForLeaderEpochResponse_t *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static void decode_kafka_OffsetForLeaderEpochResponse(kafka_reader_t *r, int16_t v,
+                                                      kafka_arena_t *a,
+                                                      kafka_OffsetForLeaderEpochResponse_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    (void)a;
+    if (v >= 2) {
+        m->ThrottleTimeMs = kr_int32(r);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Topics.is_null = n < 0;
+        m->Topics.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Topics.items = kafka_arena_calloc(
+                a, (size_t)n,
+                sizeof(kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t));
+            if (!m->Topics.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(
+                    &m->Topics.items[i]);
+                decode_kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(
+                    r, v, a, &m->Topics.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_OffsetForLeaderEpochResponse(kafka_writer_t *w, int16_t v,
+                                                      kafka_OffsetForLeaderEpochResponse_t *m)
+{
+    bool flex = v >= 4;
+    (void)flex;
+    if (v >= 2) {
+        kw_int32(w, m->ThrottleTimeMs);
+    }
+    {
+        kw_array_len(w, flex, m->Topics.count);
+        for (int32_t i = 0; i < m->Topics.count; i++)
+            encode_kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(
+                w, v, &m->Topics.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_OffsetForLeaderEpochResponse_init(kafka_OffsetForLeaderEpochResponse_t *m)
+{
+    init_kafka_OffsetForLeaderEpochResponse(m);
+}
+int kafka_OffsetForLeaderEpochResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                              kafka_OffsetForLeaderEpochResponse_t *m)
+{
+    init_kafka_OffsetForLeaderEpochResponse(m);
+    decode_kafka_OffsetForLeaderEpochResponse(r, v, a, m);
+    return r->err;
+}
+void kafka_OffsetForLeaderEpochResponse_encode(kafka_writer_t *w, int16_t v,
+                                               kafka_OffsetForLeaderEpochResponse_t *m)
+{
+    encode_kafka_OffsetForLeaderEpochResponse(w, v, m);
+}

@@ -1300,4 +1300,91 @@ int kafka_DescribeClusterResponse_decode(kafka_reader_t *r, int16_t v, kafka_are
 void kafka_DescribeClusterResponse_encode(kafka_writer_t *w, int16_t v,
                                           kafka_DescribeClusterResponse_t *m);
 
+/* OffsetForLeaderEpochRequest: versions 0-4, flexible 4+ */
+#define KAFKA_OffsetForLeaderEpochRequest_MIN      0
+#define KAFKA_OffsetForLeaderEpochRequest_MAX      4
+#define KAFKA_OffsetForLeaderEpochRequest_FLEX_MIN 4
+typedef struct kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t;
+typedef struct kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_array {
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_array_t;
+typedef struct kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t;
+typedef struct kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_array {
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_array_t;
+typedef struct kafka_OffsetForLeaderEpochRequest kafka_OffsetForLeaderEpochRequest_t;
+typedef struct kafka_OffsetForLeaderEpochRequest_array {
+    kafka_OffsetForLeaderEpochRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetForLeaderEpochRequest_array_t;
+struct kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition {
+    int32_t Partition;
+    int32_t CurrentLeaderEpoch;
+    int32_t LeaderEpoch;
+};
+struct kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic {
+    gn_bytes_t Topic;
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_array_t Partitions;
+};
+struct kafka_OffsetForLeaderEpochRequest {
+    int32_t ReplicaId;
+    kafka_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_array_t Topics;
+};
+void kafka_OffsetForLeaderEpochRequest_init(kafka_OffsetForLeaderEpochRequest_t *m);
+int kafka_OffsetForLeaderEpochRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                             kafka_OffsetForLeaderEpochRequest_t *m);
+void kafka_OffsetForLeaderEpochRequest_encode(kafka_writer_t *w, int16_t v,
+                                              kafka_OffsetForLeaderEpochRequest_t *m);
+
+/* OffsetForLeaderEpochResponse: versions 0-4, flexible 4+ */
+#define KAFKA_OffsetForLeaderEpochResponse_MIN      0
+#define KAFKA_OffsetForLeaderEpochResponse_MAX      4
+#define KAFKA_OffsetForLeaderEpochResponse_FLEX_MIN 4
+typedef struct kafka_OffsetForLeaderEpochResponse_EpochEndOffset
+    kafka_OffsetForLeaderEpochResponse_EpochEndOffset_t;
+typedef struct kafka_OffsetForLeaderEpochResponse_EpochEndOffset_array {
+    kafka_OffsetForLeaderEpochResponse_EpochEndOffset_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetForLeaderEpochResponse_EpochEndOffset_array_t;
+typedef struct kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult
+    kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t;
+typedef struct kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_array {
+    kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_array_t;
+typedef struct kafka_OffsetForLeaderEpochResponse kafka_OffsetForLeaderEpochResponse_t;
+typedef struct kafka_OffsetForLeaderEpochResponse_array {
+    kafka_OffsetForLeaderEpochResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_OffsetForLeaderEpochResponse_array_t;
+struct kafka_OffsetForLeaderEpochResponse_EpochEndOffset {
+    int16_t ErrorCode;
+    int32_t Partition;
+    int32_t LeaderEpoch;
+    int64_t EndOffset;
+};
+struct kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult {
+    gn_bytes_t Topic;
+    kafka_OffsetForLeaderEpochResponse_EpochEndOffset_array_t Partitions;
+};
+struct kafka_OffsetForLeaderEpochResponse {
+    int32_t ThrottleTimeMs;
+    kafka_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_array_t Topics;
+};
+void kafka_OffsetForLeaderEpochResponse_init(kafka_OffsetForLeaderEpochResponse_t *m);
+int kafka_OffsetForLeaderEpochResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                              kafka_OffsetForLeaderEpochResponse_t *m);
+void kafka_OffsetForLeaderEpochResponse_encode(kafka_writer_t *w, int16_t v,
+                                               kafka_OffsetForLeaderEpochResponse_t *m);
+
 #endif
