@@ -132,6 +132,19 @@ int gn__epoch_cache_truncate_end(gn_epoch_cache_t *c, int64_t end)
     return 1;
 }
 
+int gn__epoch_cache_truncate_start(gn_epoch_cache_t *c, int64_t start)
+{
+    size_t k = 0; /* entries starting at or before start */
+    while (k < c->n && c->e[k].start <= start)
+        k++;
+    if (k == 0 || (k == 1 && c->e[0].start == start)) return 0;
+    c->e[0] = (gn_epoch_entry_t){c->e[k - 1].epoch, start};
+    memmove(&c->e[1], &c->e[k], (c->n - k) * sizeof(c->e[0]));
+    c->n -= k - 1;
+    store(c);
+    return 1;
+}
+
 void gn__epoch_cache_end_offset_for(const gn_epoch_cache_t *c, int32_t epoch, int64_t log_end,
                                     int32_t *out_epoch, int64_t *out_end)
 {

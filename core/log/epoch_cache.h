@@ -37,6 +37,11 @@ int gn__epoch_cache_assign(gn_epoch_cache_t *c, int32_t epoch, int64_t start);
 /* The log was cut at end: entries starting at or after end go. 1 changed, 0 not. */
 int gn__epoch_cache_truncate_end(gn_epoch_cache_t *c, int64_t end);
 
+/* The log start moved to start (retention, DeleteRecords): entries starting at or before
+ * it go, the last of them kept as starting at start (Kafka's truncateFromStart). 1
+ * changed, 0 not. */
+int gn__epoch_cache_truncate_start(gn_epoch_cache_t *c, int64_t start);
+
 /* The latest epoch, -1 when the cache is empty. */
 int32_t gn__epoch_cache_latest(const gn_epoch_cache_t *c);
 

@@ -53,6 +53,7 @@ int gn_log_open(uv_loop_t *loop, const char *dir, const gn_topic_config_t *cfg,
         return rc;
     }
     gn__epoch_cache_truncate_end(&log->epochs, gn_log_end_offset(log)); /* recovery cut */
+    gn__epoch_cache_truncate_start(&log->epochs, log->log_start);
     log->cleaned_upto = log->log_start;
     *out = log;
     return 0;

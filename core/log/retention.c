@@ -119,6 +119,7 @@ int gn_log_enforce_retention(gn_log_t *log, int64_t now_ms)
         }
     }
     if (log->segs[0]->base_offset > log->log_start) log->log_start = log->segs[0]->base_offset;
+    gn__epoch_cache_truncate_start(&log->epochs, log->log_start);
     return n;
 }
 
@@ -128,6 +129,7 @@ int gn_log_delete_records(gn_log_t *log, int64_t offset)
     if (offset <= log->log_start) return 0;
     log->log_start = offset;
     delete_below_start(log);
+    gn__epoch_cache_truncate_start(&log->epochs, log->log_start);
     return 0;
 }
 

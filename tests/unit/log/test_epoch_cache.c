@@ -91,6 +91,32 @@ static void test_epoch_cache__assign_rules(void **state)
     gn__epoch_cache_free(&c);
 }
 
+/* The log start moves (retention, DeleteRecords): epochs wholly below it go, the one
+ * holding it starts there. */
+static void test_epoch_cache__truncate_start(void **state)
+{
+    (void)state;
+    static const int64_t pairs[][2] = {{1, 0}, {3, 10}, {4, 25}};
+    gn_epoch_cache_t c;
+    int32_t e;
+    int64_t o;
+    mk(&c, pairs, 3);
+    assert_int_equal(gn__epoch_cache_truncate_start(&c, 0), 0);
+    assert_int_equal(gn__epoch_cache_truncate_start(&c, 12), 1);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.e[0].epoch, 3);
+    assert_int_equal(c.e[0].start, 12);
+    assert_int_equal(gn__epoch_cache_truncate_start(&c, 12), 0);
+    gn__epoch_cache_end_offset_for(&c, 1, 40, &e, &o); /* below every epoch now */
+    assert_int_equal(e, 1);
+    assert_int_equal(o, 12);
+    assert_int_equal(gn__epoch_cache_truncate_start(&c, 30), 1); /* past the last start */
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.e[0].epoch, 4);
+    assert_int_equal(c.e[0].start, 30);
+    gn__epoch_cache_free(&c);
+}
+
 static void test_epoch_cache__end_offset_for(void **state)
 {
     (void)state;
@@ -260,6 +286,11 @@ static void test_epoch_cache__log_stamps_and_learns(void **state)
     gn_log_end_offset_for_epoch(fol, 3, &e, &o);
     assert_int_equal(e, 3);
     assert_int_equal(o, 10);
+    /* DeleteRecords at 5: epoch 0 goes, epoch 3 starts at the new log start */
+    assert_int_equal(gn_log_delete_records(f->log, 5), 0);
+    lt = read_text(f->dir, GN_EPOCH_CHECKPOINT);
+    assert_string_equal(lt, "0\n2\n3 5\n4 10\n");
+    free(lt);
     /* truncated with the log (whole batches: 9 cuts the batch 8..9): epoch 4 started at
      * 10, gone */
     assert_int_equal(gn_log_truncate(fol, 9), 0);
@@ -303,6 +334,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_epoch_cache__assign_rules),
+        cmocka_unit_test(test_epoch_cache__truncate_start),
         cmocka_unit_test(test_epoch_cache__end_offset_for),
         cmocka_unit_test(test_epoch_cache__divergence),
         cmocka_unit_test_setup_teardown(test_epoch_cache__checkpoint_file, setup, teardown),
