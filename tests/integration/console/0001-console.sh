@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The web console in chromium (playwright-core): topic list, live tail, produce from the
 # form, create a topic, a Kafka consumer group (kcat -G) and its lag on the groups
-# panel; the screenshots land in docs/console.png and docs/console-groups.png.
+# panel. The screenshots land in the build directory (GN_SHOTS_DIR); run with
+# GN_SHOTS_DIR=<source>/docs to refresh docs/console.png and docs/console-groups.png.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/../http/lib.bash"
@@ -25,7 +26,7 @@ timeout 120 kcat -b 127.0.0.1:28492 -G console-readers -q -u -X client.id=consol
     >/dev/null 2>>"$WORK/kcat.err" &
 KCAT_PID=$!
 trap 'kill -TERM "$KCAT_PID" 2>/dev/null || true; wait "$KCAT_PID" 2>/dev/null || true; cleanup' EXIT
-DOCS="${GN_SOURCE_DIR:-$HERE/../../..}/docs"
+DOCS="${GN_SHOTS_DIR:-${GN_BUILD_DIR:-$WORK}}"
 SHOT="$DOCS/console.png"
 timeout 150 node "$HERE/console.mjs" "$URL" "$SHOT" "$DOCS/console-groups.png" || fail "console.mjs"
 [[ -s "$SHOT" && -s "$DOCS/console-groups.png" ]] || fail "no screenshot"
