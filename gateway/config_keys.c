@@ -305,9 +305,9 @@ static const gn_config_key_t keys[] = {
      FIELD(broker.groups.offsets_topic_replication_factor),
      .min = -1,
      .max = 32767,
-     .default_value = "-1",
-     .doc = "Replication factor of __consumer_offsets when created; -1: "
-            "default.replication.factor."},
+     .default_value = "3",
+     .doc = "Replication factor of __consumer_offsets when created, at most the live "
+            "brokers then; -1: default.replication.factor."},
     {.name = "offsets.topic.segment.bytes",
      .group = G_GROUPS,
      .type = GN_CONFIG_INT,

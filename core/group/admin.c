@@ -41,9 +41,9 @@ int gn_group_list(gn_group_coordinator_t *coord, const gn_group_state_t *states,
     l->op.run = list_op_run;
     l->cb = cb;
     l->arg = arg;
-    if (!coord->ready) {
+    if (gn__owner_loading(coord)) {
         l->status = GN_ECOORDINATOR_LOADING;
-    } else {
+    } else { /* the groups this broker coordinates (Kafka clients ask every broker) */
         l->groups = gn__arena_alloc(&l->ar, (coord->groups_count + 1) * sizeof(*l->groups));
         for (size_t b = 0; l->groups && b < GN__GROUP_BUCKETS; b++) {
             for (gn__group_t *g = coord->buckets[b]; g; g = g->hnext) {
@@ -92,10 +92,7 @@ static void describe_one(gn_group_coordinator_t *coord, gn__arena_t *ar, const c
     out->protocol_name = "";
     out->state = GN_GROUP_DEAD;
     out->generation_id = -1;
-    if (!coord->ready) {
-        out->error = GN_ECOORDINATOR_LOADING;
-        return;
-    }
+    if ((out->error = gn__owner_check(coord, id))) return;
     gn__group_t *g = id ? gn__group_find(coord, id) : NULL;
     if (!g) return; /* Kafka answers Dead, no error, for an unknown group */
     out->state = g->state;
@@ -196,10 +193,7 @@ int gn_group_delete(gn_group_coordinator_t *coord, const char *const *group_ids,
     d->count = count;
     d->waiting = 1; /* released below, so no store callback can finish d early */
     for (size_t i = 0; i < count; i++) {
-        if (!coord->ready) {
-            d->errors[i] = GN_ECOORDINATOR_LOADING;
-            continue;
-        }
+        if ((d->errors[i] = gn__owner_check(coord, group_ids[i]))) continue;
         gn__group_t *g = group_ids[i] ? gn__group_find(coord, group_ids[i]) : NULL;
         if (!g || g->state == GN_GROUP_DEAD) {
             d->errors[i] = GN_EGROUP_ID_NOT_FOUND;

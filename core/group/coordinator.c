@@ -18,7 +18,7 @@ void gn_group_config_defaults(gn_group_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->offsets_topic_partitions = 50;
-    cfg->offsets_topic_replication = -1;
+    cfg->offsets_topic_replication = 3;
     cfg->offsets_topic_segment_bytes = 104857600;
     cfg->offsets_retention_ms = 7LL * 24 * 3600 * 1000;
     cfg->offsets_retention_check_ms = 600000;
@@ -325,6 +325,7 @@ static void maybe_finish_close(gn_group_coordinator_t *coord)
     if (coord->open_handles == 0) {
         gn_group_closed_cb cb = coord->closed_cb;
         void *arg = coord->closed_arg;
+        free(coord->parts);
         free(coord);
         if (cb) cb(arg);
     }
@@ -343,6 +344,7 @@ void gn_group_coordinator_close(gn_group_coordinator_t *coord, gn_group_closed_c
 {
     if (!coord || coord->closing) return;
     coord->closing = true;
+    gn__owner_close(coord);
     coord->closed_cb = cb;
     coord->closed_arg = arg;
     uv_timer_stop(&coord->retention_timer);

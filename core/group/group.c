@@ -273,6 +273,17 @@ static void fail_waits(gn__group_t *g, gn__member_t *m, int status)
     }
 }
 
+void gn__group_unload(gn__group_t *g, int status)
+{
+    GN_INFO("group", "group unloaded | group=%s members=%zu err=%s", g->id, g->members_count,
+            gn_err_name(status));
+    for (gn__member_t *m = g->members; m; m = m->next) {
+        if (m->local) gn__local_lost(m, status);
+        fail_waits(g, m, status);
+    }
+    gn__group_remove(g);
+}
+
 void gn__group_shutdown(gn__group_t *g)
 {
     for (gn__member_t *m = g->members; m; m = m->next) {
@@ -824,6 +835,7 @@ static int join_impl(gn_group_coordinator_t *coord, const gn_group_join_req_t *r
         status = GN_EINVALID_GROUP_ID;
         goto reply;
     }
+    if ((status = gn__owner_check(coord, req->group_id))) goto reply;
     if (req->session_timeout_ms < coord->cfg.group_min_session_timeout_ms ||
         req->session_timeout_ms > coord->cfg.group_max_session_timeout_ms) {
         status = GN_EINVALID_SESSION_TIMEOUT;
@@ -984,10 +996,7 @@ int gn_group_sync(gn_group_coordinator_t *coord, const gn_group_sync_req_t *req,
     int status;
     gn__member_t *m = NULL;
     gn__group_t *g = NULL;
-    if (!coord->ready) {
-        status = GN_ECOORDINATOR_LOADING;
-        goto reply;
-    }
+    if ((status = gn__owner_check(coord, req->group_id))) goto reply;
     g = req->group_id ? gn__group_find(coord, req->group_id) : NULL;
     if ((status = check_member(g, req->member_id, req->instance_id, req->generation_id, &m)))
         goto reply;
@@ -1063,7 +1072,8 @@ int gn_group_heartbeat(gn_group_coordinator_t *coord, const char *group_id, int3
 {
     if (!coord || !cb) return GN_EINVAL;
     if (coord->closing) return GN_ESHUTDOWN;
-    if (!coord->ready) return status_reply(coord, cb, arg, GN_ECOORDINATOR_LOADING);
+    int owner = gn__owner_check(coord, group_id);
+    if (owner) return status_reply(coord, cb, arg, owner);
     gn__group_t *g = group_id ? gn__group_find(coord, group_id) : NULL;
     gn__member_t *m = NULL;
     int status = check_member(g, member_id, instance_id, generation_id, &m);
@@ -1134,8 +1144,8 @@ int gn_group_leave(gn_group_coordinator_t *coord, const char *group_id,
     l->arg = arg;
     l->count = count;
     gn__group_t *g = group_id ? gn__group_find(coord, group_id) : NULL;
-    if (!coord->ready) {
-        l->status = GN_ECOORDINATOR_LOADING;
+    if ((l->status = gn__owner_check(coord, group_id))) {
+        /* the group-level error answers every member */
     } else if (!g || g->state == GN_GROUP_DEAD) {
         for (size_t i = 0; i < count; i++)
             l->errors[i] = GN_EUNKNOWN_MEMBER;

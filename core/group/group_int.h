@@ -194,6 +194,18 @@ typedef struct gn__store_ops {
 
 #define GN__GROUP_BUCKETS 256
 
+/* A __consumer_offsets partition as this broker's coordinator sees it (ownership.c). */
+typedef enum gn__part_state {
+    GN__PART_NONE = 0, /* another broker leads it: its groups answer GN_ENOT_COORDINATOR */
+    GN__PART_LOADING,  /* led here, its log being read back: GN_ECOORDINATOR_LOADING */
+    GN__PART_LOADED,
+} gn__part_state_t;
+
+typedef struct gn__opart {
+    gn__part_state_t state;
+    int32_t epoch; /* the leader epoch it was loaded for */
+} gn__opart_t;
+
 struct gn_group_coordinator {
     uv_loop_t *loop;
     gn_broker_t *broker; /* NULL with the memory backend */
@@ -216,6 +228,11 @@ struct gn_group_coordinator {
     void *closed_arg;
     uint64_t next_member_seq;
     gn_group_member_t *locals; /* server-side members */
+    /* ownership.c; parts NULL with the memory backend (every group is local) */
+    int32_t nparts; /* partitions of __consumer_offsets */
+    gn__opart_t *parts;
+    gn__op_t refresh_op, load_op;
+    bool refresh_queued, load_queued, listening;
 };
 
 /* group.c */
@@ -237,6 +254,9 @@ bool gn__group_subscribes(gn__group_t *g, const char *topic);
 /* Restore from the store (loading). */
 void gn__group_loaded_metadata(gn__group_t *g);
 void gn__group_remove(gn__group_t *g); /* Dead: out of the table */
+/* This broker stopped coordinating g: waits fail with status, server-side members are
+ * told, g leaves the table. */
+void gn__group_unload(gn__group_t *g, int status);
 
 /* offsets.c */
 gn__offset_t *gn__offset_find(gn__group_t *g, const char *topic, int32_t partition);
@@ -259,9 +279,25 @@ int gn__store_apply(gn_group_coordinator_t *coord, gn_bytes_t key, gn_bytes_t va
 
 /* store.c: the broker backend */
 extern const gn__store_ops_t gn__store_broker_ops;
+/* Reads partition p of __consumer_offsets from its log start to its log end (Kafka's
+ * loader: what a new leader holds beyond its high watermark is committed once its
+ * followers fetch it) and applies every record; *records counts them. */
+int gn__store_load_partition(gn_group_coordinator_t *coord, int32_t p, size_t *records);
+
+/* ownership.c: a group is coordinated by the leader of its __consumer_offsets partition */
+/* 0 when this broker coordinates group_id now, GN_ECOORDINATOR_LOADING (coordinator or
+ * partition loading) or GN_ENOT_COORDINATOR. */
+int gn__owner_check(gn_group_coordinator_t *coord, const char *group_id);
+/* True while the coordinator or any partition it leads is loading (ListGroups). */
+bool gn__owner_loading(const gn_group_coordinator_t *coord);
+/* __consumer_offsets exists with nparts partitions: follow its leaders in the metadata
+ * image; the partitions led now are loaded before this returns. */
+int gn__owner_open(gn_group_coordinator_t *coord, int32_t nparts);
+void gn__owner_close(gn_group_coordinator_t *coord); /* stop following the image */
 
 /* member.c: server-side members */
 void gn__local_rebalance(gn__member_t *m);           /* group entered PreparingRebalance */
+void gn__local_lost(gn__member_t *m, int status);    /* group unloaded: the member fails */
 void gn__locals_drop(gn_group_coordinator_t *coord); /* coordinator closing */
 
 /* An owner of many small allocations freed at once: the snapshots handed to

@@ -318,20 +318,22 @@ static void start_join(gn_group_member_t *mem)
 typedef struct rejoin_op {
     gn__op_t op;
     gn_group_member_t *mem;
-    bool fenced; /* a newer session took over the instance id: stop, do not rejoin */
+    /* 0: rejoin; else stop with this status (GN_EFENCED_INSTANCE: a newer session took
+     * over the instance id; GN_ENOT_COORDINATOR: the group moved to another broker) */
+    int fail_status;
 } rejoin_op_t;
 
 static void rejoin_op_run(gn__op_t *op, int shutdown)
 {
     rejoin_op_t *r = (rejoin_op_t *)op;
     gn_group_member_t *mem = r->mem;
-    bool fenced = r->fenced;
+    int fail_status = r->fail_status;
     free(r);
     mem->rejoin_queued = false;
     if (member_release(mem) || shutdown) return;
-    if (fenced) {
+    if (fail_status) {
         if (mem->state == M_STABLE) revoke_owned(mem);
-        if (!mem->left && mem->state != M_FAILED) fail(mem, GN_EFENCED_INSTANCE);
+        if (!mem->left && mem->state != M_FAILED) fail(mem, fail_status);
         return;
     }
     if (mem->state == M_JOINING || mem->state == M_FAILED) return;
@@ -340,14 +342,14 @@ static void rejoin_op_run(gn__op_t *op, int shutdown)
     start_join(mem);
 }
 
-static void queue_op(gn_group_member_t *mem, bool fenced)
+static void queue_op(gn_group_member_t *mem, int fail_status)
 {
-    if ((mem->rejoin_queued && !fenced) || mem->left) return;
+    if ((mem->rejoin_queued && !fail_status) || mem->left) return;
     rejoin_op_t *r = calloc(1, sizeof(*r));
     if (!r) return;
     r->op.run = rejoin_op_run;
     r->mem = mem;
-    r->fenced = fenced;
+    r->fail_status = fail_status;
     mem->rejoin_queued = true;
     mem->inflight++;
     gn__group_defer(mem->coord, &r->op);
@@ -355,7 +357,7 @@ static void queue_op(gn_group_member_t *mem, bool fenced)
 
 static void queue_rejoin(gn_group_member_t *mem)
 {
-    queue_op(mem, false);
+    queue_op(mem, 0);
 }
 
 void gn__local_fenced(gn__member_t *m)
@@ -365,7 +367,17 @@ void gn__local_fenced(gn__member_t *m)
     if (!mem) return;
     free(mem->member_id);
     mem->member_id = NULL;
-    queue_op(mem, true);
+    queue_op(mem, GN_EFENCED_INSTANCE);
+}
+
+void gn__local_lost(gn__member_t *m, int status)
+{
+    gn_group_member_t *mem = m->local;
+    m->local = NULL;
+    if (!mem) return;
+    free(mem->member_id);
+    mem->member_id = NULL;
+    queue_op(mem, status);
 }
 
 void gn__local_rebalance(gn__member_t *m)
@@ -418,8 +430,10 @@ int gn_group_member_join(gn_group_coordinator_t *coord, const gn_group_member_op
         (opts->topics_count && !opts->topics))
         return GN_EINVAL;
     if (coord->closing) return GN_ESHUTDOWN;
-    if (!coord->ready) return GN_ECOORDINATOR_LOADING;
-    int rc = GN_ENOMEM;
+    /* no forwarding to another broker's coordinator yet: the gateway shows the error */
+    int rc = gn__owner_check(coord, opts->group_id);
+    if (rc) return rc;
+    rc = GN_ENOMEM;
     gn__wr_t w = {0};
     gn_group_member_t *mem = calloc(1, sizeof(*mem));
     if (!mem) return GN_ENOMEM;

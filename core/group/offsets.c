@@ -260,6 +260,8 @@ int gn_group_commit(gn_group_coordinator_t *coord, const gn_group_commit_req_t *
         status = GN_ECOORDINATOR_LOADING;
     } else if (!req->group_id || !*req->group_id) {
         status = GN_EINVALID_GROUP_ID;
+    } else if ((status = gn__owner_check(coord, req->group_id))) {
+        /* another broker coordinates it, or its partition is loading */
     } else if (!(g = gn__group_find(coord, req->group_id))) {
         if (req->generation_id >= 0) {
             status = GN_EILLEGAL_GENERATION;
@@ -302,8 +304,9 @@ int gn_group_offset_delete(gn_group_coordinator_t *coord, const char *group_id,
     if (!c) return GN_ENOMEM;
     c->delete = true;
     gn__group_t *g = NULL;
-    if (!coord->ready) {
-        fail_all(c, GN_ECOORDINATOR_LOADING);
+    int owner = gn__owner_check(coord, group_id);
+    if (owner) {
+        fail_all(c, owner);
     } else if (!group_id || !(g = gn__group_find(coord, group_id)) || g->state == GN_GROUP_DEAD) {
         fail_all(c, GN_EGROUP_ID_NOT_FOUND);
     } else if (g->state != GN_GROUP_EMPTY &&
@@ -386,6 +389,7 @@ int gn_group_fetch_offsets(gn_group_coordinator_t *coord, const gn_group_fetch_g
             r->error = GN_EINVALID_GROUP_ID;
             continue;
         }
+        if ((r->error = gn__owner_check(coord, q->group_id))) continue;
         gn__group_t *g = gn__group_find(coord, q->group_id);
         if (g && g->state == GN_GROUP_DEAD) g = NULL;
         size_t n = 0;

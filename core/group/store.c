@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The broker-backed coordinator: creates the compacted internal topic
- * __consumer_offsets when missing, loads every group and committed offset from it at
- * start-up (reading each partition from its log start with gn_partition_read and
- * walking the records), and appends group records with acks=all to the partition
- * Kafka would pick (Utils.abs(groupId.hashCode) % partitions). Loop thread; the
- * load reads the files synchronously once, before the coordinator is ready. */
+ * __consumer_offsets when missing (through the controller, replicated like any topic),
+ * loads the groups and committed offsets of one partition from its log when this broker
+ * becomes its leader (ownership.c), and appends group records with acks=all to the
+ * partition Kafka would pick (Utils.abs(groupId.hashCode) % partitions). Loop thread;
+ * a load reads the partition's files synchronously. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "ganglion/partition.h"
@@ -16,6 +17,7 @@
 #include "ganglion/topic.h"
 #include "broker/broker_internal.h"
 #include "group/group_int.h"
+#include "topic/topic_internal.h"
 
 #define LOAD_READ_BYTES (1u << 20)
 
@@ -24,11 +26,20 @@ typedef struct append_ctx {
     void *arg;
 } append_ctx_t;
 
+/* A failed append as Kafka's group coordinator reports it: leadership moved (the client
+ * finds the new coordinator), or too few in-sync replicas (retry later). */
+static int append_error(int status)
+{
+    if (status == GN_ENOTLEADER) return GN_ENOT_COORDINATOR;
+    if (status == GN_ENOT_ENOUGH_REPLICAS) return GN_ECOORDINATOR_NOT_AVAILABLE;
+    return status;
+}
+
 static void on_produced(void *arg, int status, const gn_produce_result_t *res)
 {
     append_ctx_t *c = arg;
     (void)res;
-    c->cb(c->arg, status);
+    c->cb(c->arg, append_error(status));
     free(c);
 }
 
@@ -48,7 +59,7 @@ static int broker_append(gn_group_coordinator_t *coord, const char *group_id,
     gn_batch_builder_t b;
     gn_bytes_t out;
     append_ctx_t *c = NULL;
-    int32_t p = gn_group_partition_for(group_id, offsets_partitions(coord));
+    int32_t p = gn_group_partition_for(group_id, coord->nparts);
     gn_partition_t *part = gn_partition_get(coord->broker, GN_GROUP_OFFSETS_TOPIC, p);
     if (!part) return GN_ECOORDINATOR_NOT_AVAILABLE;
     gn_batch_builder_init(&b, GN_COMPRESSION_NONE);
@@ -68,7 +79,7 @@ static int broker_append(gn_group_coordinator_t *coord, const char *group_id,
 out:
     free(c);
     gn_batch_builder_close(&b);
-    return rc < 0 ? rc : 0;
+    return rc < 0 ? append_error(rc) : 0;
 }
 
 static int32_t broker_partitions(gn_group_coordinator_t *coord, const char *topic)
@@ -112,55 +123,34 @@ static int load_batches(gn_group_coordinator_t *coord, const uint8_t *buf, size_
     return 0;
 }
 
-static int load_partition(gn_group_coordinator_t *coord, gn_partition_t *part, size_t *records)
+int gn__store_load_partition(gn_group_coordinator_t *coord, int32_t p, size_t *records)
 {
+    gn_partition_t *part = gn_partition_get(coord->broker, GN_GROUP_OFFSETS_TOPIC, p);
+    if (!part) return 0; /* not opened here: nothing to load */
     int64_t off = gn_partition_log_start_offset(part);
-    int64_t hw = gn_partition_high_watermark(part);
+    int64_t end = gn_partition_log_end_offset(part);
     int rc = 0;
-    while (off < hw) {
-        gn_read_result_t res;
-        if ((rc = gn_partition_read(part, off, LOAD_READ_BYTES, &res)) < 0) return rc;
-        if (res.slice.len <= 0) {
-            gn_log_slice_release(&res.slice);
+    while (off < end) {
+        gn_log_slice_t slice;
+        if ((rc = gn_log_read(part->log, off, LOAD_READ_BYTES, end, &slice)) < 0) return rc;
+        if (slice.len <= 0) {
+            gn_log_slice_release(&slice);
             break;
         }
-        uint8_t *buf = malloc((size_t)res.slice.len);
+        uint8_t *buf = malloc((size_t)slice.len);
         if (!buf) {
-            gn_log_slice_release(&res.slice);
+            gn_log_slice_release(&slice);
             return GN_ENOMEM;
         }
-        rc = gn_log_slice_read(&res.slice, buf);
+        rc = gn_log_slice_read(&slice, buf);
         int64_t next = off;
-        if (rc == 0) rc = load_batches(coord, buf, (size_t)res.slice.len, &next, records);
-        gn_log_slice_release(&res.slice);
+        if (rc == 0) rc = load_batches(coord, buf, (size_t)slice.len, &next, records);
+        gn_log_slice_release(&slice);
         free(buf);
         if (rc < 0) return rc;
         if (next <= off) break; /* no whole batch: nothing more to learn */
         off = next;
     }
-    return 0;
-}
-
-static int load_all(gn_group_coordinator_t *coord)
-{
-    int32_t n = offsets_partitions(coord);
-    size_t records = 0;
-    uint64_t t0 = uv_hrtime();
-    for (int32_t p = 0; p < n; p++) {
-        gn_partition_t *part = gn_partition_get(coord->broker, GN_GROUP_OFFSETS_TOPIC, p);
-        if (!part) continue;
-        int rc = load_partition(coord, part, &records);
-        if (rc < 0) {
-            GN_ERROR("group", "loading %s failed | partition=%d err=%s", GN_GROUP_OFFSETS_TOPIC, p,
-                     gn_err_name(rc));
-            return rc;
-        }
-    }
-    for (size_t b = 0; b < GN__GROUP_BUCKETS; b++)
-        for (gn__group_t *g = coord->buckets[b]; g; g = g->hnext)
-            gn__group_loaded_metadata(g);
-    GN_INFO("group", "coordinator loaded | groups=%zu records=%zu ms=%.1f", coord->groups_count,
-            records, (double)(uv_hrtime() - t0) / 1e6);
     return 0;
 }
 
@@ -172,8 +162,11 @@ typedef struct ready_op {
 
 static void finish_ready(gn_group_coordinator_t *coord, int status)
 {
-    if (status == 0 && !coord->closing) status = load_all(coord);
-    if (status == 0 && !coord->closing) coord->ready = true;
+    if (status == 0 && !coord->closing) {
+        coord->ready = true; /* the partitions led now load first */
+        status = gn__owner_open(coord, offsets_partitions(coord));
+        if (status) coord->ready = false;
+    }
     if (coord->closing && status == 0) status = GN_ESHUTDOWN;
     if (coord->ready_cb) coord->ready_cb(coord->ready_arg, status);
 }
@@ -199,6 +192,15 @@ static void on_topic_created(void *arg, int status)
     if (status)
         GN_ERROR("group", "cannot create %s | err=%s", GN_GROUP_OFFSETS_TOPIC, gn_err_name(status));
     finish_ready(coord, status);
+}
+
+/* offsets.topic.replication.factor, at most the live brokers (Kafka refuses to create the
+ * topic below its replication factor; a cluster that grows later keeps what it got). */
+static int16_t offsets_replication(gn_broker_t *broker, int16_t rf)
+{
+    if (rf < 1) return rf; /* -1: default.replication.factor */
+    size_t live = gn_cluster_brokers(broker, NULL, 0);
+    return (size_t)rf > live ? (int16_t)(live ? live : 1) : rf;
 }
 
 int gn_group_coordinator_new(gn_broker_t *broker, const gn_group_config_t *cfg,
@@ -234,8 +236,8 @@ int gn_group_coordinator_new(gn_broker_t *broker, const gn_group_config_t *cfg,
         if (!c) goto nomem;
         c->coord = coord;
         rc = gn_topic_create(broker, GN_GROUP_OFFSETS_TOPIC, coord->cfg.offsets_topic_partitions,
-                             coord->cfg.offsets_topic_replication, cfgs,
-                             sizeof(cfgs) / sizeof(cfgs[0]), false, on_topic_created, c);
+                             offsets_replication(broker, coord->cfg.offsets_topic_replication),
+                             cfgs, sizeof(cfgs) / sizeof(cfgs[0]), false, on_topic_created, c);
         if (rc) {
             free(c);
             gn_group_coordinator_close(coord, NULL, NULL);

@@ -24,7 +24,8 @@ typedef struct gn_group_coordinator gn_group_coordinator_t;
 /* Kafka's group.* and offsets.* broker settings, same names and defaults. */
 typedef struct gn_group_config {
     int32_t offsets_topic_partitions;         /* offsets.topic.num.partitions (50) */
-    int16_t offsets_topic_replication;        /* offsets.topic.replication.factor (-1: default) */
+    int16_t offsets_topic_replication;        /* offsets.topic.replication.factor (3; at most
+                                                 the live brokers; -1: default.replication.factor) */
     int32_t offsets_topic_segment_bytes;      /* offsets.topic.segment.bytes (100 MiB) */
     int64_t offsets_retention_ms;             /* offsets.retention.minutes (7 days) in ms */
     int64_t offsets_retention_check_ms;       /* offsets.retention.check.interval.ms (600000) */
@@ -38,7 +39,8 @@ typedef struct gn_group_config {
 void gn_group_config_defaults(gn_group_config_t *cfg);
 
 /* Creates the coordinator on the broker's loop: creates __consumer_offsets when it
- * is missing (compacted), then loads every group and offset from it. Until loaded
+ * is missing (compacted, through the controller), then loads the groups and offsets of
+ * the partitions this broker leads; it follows their leadership from then on. Until loaded
  * (gn_group_coordinator_ready), requests fail with GN_ECOORDINATOR_LOADING. cfg is
  * copied; NULL takes the defaults. The caller (the broker or gateway) owns *out. */
 typedef void (*gn_group_ready_cb)(void *arg, int status);
@@ -54,6 +56,13 @@ gn_group_coordinator_t *gn_broker_group_coordinator(gn_broker_t *broker);
  * memory is freed. Call before gn_broker_close. */
 typedef void (*gn_group_closed_cb)(void *arg);
 void gn_group_coordinator_close(gn_group_coordinator_t *coord, gn_group_closed_cb cb, void *arg);
+
+/* FindCoordinator: the node id of the broker coordinating group_id, the leader of its
+ * __consumer_offsets partition in the metadata image (possibly this broker); 0, or
+ * GN_ECOORDINATOR_NOT_AVAILABLE while the topic is being created or the partition has
+ * no leader. Group requests reaching another broker answer GN_ENOT_COORDINATOR. */
+int gn_group_coordinator_locate(gn_group_coordinator_t *coord, const char *group_id,
+                                int32_t *node_id);
 
 /* The __consumer_offsets partition that stores the group (FindCoordinator's key):
  * Kafka's Utils.abs(groupId.hashCode()) % partitions with Java's String.hashCode. */

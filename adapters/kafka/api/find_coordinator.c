@@ -1,17 +1,34 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* FindCoordinator (key 10), v0-4: every group is coordinated by this broker (one
- * node: the group's __consumer_offsets partition is local), so a group key answers
- * this broker's advertised endpoint; v4 answers a batch of keys. Transaction
- * coordinators (KeyType 1) do not exist yet: COORDINATOR_NOT_AVAILABLE. (librdkafka
- * 2.0.2 also enables LZ4 only when the broker advertises this API.) Loop thread. */
+/* FindCoordinator (key 10), v0-4: a group is coordinated by the leader of its
+ * __consumer_offsets partition (gn_group_coordinator_locate), this broker or another,
+ * answered with that broker's advertised endpoint; v4 answers a batch of keys.
+ * Transaction coordinators (KeyType 1) do not exist yet: COORDINATOR_NOT_AVAILABLE.
+ * (librdkafka 2.0.2 also enables LZ4 only when the broker advertises this API.) Loop
+ * thread. */
 #include "../kafka.h"
 
+#include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/group.h"
 
 #define KEY_TYPE_GROUP 0
 
-/* The answer for one key: this broker, or an error. */
+/* Another live broker's advertised Kafka listener; GN_ECOORDINATOR_NOT_AVAILABLE when
+ * the image does not list it (fenced: the controller moves its leaderships soon). */
+static int other_broker(kafka_req_t *req, int32_t node, gn_bytes_t *host, int32_t *port)
+{
+    gn_cluster_broker_t cbs[64];
+    size_t n = gn_cluster_brokers(req->broker, cbs, 64);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        if (cbs[i].node_id != node) continue;
+        *host = kafka_req_keep(req, kafka_cstr_bytes(cbs[i].host));
+        *port = cbs[i].port;
+        return 0;
+    }
+    return GN_ECOORDINATOR_NOT_AVAILABLE;
+}
+
+/* The answer for one key: the coordinator's endpoint, or an error. */
 static int16_t locate(kafka_req_t *req, int8_t key_type, gn_bytes_t key, int32_t *node,
                       gn_bytes_t *host, int32_t *port, gn_bytes_t *message)
 {
@@ -28,15 +45,24 @@ static int16_t locate(kafka_req_t *req, int8_t key_type, gn_bytes_t key, int32_t
         return kafka_err_from_gn(GN_EINVALID_GROUP_ID);
     }
     /* made on first use: __consumer_offsets is created and loaded from here on */
-    if (!gn_broker_group_coordinator(req->broker)) {
-        *message = kafka_cstr_bytes(gn_strerror(GN_ECOORDINATOR_NOT_AVAILABLE));
-        return KAFKA_COORDINATOR_NOT_AVAILABLE;
+    gn_group_coordinator_t *coord = gn_broker_group_coordinator(req->broker);
+    const char *group = kafka_req_cstr(req, key);
+    int32_t leader = -1;
+    int rc = coord && group ? gn_group_coordinator_locate(coord, group, &leader)
+                            : GN_ECOORDINATOR_NOT_AVAILABLE;
+    if (rc == 0 && leader != gn_broker_config(req->broker)->node_id)
+        rc = other_broker(req, leader, host, port);
+    if (rc < 0) {
+        *message = kafka_cstr_bytes(gn_strerror(rc));
+        return kafka_err_from_gn(rc);
     }
-    kafka_endpoint_t ep;
-    kafka_req_advertised(req, &ep);
-    *node = gn_broker_config(req->broker)->node_id;
-    *host = kafka_req_keep(req, kafka_cstr_bytes(ep.host));
-    *port = ep.port;
+    if (leader == gn_broker_config(req->broker)->node_id) {
+        kafka_endpoint_t ep; /* the listener the client reached */
+        kafka_req_advertised(req, &ep);
+        *host = kafka_req_keep(req, kafka_cstr_bytes(ep.host));
+        *port = ep.port;
+    }
+    *node = leader;
     return KAFKA_NONE;
 }
 
