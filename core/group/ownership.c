@@ -11,6 +11,7 @@
 #include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
+#include "ganglion/topic.h"
 #include "broker/broker_internal.h"
 #include "cluster/cluster.h"
 #include "group/group_int.h"
@@ -41,9 +42,12 @@ int gn_group_coordinator_locate(gn_group_coordinator_t *coord, const char *group
                                 int32_t *node_id)
 {
     if (!coord || !group_id || !node_id) return GN_EINVAL;
-    if (!coord->broker || !coord->parts) return GN_ECOORDINATOR_NOT_AVAILABLE;
+    gn_topic_info_t info; /* the topic may exist before this coordinator is ready */
+    if (!coord->broker || gn_topic_describe(coord->broker, GN_GROUP_OFFSETS_TOPIC, &info) < 0 ||
+        info.partitions <= 0)
+        return GN_ECOORDINATOR_NOT_AVAILABLE;
     gn_cluster_partition_t cp;
-    int32_t p = gn_group_partition_for(group_id, coord->nparts);
+    int32_t p = gn_group_partition_for(group_id, info.partitions);
     if (gn_cluster_partition(coord->broker, GN_GROUP_OFFSETS_TOPIC, p, &cp) < 0 || cp.leader < 0)
         return GN_ECOORDINATOR_NOT_AVAILABLE;
     *node_id = cp.leader;
