@@ -39,6 +39,7 @@ struct mqtt_share {
     size_t nparts;
     share_fetch_t *fetch; /* offsets being fetched for the current assignment */
     bool join_pending;    /* coordinator loading or missing: retry on the tick */
+    int join_err;         /* the last join's error: logged when it changes, not each tick */
     bool mark;
 };
 
@@ -288,10 +289,13 @@ static void join(mqtt_share_t *sh)
     if (rc < 0) {
         sh->member = NULL;
         sh->join_pending = true;
-        if (rc != GN_ECOORDINATOR_LOADING)
+        /* GN_ENOT_COORDINATOR: another broker coordinates the group (gateway members
+         * are not forwarded there yet); the tick retries, as it does while loading */
+        if (rc != GN_ECOORDINATOR_LOADING && rc != sh->join_err)
             GN_WARN(MQTT_MOD, "shared subscription cannot join | client=%s group=%s err=%s",
                     sh->sess->client_id, sh->group, gn_err_name(rc));
     }
+    sh->join_err = rc < 0 ? rc : 0;
 }
 
 static void share_free(mqtt_server_t *srv, mqtt_share_t *sh)
