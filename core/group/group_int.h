@@ -231,8 +231,8 @@ struct gn_group_coordinator {
     /* ownership.c; parts NULL with the memory backend (every group is local) */
     int32_t nparts; /* partitions of __consumer_offsets */
     gn__opart_t *parts;
-    gn__op_t refresh_op, load_op;
-    bool refresh_queued, load_queued, listening;
+    gn__op_t load_op;
+    bool load_queued, listening;
 };
 
 /* group.c */

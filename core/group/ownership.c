@@ -14,12 +14,23 @@
 #include "ganglion/topic.h"
 #include "broker/broker_internal.h"
 #include "cluster/cluster.h"
+#include "cluster/controller.h"
 #include "group/group_int.h"
+
+/* Without the metadata lease (core/cluster/controller.h) this broker's image may be stale:
+ * it may have been fenced and its partitions moved, so it coordinates nothing meanwhile
+ * (as it leads no partition); clients retry. A quorum of one always holds it. */
+static bool lease_ok(gn_group_coordinator_t *coord)
+{
+    return !coord->broker || !coord->broker->controller ||
+           gn__controller_lease_ok(coord->broker->controller);
+}
 
 int gn__owner_check(gn_group_coordinator_t *coord, const char *group_id)
 {
     if (!coord->ready) return GN_ECOORDINATOR_LOADING;
     if (!coord->parts || !group_id) return 0; /* memory backend: every group is here */
+    if (!lease_ok(coord)) return GN_ECOORDINATOR_NOT_AVAILABLE;
     switch (coord->parts[gn_group_partition_for(group_id, coord->nparts)].state) {
     case GN__PART_LOADED:
         return 0;
@@ -43,8 +54,8 @@ int gn_group_coordinator_locate(gn_group_coordinator_t *coord, const char *group
 {
     if (!coord || !group_id || !node_id) return GN_EINVAL;
     gn_topic_info_t info; /* the topic may exist before this coordinator is ready */
-    if (!coord->broker || gn_topic_describe(coord->broker, GN_GROUP_OFFSETS_TOPIC, &info) < 0 ||
-        info.partitions <= 0)
+    if (!coord->broker || !lease_ok(coord) ||
+        gn_topic_describe(coord->broker, GN_GROUP_OFFSETS_TOPIC, &info) < 0 || info.partitions <= 0)
         return GN_ECOORDINATOR_NOT_AVAILABLE;
     gn_cluster_partition_t cp;
     int32_t p = gn_group_partition_for(group_id, info.partitions);
@@ -138,26 +149,18 @@ static bool refresh(gn_group_coordinator_t *coord)
     return loading;
 }
 
-static void refresh_op_run(gn__op_t *op, int shutdown)
-{
-    gn_group_coordinator_t *coord =
-        (gn_group_coordinator_t *)((char *)op - offsetof(gn_group_coordinator_t, refresh_op));
-    coord->refresh_queued = false;
-    if (shutdown || coord->closing) return;
-    /* loaded on a later turn: requests meanwhile answer COORDINATOR_LOAD_IN_PROGRESS */
-    if (refresh(coord) && !coord->load_queued) {
-        coord->load_queued = true;
-        gn__group_defer(coord, &coord->load_op);
-    }
-}
-
+/* After each applied metadata record, on the apply path itself (as core/replica), so no
+ * request is answered from the previous leadership once the record is applied; the
+ * partitions gained are read on a later turn: COORDINATOR_LOAD_IN_PROGRESS meanwhile. */
 static void on_metadata_applied(void *arg, const json_t *record)
 {
     gn_group_coordinator_t *coord = arg;
     (void)record;
-    if (coord->closing || coord->refresh_queued) return;
-    coord->refresh_queued = true;
-    gn__group_defer(coord, &coord->refresh_op);
+    if (coord->closing) return;
+    if (refresh(coord) && !coord->load_queued) {
+        coord->load_queued = true;
+        gn__group_defer(coord, &coord->load_op);
+    }
 }
 
 int gn__owner_open(gn_group_coordinator_t *coord, int32_t nparts)
@@ -166,7 +169,6 @@ int gn__owner_open(gn_group_coordinator_t *coord, int32_t nparts)
     coord->parts = calloc((size_t)nparts, sizeof(*coord->parts));
     if (!coord->parts) return GN_ENOMEM;
     coord->nparts = nparts;
-    coord->refresh_op.run = refresh_op_run;
     coord->load_op.run = load_op_run;
     gn__cluster_on_apply(coord->broker->cluster, on_metadata_applied, coord);
     coord->listening = true;
