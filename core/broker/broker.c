@@ -71,8 +71,8 @@ void gn_broker_config_defaults(gn_broker_config_t *cfg)
     gn_topic_config_defaults(&cfg->topic_defaults);
     cfg->advertised_host = "127.0.0.1";
     cfg->advertised_port = 9092;
-    cfg->broker_session_timeout_ms = 9000;
-    cfg->broker_heartbeat_interval_ms = 2000;
+    cfg->broker_session_timeout_ms = 3000;
+    cfg->broker_heartbeat_interval_ms = 500;
     cfg->replica_lag_time_max_ms = 30000;
 }
 

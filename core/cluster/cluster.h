@@ -14,6 +14,8 @@
 #include "topic/metastore.h"
 
 #define GN_CLUSTER_VOTERS_MAX 16
+/* Raft's election timeout with several voters (libraft randomises it to 1-2x) */
+#define GN_CLUSTER_ELECTION_TIMEOUT_MS 500
 
 typedef struct gn_cluster gn_cluster_t;
 

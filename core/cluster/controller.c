@@ -4,7 +4,9 @@
  * changes proposed on a follower, applying other brokers' topic records locally; and on
  * the controller: fencing brokers that miss heartbeats (broker.session.timeout.ms) and
  * moving their partition leaderships to live in-sync replicas (leader epoch + 1; no
- * unclean election). Loop thread only. */
+ * unclean election). A broker whose heartbeat connection drops, and the previous
+ * controller when this one takes over, get a short grace instead of what is left of their
+ * session (see fast_fence). Loop thread only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
 #include "topic/topic_internal.h"
 
 #define SEEN_MAX 256
+#define TICK_MS  100 /* the controller's decisions and the heartbeat clock */
 
 struct gn_controller {
     gn_broker_t *broker;
@@ -26,18 +29,21 @@ struct gn_controller {
     gn_rpc_client_t *leader_cli;
     uv_timer_t timer;
     bool hb_inflight, was_leader, closing, timer_closed;
-    int inflight; /* controller proposals in flight: no new decisions meanwhile */
-    int pending;  /* callbacks still to come (proposals, forwarded proposals): keep ctl */
+    int32_t hb_leader;   /* the controller it went to */
+    int32_t last_leader; /* the controller last known while following */
+    int inflight;        /* controller proposals in flight: no new decisions meanwhile */
+    int pending;         /* callbacks still to come (proposals, forwarded proposals): keep ctl */
     struct {
         int32_t id;
         uint64_t seen;
+        uint64_t conn; /* the RPC connection its heartbeats came on (0: none) */
     } seen[SEEN_MAX];
     size_t nseen;
     gn_controller_apply_cb on_apply; /* core/replica */
     void *on_apply_arg;
     /* the metadata lease: the controller answered a heartbeat sent at lease_from, having
-     * applied lease_index; nothing it decides before lease_from + a broker session can
-     * take this broker's leaderships (it fences only brokers silent for a session) */
+     * applied lease_index; nothing it decides before lease_from + lease_ms() can take this
+     * broker's leaderships (it fences a broker only that long after its last heartbeat) */
     uint64_t hb_sent_at, lease_from, lease_index;
     enum { LEASE_NEVER, LEASE_HELD, LEASE_LOST } lease; /* for the log lines */
 };
@@ -74,11 +80,45 @@ static void seen_now(gn_controller_t *ctl, int32_t id)
     }
 }
 
+/* How long a broker acts as partition leader after sending a heartbeat the controller
+ * answered: two heartbeat intervals (a live broker renews it every interval), at most a
+ * session. */
+static uint64_t lease_ms(const gn_broker_config_t *cfg)
+{
+    uint64_t two = 2 * (uint64_t)cfg->broker_heartbeat_interval_ms;
+    return two < (uint64_t)cfg->broker_session_timeout_ms
+               ? two
+               : (uint64_t)cfg->broker_session_timeout_ms;
+}
+
 static uint64_t seen_at(gn_controller_t *ctl, int32_t id)
 {
     for (size_t i = 0; i < ctl->nseen; i++)
         if (ctl->seen[i].id == id) return ctl->seen[i].seen;
     return 0;
+}
+
+/* Leaves a broker only grace_ms (at most its session) from now: it is fenced then unless
+ * it heartbeats meanwhile. For a broker that is likely gone, so that failover does not
+ * wait a whole session: its heartbeat connection closed (a killed process's socket is
+ * closed by its kernel; a live broker reconnects with its next heartbeat), or it was the
+ * controller before an election (the voters heard nothing from it for an election
+ * timeout). Safe with the metadata lease: a broker acts as partition leader only for
+ * lease_ms() after its last heartbeat that was answered (see the callers). */
+static void fast_fence(gn_controller_t *ctl, int32_t id, uint64_t grace, const char *why)
+{
+    const gn_broker_config_t *cfg = &ctl->broker->cfg;
+    uint64_t now = uv_now(ctl->broker->loop), session = (uint64_t)cfg->broker_session_timeout_ms;
+    if (grace > session) grace = session;
+    for (size_t i = 0; i < ctl->nseen; i++) {
+        if (ctl->seen[i].id != id) continue;
+        uint64_t at = now + grace > session ? now + grace - session : 0;
+        if (ctl->seen[i].seen <= at || !broker_live(ctl, id)) return;
+        ctl->seen[i].seen = at;
+        GN_INFO("cluster", "fencing soon unless it heartbeats | id=%d grace_ms=%llu reason=%s", id,
+                (unsigned long long)grace, why);
+        return;
+    }
 }
 
 /* ---- proposals made by the controller itself ---- */
@@ -88,6 +128,8 @@ static void ctl_maybe_free(gn_controller_t *ctl)
     if (ctl->closing && ctl->timer_closed && ctl->pending == 0) free(ctl);
 }
 
+static void on_tick(uv_timer_t *timer);
+
 static void ctl_proposed(void *arg, int status)
 {
     gn_controller_t *ctl = arg;
@@ -95,6 +137,9 @@ static void ctl_proposed(void *arg, int status)
     ctl->pending--;
     if (status < 0 && status != GN_ESHUTDOWN && !ctl->closing)
         GN_WARN("cluster", "controller proposal failed | err=%s", gn_strerror(status));
+    /* the next decisions on the next loop turn (leader moves right after the fence that
+     * needs them), not inside raft's callback */
+    if (ctl->inflight == 0 && !ctl->closing) uv_timer_start(&ctl->timer, on_tick, 0, TICK_MS);
     ctl_maybe_free(ctl);
 }
 
@@ -137,6 +182,7 @@ static void decide(gn_controller_t *ctl)
     const gn_broker_config_t *cfg = &ctl->broker->cfg;
     uint64_t now = uv_now(ctl->broker->loop);
     int32_t self = cfg->node_id;
+    if (ctl->inflight > 0) return; /* decided from an image about to change */
     const char *key;
     json_t *b;
     json_object_foreach((json_t *)image_brokers(ctl), key, b)
@@ -250,18 +296,28 @@ static void on_tick(uv_timer_t *timer)
     gn_controller_t *ctl = timer->data;
     const gn_broker_config_t *cfg = &ctl->broker->cfg;
     log_lease(ctl);
+    uint64_t now = uv_now(ctl->broker->loop);
     if (gn__cluster_is_leader(ctl->cl)) {
         ctl->lease_from = uv_now(ctl->broker->loop);
         ctl->lease_index = 0;
         if (!ctl->was_leader) { /* a new controller gives every broker a full session */
-            uint64_t now = uv_now(ctl->broker->loop);
-            for (size_t i = 0; i < ctl->nseen; i++)
+            for (size_t i = 0; i < ctl->nseen; i++) {
                 ctl->seen[i].seen = now;
+                ctl->seen[i].conn = 0;
+            }
             const char *key;
             json_t *b;
             json_object_foreach((json_t *)image_brokers(ctl), key, b)
                 seen_now(ctl, (int32_t)json_integer_value(json_object_get(b, "id")));
+            /* but the previous controller, which the voters stopped hearing from: it renewed
+             * its lease every tick until Raft deposed it (an election timeout without a
+             * majority, as this one was being elected) and holds it a lease longer */
+            if (ctl->last_leader >= 0 && ctl->last_leader != cfg->node_id)
+                fast_fence(ctl, ctl->last_leader,
+                           GN_CLUSTER_ELECTION_TIMEOUT_MS + TICK_MS + lease_ms(cfg),
+                           "previous controller");
             ctl->was_leader = true;
+            GN_INFO("cluster", "this broker is the controller now | id=%d", cfg->node_id);
         }
         heartbeat_seen(ctl, cfg->node_id, cfg->advertised_host, cfg->advertised_port,
                        self_listener(ctl));
@@ -273,7 +329,15 @@ static void on_tick(uv_timer_t *timer)
         return;
     }
     ctl->was_leader = false;
-    if (ctl->hb_inflight) return;
+    int32_t leader = gn__cluster_leader_id(ctl->cl);
+    if (leader >= 0 && leader != ctl->last_leader)
+        GN_INFO("cluster", "following the controller | id=%d", leader);
+    if (leader >= 0) ctl->last_leader = leader;
+    /* every interval, and at once to a new controller */
+    if (ctl->hb_inflight || leader < 0 ||
+        (leader == ctl->hb_leader &&
+         now - ctl->hb_sent_at < (uint64_t)cfg->broker_heartbeat_interval_ms))
+        return;
     gn_rpc_client_t *cli = leader_client(ctl);
     if (!cli) return;
     json_t *req = json_pack("{s:s, s:i, s:s, s:i, s:s}", "op", "heartbeat", "broker", cfg->node_id,
@@ -282,7 +346,8 @@ static void on_tick(uv_timer_t *timer)
     if (req && gn__rpc_call(cli, req, NULL, 0, cfg->broker_heartbeat_interval_ms,
                             on_heartbeat_answer, ctl) == 0) {
         ctl->hb_inflight = true;
-        ctl->hb_sent_at = uv_now(ctl->broker->loop);
+        ctl->hb_sent_at = now;
+        ctl->hb_leader = leader;
     }
     json_decref(req);
 }
@@ -306,10 +371,26 @@ static void handle_heartbeat(void *arg, gn_rpc_call_t *call, const json_t *req, 
     }
     heartbeat_seen(ctl, (int32_t)id, host, json_integer_value(json_object_get(req, "port")),
                    listener);
+    for (size_t i = 0; i < ctl->nseen; i++)
+        if (ctl->seen[i].id == (int32_t)id) ctl->seen[i].conn = gn__rpc_call_conn(call);
     /* what the broker must have applied before it acts on its leaderships again */
     json_t *resp = json_pack("{s:I}", "index", (json_int_t)gn__cluster_applied_index(ctl->cl));
     gn__rpc_reply(call, 0, resp, NULL, 0);
     json_decref(resp);
+}
+
+/* A connection a broker heartbeated on ended: that broker is probably gone. */
+static void on_conn_closed(void *arg, uint64_t conn)
+{
+    gn_controller_t *ctl = arg;
+    if (ctl->closing || !gn__cluster_is_leader(ctl->cl)) return;
+    for (size_t i = 0; i < ctl->nseen; i++)
+        if (ctl->seen[i].conn == conn) {
+            ctl->seen[i].conn = 0;
+            /* its lease began before its last heartbeat reached us */
+            fast_fence(ctl, ctl->seen[i].id, lease_ms(&ctl->broker->cfg),
+                       "heartbeat connection lost");
+        }
 }
 
 typedef struct fwd_call {
@@ -489,15 +570,14 @@ int gn__controller_open(gn_broker_t *broker, gn_controller_t **out)
         }
         gn__rpc_server_handle(ctl->srv, "heartbeat", handle_heartbeat, ctl);
         gn__rpc_server_handle(ctl->srv, "propose", handle_propose, ctl);
+        gn__rpc_server_on_conn_closed(ctl->srv, on_conn_closed, ctl);
     }
     gn__cluster_on_apply(ctl->cl, on_record, ctl);
     gn__cluster_set_forwarder(ctl->cl, forward, ctl);
+    ctl->last_leader = ctl->hb_leader = -1;
     uv_timer_init(broker->loop, &ctl->timer);
     ctl->timer.data = ctl;
-    uint64_t every = (uint64_t)(broker->cfg.broker_heartbeat_interval_ms > 0
-                                    ? broker->cfg.broker_heartbeat_interval_ms
-                                    : 2000);
-    uv_timer_start(&ctl->timer, on_tick, 0, every < 500 ? every : 500);
+    uv_timer_start(&ctl->timer, on_tick, 0, TICK_MS);
     *out = ctl;
     return 0;
 }
@@ -506,7 +586,7 @@ bool gn__controller_lease_ok(gn_controller_t *ctl)
 {
     if (!ctl || gn__cluster_voter_count(ctl->cl) <= 1) return true; /* a quorum of one */
     uint64_t now = uv_now(ctl->broker->loop);
-    if (now - ctl->lease_from > (uint64_t)ctl->broker->cfg.broker_session_timeout_ms) return false;
+    if (now - ctl->lease_from > lease_ms(&ctl->broker->cfg)) return false;
     return gn__cluster_applied_index(ctl->cl) >= ctl->lease_index;
 }
 

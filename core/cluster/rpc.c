@@ -151,6 +151,9 @@ struct gn_rpc_server {
     } handlers[HANDLERS_MAX];
     size_t nhandlers;
     sconn_t *conns;
+    uint64_t next_conn;
+    gn_rpc_conn_closed_cb on_closed;
+    void *on_closed_arg;
 };
 
 struct sconn {
@@ -160,6 +163,7 @@ struct sconn {
     int pending; /* calls not answered yet */
     bool closed; /* the handle's close completed */
     bool dead;
+    uint64_t id;
     sconn_t *prev, *next;
 };
 
@@ -193,6 +197,7 @@ static void sconn_kill(sconn_t *c)
         else
             c->srv->conns = c->next;
         if (c->next) c->next->prev = c->prev;
+        if (c->srv->on_closed) c->srv->on_closed(c->srv->on_closed_arg, c->id);
     }
     uv_close((uv_handle_t *)&c->tcp, on_sconn_closed);
 }
@@ -270,6 +275,7 @@ static void on_connection(uv_stream_t *l, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    c->id = ++srv->next_conn;
     c->next = srv->conns;
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
@@ -316,9 +322,21 @@ int gn__rpc_server_handle(gn_rpc_server_t *srv, const char *op, gn_rpc_handler_c
     return 0;
 }
 
+uint64_t gn__rpc_call_conn(const gn_rpc_call_t *call)
+{
+    return call->conn->id;
+}
+
+void gn__rpc_server_on_conn_closed(gn_rpc_server_t *srv, gn_rpc_conn_closed_cb cb, void *arg)
+{
+    srv->on_closed = cb;
+    srv->on_closed_arg = arg;
+}
+
 void gn__rpc_server_close(gn_rpc_server_t *srv)
 {
     if (!srv) return;
+    srv->on_closed = NULL;
     while (srv->conns) {
         sconn_t *c = srv->conns;
         sconn_kill(c); /* unlinks */

@@ -31,6 +31,11 @@ int gn__rpc_server_handle(gn_rpc_server_t *srv, const char *op, gn_rpc_handler_c
 void gn__rpc_reply(gn_rpc_call_t *call, int status, json_t *resp, const uint8_t *raw,
                    size_t rawlen);
 void gn__rpc_server_close(gn_rpc_server_t *srv);
+/* Each accepted connection has an id (never 0, unique per server): the call's, and the
+ * one given to the close callback when a peer's connection ends (EOF, error, reset). */
+uint64_t gn__rpc_call_conn(const gn_rpc_call_t *call);
+typedef void (*gn_rpc_conn_closed_cb)(void *arg, uint64_t conn);
+void gn__rpc_server_on_conn_closed(gn_rpc_server_t *srv, gn_rpc_conn_closed_cb cb, void *arg);
 
 /* ---- client: one connection per peer address, made on first use ---- */
 typedef struct gn_rpc_client gn_rpc_client_t;

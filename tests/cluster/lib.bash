@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers for multi-broker tests: three `ganglion` brokers on loopback (ports
-# 29600-29629: Kafka 2960N, Raft 2961N, internal RPC 2962N for node N), each with its own
+# 29600-29629: Kafka 2960N, Raft 2961N, internal RPC 2962N for node N; GN_CLUSTER_PORTS=396
+# moves them to 39600-39629, for a benchmark beside the tests), each with its own
 # data dir under a temp WORK dir removed at exit. Sourced by tests/cluster/*.sh.
 BUILD="${GN_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 GANGLION="$BUILD/ganglion"
 WORK="$(mktemp -d /tmp/gn-cluster-XXXXXX)"
-VOTERS="1@127.0.0.1:29611,2@127.0.0.1:29612,3@127.0.0.1:29613"
+P=${GN_CLUSTER_PORTS:-296}
+VOTERS="1@127.0.0.1:${P}11,2@127.0.0.1:${P}12,3@127.0.0.1:${P}13"
 declare -A PIDS=()
+# extra timeout flags for every broker (none: the defaults, 3000 ms sessions)
+CLUSTER_TIMEOUTS=()
 
 cleanup() {
     for n in "${!PIDS[@]}"; do kill -9 "${PIDS[$n]}" 2>/dev/null || true; done
@@ -47,9 +51,9 @@ start_broker() {
     local n=$1
     shift
     "$GANGLION" --node.id="$n" --data.dir="$WORK/d$n" --kafka.host=127.0.0.1 \
-        --kafka.port="2960$n" --mqtt.port=0 --http.port=0 \
-        --controller.quorum.voters="$VOTERS" --cluster.listener="127.0.0.1:2962$n" \
-        --broker.session.timeout.ms=3000 --broker.heartbeat.interval.ms=500 \
+        --kafka.port="${P}0$n" --mqtt.port=0 --http.port=0 \
+        --controller.quorum.voters="$VOTERS" --cluster.listener="127.0.0.1:${P}2$n" \
+        "${CLUSTER_TIMEOUTS[@]}" \
         --default.replication.factor=3 --min.insync.replicas=2 "$@" >>"$WORK/b$n.log" 2>&1 &
     PIDS[$n]=$!
 }
@@ -74,7 +78,7 @@ wait_for() {
 # bootstrap list of the live brokers
 bootstrap() {
     local b=""
-    for n in "${!PIDS[@]}"; do b="$b${b:+,}127.0.0.1:2960$n"; done
+    for n in "${!PIDS[@]}"; do b="$b${b:+,}127.0.0.1:${P}0$n"; done
     echo "$b"
 }
 
