@@ -402,6 +402,7 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
         every = clamp_ms(cfg->topic_defaults.flush_ms, 1, 1000);
         uv_timer_start(&broker->flush_timer, on_flush_timer, every, every);
     }
+    gn__producer_ids_open(broker); /* last: a quorum of one runs the loop for its block */
     GN_INFO("broker",
             "open | dir=%s topics=%zu recovered_logs=%d node_id=%d cluster_id=%s flush=%s",
             broker->data_dir, broker->ntopics, broker->logs_recovering, cfg->node_id,
@@ -491,6 +492,7 @@ void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)
     broker->replicas = NULL;
     gn__controller_close(broker->controller); /* no more cluster decisions or RPCs */
     broker->controller = NULL;
+    gn__producer_ids_close(broker);
     uv_timer_stop(&broker->retention_timer);
     uv_timer_stop(&broker->cleaner_timer);
     uv_timer_stop(&broker->checkpoint_timer);

@@ -72,10 +72,17 @@ struct gn_broker {
     } append_observers[8];
     size_t nappend_observers;
 
-    /* producer_id.c: ids below producer_id_block_end are reserved on disk */
-    int64_t next_producer_id, producer_id_block_end;
-    bool producer_ids_loaded;
+    /* producer_id.c: ids [pid_next, pid_end) are ours, then the spare block; pid_request
+     * is the nonce of the block request not applied yet (0: none) */
+    int64_t pid_next, pid_end, pid_spare_first, pid_spare_end, pid_request, pid_floor;
+    int pid_floor_rc; /* the pre-quorum file could not be read: no ids */
+    bool pid_asking;
+    gn__task_t pid_retry; /* a block asked for again after a failed first request */
 };
+
+/* producer_id.c: blocks of producer ids from the controller (asked for at open) */
+void gn__producer_ids_open(gn_broker_t *broker);
+void gn__producer_ids_close(gn_broker_t *broker);
 
 void gn__defer(gn_broker_t *broker, gn__task_t *task);
 void gn__defer_cancel(gn_broker_t *broker, gn__task_t *task);

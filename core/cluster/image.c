@@ -2,6 +2,7 @@
 /* The metadata image: the state every broker builds by applying the committed records
  * of the metadata log, in order (README.md lists the record types). A jansson document,
  * so that a raft snapshot is its serialization. Loop thread (the raft fsm callbacks). */
+#include <stdio.h>
 #include <string.h>
 
 #include "cluster/cluster.h"
@@ -32,6 +33,30 @@ static bool is_id_array(const json_t *a)
     json_t *v;
     json_array_foreach(a, i, v) if (!json_is_integer(v)) return false;
     return true;
+}
+
+/* A block of producer ids for a broker: it starts at the image's next id (or at the
+ * record's "first", a floor, when higher); the broker finds it by its "request" nonce. */
+static int apply_producer_ids(json_t *image, const json_t *rec)
+{
+    json_int_t broker, first = 0, size, request = 0;
+    json_int_t next = json_integer_value(json_object_get(image, "next_producer_id"));
+    char key[16];
+    if (!int_in(rec, "broker", 0, INT32_MAX, &broker) ||
+        !int_in(rec, "size", 1, INT32_MAX, &size) ||
+        (json_object_get(rec, "first") && !int_in(rec, "first", 0, INT64_MAX / 2, &first)) ||
+        (json_object_get(rec, "request") && !int_in(rec, "request", 0, INT64_MAX, &request)))
+        return GN_EINVAL;
+    if (first < next) first = next;
+    if (first > INT64_MAX / 2) return GN_EINVAL;
+    json_t *blocks = json_object_get(image, "producer_id_blocks");
+    if (!blocks) json_object_set_new(image, "producer_id_blocks", blocks = json_object());
+    snprintf(key, sizeof(key), "%lld", (long long)broker);
+    json_object_set_new(
+        blocks, key,
+        json_pack("{s:I, s:I, s:I}", "first", first, "size", size, "request", request));
+    json_object_set_new(image, "next_producer_id", json_integer(first + size));
+    return 0;
 }
 
 static int apply_broker(json_t *image, const json_t *rec, const char *type)
@@ -150,13 +175,6 @@ int gn__image_apply(json_t *image, const json_t *record)
             json_object_set_new(image, "cluster_id", json_string(id));
         return 0;
     }
-    if (strcmp(type, "producer_ids") == 0) {
-        json_int_t first, size;
-        if (!int_in(record, "first", 0, INT64_MAX / 2, &first) ||
-            !int_in(record, "size", 1, INT32_MAX, &size))
-            return GN_EINVAL;
-        json_object_set_new(image, "next_producer_id", json_integer(first + size));
-        return 0;
-    }
+    if (strcmp(type, "producer_ids") == 0) return apply_producer_ids(image, record);
     return GN_EINVAL; /* unknown type: a newer broker's record; ignored */
 }

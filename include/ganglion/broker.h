@@ -80,10 +80,11 @@ uv_loop_t *gn_broker_loop(gn_broker_t *broker);
 /* The cluster id from meta.properties (a Kafka Uuid, 22 base64 characters); valid for
  * the broker's lifetime. Metadata and DescribeCluster report it. */
 const char *gn_broker_cluster_id(const gn_broker_t *broker);
-/* A fresh producer id for an idempotent producer (InitProducerId). Ids are reserved in
- * blocks of 1000 recorded durably in DATA/producer-id-block before any of them is
- * handed out, so no id is given twice, across restarts too (the unused rest of a block
- * is skipped, as Kafka's ProducerIdManager does). 0, GN_ECORRUPT (the file is damaged:
+/* A fresh producer id for an idempotent producer (InitProducerId), from blocks of 1000
+ * the controller hands out in the metadata log, so no id is given twice, by two brokers
+ * or across restarts (the unused rest of a block is skipped, as Kafka's
+ * ProducerIdManager does). 0, GN_ECOORDINATOR_LOADING while no block has arrived yet
+ * (the client retries), GN_ECORRUPT (the pre-quorum DATA/producer-id-block is damaged:
  * refused rather than risk reuse) or -errno. */
 int gn_broker_next_producer_id(gn_broker_t *broker, int64_t *id);
 const gn_broker_config_t *gn_broker_config(gn_broker_t *broker);

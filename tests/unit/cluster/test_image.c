@@ -81,10 +81,24 @@ static void test_image__records(void **state_)
     assert_null(json_object_get(json_object_get(img, "topics"), "u"));
     assert_int_equal(apply(img, "{\"type\":\"future_thing\"}"), GN_EINVAL);
 
-    assert_int_equal(apply(img, "{\"type\":\"producer_ids\",\"broker\":1,\"first\":1000,"
+    /* producer-id blocks: each from the image's next id, or from a higher floor */
+    assert_int_equal(apply(img, "{\"type\":\"producer_ids\",\"broker\":1,\"size\":1000,"
+                                "\"request\":7}"),
+                     0);
+    assert_int_equal(apply(img, "{\"type\":\"producer_ids\",\"broker\":2,\"first\":0,"
+                                "\"size\":1000,\"request\":8}"),
+                     0);
+    json_t *blocks = json_object_get(img, "producer_id_blocks");
+    assert_int_equal(ival(json_object_get(blocks, "1"), "first"), 0);
+    assert_int_equal(ival(json_object_get(blocks, "1"), "request"), 7);
+    assert_int_equal(ival(json_object_get(blocks, "2"), "first"), 1000);
+    assert_int_equal(apply(img, "{\"type\":\"producer_ids\",\"broker\":1,\"first\":5000,"
                                 "\"size\":1000}"),
                      0);
-    assert_int_equal(ival(img, "next_producer_id"), 2000);
+    assert_int_equal(ival(json_object_get(blocks, "1"), "first"), 5000);
+    assert_int_equal(ival(img, "next_producer_id"), 6000);
+    assert_int_equal(apply(img, "{\"type\":\"producer_ids\",\"broker\":1,\"size\":0}"), GN_EINVAL);
+    assert_int_equal(ival(img, "next_producer_id"), 6000);
     assert_int_equal(apply(img, "{\"type\":\"topic_deleted\",\"name\":\"t\"}"), 0);
     assert_null(json_object_get(json_object_get(img, "topics"), "t"));
     assert_int_equal(apply(img, "{\"type\":\"topic_deleted\",\"name\":\"t\"}"), GN_EINVAL);
