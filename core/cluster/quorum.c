@@ -410,7 +410,9 @@ int gn__cluster_open(uv_loop_t *loop, const gn_cluster_opts_t *opts, gn_cluster_
     cl->close_timer.data = cl;
     raft_set_snapshot_threshold(&cl->raft, SNAPSHOT_EVERY);
     raft_set_snapshot_trailing(&cl->raft, SNAPSHOT_EVERY / 2);
-    raft_set_election_timeout(&cl->raft, nvoters == 1 ? 150 : 1000);
+    /* 500 ms, five Raft heartbeats: electing a new controller after the old one died took
+     * 2.6-3.7 s with 1000 (more than one round), 1.4-1.9 s with this (docs/performance.md) */
+    raft_set_election_timeout(&cl->raft, nvoters == 1 ? 150 : GN_CLUSTER_ELECTION_TIMEOUT_MS);
     raft_set_heartbeat_timeout(&cl->raft, nvoters == 1 ? 50 : 100);
     rv = raft_bootstrap(&cl->raft, &conf);
     if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) goto raft_err;
