@@ -69,7 +69,7 @@ wait_for 30 "ISR of three again" bash -c "[[ \"\$(kcat -L -b '$(bootstrap)' -t f
 LEADER=$(leader_of ft)
 for n in 1 2 3; do [[ $n == "$LEADER" ]] || kill9 "$n"; done
 sleep 4 # a broker session: the leader stops counting them
-echo x | kcat -P -b "127.0.0.1:${P}0$LEADER" -t ft -X acks=all -X retries=0 \
+echo x | kcat -P -b "127.0.0.1:${GN_CLUSTER_PORTS}0$LEADER" -t ft -X acks=all -X retries=0 \
     -X message.timeout.ms=5000 >"$WORK/nee.out" 2>&1 || true
 grep -qi "not enough in-sync replicas\|NOT_ENOUGH_REPLICAS" "$WORK/nee.out" ||
     fail "acks=all with one live replica: $(cat "$WORK/nee.out")"
@@ -79,8 +79,8 @@ echo "two of three down: acks=all refused with NOT_ENOUGH_REPLICAS"
 for n in 1 2 3; do
     if [[ $n != "$LEADER" ]]; then start_broker "$n"; break; fi
 done
-wait_for 30 "acks=all writes resume" bash -c "echo resumed | kcat -P -b 127.0.0.1:${P}0$LEADER -t ft -X acks=all -X retries=0 -X message.timeout.ms=3000 2>&1 | grep -q . && exit 1 || exit 0"
-kcat -C -b "127.0.0.1:${P}0$LEADER" -t ft -o -1 -e -q | grep -q resumed || fail "resumed write not read"
+wait_for 30 "acks=all writes resume" bash -c "echo resumed | kcat -P -b 127.0.0.1:${GN_CLUSTER_PORTS}0$LEADER -t ft -X acks=all -X retries=0 -X message.timeout.ms=3000 2>&1 | grep -q . && exit 1 || exit 0"
+kcat -C -b "127.0.0.1:${GN_CLUSTER_PORTS}0$LEADER" -t ft -o -1 -e -q | grep -q resumed || fail "resumed write not read"
 stop_all
 check_logs
 echo "PASS"

@@ -6,8 +6,8 @@
 BUILD="${GN_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 GANGLION="$BUILD/ganglion"
 WORK="$(mktemp -d /tmp/gn-cluster-XXXXXX)"
-P=${GN_CLUSTER_PORTS:-296}
-VOTERS="1@127.0.0.1:${P}11,2@127.0.0.1:${P}12,3@127.0.0.1:${P}13"
+export GN_CLUSTER_PORTS=${GN_CLUSTER_PORTS:-296} # exported: bootstrap() runs in bash -c too
+VOTERS="1@127.0.0.1:${GN_CLUSTER_PORTS}11,2@127.0.0.1:${GN_CLUSTER_PORTS}12,3@127.0.0.1:${GN_CLUSTER_PORTS}13"
 declare -A PIDS=()
 # extra timeout flags for every broker (none: the defaults, 3000 ms sessions)
 CLUSTER_TIMEOUTS=()
@@ -51,8 +51,8 @@ start_broker() {
     local n=$1
     shift
     "$GANGLION" --node.id="$n" --data.dir="$WORK/d$n" --kafka.host=127.0.0.1 \
-        --kafka.port="${P}0$n" --mqtt.port=0 --http.port=0 \
-        --controller.quorum.voters="$VOTERS" --cluster.listener="127.0.0.1:${P}2$n" \
+        --kafka.port="${GN_CLUSTER_PORTS}0$n" --mqtt.port=0 --http.port=0 \
+        --controller.quorum.voters="$VOTERS" --cluster.listener="127.0.0.1:${GN_CLUSTER_PORTS}2$n" \
         "${CLUSTER_TIMEOUTS[@]}" \
         --default.replication.factor=3 --min.insync.replicas=2 "$@" >>"$WORK/b$n.log" 2>&1 &
     PIDS[$n]=$!
@@ -78,7 +78,7 @@ wait_for() {
 # bootstrap list of the live brokers
 bootstrap() {
     local b=""
-    for n in "${!PIDS[@]}"; do b="$b${b:+,}127.0.0.1:${P}0$n"; done
+    for n in "${!PIDS[@]}"; do b="$b${b:+,}127.0.0.1:${GN_CLUSTER_PORTS}0$n"; done
     echo "$b"
 }
 

@@ -25,7 +25,7 @@ produce() { # bootstrap topic -> seconds
 
 # one broker (replication factor 1) beside three (replication factor 3), both up; REPS
 # rounds, each a fresh topic on either, one after the other; the ratio per round
-"$GANGLION" --node.id=1 --data.dir="$WORK/single" --kafka.host=127.0.0.1 --kafka.port=${P}09 \
+"$GANGLION" --node.id=1 --data.dir="$WORK/single" --kafka.host=127.0.0.1 --kafka.port=${GN_CLUSTER_PORTS}09 \
     --mqtt.port=0 --http.port=0 >"$WORK/single.log" 2>&1 &
 SINGLE=$!
 for n in 1 2 3; do start_broker "$n"; done
@@ -33,10 +33,10 @@ wait_for 20 "three brokers" brokers_in_metadata 3
 REPS=${GN_REPS:-3}
 ratios=()
 for r in $(seq 1 "$REPS"); do
-    echo warm | kcat -P -b 127.0.0.1:${P}09 -t "one$r" -X acks=all
+    echo warm | kcat -P -b 127.0.0.1:${GN_CLUSTER_PORTS}09 -t "one$r" -X acks=all
     wait_for 20 "ISR of three" bash -c "[[ \"\$(kcat -L -b '$(bootstrap)' -t three$r -m 2 | grep -o 'isrs: .*')\" =~ ^isrs:\ [0-9],[0-9],[0-9]$ ]]"
     echo warm | kcat -P -b "$(bootstrap)" -t "three$r" -X acks=all
-    s1=$(produce 127.0.0.1:${P}09 "one$r")
+    s1=$(produce 127.0.0.1:${GN_CLUSTER_PORTS}09 "one$r")
     s3=$(produce "$(bootstrap)" "three$r")
     ratios+=("$(echo "$s1 / $s3" | bc -l)")
     printf 'round %d: 1 broker RF=1 %6.2f s %9.0f rec/s | 3 brokers RF=3 %6.2f s %9.0f rec/s | ratio %.2f\n' \
