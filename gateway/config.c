@@ -468,6 +468,10 @@ int gn_gateway_config_listener(const gn_gateway_config_t *cfg, const char *name,
     snprintf(buf, sizeof(buf), "%s.advertised.port", name);
     if ((key = gn_config_key_find(buf))) out->advertised_port = (int)field_int(cfg, key);
     out->max_request_bytes = (long)cfg->socket_request_max_bytes;
+    snprintf(buf, sizeof(buf), "%s.allow.anonymous", name);
+    out->allow_anonymous = true;
+    if ((key = gn_config_key_find(buf)))
+        memcpy(&out->allow_anonymous, field_cptr(cfg, key), sizeof(bool));
     return 0;
 }
 
@@ -493,6 +497,11 @@ int gn_gateway_config_check(const gn_gateway_config_t *cfg, FILE *err)
 {
     if (!cfg->broker.data_dir || !*cfg->broker.data_dir) {
         fprintf(err, "ganglion: data.dir must not be empty\n");
+        return GN_EINVALID_CONFIG;
+    }
+    if (!cfg->mqtt_allow_anonymous && !*cfg->auth_users_file) {
+        fprintf(err, "ganglion: mqtt.allow.anonymous=false needs auth.users.file (no user "
+                     "could connect)\n");
         return GN_EINVALID_CONFIG;
     }
     size_t count;

@@ -33,6 +33,7 @@ _Static_assert(sizeof(gn_flush_policy_t) == sizeof(int), "flush policy is int-si
 #define G_BROKER  "Broker"
 #define G_TOPIC   "Topic defaults"
 #define G_GROUPS  "Consumer groups"
+#define G_AUTH    "Authentication"
 
 static const gn_config_key_t keys[] = {
     /* General */
@@ -187,6 +188,23 @@ static const gn_config_key_t keys[] = {
      .default_value = "104857600",
      .doc = "Largest request a client may send on any listener; a larger one closes the "
             "connection."},
+
+    /* Authentication (core/auth; docs/security.md) */
+    {.name = "auth.users.file",
+     .group = G_AUTH,
+     .type = GN_CONFIG_STRING,
+     FIELD(auth_users_file),
+     .default_value = "",
+     .doc = "The users file (SCRAM-SHA-256/512 credentials, written by ganglion-users), read at "
+            "start-up; MQTT checks user names and passwords and offers SCRAM enhanced "
+            "authentication against it. Empty: no users, MQTT credentials are not checked."},
+    {.name = "mqtt.allow.anonymous",
+     .group = G_AUTH,
+     .type = GN_CONFIG_BOOL,
+     FIELD(mqtt_allow_anonymous),
+     .default_value = "true",
+     .doc = "Accept MQTT clients that send no user name (and no authentication method); "
+            "false refuses them with CONNACK 0x87 (3.1.1: 5) and needs auth.users.file."},
 
     /* Broker */
     {.name = "num.partitions",

@@ -7,6 +7,7 @@
 #ifndef GN_GATEWAY_CONFIG_KEYS_H
 #define GN_GATEWAY_CONFIG_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,9 @@ typedef struct gn_gateway_config {
     int http_port;
 
     int64_t socket_request_max_bytes; /* socket.request.max.bytes, every listener */
+
+    char *auth_users_file;     /* auth.users.file: "" none */
+    bool mqtt_allow_anonymous; /* mqtt.allow.anonymous */
 } gn_gateway_config_t;
 
 typedef enum gn_config_type {

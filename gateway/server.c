@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "ganglion/auth.h"
 #include "ganglion/broker.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
@@ -33,6 +34,7 @@ struct gateway {
     const gn_gateway_config_t *cfg;
     uv_loop_t loop;
     gn_broker_t *broker;
+    gn_auth_store_t *auth; /* auth.users.file; NULL when none */
     uv_signal_t sigint, sigterm, sighup;
     running_adapter_t running[GN_GATEWAY_MAX_ADAPTERS];
     size_t nrunning;
@@ -235,11 +237,13 @@ static int adapters_start(gateway_t *gw, const gn_adapter_t *const *adapters)
                     "adapter has no configuration keys, using its default port | "
                     "adapter=%s port=%d",
                     ad->name, ad->default_port);
-            lc = (gn_listener_config_t){.host = "0.0.0.0",
-                                        .port = ad->default_port,
-                                        .max_request_bytes =
-                                            (long)gw->cfg->socket_request_max_bytes};
+            lc =
+                (gn_listener_config_t){.host = "0.0.0.0",
+                                       .port = ad->default_port,
+                                       .max_request_bytes = (long)gw->cfg->socket_request_max_bytes,
+                                       .allow_anonymous = true};
         }
+        lc.auth = gw->auth;
         if (lc.port == 0) {
             GN_INFO(MOD, "listener off | adapter=%s", ad->name);
             continue;
@@ -318,6 +322,32 @@ static void on_walk_close(uv_handle_t *handle, void *arg)
     uv_close(handle, on_handle_closed);
 }
 
+/* The users of auth.users.file, read once before anything starts. */
+static int auth_load(gateway_t *gw)
+{
+    const char *path = gw->cfg->auth_users_file;
+    char err[600], pbuf[600], ebuf[700];
+    if (!path || !*path) return 0;
+    if (!(gw->auth = gn_auth_store_new())) {
+        GN_ERROR(MOD, "cannot load the users file | file=%s error=ENOMEM",
+                 logfmt_value(path, pbuf, sizeof(pbuf)));
+        return -1;
+    }
+    int rc = gn_auth_store_load(gw->auth, path, err, sizeof(err));
+    if (rc != 0) {
+        GN_ERROR(MOD, "cannot load the users file | file=%s error=%s reason=%s",
+                 logfmt_value(path, pbuf, sizeof(pbuf)), err_name(rc),
+                 logfmt_value(err, ebuf, sizeof(ebuf)));
+        gn_auth_store_free(gw->auth);
+        gw->auth = NULL;
+        return -1;
+    }
+    GN_INFO(MOD, "users loaded | file=%s users=%zu mqtt_allow_anonymous=%s",
+            logfmt_value(path, pbuf, sizeof(pbuf)), gn_auth_store_count(gw->auth),
+            gw->cfg->mqtt_allow_anonymous ? "true" : "false");
+    return 0;
+}
+
 int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *adapters,
                    const gn_gateway_ws_route_t *ws_routes)
 {
@@ -331,8 +361,10 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, NULL);
 
+    if (auth_load(&gw) != 0) return 1;
     int rc = uv_loop_init(&gw.loop);
     if (rc != 0) {
+        gn_auth_store_free(gw.auth);
         GN_ERROR(MOD, "cannot create the event loop | error=%s", uv_err_name(rc));
         return 1;
     }
@@ -388,6 +420,7 @@ run:
         uv_run(&gw.loop, UV_RUN_DEFAULT);
         uv_loop_close(&gw.loop);
     }
+    gn_auth_store_free(gw.auth); /* the adapters have stopped */
     if (gw.exit_code == 0)
         GN_INFO(MOD, "ganglion stopped | exit_code=0");
     else

@@ -17,6 +17,10 @@ typedef struct gn_listener_config {
     const char *advertised_host; /* NULL: the address the client connected to */
     int advertised_port;         /* 0: port */
     long max_request_bytes;      /* socket.request.max.bytes and the like */
+    /* Authentication (auth.h): the users of auth.users.file, NULL when none; read-only,
+     * valid until the adapter has stopped. */
+    const struct gn_auth_store *auth;
+    bool allow_anonymous; /* "<name>.allow.anonymous"; true where the key does not exist */
 } gn_listener_config_t;
 
 typedef void (*gn_adapter_stopped_cb)(void *arg);

@@ -223,6 +223,14 @@ static void test_config__json_file_sets_keys(void **state)
     assert_int_equal(gn_gateway_config_listener(c, "mqtt", &lc), 0);
     assert_int_equal(lc.port, 0);
     assert_null(lc.advertised_host);
+    assert_true(lc.allow_anonymous); /* mqtt.allow.anonymous's default */
+    assert_int_equal(gn_gateway_config_listener(c, "kafka", &lc), 0);
+    assert_true(lc.allow_anonymous); /* no kafka.allow.anonymous key: true */
+    char e[128];
+    assert_int_equal(gn_gateway_config_set(&r.cfg, "mqtt.allow.anonymous", "false", e, sizeof e),
+                     0);
+    assert_int_equal(gn_gateway_config_listener(c, "mqtt", &lc), 0);
+    assert_false(lc.allow_anonymous);
     assert_int_equal(gn_gateway_config_listener(c, "gopher", &lc), GN_ENOENT);
     run_free(&r);
 }
@@ -316,6 +324,7 @@ static void test_config__bad_values_rejected(void **state)
         {"--data.dir=", "data.dir must not be empty"},
         {"--mqtt.port=9092", "kafka.port and mqtt.port both listen on port 9092"},
         {"--kafka.host=", "kafka.host must not be empty"},
+        {"--mqtt.allow.anonymous=false", "mqtt.allow.anonymous=false needs auth.users.file"},
         {"--nope=1", "unknown flag --nope"},
         {"--kafka.prot=1", "unknown flag --kafka.prot (did you mean --kafka.port?"},
         {"stray", "unexpected argument 'stray'"},
