@@ -319,6 +319,8 @@ int mqtt_encode_suback(mqtt_wbuf_t *w, int version, uint8_t type, uint16_t packe
 int mqtt_encode_pingresp(mqtt_wbuf_t *w, const uint8_t **out, size_t *out_len);
 int mqtt_encode_disconnect(mqtt_wbuf_t *w, int version, uint8_t rc, const mqtt_wbuf_t *props,
                            const uint8_t **out, size_t *out_len);
+int mqtt_encode_auth(mqtt_wbuf_t *w, uint8_t rc, const mqtt_wbuf_t *props, const uint8_t **out,
+                     size_t *out_len);
 int mqtt_encode_publish(mqtt_wbuf_t *w, int version, uint8_t qos, bool dup, bool retain,
                         gn_bytes_t topic, uint16_t packet_id, const mqtt_wbuf_t *props,
                         gn_bytes_t payload, const uint8_t **out, size_t *out_len);

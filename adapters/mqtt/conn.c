@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One MQTT connection on any transport: buffers input until whole packets, decodes
- * them (codec), dispatches through a table to handle_*.c, enforces the CONNECT timeout
- * and keepalive (1.5 x), and closes with the right reason and a log line naming the
- * client. The session outlives the connection when it is persistent. Loop thread. */
+ * them (codec), dispatches through a table to handle_*.c (only AUTH and DISCONNECT
+ * while an enhanced authentication holds the CONNACK back), enforces the CONNECT
+ * timeout (which also bounds that exchange) and keepalive (1.5 x), and closes with the right reason
+ * and a log line naming the client. The session outlives the connection when it is persistent. Loop
+ * thread. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,12 @@ static const handler_fn handlers[16] = {
     [MQTT_PINGREQ] = mqtt__handle_pingreq,     [MQTT_DISCONNECT] = mqtt__handle_disconnect,
     [MQTT_AUTH] = mqtt__handle_auth,
 };
+
+/* CONNECT waits for the end of its enhanced authentication: no CONNACK yet. */
+static bool connecting(const mqtt_conn_t *conn)
+{
+    return conn->auth && conn->auth->pending;
+}
 
 static const char *client_name(const mqtt_conn_t *conn)
 {
@@ -39,6 +47,7 @@ static void conn_free(mqtt_conn_t *conn)
             free(conn->alias_out[i]);
         free(conn->alias_out);
     }
+    mqtt__auth_free(conn->auth);
     free(conn->in);
     free(conn->out);
     free(conn);
@@ -95,7 +104,7 @@ static void check_timeouts(mqtt_conn_t *conn, int64_t now)
 {
     char pb[64];
     if (conn->closing) return;
-    if (conn->version == 0) {
+    if (conn->version == 0 || connecting(conn)) { /* no CONNECT, or no end to its AUTH */
         if (now - conn->attached_ms < MQTT_CONNECT_TIMEOUT_MS) return;
         GN_INFO(MQTT_MOD, "client sent no CONNECT in time, closing | peer=%s timeout_ms=%d",
                 mqtt__conn_peer(conn, pb, sizeof pb), MQTT_CONNECT_TIMEOUT_MS);
@@ -202,6 +211,12 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
             break;
         }
         pos += (size_t)n;
+        if (connecting(conn) && pkt.type != MQTT_AUTH && pkt.type != MQTT_DISCONNECT) {
+            mqtt__conn_disconnect(conn, MQTT_RC_PROTOCOL_ERROR,
+                                  "only AUTH or DISCONNECT before the CONNACK of an enhanced "
+                                  "authentication");
+            break;
+        }
         handler_fn fn = handlers[pkt.type];
         if (fn && fn(conn, &pkt) < 0) break;
     }
@@ -319,6 +334,9 @@ void mqtt__conn_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *why)
     if (why)
         GN_INFO(MQTT_MOD, "disconnecting client | client=%s peer=%s reason=%s detail=\"%s\"",
                 client_name(conn), mqtt__conn_peer(conn, pb, sizeof pb), mqtt_rc_name(rc), why);
-    if (conn->version == MQTT_V5) mqtt__send_disconnect(conn, rc, why);
+    if (connecting(conn)) /* no DISCONNECT before CONNACK (MQTT-3.14.0-1) */
+        mqtt__send_connack(conn, false, rc, why);
+    else if (conn->version == MQTT_V5)
+        mqtt__send_disconnect(conn, rc, why);
     mqtt__conn_close(conn, NULL);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Encoders for every packet the server sends: CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL,
- * PUBCOMP, SUBACK, UNSUBACK, PINGRESP, DISCONNECT. Each writes one whole packet into a
+ * PUBCOMP, SUBACK, UNSUBACK, PINGRESP, DISCONNECT, AUTH. Each writes one whole packet into a
  * caller-owned mqtt_wbuf_t. Pure functions: any thread. */
 #include "codec.h"
 #include "codec_internal.h"
@@ -56,6 +56,15 @@ int mqtt_encode_disconnect(mqtt_wbuf_t *w, int version, uint8_t rc, const mqtt_w
         if (has_props) mqtt_w_props(w, props);
     }
     return mqtt_wbuf_finish(w, MQTT_DISCONNECT << 4, out, out_len);
+}
+
+int mqtt_encode_auth(mqtt_wbuf_t *w, uint8_t rc, const mqtt_wbuf_t *props, const uint8_t **out,
+                     size_t *out_len)
+{
+    mqtt__wbuf_reset(w);
+    mqtt_w_u8(w, rc); /* always written: the method property is always there */
+    mqtt_w_props(w, props);
+    return mqtt_wbuf_finish(w, MQTT_AUTH << 4, out, out_len);
 }
 
 int mqtt_encode_publish(mqtt_wbuf_t *w, int version, uint8_t qos, bool dup, bool retain,

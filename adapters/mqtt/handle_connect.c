@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CONNECT: protocol version, client id (assigned when empty), clean start and session
- * expiry, session takeover by the same client id (the old connection gets DISCONNECT
- * 0x8E), the will, keepalive (server keep-alive caps it in v5), the client's limits
- * (receive maximum, maximum packet size, topic alias maximum); answers CONNACK and
- * resumes a present session. Loop thread only. */
+/* CONNECT: protocol version, the client's limits (receive maximum, maximum packet
+ * size, topic alias maximum), then authentication (auth.c), then — at once, or when an
+ * enhanced authentication exchange has ended — the client id (assigned when empty),
+ * clean start and session expiry, session takeover by the same client id (the old
+ * connection gets DISCONNECT 0x8E), the will, keepalive (server keep-alive caps it in
+ * v5); answers CONNACK and resumes a present session. Loop thread only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,15 @@
 #include "mqtt.h"
 
 #define MQTT_MAX_KEEPALIVE 3600
+
+static void will_free(mqtt_will_t *w)
+{
+    if (!w) return;
+    free(w->topic);
+    free(w->payload);
+    free(w->props);
+    free(w);
+}
 
 static mqtt_will_t *will_copy(const mqtt_packet_t *pkt)
 {
@@ -38,14 +48,44 @@ static mqtt_will_t *will_copy(const mqtt_packet_t *pkt)
     return w;
 }
 
+void mqtt__connect_free(mqtt_connect_t *c)
+{
+    if (!c) return;
+    free(c->client_id);
+    free(c->user);
+    will_free(c->will);
+    free(c);
+}
+
+/* What accepting the CONNECT needs once the packet buffer is gone. */
+static mqtt_connect_t *connect_copy(const mqtt_packet_t *pkt)
+{
+    mqtt_connect_t *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->clean = pkt->connect_flags & MQTT_CF_CLEAN;
+    c->keep_alive = pkt->keep_alive;
+    if (pkt->protocol_level == MQTT_V5)
+        c->session_expiry = pkt->props.session_expiry;
+    else
+        c->session_expiry = c->clean ? 0 : UINT32_MAX;
+    c->client_id = strndup((const char *)pkt->client_id.ptr, pkt->client_id.len);
+    bool ok = c->client_id != NULL;
+    if (ok && pkt->username.ptr)
+        ok = (c->user = strndup((const char *)pkt->username.ptr, pkt->username.len)) != NULL;
+    if (ok && (pkt->connect_flags & MQTT_CF_WILL)) ok = (c->will = will_copy(pkt)) != NULL;
+    if (!ok) {
+        mqtt__connect_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
 {
-    mqtt_server_t *srv = conn->srv;
-    char pb[64], pb2[64];
+    char pb[64];
     int v = pkt->protocol_level;
     conn->version = v;
     const mqtt_props_t *pr = &pkt->props;
-    bool clean = pkt->connect_flags & MQTT_CF_CLEAN;
     conn->request_problem_info = true;
     if (v == MQTT_V5) {
         if (mqtt_props_has(pr, MQTT_PROP_RECEIVE_MAXIMUM))
@@ -55,39 +95,44 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         conn->topic_alias_max_out = pr->topic_alias_maximum;
         if (mqtt_props_has(pr, MQTT_PROP_REQUEST_PROBLEM_INFORMATION))
             conn->request_problem_info = pr->request_problem_info;
-        if (mqtt_props_has(pr, MQTT_PROP_AUTHENTICATION_METHOD)) {
-            GN_INFO(MQTT_MOD, "refused CONNECT: no enhanced authentication | peer=%s",
-                    mqtt__conn_peer(conn, pb, sizeof pb));
-            mqtt__send_connack(conn, false, MQTT_RC_BAD_AUTHENTICATION_METHOD,
-                               "enhanced authentication is not supported");
-            mqtt__conn_close(conn, NULL);
-            return -1;
-        }
     }
+    if (pkt->client_id.len == 0 && v != MQTT_V5 && !(pkt->connect_flags & MQTT_CF_CLEAN)) {
+        GN_INFO(MQTT_MOD, "refused CONNECT: empty client id needs a clean session | peer=%s",
+                mqtt__conn_peer(conn, pb, sizeof pb));
+        mqtt__send_connack(conn, false, MQTT_RC_CLIENT_ID_NOT_VALID, NULL);
+        mqtt__conn_close(conn, NULL);
+        return -1;
+    }
+    mqtt_connect_t *c = connect_copy(pkt);
+    if (!c) {
+        mqtt__conn_close(conn, "out of memory");
+        return -1;
+    }
+    int rc = mqtt__auth_connect(conn, pkt, c);
+    if (rc == MQTT_AUTH_PENDING) return conn->closing ? -1 : 0;
+    if (rc < 0) {
+        mqtt__connect_free(c);
+        return -1;
+    }
+    return mqtt__connect_accept(conn, c, NULL);
+}
 
+int mqtt__connect_accept(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *extra)
+{
+    mqtt_server_t *srv = conn->srv;
+    char pb[64], pb2[64];
+    int v = conn->version;
+    bool clean = c->clean;
     char idbuf[64];
-    char *client_id;
+    const char *client_id = c->client_id;
     bool assigned = false;
-    if (pkt->client_id.len == 0) {
-        if (v != MQTT_V5 && !clean) {
-            GN_INFO(MQTT_MOD, "refused CONNECT: empty client id needs a clean session | peer=%s",
-                    mqtt__conn_peer(conn, pb, sizeof pb));
-            mqtt__send_connack(conn, false, MQTT_RC_CLIENT_ID_NOT_VALID, NULL);
-            mqtt__conn_close(conn, NULL);
-            return -1;
-        }
+    if (!client_id[0]) {
         uint8_t rnd[8];
         uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL);
         snprintf(idbuf, sizeof idbuf, "gn-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
                  rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-        client_id = strdup(idbuf);
+        client_id = idbuf;
         assigned = true;
-    } else {
-        client_id = strndup((const char *)pkt->client_id.ptr, pkt->client_id.len);
-    }
-    if (!client_id) {
-        mqtt__conn_close(conn, "out of memory");
-        return -1;
     }
 
     bool session_present = false;
@@ -113,25 +158,22 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         will_cancelled = sess->will_due != 0;
         mqtt__session_will_free(sess); /* a pending delayed will is cancelled */
     } else if (!(sess = mqtt__session_new(srv, client_id))) {
-        free(client_id);
+        mqtt__connect_free(c);
         mqtt__conn_close(conn, "out of memory");
         return -1;
     }
-    free(client_id);
-    if (v == MQTT_V5)
-        sess->expiry = pr->session_expiry;
-    else
-        sess->expiry = clean ? 0 : UINT32_MAX;
+    sess->expiry = c->session_expiry;
     sess->persistent = sess->expiry > 0;
     if (sess->timer) uv_timer_stop(sess->timer);
-    if (pkt->connect_flags & MQTT_CF_WILL) {
+    if (c->will) {
         mqtt__session_will_free(sess);
-        sess->will = will_copy(pkt);
+        sess->will = c->will;
+        c->will = NULL;
     }
     sess->conn = conn;
     conn->session = sess;
 
-    conn->keep_alive = pkt->keep_alive;
+    conn->keep_alive = c->keep_alive;
     mqtt_wbuf_t props;
     mqtt_wbuf_init(&props);
     if (v == MQTT_V5) {
@@ -146,10 +188,12 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
             conn->keep_alive = MQTT_MAX_KEEPALIVE;
             mqtt_p_u16(&props, MQTT_PROP_SERVER_KEEP_ALIVE, MQTT_MAX_KEEPALIVE);
         }
+        if (extra && extra->len > 5) mqtt_w_bytes(&props, extra->buf + 5, extra->len - 5);
     }
     int rc = mqtt__send_connack_props(conn, session_present, MQTT_RC_SUCCESS, NULL, &props);
     mqtt_wbuf_free(&props);
     if (rc < 0) {
+        mqtt__connect_free(c);
         mqtt__conn_close(conn, "CONNACK not sent");
         return -1;
     }
@@ -160,9 +204,12 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     mqtt__conn_keepalive_start(conn);
     GN_INFO(MQTT_MOD,
             "client connected | client=%s peer=%s transport=%s version=%d clean=%d keep_alive=%u "
-            "session_present=%d expiry=%u",
+            "session_present=%d expiry=%u user=%s",
             sess->client_id, mqtt__conn_peer(conn, pb, sizeof pb), conn->tr->kind, v, clean,
-            conn->keep_alive, session_present, sess->expiry);
+            conn->keep_alive, session_present, sess->expiry,
+            conn->auth && conn->auth->user ? conn->auth->user
+                                           : (srv->auth && c->user ? c->user : "-"));
+    mqtt__connect_free(c);
     if (session_present) mqtt__session_resume(sess);
     if (will_cancelled && sess->persistent) mqtt__session_save(sess); /* saved will too */
     return 0;

@@ -8,6 +8,10 @@
 int mqtt__handle_disconnect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
 {
     mqtt_session_t *sess = conn->session;
+    if (!sess) { /* during the AUTH exchange of CONNECT: nothing to keep */
+        mqtt__conn_close(conn, NULL);
+        return -1;
+    }
     if (conn->version == MQTT_V5 &&
         mqtt_props_has(&pkt->props, MQTT_PROP_SESSION_EXPIRY_INTERVAL)) {
         if (sess->expiry == 0 && pkt->props.session_expiry != 0) {

@@ -12,6 +12,7 @@
 
 #include "codec.h"
 #include "ganglion/adapter.h"
+#include "ganglion/auth.h"
 #include "ganglion/broker.h"
 #include "ganglion/partition.h"
 #include "ganglion/record.h"
@@ -110,6 +111,27 @@ typedef struct mqtt_will {
     uint32_t delay;
 } mqtt_will_t;
 
+/* A CONNECT as handle_connect keeps it while authentication runs (enhanced
+ * authentication answers it only after an AUTH exchange). */
+typedef struct mqtt_connect {
+    char *client_id; /* as sent; "" when empty */
+    char *user;      /* user name, NULL when none */
+    mqtt_will_t *will;
+    uint32_t session_expiry; /* v5 property; 3.1.x: from the clean flag */
+    uint16_t keep_alive;
+    bool clean;
+} mqtt_connect_t;
+
+/* Enhanced authentication of a connection (auth.c): the method given in CONNECT, the
+ * exchange in progress, and the user it authenticated. NULL on connections without an
+ * Authentication Method. */
+typedef struct mqtt_auth {
+    gn_scram_server_t *scram; /* the exchange in progress, NULL between exchanges */
+    mqtt_connect_t *pending;  /* CONNECT waiting for the exchange's end; NULL once connected */
+    char *user;               /* authenticated user; NULL before the first success */
+    gn_scram_mech_t mech;
+} mqtt_auth_t;
+
 struct mqtt_session { /* fields ordered by size: one per connection, kept small */
     mqtt_server_t *srv;
     mqtt_session_t *hnext;
@@ -144,7 +166,8 @@ struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     mqtt_conn_t *prev, *next;
     gn_transport_t *tr;
     mqtt_session_t *session;
-    uint8_t *in; /* a partial packet only; NULL when idle */
+    mqtt_auth_t *auth; /* enhanced authentication; NULL without (auth.c) */
+    uint8_t *in;       /* a partial packet only; NULL when idle */
     size_t in_len, in_cap;
     char **alias_in;  /* [MQTT_TOPIC_ALIAS_MAXIMUM + 1] */
     char **alias_out; /* [topic_alias_max_out + 1] */
@@ -226,6 +249,8 @@ typedef struct mqtt_retained {
 
 struct mqtt_server {
     gn_broker_t *broker;
+    const gn_auth_store_t *auth; /* auth.users.file; NULL: credentials are not checked */
+    bool allow_anonymous;        /* mqtt.allow.anonymous */
     uv_loop_t *loop;
     uv_tcp_t listener;
     bool listening;
@@ -299,6 +324,27 @@ void mqtt__conn_sweep_start(mqtt_server_t *srv);
 /* The peer address "ip:port" into buf ("?" when unknown). */
 const char *mqtt__conn_peer(const mqtt_conn_t *conn, char *buf, size_t cap);
 
+/* handle_connect.c: answers a CONNECT that authentication let through (session,
+ * takeover, CONNACK with extra properties, e.g. the server-final of SCRAM). Takes c.
+ * 0, or -1 when the connection was closed. */
+int mqtt__connect_accept(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *extra);
+void mqtt__connect_free(mqtt_connect_t *c);
+
+/* auth.c: authentication */
+#define MQTT_AUTH_PENDING 1 /* mqtt__auth_connect: an AUTH exchange runs; CONNECT waits */
+/* Decides CONNECT's credentials: 0 go on (anonymous or a good user name and password),
+ * MQTT_AUTH_PENDING (enhanced authentication started: c is taken and answered when the
+ * exchange ends; the connection may already be closing when it failed at once), -1
+ * refused (CONNACK sent, connection closing; c is still the caller's). */
+int mqtt__auth_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt, mqtt_connect_t *c);
+/* Feeds the client's Authentication Data to the exchange in progress and answers: AUTH
+ * 0x18 to continue, CONNACK (connecting) or AUTH 0x00 (re-authenticating) when done,
+ * CONNACK 0x86/0x87 or DISCONNECT 0x87 when it failed. 0, or -1 when closed. */
+int mqtt__auth_step(mqtt_conn_t *conn, gn_bytes_t data);
+/* Starts a re-authentication (AUTH 0x19) with the connection's method. */
+int mqtt__auth_restart(mqtt_conn_t *conn);
+void mqtt__auth_free(mqtt_auth_t *auth);
+
 /* handle_*.c: one per client packet. 0, or < 0 when the connection was closed. */
 int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
 int mqtt__handle_publish(mqtt_conn_t *conn, const mqtt_packet_t *pkt);
@@ -318,6 +364,8 @@ int mqtt__send_ack(mqtt_conn_t *conn, uint8_t type, uint16_t pid, uint8_t rc, co
 int mqtt__send_suback(mqtt_conn_t *conn, uint8_t type, uint16_t pid, const uint8_t *rcs, size_t n);
 int mqtt__send_pingresp(mqtt_conn_t *conn);
 int mqtt__send_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *reason);
+/* AUTH (v5): reason code with the connection's method and data as properties. */
+int mqtt__send_auth(mqtt_conn_t *conn, uint8_t rc, gn_bytes_t data);
 /* Sends msg to the session (QoS, alias, expiry, subscription ids); false when it was
  * not sent for want of credit (QoS > 0) — the caller leaves the cursor lagging. */
 bool mqtt__send_publish(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos, bool retain,

@@ -84,6 +84,8 @@ static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     mqtt_server_t *srv = calloc(1, sizeof *srv);
     if (!srv) return GN_ENOMEM;
     srv->broker = broker;
+    srv->auth = cfg->auth;
+    srv->allow_anonymous = cfg->allow_anonymous;
     srv->loop = gn_broker_loop(broker);
     srv->stats.started_ms = gn_now_ms();
     mqtt_wbuf_init(&srv->w);
