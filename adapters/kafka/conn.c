@@ -82,6 +82,60 @@ const char *kafka_req_peer(const kafka_req_t *req)
     return req->conn ? req->conn->peer : "-";
 }
 
+/* ---- the per-turn flush ----------------------------------------------------------------- */
+
+static void server_flush(kafka_server_t *srv)
+{
+    while (srv->flush_head) {
+        kafka_conn_t *conn = srv->flush_head;
+        srv->flush_head = conn->flush_next;
+        conn->flush_next = NULL;
+        conn->flush_queued = false;
+        conn_pump(conn);
+        if (!conn->closing) conn_process(conn); /* a freed slot may let buffered frames run */
+    }
+    srv->flush_active = false;
+    uv_prepare_stop(&srv->flush_prepare);
+    uv_check_stop(&srv->flush_check);
+}
+
+static void on_flush_prepare(uv_prepare_t *h)
+{
+    server_flush(h->data);
+}
+
+static void on_flush_check(uv_check_t *h)
+{
+    server_flush(h->data);
+}
+
+/* Answers completed asynchronously are written at the end of the loop phase that
+ * completed them: all of a turn's produce answers on a connection go in one sendmsg. */
+static void conn_schedule(kafka_conn_t *conn)
+{
+    kafka_server_t *srv = conn->srv;
+    if (conn->flush_queued) return;
+    conn->flush_queued = true;
+    conn->flush_next = srv->flush_head;
+    srv->flush_head = conn;
+    if (srv->flush_active || srv->stopping) return;
+    srv->flush_active = true;
+    uv_prepare_start(&srv->flush_prepare, on_flush_prepare);
+    uv_check_start(&srv->flush_check, on_flush_check);
+}
+
+static void conn_unschedule(kafka_conn_t *conn)
+{
+    if (!conn->flush_queued) return;
+    for (kafka_conn_t **pp = &conn->srv->flush_head; *pp; pp = &(*pp)->flush_next) {
+        if (*pp != conn) continue;
+        *pp = conn->flush_next;
+        break;
+    }
+    conn->flush_next = NULL;
+    conn->flush_queued = false;
+}
+
 static void finish_ready(kafka_conn_t *conn, kafka_req_t *req)
 {
     int rc = kafka_writer_finish(&req->w);
@@ -107,9 +161,7 @@ void kafka_req_done(kafka_req_t *req, bool no_response)
         req->state = KAFKA_REQ_SKIP;
     else
         finish_ready(conn, req);
-    if (conn->closing) return;
-    conn_pump(conn);
-    conn_process(conn); /* a freed slot may let buffered frames run */
+    if (!conn->closing) conn_schedule(conn);
 }
 
 /* ---- closing --------------------------------------------------------------------------- */
@@ -135,6 +187,7 @@ void kafka__conn_close(kafka_conn_t *conn, const char *why)
 {
     if (conn->closing) return;
     conn->closing = true;
+    conn_unschedule(conn);
     if (why) GN_INFO("kafka", "closing connection | client=%s reason=\"%s\"", conn->peer, why);
     kafka_req_t *req = conn->q_head;
     conn->q_head = conn->q_tail = NULL;
@@ -192,86 +245,116 @@ static int wait_writable(kafka_conn_t *conn)
     return rc;
 }
 
-/* Writes as much of the head response as the socket takes: 0 all written,
- * GN_EAGAIN the socket is full, < 0 error. */
-static int write_head(kafka_conn_t *conn, kafka_req_t *req)
+/* Frees the head responses that are written or have nothing to send. */
+static void pop_done(kafka_conn_t *conn)
 {
-    kafka_writer_t *w = &req->w;
-    while (conn->wseg < w->nsegs) {
-        kafka_wseg_t *seg = &w->segs[conn->wseg];
-        ssize_t n;
-        if (!seg->is_file) {
-            struct iovec iov[KAFKA_IOV_MAX];
-            int cnt = 0;
-            size_t off = conn->woff;
-            for (size_t i = conn->wseg; i < w->nsegs && cnt < KAFKA_IOV_MAX; i++) {
-                if (w->segs[i].is_file) break;
-                iov[cnt].iov_base = w->buf + w->segs[i].off + off;
-                iov[cnt].iov_len = w->segs[i].len - off;
-                off = 0;
-                cnt++;
-            }
-            struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
-            n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK) return GN_EAGAIN;
-                return -errno;
-            }
-            size_t left = (size_t)n;
-            while (left > 0) {
-                size_t avail = w->segs[conn->wseg].len - conn->woff;
-                if (left < avail) {
-                    conn->woff += left;
-                    break;
-                }
-                left -= avail;
-                conn->wseg++;
-                conn->woff = 0;
-            }
-        } else {
-            off_t pos = (off_t)(seg->slice.pos + (int64_t)conn->woff);
-            size_t left = (size_t)seg->slice.len - conn->woff;
-            if (left > (1u << 30)) left = 1u << 30;
-            n = sendfile(conn->fd, seg->slice.fd, &pos, left);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK) return GN_EAGAIN;
-                return -errno;
-            }
-            if (n == 0) return GN_EIO; /* the segment is shorter than the slice said */
-            conn->woff += (size_t)n;
-            if (conn->woff == (size_t)seg->slice.len) {
-                conn->wseg++;
-                conn->woff = 0;
-            }
-        }
-    }
-    return 0;
-}
-
-static void conn_pump(kafka_conn_t *conn)
-{
-    while (!conn->closing && conn->q_head && conn->q_head->state != KAFKA_REQ_PENDING) {
-        kafka_req_t *req = conn->q_head;
-        if (req->state == KAFKA_REQ_READY) {
-            int rc = write_head(conn, req);
-            if (rc == GN_EAGAIN) {
-                rc = wait_writable(conn);
-                if (rc < 0) kafka__conn_close(conn, "cannot poll the socket");
-                return;
-            }
-            if (rc < 0) {
-                kafka__conn_close(conn, gn_strerror(rc));
-                return;
-            }
-            conn->q_bytes -= req->w.len;
-        }
+    kafka_req_t *req;
+    while ((req = conn->q_head) &&
+           (req->state == KAFKA_REQ_SKIP ||
+            (req->state == KAFKA_REQ_READY && conn->wseg == req->w.nsegs))) {
+        if (req->state == KAFKA_REQ_READY) conn->q_bytes -= req->w.len;
         conn->q_head = req->next;
         if (!conn->q_head) conn->q_tail = NULL;
         conn->q_count--;
         conn->wseg = conn->woff = 0;
         kafka__req_free(req);
+    }
+}
+
+/* One sendmsg of the memory segments from the write position on, across every ready
+ * response queued after it, up to the next file slice (then with MSG_MORE: the slice's
+ * sendfile follows at once and goes out with them) or a response still pending. */
+static ssize_t send_memory(kafka_conn_t *conn)
+{
+    struct iovec iov[KAFKA_IOV_MAX];
+    int cnt = 0, flags = MSG_NOSIGNAL;
+    size_t seg = conn->wseg, off = conn->woff;
+    for (kafka_req_t *req = conn->q_head; req && cnt < KAFKA_IOV_MAX;) {
+        if (req->state == KAFKA_REQ_SKIP ||
+            (req->state == KAFKA_REQ_READY && seg == req->w.nsegs)) {
+            req = req->next;
+            seg = off = 0;
+            continue;
+        }
+        if (req->state != KAFKA_REQ_READY) break;
+        const kafka_wseg_t *ws = &req->w.segs[seg];
+        if (ws->is_file) {
+            flags |= MSG_MORE;
+            break;
+        }
+        iov[cnt].iov_base = req->w.buf + ws->off + off;
+        iov[cnt].iov_len = ws->len - off;
+        cnt++;
+        seg++;
+        off = 0;
+    }
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
+    ssize_t n;
+    do
+        n = sendmsg(conn->fd, &msg, flags);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* Moves the write position n bytes on over memory segments (what send_memory sent);
+ * empty memory segments are stepped over too. */
+static void advance(kafka_conn_t *conn, size_t n)
+{
+    for (;;) {
+        pop_done(conn);
+        kafka_req_t *req = conn->q_head;
+        if (!req || req->state != KAFKA_REQ_READY) return;
+        const kafka_wseg_t *ws = &req->w.segs[conn->wseg];
+        if (ws->is_file) return;
+        size_t avail = ws->len - conn->woff;
+        if (n < avail) {
+            conn->woff += n;
+            return;
+        }
+        n -= avail;
+        conn->wseg++;
+        conn->woff = 0;
+    }
+}
+
+static ssize_t send_file(kafka_conn_t *conn, const kafka_wseg_t *ws)
+{
+    off_t pos = (off_t)(ws->slice.pos + (int64_t)conn->woff);
+    size_t left = (size_t)ws->slice.len - conn->woff;
+    if (left > (1u << 30)) left = 1u << 30;
+    ssize_t n;
+    do
+        n = sendfile(conn->fd, ws->slice.fd, &pos, left);
+    while (n < 0 && errno == EINTR);
+    if (n == 0) errno = EIO; /* the segment is shorter than the slice said */
+    if (n <= 0) return -1;
+    conn->woff += (size_t)n;
+    if (conn->woff == (size_t)ws->slice.len) {
+        conn->wseg++;
+        conn->woff = 0;
+    }
+    return n;
+}
+
+/* Writes the ready responses at the head of the queue, in order, until one is pending
+ * or the socket is full (then a poll on the dup'd fd says when to go on). */
+static void conn_pump(kafka_conn_t *conn)
+{
+    while (!conn->closing) {
+        pop_done(conn);
+        kafka_req_t *req = conn->q_head;
+        if (!req || req->state != KAFKA_REQ_READY) return;
+        const kafka_wseg_t *ws = &req->w.segs[conn->wseg];
+        ssize_t n = ws->is_file ? send_file(conn, ws) : send_memory(conn);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (wait_writable(conn) < 0) kafka__conn_close(conn, "cannot poll the socket");
+            return;
+        }
+        if (n < 0) {
+            kafka__conn_close(conn, strerror(errno));
+            return;
+        }
+        if (!ws->is_file) advance(conn, (size_t)n);
     }
 }
 

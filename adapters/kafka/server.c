@@ -30,6 +30,7 @@ void kafka__server_handle_closed(kafka_server_t *srv)
     if (cb) cb(arg);
 }
 
+/* The listener's and the flush handles' close callback. */
 static void on_listener_closed(uv_handle_t *h)
 {
     kafka__server_handle_closed(h->data);
@@ -73,6 +74,10 @@ static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, voi
         return rc;
     }
     srv->listening = true;
+    uv_prepare_init(srv->loop, &srv->flush_prepare);
+    uv_check_init(srv->loop, &srv->flush_check);
+    srv->flush_prepare.data = srv->flush_check.data = srv;
+    srv->open_handles += 2;
     GN_INFO("kafka", "listening | host=%s port=%d max_request_bytes=%zu", host, cfg->port,
             srv->max_request_bytes);
     *state = srv;
@@ -92,6 +97,8 @@ static void kafka_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     for (kafka_conn_t *conn = srv->conns; conn; conn = conn->next)
         kafka__conn_close(conn, NULL);
     uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+    uv_close((uv_handle_t *)&srv->flush_prepare, on_listener_closed);
+    uv_close((uv_handle_t *)&srv->flush_check, on_listener_closed);
 }
 
 const gn_adapter_t gn_kafka_adapter = {

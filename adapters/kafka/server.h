@@ -27,6 +27,13 @@ struct kafka_server {
     int adv_port;       /* 0: the connection's local port */
     size_t max_request_bytes;
     kafka_conn_t *conns; /* doubly linked */
+    /* Connections with answers completed this loop turn: written once per turn, from a
+     * prepare (after deferred completions and timers) or check (after I/O) handle, so
+     * that responses finished together leave in one sendmsg. */
+    kafka_conn_t *flush_head;
+    uv_prepare_t flush_prepare;
+    uv_check_t flush_check;
+    bool flush_active;
     int nconns;
     int open_handles; /* listener + connections not yet closed */
     gn_adapter_stopped_cb stop_cb;
@@ -35,6 +42,8 @@ struct kafka_server {
 
 struct kafka_conn {
     kafka_conn_t *prev, *next;
+    kafka_conn_t *flush_next; /* in srv->flush_head while flush_queued */
+    bool flush_queued;
     kafka_server_t *srv;
     uv_tcp_t tcp;
     uv_poll_t poll; /* on a dup of the socket: writable notifications for sendfile */
