@@ -584,6 +584,9 @@ typedef struct lat_result {
     double win_p99[LAT_WINDOWS];
     double rate; /* achieved msgs/s */
     int64_t sent, got;
+    int64_t max_lag;  /* most messages sent but not yet received, sampled every ~100 us */
+    double drain_ms;  /* from the last produce() to the last message received */
+    double broker_us; /* broker CPU microseconds per message (ganglion only) */
 } lat_result_t;
 
 /* Percentiles of v[0..n) (sorted in place), in ms from microseconds. */
@@ -638,9 +641,12 @@ static lat_result_t latency_run(const opts_t *o, const target_t *t, const char *
     rd_kafka_flush(rk, 10000);
 
     /* Paced: every ~100 us send what the schedule owes by now. */
+    double cpu0 = t->pid ? proc_cpu_s(t->pid) : 0;
     double t0 = now_s();
     int64_t sent = 0;
     while (sent < L.expect) {
+        int64_t lag = sent - atomic_load(&L.got);
+        if (lag > r.max_lag) r.max_lag = lag;
         double el = now_s() - t0;
         int64_t owed = (int64_t)(el * rate) + 1;
         if (owed > L.expect) owed = L.expect;
@@ -657,10 +663,14 @@ static lat_result_t latency_run(const opts_t *o, const target_t *t, const char *
         nanosleep(&nap, NULL);
     }
     double el = now_s() - t0;
-    rd_kafka_flush(rk, 30000);
     double c0 = now_s(); /* bounded wait for the consumer, then stop it */
-    while (atomic_load(&L.got) < sent && now_s() - c0 < 10)
-        usleep(10 * 1000);
+    while (atomic_load(&L.got) < sent && now_s() - c0 < 10) {
+        rd_kafka_poll(rk, 0);
+        usleep(100);
+    }
+    r.drain_ms = (now_s() - c0) * 1e3;
+    r.broker_us = t->pid ? (proc_cpu_s(t->pid) - cpu0) * 1e6 / (double)sent : -1;
+    rd_kafka_flush(rk, 30000);
     atomic_store(&L.stop, true);
     pthread_join(th, NULL);
 
@@ -687,9 +697,12 @@ static lat_result_t latency_run(const opts_t *o, const target_t *t, const char *
 
 static void print_latency(const char *name, const char *linger, double asked, const lat_result_t *L)
 {
-    printf("  latency %-8s linger.ms=%s at %.0f msg/s (asked %.0f): p50 %.2f p99 %.2f p99.9 %.2f"
-           " max %.2f ms; %" PRId64 "/%" PRId64 " received; p99 per 1/%d of the run:",
-           name, linger, L->rate, asked, L->p50, L->p99, L->p999, L->max, L->got, L->sent,
+    printf("  latency %-8s linger.ms=%s at %.0f msg/s (asked %.0f%s): p50 %.2f p99 %.2f p99.9 %.2f"
+           " max %.2f ms; %" PRId64 "/%" PRId64 " received, consumer lag max %" PRId64
+           " msgs, drained %.1f ms after the last send; broker %.2f CPU us/msg; p99 per 1/%d"
+           " of the run:",
+           name, linger, L->rate, asked, L->rate < 0.98 * asked ? ", producer BEHIND schedule" : "",
+           L->p50, L->p99, L->p999, L->max, L->got, L->sent, L->max_lag, L->drain_ms, L->broker_us,
            LAT_WINDOWS);
     for (int w = 0; w < LAT_WINDOWS; w++)
         printf(" %.1f", L->win_p99[w]);
@@ -1085,12 +1098,14 @@ int main(int argc, char **argv)
                " fetch settings, %d reads; broker CPU %.2f s per GiB read (median)\n",
                (double)big_msgs * big_size / GiB, o.reps, median(cons_cpu, o.reps));
     if (do_l)
-        printf(
-            "  latency: 1 KiB, acks=1, %.0f s per run, at half the median ganglion 1 KiB acks=1"
-            " rate and at --lat-rate; latency = consumer receive - producer's clock just before"
-            " produce() (CLOCK_MONOTONIC, one process); mock column: the mock with the consumer's"
-            " fetch.wait.max.ms=1 (see the source for why)\n",
-            o.lat_s);
+        printf("  latency: 1 KiB, acks=1, %.0f s per run, at half the median ganglion 1 KiB acks=1"
+               " rate and at --lat-rate; latency = consumer receive - producer's clock just before"
+               " produce() (CLOCK_MONOTONIC, one process); client settings: producer linger.ms as"
+               " listed, batch.size default, no compression; consumer librdkafka's defaults"
+               " (fetch.min.bytes=1, fetch.wait.max.ms=500: a long poll the broker answers on the"
+               " append; max.partition.fetch.bytes=1 MiB); mock column: the mock with the"
+               " consumer's fetch.wait.max.ms=1 (see the source for why)\n",
+               o.lat_s);
     printf("  producer phase %.1f s, whole run %.1f s\n", prod_s, total_s);
     fflush(stdout);
 
