@@ -33,6 +33,7 @@ start_ganglion() {
     shift 2
     local flags=(--data.dir="$WORK/data" "--$adapter.host=127.0.0.1" "--$adapter.port=$port")
     for a in kafka mqtt http; do [[ $a == "$adapter" ]] || flags+=("--$a.port=0"); done
+    : >"$LOG" # emptied here, not by the child: a restart must not find the last run's line
     "$GANGLION" "${flags[@]}" "$@" 2>"$LOG" &
     PID=$!
     for ((i = 0; i < 100; i++)); do
