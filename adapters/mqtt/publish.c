@@ -104,6 +104,7 @@ int mqtt__publish(mqtt_server_t *srv, uint64_t origin, gn_bytes_t topic, gn_byte
     if (!(ctx = malloc(sizeof(*ctx)))) goto out;
     ctx->cb = cb;
     ctx->arg = arg;
+    bool local = gn_partition_is_leader(part); /* else forwarded: the offset comes later */
     rc = gn_produce(part, (uint8_t *)batch.ptr, batch.len, qos == 0 ? GN_ACKS_LEADER : GN_ACKS_ALL,
                     on_produced, ctx);
     if (rc < 0) {
@@ -111,11 +112,12 @@ int mqtt__publish(mqtt_server_t *srv, uint64_t origin, gn_bytes_t topic, gn_byte
         goto out;
     }
     /* the append is synchronous: the record's offset is known now (for no-local) */
-    remember_origin(srv, part, gn_partition_log_end_offset(part) - 1, origin);
+    if (local) remember_origin(srv, part, gn_partition_log_end_offset(part) - 1, origin);
 
     if (retain) {
         gn_partition_t *rpart = gn_partition_get(srv->broker, MQTT_RETAINED_TOPIC, 0);
         gn_batch_builder_t rb;
+        gn_batch_builder_init(&rb, GN_COMPRESSION_NONE); /* closed below even without rpart */
         gn_bytes_t rbatch;
         gn_bytes_t rvalue = payload.len ? payload : GN_BYTES_NULL; /* empty: delete */
         if (rpart && build(&rb, topic, rvalue, hs, nh, now, &rbatch) == 0) {
@@ -182,6 +184,7 @@ static void pending_send(mqtt_server_t *srv, mqtt_pending_t *pd)
     if (!(ctx = malloc(sizeof(*ctx) + pd->n * sizeof(ctx->w[0])))) goto fail;
     ctx->n = pd->n;
     memcpy(ctx->w, pd->w, pd->n * sizeof(ctx->w[0]));
+    bool local = gn_partition_is_leader(part); /* else forwarded: the offsets come later */
     rc = gn_produce(part, (uint8_t *)batch.ptr, batch.len,
                     pd->acks_all ? GN_ACKS_ALL : GN_ACKS_LEADER, on_batch_produced, ctx);
     if (rc < 0) {
@@ -189,7 +192,7 @@ static void pending_send(mqtt_server_t *srv, mqtt_pending_t *pd)
         goto fail;
     }
     int64_t base = gn_partition_log_end_offset(part) - (int64_t)pd->n;
-    for (size_t i = 0; i < pd->n; i++)
+    for (size_t i = 0; local && i < pd->n; i++)
         if (pd->origins[i]) remember_origin(srv, part, base + (int64_t)i, pd->origins[i]);
     goto done;
 fail:

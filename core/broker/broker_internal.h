@@ -37,6 +37,7 @@ struct gn_broker {
     struct gn_cluster *cluster;       /* core/cluster: the controller quorum and metadata image */
     struct gn_controller *controller; /* core/cluster: heartbeats, fencing, internal RPC */
     struct gn_replica_mgr *replicas;  /* core/replica: followers fetch, ISR, high watermark */
+    struct gn_forwarder *forwarder;   /* core/replica: produce forwarded to other leaders */
 
     gn_topic_t **topics; /* sorted by name (bsearch) */
     size_t ntopics, topics_cap;

@@ -18,6 +18,7 @@
 #include "ganglion/record.h"
 #include "topic/atomic_file.h"
 #include "topic/producer_state.h"
+#include "replica/forward.h"
 #include "replica/replica.h"
 #include "topic/topic_internal.h"
 #include "topic/uuid.h"
@@ -376,8 +377,28 @@ static int answer_duplicate(gn_partition_t *part, produce_req_t *req, const gn__
     return 0;
 }
 
+/* A partition led by another broker: the batches go to the leader (core/replica/forward.c),
+ * as do later ones while earlier forwards of the partition are still queued here. */
 int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks, gn_produce_cb cb,
                void *arg)
+{
+    if (!part || !batches || len == 0) return GN_EINVAL;
+    gn_broker_t *broker = part->broker;
+    if (broker->closing) return GN_ESHUTDOWN;
+    if (acks != GN_ACKS_NONE && acks != GN_ACKS_LEADER && acks != GN_ACKS_ALL) return GN_EINVAL;
+    if (broker->forwarder && (gn__forward_busy(broker->forwarder, part) ||
+                              gn__replica_check_produce(part, GN_ACKS_LEADER) == GN_ENOTLEADER))
+        return gn__forward_produce(broker->forwarder, part, batches, len, acks, cb, arg);
+    return gn__produce_local(part, batches, len, acks, cb, arg);
+}
+
+bool gn_partition_is_leader(const gn_partition_t *part)
+{
+    return gn__replica_check_produce((gn_partition_t *)part, GN_ACKS_LEADER) != GN_ENOTLEADER;
+}
+
+int gn__produce_local(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks,
+                      gn_produce_cb cb, void *arg)
 {
     if (!part || !batches || len == 0) return GN_EINVAL;
     gn_broker_t *broker = part->broker;

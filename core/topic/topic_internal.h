@@ -54,6 +54,10 @@ int gn__topic_effective_config(gn_broker_t *broker, const gn_config_entry_t *ove
 /* Partitions (partition.c). */
 int gn__partition_open(gn_broker_t *broker, gn_topic_t *topic, int32_t id, bool create,
                        gn_partition_t **out);
+/* gn_produce on this broker's log: GN_ENOTLEADER when another broker leads the partition
+ * (gn_produce forwards then; the forwarded request is served with this). */
+int gn__produce_local(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks,
+                      gn_produce_cb cb, void *arg);
 /* Fires watches with status, closes the log (deleting its files if del) and frees. */
 void gn__partition_close(gn_partition_t *part, int status, bool del);
 /* Syncs partitions whose flush.ms passed (flush=interval timer). */

@@ -42,11 +42,20 @@ typedef struct gn_produce_result {
                      * answers such a retry with NONE and the original base offset) */
 } gn_produce_result_t;
 
+/* This broker leads the partition (always true on a single node). Kafka's Produce
+ * answers NOT_LEADER_OR_FOLLOWER otherwise; gn_produce itself forwards. */
+bool gn_partition_is_leader(const gn_partition_t *part);
+
 /* Runs once, on the loop, never before gn_produce returns; only if it returned 0. */
 typedef void (*gn_produce_cb)(void *arg, int status, const gn_produce_result_t *res);
 
 /* Appends one or more RecordBatch v2 (batches, len). The bytes are borrowed for
  * the call only and rewritten in place (base offset, leader epoch, LogAppendTime).
+ * In a cluster, a partition led by another broker gets a copy of the batches over the
+ * internal RPC and cb the leader's answer (core/replica/forward.c: one forward in flight
+ * per partition, so order is kept; GN_ETIMEOUT when the leader cannot be reached after
+ * one resend, GN_ENOTLEADER while the partition has no leader, GN_ENOMEM when the
+ * partition's forward queue is full).
  * Returns 0 (cb will run) or a negative error with the log untouched:
  * GN_ECORRUPT, GN_EUNSUPPORTED_VERSION, GN_ETOOLARGE, GN_EINVALID_RECORD,
  * GN_ESTORAGE, -ENOSPC, -EIO. acks=all completes once durable per the flush policy.

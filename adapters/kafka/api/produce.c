@@ -224,6 +224,10 @@ int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body)
         for (int32_t j = 0; j < td->PartitionData.count; j++, pp++) {
             if (pp->out->ErrorCode != KAFKA_NONE) continue;
             gn_bytes_t rec = td->PartitionData.items[j].Records.bytes;
+            if (!gn_partition_is_leader(pp->part)) { /* Kafka clients follow Metadata */
+                pp->out->ErrorCode = KAFKA_NOT_LEADER_OR_FOLLOWER;
+                continue;
+            }
             rc = gn_produce(pp->part, (uint8_t *)rec.ptr, rec.len, (gn_acks_t)in.Acks, on_produced,
                             pp);
             if (rc < 0) {
