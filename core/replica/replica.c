@@ -35,6 +35,7 @@ typedef struct parked {
     gn_rpc_call_t *call;
     int32_t replica;
     int64_t offset;
+    int64_t hw; /* the follower's high watermark */
     uint64_t deadline;
     struct parked *next;
 } parked_t;
@@ -120,6 +121,8 @@ static void fire_waits(gn__replica_t *rs, bool all, int status)
 
 /* Leader: the high watermark is the minimum log end over the ISR (a follower not heard
  * from since the election holds it where it was). Never goes back. */
+static void unpark(gn__replica_t *rs, bool expired_only, int status);
+
 static void advance_hw(gn__replica_t *rs)
 {
     if (!rs->part || rs->leader != self_id(rs->m)) return;
@@ -135,6 +138,9 @@ static void advance_hw(gn__replica_t *rs)
     fire_waits(rs, false, 0);
     if (rs->part->watches || rs->m->broker->nappend_observers)
         gn__defer(rs->m->broker, &rs->part->watch_task);
+    /* parked fetches carry an older high watermark: followers learn the new one now (their
+     * readers, gateway subscribers among them, see the records without a 500 ms wait) */
+    if (rs->parked) unpark(rs, false, 0);
 }
 
 /* ---- ISR changes, proposed by the leader ---- */
@@ -188,7 +194,7 @@ static void propose_isr(gn__replica_t *rs, const int32_t *isr, size_t n)
 /* ---- the leader serves fetches ---- */
 
 static void serve_fetch(gn__replica_t *rs, gn_rpc_call_t *call, int32_t replica, int64_t offset,
-                        bool may_park)
+                        int64_t their_hw, bool may_park)
 {
     gn_partition_t *part = rs->part;
     uint64_t now = uv_now(rs->m->broker->loop);
@@ -221,10 +227,10 @@ static void serve_fetch(gn__replica_t *rs, gn_rpc_call_t *call, int32_t replica,
     uint8_t *buf = NULL;
     int rc = offset < leo ? gn_log_read(part->log, offset, FETCH_MAX_BYTES, leo, &slice) : 0;
     if (rc == GN_EOFFSETRANGE && offset < gn_log_start_offset(part->log)) rc = GN_EOFFSETRANGE;
-    if (rc == 0 && slice.len == 0 && may_park) {
+    if (rc == 0 && slice.len == 0 && may_park && their_hw >= rs->hw) {
         parked_t *pk = malloc(sizeof(*pk));
         if (pk) {
-            *pk = (parked_t){call, replica, offset, now + FETCH_WAIT_MS, rs->parked};
+            *pk = (parked_t){call, replica, offset, rs->hw, now + FETCH_WAIT_MS, rs->parked};
             rs->parked = pk;
             json_decref(resp);
             return;
@@ -256,7 +262,7 @@ static void unpark(gn__replica_t *rs, bool expired_only, int status)
             gn__rpc_reply(pk->call, status < 0 ? status : GN_ENOTLEADER, NULL, NULL, 0);
             free(pk);
         } else {
-            serve_fetch(rs, pk->call, pk->replica, pk->offset, false);
+            serve_fetch(rs, pk->call, pk->replica, pk->offset, pk->hw, false);
             free(pk);
         }
         pk = nx;
@@ -307,7 +313,10 @@ static void handle_fetch(void *arg, gn_rpc_call_t *call, const json_t *req, cons
         gn__rpc_reply(call, GN_EINVALID_REQUEST, NULL, NULL, 0);
         return;
     }
-    serve_fetch(rs, call, (int32_t)replica, offset, true);
+    /* "hw": what the follower knows (absent from older brokers: never held back) */
+    const json_t *jhw = json_object_get(req, "hw");
+    int64_t their_hw = jhw ? json_integer_value(jhw) : INT64_MAX;
+    serve_fetch(rs, call, (int32_t)replica, offset, their_hw, true);
 }
 
 /* OffsetForLeaderEpoch (op "epoch_end"): the largest epoch <= epoch and its end offset in
@@ -428,8 +437,11 @@ static void on_fetched(void *arg, int status, const json_t *resp, const uint8_t 
         }
     }
     int64_t hw = json_integer_value(json_object_get(resp, "hw"));
-    int64_t leo = gn_log_end_offset(part->log);
+    int64_t leo = gn_log_end_offset(part->log), before = rs->hw;
     rs->hw = hw < leo ? hw : leo;
+    /* readers here (gateway subscribers, watches, append observers) see what is committed */
+    if (rs->hw > before && (part->watches || rs->m->broker->nappend_observers))
+        gn__defer(rs->m->broker, &part->watch_task);
     start_fetch(rs); /* at once: the leader learns our new log end from it */
 }
 
@@ -538,10 +550,10 @@ static void start_fetch(gn__replica_t *rs)
         start_epoch_end(rs);
         return;
     }
-    json_t *req =
-        json_pack("{s:s, s:s, s:i, s:I, s:i, s:i}", "op", "fetch", "topic", rs->part->topic->name,
-                  "partition", rs->part->id, "offset", (json_int_t)gn_log_end_offset(rs->part->log),
-                  "replica", self_id(m), "leader_epoch", rs->epoch);
+    json_t *req = json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:I}", "op", "fetch", "topic",
+                            rs->part->topic->name, "partition", rs->part->id, "offset",
+                            (json_int_t)gn_log_end_offset(rs->part->log), "replica", self_id(m),
+                            "leader_epoch", rs->epoch, "hw", (json_int_t)rs->hw);
     if (req && gn__rpc_call(rs->cli, req, NULL, 0, FETCH_WAIT_MS * 4, on_fetched, rs) == 0)
         sent(rs);
     else
