@@ -129,6 +129,7 @@ static void on_sweep(uv_timer_t *t)
     /* closing unlinks a connection only in a later callback: next stays valid */
     for (mqtt_conn_t *conn = srv->conns; conn; conn = conn->next)
         check_timeouts(conn, now);
+    mqtt__internal_topics_ensure(srv); /* a no-op once they exist */
 }
 
 void mqtt__conn_sweep_start(mqtt_server_t *srv)

@@ -279,7 +279,12 @@ void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last
 {
     mqtt_server_t *srv = arg;
     const char *topic = gn_partition_topic(part);
-    if (srv->stopping || (topic[0] == '_' && topic[1] == '_')) return;
+    if (srv->stopping) return;
+    if (strcmp(topic, MQTT_RETAINED_TOPIC) == 0) {
+        mqtt__retained_apply(srv, part, base, last);
+        return;
+    }
+    if (topic[0] == '_' && topic[1] == '_') return;
     if (!mqtt__trie_may_match_first(srv->trie, topic)) return;
     scan_ctx_t ctx = {.srv = srv, .part = part, .topic = topic, .topic_len = strlen(topic)};
     int64_t next = base;

@@ -287,6 +287,7 @@ struct mqtt_server {
     size_t scan_cap;
     bool scan_busy;
     bool observing;
+    bool internal_topics_warned; /* their creation failed once (logged) */
     bool stopping;
     int open_handles;
     gn_adapter_stopped_cb stop_cb;
@@ -321,6 +322,8 @@ void mqtt__conn_unref(mqtt_conn_t *conn);
 void mqtt__conn_keepalive_start(mqtt_conn_t *conn);
 /* The one timer that checks CONNECT timeouts and keepalives of all connections. */
 void mqtt__conn_sweep_start(mqtt_server_t *srv);
+/* __mqtt_retained and __mqtt_sessions exist (created if not: server.c). */
+void mqtt__internal_topics_ensure(mqtt_server_t *srv);
 /* The peer address "ip:port" into buf ("?" when unknown). */
 const char *mqtt__conn_peer(const mqtt_conn_t *conn, char *buf, size_t cap);
 
@@ -477,6 +480,8 @@ int mqtt__log_scan(mqtt_server_t *srv, gn_partition_t *part, int64_t offset, int
 
 /* retained.c */
 int mqtt__retained_load(mqtt_server_t *srv);
+/* Appended records of __mqtt_retained (offsets base..last) applied to the table. */
+void mqtt__retained_apply(mqtt_server_t *srv, gn_partition_t *part, int64_t base, int64_t last);
 void mqtt__retained_set(mqtt_server_t *srv, gn_bytes_t topic, gn_bytes_t payload,
                         const uint8_t *headers, size_t headers_len, int32_t headers_count,
                         int64_t ts, bool sys);

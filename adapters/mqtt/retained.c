@@ -112,6 +112,25 @@ static int load_record(void *arg, const gn_record_t *rec)
     return 0;
 }
 
+/* Records appended to __mqtt_retained (by this broker, or replicated from the leader
+ * when another broker's client published them) update the table in log order, so every
+ * broker of a cluster serves the same retained messages. */
+void mqtt__retained_apply(mqtt_server_t *srv, gn_partition_t *part, int64_t base, int64_t last)
+{
+    load_ctx_t ctx = {srv};
+    int64_t next = base;
+    while (next <= last) {
+        int64_t before = next;
+        int rc = mqtt__log_scan(srv, part, next, last + 1, 1u << 20, load_record, &ctx, &next);
+        if (rc < 0) {
+            GN_WARN(MQTT_MOD, "reading retained messages failed | offset=%lld err=%s",
+                    (long long)next, gn_err_name(rc));
+            return;
+        }
+        if (next == before) return;
+    }
+}
+
 int mqtt__retained_load(mqtt_server_t *srv)
 {
     gn_partition_t *part = gn_partition_get(srv->broker, MQTT_RETAINED_TOPIC, 0);

@@ -67,15 +67,26 @@ static void on_connection(uv_stream_t *listener, int status)
     mqtt__tcp_accept(srv);
 }
 
-/* Internal compacted topics: created once, one partition each. */
+/* Internal compacted topics: created once, one partition each. In a cluster that is
+ * starting, the default replication factor may exceed the brokers registered yet: the
+ * sweep timer tries again each second (the failure is logged once). */
 static void ensure_topic(mqtt_server_t *srv, const char *name)
 {
     gn_topic_info_t info;
     if (gn_topic_describe(srv->broker, name, &info) == 0) return;
     static const gn_config_entry_t cfg[] = {{"cleanup.policy", "compact"}};
     int rc = gn_topic_create(srv->broker, name, 1, -1, cfg, 1, false, NULL, NULL);
-    if (rc < 0)
-        GN_ERROR(MQTT_MOD, "cannot create internal topic | topic=%s err=%s", name, gn_err_name(rc));
+    if (rc < 0 && rc != GN_ETOPIC_EXISTS && !srv->internal_topics_warned) {
+        srv->internal_topics_warned = true;
+        GN_WARN(MQTT_MOD, "cannot create internal topic yet; retrying | topic=%s err=%s", name,
+                gn_err_name(rc));
+    }
+}
+
+void mqtt__internal_topics_ensure(mqtt_server_t *srv)
+{
+    ensure_topic(srv, MQTT_RETAINED_TOPIC);
+    ensure_topic(srv, MQTT_SESSIONS_TOPIC);
 }
 
 static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void **state)
@@ -95,8 +106,7 @@ static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
         free(srv);
         return GN_ENOMEM;
     }
-    ensure_topic(srv, MQTT_RETAINED_TOPIC);
-    ensure_topic(srv, MQTT_SESSIONS_TOPIC);
+    mqtt__internal_topics_ensure(srv);
 
     const char *host = cfg->host && cfg->host[0] ? cfg->host : "0.0.0.0";
     struct sockaddr_storage addr;
