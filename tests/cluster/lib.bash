@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers for multi-broker tests: three `ganglion` brokers on loopback (ports
-# 29600-29629: Kafka 2960N, Raft 2961N, internal RPC 2962N for node N; GN_CLUSTER_PORTS=396
-# moves them to 39600-39629, for a benchmark beside the tests), each with its own
-# data dir under a temp WORK dir removed at exit. Sourced by tests/cluster/*.sh.
+# 29600-29649: Kafka 2960N, Raft 2961N, internal RPC 2962N, and with --gateways MQTT
+# 2963N and HTTP 2964N for node N; GN_CLUSTER_PORTS=396 moves them to 39600-39649, for a
+# benchmark beside the tests), each with its own data dir under a temp WORK dir removed at
+# exit. Sourced by tests/cluster/*.sh.
 BUILD="${GN_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 GANGLION="$BUILD/ganglion"
 WORK="$(mktemp -d /tmp/gn-cluster-XXXXXX)"
@@ -46,12 +47,22 @@ stop_all() {
     done
 }
 
-# start_broker N [extra flags...]
+mqtt_port() { echo "${GN_CLUSTER_PORTS}3$1"; }
+http_port() { echo "${GN_CLUSTER_PORTS}4$1"; }
+
+# start_broker N [--gateways] [extra flags...]: --gateways turns on the MQTT and HTTP
+# listeners of broker N (127.0.0.1, ports mqtt_port N and http_port N); off otherwise
 start_broker() {
-    local n=$1
+    local n=$1 mqtt=0 http=0
     shift
+    if [[ ${1:-} == --gateways ]]; then
+        mqtt=$(mqtt_port "$n")
+        http=$(http_port "$n")
+        shift
+    fi
     "$GANGLION" --node.id="$n" --data.dir="$WORK/d$n" --kafka.host=127.0.0.1 \
-        --kafka.port="${GN_CLUSTER_PORTS}0$n" --mqtt.port=0 --http.port=0 \
+        --kafka.port="${GN_CLUSTER_PORTS}0$n" --mqtt.host=127.0.0.1 --mqtt.port="$mqtt" \
+        --http.host=127.0.0.1 --http.port="$http" \
         --controller.quorum.voters="$VOTERS" --cluster.listener="127.0.0.1:${GN_CLUSTER_PORTS}2$n" \
         "${CLUSTER_TIMEOUTS[@]}" \
         --default.replication.factor=3 --min.insync.replicas=2 "$@" >>"$WORK/b$n.log" 2>&1 &
