@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "ganglion/partition.h"
@@ -274,6 +275,15 @@ int http_handle_topic_events(http_req_t *req)
         http_respond_error(req, 422, 42209, "Topics of more than %d partitions cannot be tailed",
                            SSE_MAX_PARTITIONS);
         return 0;
+    }
+    for (int32_t p = 0; p < info.partitions; p++) {
+        if (!gn_cluster_holds_replica(srv->broker, topic, p)) { /* no remote reads */
+            http_respond_error(req, 503, 50301,
+                               "Partition %d of %s has no replica on this broker: remote reads "
+                               "are not supported; connect to a broker among its replicas",
+                               (int)p, topic);
+            return 0;
+        }
     }
     http_sse_t *sse = calloc(1, sizeof *sse);
     if (!sse) return GN_ENOMEM;

@@ -681,6 +681,15 @@ int gn_cluster_partition(gn_broker_t *broker, const char *topic, int32_t partiti
     return 0;
 }
 
+bool gn_cluster_holds_replica(gn_broker_t *broker, const char *topic, int32_t partition)
+{
+    gn_cluster_partition_t cp;
+    if (gn_cluster_partition(broker, topic, partition, &cp) < 0) return true;
+    for (size_t i = 0; i < cp.nreplicas; i++)
+        if (cp.replicas[i] == broker->cfg.node_id) return true;
+    return false;
+}
+
 int32_t gn_cluster_controller_id(gn_broker_t *broker)
 {
     return gn__cluster_leader_id(broker->cluster);

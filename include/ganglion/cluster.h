@@ -5,6 +5,7 @@
 #ifndef GANGLION_CLUSTER_H
 #define GANGLION_CLUSTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,10 @@ typedef struct gn_cluster_partition {
 /* 0, or GN_EUNKNOWN_TOPIC. */
 int gn_cluster_partition(gn_broker_t *broker, const char *topic, int32_t partition,
                          gn_cluster_partition_t *out);
+/* This broker is among the partition's replicas (true for a partition the image does not
+ * know, e.g. on a single node). Gateway readers are served from the local replica only
+ * (no remote reads): elsewhere they get nothing of the partition. */
+bool gn_cluster_holds_replica(gn_broker_t *broker, const char *topic, int32_t partition);
 /* The controller (Raft leader) node id, -1 while an election runs. */
 int32_t gn_cluster_controller_id(gn_broker_t *broker);
 

@@ -5,7 +5,9 @@
 # mosquitto_pub (QoS 1) on a broker P != L, mosquitto_sub on the third broker S: every
 # message arrives once and in order, and the leader's log (kcat) holds them all once.
 # A REST produce (curl) to a non-leader is read back with kcat from the leader. A
-# retained message published on P is sent to a new subscriber on S. Ports 29600-29649.
+# retained message published on P is sent to a new subscriber on S. An SSE tail on a
+# broker holding no replica of the topic is refused with 503 (no remote reads).
+# Ports 29600-29649.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 for tool in kcat mosquitto_pub mosquitto_sub curl; do
@@ -71,6 +73,24 @@ for _ in $(seq 1 50); do
 done
 [[ $got == "on-$P" ]] || fail "retained message not seen on $S: '$got'"
 echo "retained: published on $P, sent to a subscriber on $S"
+
+# ---- no remote reads: an SSE tail on a broker without a replica is refused, clearly
+base="http://127.0.0.1:$(http_port "$P")"
+cid=$(curl -sS "$base/v3/clusters" | jq -r '.data[0].cluster_id')
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data '{"topic_name":"solo","partitions_count":1,"replication_factor":1}' "$base/v3/clusters/$cid/topics")
+[[ $code == 201 ]] || fail "v3 create of solo (replication factor 1): HTTP $code"
+# listed without naming it: a Metadata request naming solo would auto-create it (with
+# the default replication factor) on a broker that has not applied the create yet
+for n in 1 2 3; do
+    wait_for 20 "broker $n knows solo" bash -c "kcat -L -b 127.0.0.1:2960$n -m 2 | grep -A1 'topic \"solo\"' | grep -q 'leader [123]'"
+done
+R=$(kcat -L -b "127.0.0.1:2960$P" -m 2 | grep -A1 'topic "solo"' | sed -n 's/.*partition 0, leader \([0-9-]*\),.*/\1/p')
+O=1
+[[ $R == 1 ]] && O=2
+body=$(curl -sS -m 5 -w ' %{http_code}' "http://127.0.0.1:$(http_port "$O")/topics/solo/events?from=earliest" || true)
+[[ $body == *50301*"no replica on this broker"*" 503" ]] || fail "SSE on broker $O without a replica of solo (leader $R; $(kcat -L -b 127.0.0.1:2960$O -m 2 | grep -A1 'topic "solo"' | tail -1)): $body"
+echo "SSE on a broker without a replica: 503 50301"
 
 stop_all
 check_logs
