@@ -534,7 +534,7 @@ static void handle_produce(void *arg, gn_rpc_call_t *call, const json_t *req, co
         return;
     }
     /* never forwarded on from here: a request goes one hop */
-    if (gn__replica_check_produce(part, GN_ACKS_LEADER) == GN_ENOTLEADER) {
+    if (!gn_partition_is_leader(part)) {
         gn__rpc_reply(call, GN_ENOTLEADER, NULL, NULL, 0);
         return;
     }

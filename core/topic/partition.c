@@ -386,15 +386,17 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
     gn_broker_t *broker = part->broker;
     if (broker->closing) return GN_ESHUTDOWN;
     if (acks != GN_ACKS_NONE && acks != GN_ACKS_LEADER && acks != GN_ACKS_ALL) return GN_EINVAL;
-    if (broker->forwarder && (gn__forward_busy(broker->forwarder, part) ||
-                              gn__replica_check_produce(part, GN_ACKS_LEADER) == GN_ENOTLEADER))
+    if (broker->forwarder &&
+        (gn__forward_busy(broker->forwarder, part) || !gn_partition_is_leader(part)))
         return gn__forward_produce(broker->forwarder, part, batches, len, acks, cb, arg);
     return gn__produce_local(part, batches, len, acks, cb, arg);
 }
 
 bool gn_partition_is_leader(const gn_partition_t *part)
 {
-    return gn__replica_check_produce((gn_partition_t *)part, GN_ACKS_LEADER) != GN_ENOTLEADER;
+    int32_t epoch;
+    return gn__replica_check_produce((gn_partition_t *)part, GN_ACKS_LEADER, &epoch) !=
+           GN_ENOTLEADER;
 }
 
 int gn__produce_local(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks,

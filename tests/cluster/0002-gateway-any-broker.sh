@@ -7,7 +7,7 @@
 # A REST produce (curl) to a non-leader is read back with kcat from the leader. A
 # retained message published on P is sent to a new subscriber on S. An SSE tail on a
 # broker holding no replica of the topic is refused with 503 (no remote reads).
-# Ports 29600-29649.
+# Ports 29600-29649 (GN_CLUSTER_PORTS).
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 for tool in kcat mosquitto_pub mosquitto_sub curl; do
@@ -25,7 +25,7 @@ P=${others[0]} S=${others[1]}
 echo "leader $L, publisher on $P, subscriber on $S"
 # every broker has the topic before a client uses it
 for n in 1 2 3; do
-    wait_for 20 "broker $n knows gw" bash -c "kcat -L -b 127.0.0.1:2960$n -t gw -m 2 | grep -q 'partition 0, leader [123]'"
+    wait_for 20 "broker $n knows gw" bash -c "kcat -L -b 127.0.0.1:${GN_CLUSTER_PORTS}0$n -t gw -m 2 | grep -q 'partition 0, leader [123]'"
 done
 
 # ---- MQTT: QoS 1 through P, delivered on S
@@ -44,7 +44,7 @@ wait "$SUB" || fail "subscriber on $S got $(wc -l <"$WORK/sub.txt") of $N messag
 seq 1 "$N" >"$WORK/want.txt"
 diff -q "$WORK/want.txt" "$WORK/sub.txt" >/dev/null ||
     fail "subscriber on $S: not every message once and in order ($(diff "$WORK/want.txt" "$WORK/sub.txt" | head -3))"
-kcat -C -b "127.0.0.1:2960$L" -t gw -p 0 -o beginning -e -q -f '%s\n' >"$WORK/log.txt"
+kcat -C -b "127.0.0.1:${GN_CLUSTER_PORTS}0$L" -t gw -p 0 -o beginning -e -q -f '%s\n' >"$WORK/log.txt"
 diff -q "$WORK/want.txt" "$WORK/log.txt" >/dev/null ||
     fail "leader's log does not hold the $N messages once and in order"
 echo "MQTT: $N QoS 1 messages published on $P, delivered on $S once and in order"
@@ -57,7 +57,7 @@ r=$(curl -sS -X POST -H "$JSON" -H "$V2" \
     "http://127.0.0.1:$(http_port "$P")/topics/gw") || fail "REST produce failed"
 [[ $(jq -r '[.offsets[].error_code]|unique|tostring' <<<"$r") == '[null]' ]] || fail "REST produce errors: $r"
 [[ $(jq -r '.offsets[0].offset' <<<"$r") == "$N" ]] || fail "REST offsets are not the leader's: $r"
-kcat -C -b "127.0.0.1:2960$L" -t gw -p 0 -o "$N" -e -q -f '%s\n' >"$WORK/rest.txt"
+kcat -C -b "127.0.0.1:${GN_CLUSTER_PORTS}0$L" -t gw -p 0 -o "$N" -e -q -f '%s\n' >"$WORK/rest.txt"
 [[ $(tr '\n' ' ' <"$WORK/rest.txt") == '"rest-1" "rest-2" "rest-3" ' ]] ||
     fail "REST records read from the leader: $(cat "$WORK/rest.txt")"
 echo "REST: 3 records produced on $P at offsets $N.. read back from leader $L"
@@ -83,13 +83,13 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applica
 # listed without naming it: a Metadata request naming solo would auto-create it (with
 # the default replication factor) on a broker that has not applied the create yet
 for n in 1 2 3; do
-    wait_for 20 "broker $n knows solo" bash -c "kcat -L -b 127.0.0.1:2960$n -m 2 | grep -A1 'topic \"solo\"' | grep -q 'leader [123]'"
+    wait_for 20 "broker $n knows solo" bash -c "kcat -L -b 127.0.0.1:${GN_CLUSTER_PORTS}0$n -m 2 | grep -A1 'topic \"solo\"' | grep -q 'leader [123]'"
 done
-R=$(kcat -L -b "127.0.0.1:2960$P" -m 2 | grep -A1 'topic "solo"' | sed -n 's/.*partition 0, leader \([0-9-]*\),.*/\1/p')
+R=$(kcat -L -b "127.0.0.1:${GN_CLUSTER_PORTS}0$P" -m 2 | grep -A1 'topic "solo"' | sed -n 's/.*partition 0, leader \([0-9-]*\),.*/\1/p')
 O=1
 [[ $R == 1 ]] && O=2
 body=$(curl -sS -m 5 -w ' %{http_code}' "http://127.0.0.1:$(http_port "$O")/topics/solo/events?from=earliest" || true)
-[[ $body == *50301*"no replica on this broker"*" 503" ]] || fail "SSE on broker $O without a replica of solo (leader $R; $(kcat -L -b 127.0.0.1:2960$O -m 2 | grep -A1 'topic "solo"' | tail -1)): $body"
+[[ $body == *50301*"no replica on this broker"*" 503" ]] || fail "SSE on broker $O without a replica of solo (leader $R; $(kcat -L -b 127.0.0.1:${GN_CLUSTER_PORTS}0$O -m 2 | grep -A1 'topic "solo"' | tail -1)): $body"
 echo "SSE on a broker without a replica: 503 50301"
 
 stop_all

@@ -5,7 +5,7 @@
 # known) publishes numbered messages to broker P; the leader L dies mid-loop; P's forwards
 # go to the new leader once the controller elects it. Every message P acknowledged is in
 # the log afterwards (duplicates are allowed: QoS 1 is at least once), and messages are
-# acknowledged again after the failover. Ports 29600-29649; bounded to about a minute.
+# acknowledged again after the failover. Ports 29600-29649 (GN_CLUSTER_PORTS); bounded to about a minute.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 for tool in kcat mosquitto_pub; do
@@ -20,7 +20,7 @@ L=$(leader_of kq)
 P=1
 [[ $L == 1 ]] && P=2
 for n in 1 2 3; do
-    wait_for 20 "broker $n knows kq" bash -c "kcat -L -b 127.0.0.1:2960$n -t kq -m 2 | grep -q 'partition 0, leader [123]'"
+    wait_for 20 "broker $n knows kq" bash -c "kcat -L -b 127.0.0.1:${GN_CLUSTER_PORTS}0$n -t kq -m 2 | grep -q 'partition 0, leader [123]'"
 done
 echo "leader $L, publishing on $P"
 

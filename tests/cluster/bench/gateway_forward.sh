@@ -4,7 +4,7 @@
 # (replication factor 3, min.insync.replicas 2), one topic of one partition led by L.
 # mosquitto_pub -l (one connection, MQTT 5, QoS 1, so acks=all) publishes N messages of
 # 100 B to L itself, then to a broker that forwards them to L; prints both rates and their
-# ratio. Asserts nothing. Ports 29600-29649.
+# ratio. Asserts nothing. Ports 29600-29649 (GN_CLUSTER_PORTS).
 # usage: GN_BUILD_DIR=build tests/cluster/bench/gateway_forward.sh [N]
 set -euo pipefail
 source "$(dirname "$0")/../lib.bash"
@@ -18,7 +18,7 @@ L=$(leader_of bq)
 F=1
 [[ $L == 1 ]] && F=2
 for n in 1 2 3; do
-    wait_for 20 "broker $n knows bq" bash -c "kcat -L -b 127.0.0.1:2960$n -t bq -m 2 | grep -q 'partition 0, leader [123]'"
+    wait_for 20 "broker $n knows bq" bash -c "kcat -L -b 127.0.0.1:${GN_CLUSTER_PORTS}0$n -t bq -m 2 | grep -q 'partition 0, leader [123]'"
 done
 
 publish() { # broker -> seconds
