@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "ganglion/record.h"
@@ -394,9 +395,12 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
 
 bool gn_partition_is_leader(const gn_partition_t *part)
 {
-    int32_t epoch;
-    return gn__replica_check_produce((gn_partition_t *)part, GN_ACKS_LEADER, &epoch) !=
-           GN_ENOTLEADER;
+    /* the image's word only: the produce checks (ISR, metadata lease) come after */
+    gn_cluster_partition_t cp;
+    if (!part->broker->cluster ||
+        gn_cluster_partition(part->broker, part->topic->name, part->id, &cp) < 0)
+        return true;
+    return cp.leader == part->broker->cfg.node_id;
 }
 
 int gn__produce_local(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t acks,

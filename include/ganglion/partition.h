@@ -42,7 +42,8 @@ typedef struct gn_produce_result {
                      * answers such a retry with NONE and the original base offset) */
 } gn_produce_result_t;
 
-/* This broker leads the partition (always true on a single node). Kafka's Produce
+/* The metadata image names this broker the partition's leader (always true on a single
+ * node; gn_produce may still refuse, e.g. without a metadata lease). Kafka's Produce
  * answers NOT_LEADER_OR_FOLLOWER otherwise; gn_produce itself forwards. */
 bool gn_partition_is_leader(const gn_partition_t *part);
 
