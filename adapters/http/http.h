@@ -25,6 +25,7 @@
 #define HTTP_MAX_WS_ROUTES      8
 #define HTTP_WS_DEFAULT_MAX_MSG (1u << 20)
 #define HTTP_WS_MAX_QUEUE       (4u << 20)   /* bytes queued per WebSocket before pausing */
+#define HTTP_LWS_SERV_BUF       (64u << 10)  /* lws's per-thread buffer (see server.c) */
 #define HTTP_WS_COALESCE_BYTES  (64u << 10)  /* frames written with one send */
 #define HTTP_WS_WRITEV_BYTES    (256u << 10) /* queued bytes one writev offers at most */
 #define HTTP_PEEK_TIMEOUT_MS    10000

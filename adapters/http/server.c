@@ -143,6 +143,10 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     info.foreign_loops = loops;
     info.pcontext = &srv->ctx_destroyed;
     info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    /* lws 4.1.6 sends only the first pt_serv_buf_size bytes (default 4096) of an h2 DATA
+     * write and reports it whole: h2 responses over 4 KiB stalled. Writes are at most
+     * HTTP_WRITE_CHUNK (16 KiB) plus headers, well under this. */
+    info.pt_serv_buf_size = HTTP_LWS_SERV_BUF;
     int rc = GN_ENOMEM;
     srv->ctx = lws_create_context(&info);
     if (!srv->ctx) {

@@ -17,6 +17,16 @@ expect_eq "nghttp healthz" "$(jf "$h2" .status)" ok
 # Several streams on one h2 connection.
 n=$(timeout 20 nghttp -n -s -m 10 "$URL/healthz" | grep -c '200' || true)
 [[ "$n" -ge 1 ]] || fail "nghttp -m 10 saw no 200"
+# Responses larger than lws's default 4 KiB buffer arrive whole over h2 (they stalled
+# after 4 KiB before server.c raised pt_serv_buf_size): a console file and a 1,000-record
+# produce answer (~63 KB), with curl and nghttp.
+h1len=$(c -o /dev/null -w '%{size_download}' "$URL/console/app.js")
+[[ "$h1len" -gt 4096 ]] || fail "console/app.js is only $h1len bytes: pick a larger file"
+expect_eq "h2 large file (curl)" "$(c --http2-prior-knowledge -o /dev/null -w '%{size_download}' "$URL/console/app.js")" "$h1len"
+expect_eq "h2 large file (nghttp)" "$(timeout 20 nghttp "$URL/console/app.js" | wc -c)" "$h1len"
+recs=$(seq -s, 1 1000 | sed 's/\([0-9]*\)/{"value":\1}/g')
+r=$(c --http2-prior-knowledge -X POST -H 'Content-Type: application/vnd.kafka.json.v2+json' --data "{\"records\":[$recs]}" "$URL/topics/h2big")
+expect_eq "h2 large answer" "$(jq '.offsets | length' <<<"$r")" 1000
 
 # Unknown routes, wrong methods, wrong media types, oversized bodies: JSON errors.
 expect_eq "404 status" "$(status GET /no/such/thing)" 404
