@@ -10,7 +10,7 @@
 #     in total and the p50/p99 latency from produce to delivery.
 # Prints, does not assert (targets: produce-1 >= 0.5 x healthz; fan-out >= 500,000/s
 # with 1,000 subscribers). Bounded: about 90 s. Needs h2load, wrk, node + tests/node_modules.
-# Usage: tests/bench/http_bench.sh BUILD_DIR   (env: PORT, DUR, SUBS, RATE, WSDUR, FLUSH, PARTS,
+# Usage: tests/bench/http_bench.sh BUILD_DIR   (env: PORT, DUR, SUBS, RATE, WSDUR, FLUSH, H2M, PARTS,
 # WSCEIL=0 to skip the ceiling: the same clients against a trivial Node server on PORT+1)
 set -u
 build=${1:?usage: tests/bench/http_bench.sh BUILD_DIR}
@@ -22,6 +22,7 @@ SUBS=${SUBS:-1000}     # WebSocket subscribers
 RATE=${RATE:-1000}     # records/s the fan-out producer offers
 WSDUR=${WSDUR:-8}      # seconds of fan-out production
 FLUSH=${FLUSH:-on_ack_all}
+H2M=${H2M:-8}          # h2load streams per connection
 PARTS=${PARTS:-http,ws} # which halves to run
 URL="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d /tmp/gn-http-bench-XXXXXX)
@@ -61,9 +62,9 @@ curl -s -X POST -H "$CT" --data-binary @"$WORK/one.json" "$URL/topics/bench" >/d
 # h2load NAME RECORDS [args...] -> "req/s ok"
 h2() {
     local out
-    # -m 1: lws 4.1.6 closes an h2 connection whose concurrent streams both carry a body
-    # (docs/rest.md), so every h2load run, the /healthz ceiling too, uses one stream at a time.
-    out=$(timeout $((DUR + 20)) h2load -D "$DUR" --warm-up-time=1 -c 16 -m 1 -t 1 "$@" 2>&1)
+    # H2M concurrent streams per connection (the /healthz ceiling too); lws 4.1.6 needs
+    # adapters/http/h2_reads.c for concurrent streams with bodies (docs/rest.md).
+    out=$(timeout $((DUR + 20)) h2load -D "$DUR" --warm-up-time=1 -c 16 -m "$H2M" -t 1 "$@" 2>&1)
     local rps=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
     local bad=$(sed -n 's/^requests: .* \([0-9]*\) failed, \([0-9]*\) errored.*/\1+\2/p' <<<"$out")
     local s2=$(sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p' <<<"$out")
