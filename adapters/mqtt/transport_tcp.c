@@ -31,19 +31,53 @@ static void on_write(uv_write_t *req, int status)
     free(w);
 }
 
+/* Queues the bytes with uv_write (a request, a callback turn, and the watcher re-armed
+ * with an epoll_ctl when the queue drains) from skip bytes into bufs on. */
+static int queue_write(tcp_transport_t *t, const uv_buf_t *bufs, unsigned nbufs, size_t skip,
+                       gn_transport_write_cb cb, void *arg)
+{
+    uv_buf_t local[8], *rest = local;
+    unsigned first = 0;
+    while (first < nbufs && skip >= bufs[first].len)
+        skip -= bufs[first++].len;
+    unsigned n = nbufs - first;
+    if (n > 8 && !(rest = malloc(n * sizeof(*rest)))) return GN_ENOMEM;
+    memcpy(rest, bufs + first, n * sizeof(*rest));
+    if (n > 0) {
+        rest[0].base += skip;
+        rest[0].len -= skip;
+    }
+    tcp_write_t *w = malloc(sizeof(*w));
+    int rc = GN_ENOMEM;
+    if (w) {
+        w->tr = &t->tr;
+        w->cb = cb;
+        w->arg = arg;
+        rc = uv_write(&w->req, (uv_stream_t *)&t->tcp, rest, n, on_write);
+        if (rc < 0) free(w);
+    }
+    if (rest != local) free(rest);
+    return rc;
+}
+
 static int tcp_write(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
                      gn_transport_write_cb cb, void *arg)
 {
     tcp_transport_t *t = tr->impl;
     if (t->closing) return UV_ECANCELED;
-    tcp_write_t *w = malloc(sizeof(*w));
-    if (!w) return GN_ENOMEM;
-    w->tr = tr;
-    w->cb = cb;
-    w->arg = arg;
-    int rc = uv_write(&w->req, (uv_stream_t *)&t->tcp, bufs, nbufs, on_write);
-    if (rc < 0) free(w);
-    return rc;
+    size_t total = 0;
+    for (unsigned i = 0; i < nbufs; i++)
+        total += bufs[i].len;
+    /* nothing queued: write now; most writes leave whole, and then cost no request and
+     * no epoll_ctl (cb runs before we return) */
+    int n = t->tcp.write_queue_size == 0 ? uv_try_write((uv_stream_t *)&t->tcp, bufs, nbufs)
+                                         : UV_EAGAIN;
+    if (n >= 0 && (size_t)n == total) {
+        if (cb) cb(tr, arg, 0);
+        return 0;
+    }
+    if (n < 0 && n != UV_EAGAIN) return n;
+    return queue_write(t, bufs, nbufs, n > 0 ? (size_t)n : 0, cb, arg);
 }
 
 static size_t tcp_write_queue_size(gn_transport_t *tr)
