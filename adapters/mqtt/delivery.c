@@ -39,6 +39,42 @@ static void scan_buf_put(mqtt_server_t *srv, uint8_t *buf, bool own)
         srv->scan_busy = false;
 }
 
+/* Walks the whole batches in buf (len bytes), calling cb for records from *next up to
+ * end (exclusive) and moving *next past each. 1 when cb stopped (at *next), 0 at the
+ * end of buf (a partial batch at its end is left), < 0 on corrupt bytes. */
+int mqtt__walk_batches(const uint8_t *buf, size_t len, int64_t *next, int64_t end,
+                       mqtt_record_cb cb, void *arg)
+{
+    size_t pos = 0;
+    while (pos < len && *next < end) {
+        gn_batch_header_t hdr;
+        int64_t size = gn_batch_peek(buf + pos, len - pos, &hdr);
+        if (size == GN_EAGAIN) break;
+        if (size < 0) return (int)size;
+        int64_t last = gn_batch_last_offset(&hdr);
+        if (last >= *next && !(hdr.attributes & GN_ATTR_CONTROL)) {
+            gn_record_iter_t it;
+            gn_record_t rec;
+            int r = gn_record_iter_init(&it, buf + pos, (size_t)size);
+            if (r < 0) return r;
+            while ((r = gn_record_iter_next(&it, &rec)) == 1) {
+                if (rec.offset < *next) continue;
+                if (rec.offset >= end) break;
+                if (cb(arg, &rec) < 0) {
+                    gn_record_iter_close(&it);
+                    return 1; /* stopped at rec: *next stays there */
+                }
+                *next = rec.offset + 1;
+            }
+            gn_record_iter_close(&it);
+            if (r < 0) return r;
+        }
+        if (last + 1 > *next) *next = last + 1 < end ? last + 1 : end;
+        pos += (size_t)size;
+    }
+    return 0;
+}
+
 int mqtt__log_scan(mqtt_server_t *srv, gn_partition_t *part, int64_t offset, int64_t end,
                    size_t max_bytes, mqtt_record_cb cb, void *arg, int64_t *next)
 {
@@ -62,43 +98,11 @@ int mqtt__log_scan(mqtt_server_t *srv, gn_partition_t *part, int64_t offset, int
         rc = gn_log_slice_read(&res.slice, buf);
         gn_log_slice_release(&res.slice);
         budget = budget > len ? budget - len : 0;
-        size_t pos = 0;
         int64_t before = *next;
-        while (rc == 0 && pos < len) {
-            gn_batch_header_t hdr;
-            int64_t size = gn_batch_peek(buf + pos, len - pos, &hdr);
-            if (size == GN_EAGAIN) break;
-            if (size < 0) {
-                rc = (int)size;
-                break;
-            }
-            int64_t last = gn_batch_last_offset(&hdr);
-            if (last >= *next && !(hdr.attributes & GN_ATTR_CONTROL)) {
-                gn_record_iter_t it;
-                gn_record_t rec;
-                if ((rc = gn_record_iter_init(&it, buf + pos, (size_t)size)) < 0) break;
-                int r;
-                while ((r = gn_record_iter_next(&it, &rec)) == 1) {
-                    if (rec.offset < *next) continue;
-                    if (rec.offset >= end) break;
-                    if (cb(arg, &rec) < 0) {
-                        gn_record_iter_close(&it);
-                        scan_buf_put(srv, buf, own);
-                        return 0; /* stopped at rec: *next stays there */
-                    }
-                    *next = rec.offset + 1;
-                }
-                gn_record_iter_close(&it);
-                if (r < 0) {
-                    rc = r;
-                    break;
-                }
-            }
-            if (last + 1 > *next) *next = last + 1 < end ? last + 1 : end;
-            pos += (size_t)size;
-        }
+        if (rc == 0) rc = mqtt__walk_batches(buf, len, next, end, cb, arg);
         scan_buf_put(srv, buf, own);
         if (rc < 0) return rc;
+        if (rc == 1) return 0;      /* cb stopped */
         if (*next == before) break; /* no whole batch */
     }
     return 0;
@@ -146,17 +150,17 @@ static void on_match(void *arg, mqtt_sub_t *sub)
 }
 
 void mqtt__deliver_record(mqtt_session_t *sess, mqtt_msg_t *msg, uint8_t qos, bool rap,
-                          const uint32_t *ids, size_t nids)
+                          const uint32_t *ids, size_t nids, mqtt_enc_cache_t *cache)
 {
     bool retain = rap && msg->retain;
     if (!msg->log_topic) {
-        mqtt__send_publish(sess, msg, qos, retain, ids, nids);
+        mqtt__send_publish_shared(sess, msg, qos, retain, ids, nids, cache);
         return;
     }
     mqtt_cursor_t *c = mqtt__cursor_get(sess, msg->log_topic, msg->partition, msg->offset, true);
     if (!c) return;
     if (msg->offset < c->next || c->lagging) return;
-    if (mqtt__send_publish(sess, msg, qos, retain, ids, nids))
+    if (mqtt__send_publish_shared(sess, msg, qos, retain, ids, nids, cache))
         c->next = msg->offset + 1;
     else
         c->lagging = true;
@@ -174,11 +178,13 @@ void mqtt__fanout(mqtt_server_t *srv, mqtt_msg_t *msg)
     srv->match_stamp++;
     srv->nhits = 0;
     mqtt__trie_match(srv->trie, msg->topic, on_match, &f);
+    mqtt_enc_cache_t cache = {.n = 0}; /* each distinct PUBLISH encoded once */
     for (size_t i = 0; i < srv->nhits; i++) {
         mqtt_hit_t *h = &srv->hits[i];
         uint8_t qos = h->qos < msg->qos ? h->qos : msg->qos;
-        mqtt__deliver_record(h->sess, msg, qos, h->rap, h->ids, h->nids);
+        mqtt__deliver_record(h->sess, msg, qos, h->rap, h->ids, h->nids, &cache);
     }
+    mqtt__enc_cache_clear(&cache);
     srv->nhits = 0;
     srv->hits_busy = false;
 }
@@ -275,6 +281,21 @@ static int fan_record(void *arg, const gn_record_t *rec)
     return 0;
 }
 
+/* Delivers [next, end) of part by reading the log. */
+static void deliver_from_log(scan_ctx_t *ctx, int64_t next, int64_t end)
+{
+    while (next < end) {
+        int64_t before = next;
+        int rc = mqtt__log_scan(ctx->srv, ctx->part, next, end, 1u << 20, fan_record, ctx, &next);
+        if (rc < 0) {
+            GN_WARN(MQTT_MOD, "reading appended records failed | topic=%s partition=%d err=%s",
+                    ctx->topic, gn_partition_id(ctx->part), gn_err_name(rc));
+            return;
+        }
+        if (next == before) return;
+    }
+}
+
 void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last)
 {
     mqtt_server_t *srv = arg;
@@ -284,19 +305,34 @@ void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last
         mqtt__retained_apply(srv, part, base, last);
         return;
     }
-    if (topic[0] == '_' && topic[1] == '_') return;
-    if (!mqtt__trie_may_match_first(srv->trie, topic)) return;
+    if ((topic[0] == '_' && topic[1] == '_') || !mqtt__trie_may_match_first(srv->trie, topic)) {
+        mqtt__recent_delivered(srv, part, last);
+        return;
+    }
     scan_ctx_t ctx = {.srv = srv, .part = part, .topic = topic, .topic_len = strlen(topic)};
+    /* what this adapter appended this turn is still in memory (recent.c): decode those
+     * bytes instead of reading them back; the log only for what others appended */
     int64_t next = base;
     while (next <= last) {
-        int64_t before = next;
-        int rc = mqtt__log_scan(srv, part, next, last + 1, 1u << 20, fan_record, &ctx, &next);
-        if (rc < 0) {
-            GN_WARN(MQTT_MOD, "reading appended records failed | topic=%s partition=%d err=%s",
-                    topic, gn_partition_id(part), gn_err_name(rc));
-            break;
+        gn_bytes_t bytes;
+        int64_t upto;
+        if (mqtt__recent_find(srv, part, next, &bytes, &upto)) {
+            int64_t before = next;
+            srv->recent_walking = true;
+            int rc = mqtt__walk_batches(bytes.ptr, bytes.len, &next, last + 1, fan_record, &ctx);
+            srv->recent_walking = false;
+            if (rc < 0 || next == before) { /* not expected: the log has the same bytes */
+                deliver_from_log(&ctx, before, last + 1);
+                break;
+            }
+            continue;
         }
+        int64_t end = upto < last + 1 ? upto : last + 1; /* up to the next in-memory batch */
+        int64_t before = next;
+        deliver_from_log(&ctx, next, end);
+        next = end;
         if (next == before) break;
     }
+    mqtt__recent_delivered(srv, part, last);
     free(ctx.buf);
 }

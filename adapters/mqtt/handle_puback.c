@@ -2,15 +2,12 @@
 /* PUBACK, PUBREC and PUBCOMP from a client for what we delivered: QoS 1 ends at
  * PUBACK; QoS 2 moves to PUBREL at PUBREC (or ends there on a v5 failure code) and ends
  * at PUBCOMP. A freed slot lets a lagging cursor catch up from the log. Loop thread. */
-#include <stdlib.h>
-
 #include "ganglion/logger.h"
 #include "mqtt.h"
 
 static void inflight_drop(mqtt_session_t *sess, size_t i)
 {
-    free(sess->inflight[i].log_topic);
-    free(sess->inflight[i].packet);
+    mqtt__pkt_unref(sess->inflight[i].packet);
     sess->inflight[i] = sess->inflight[--sess->ninflight];
 }
 
@@ -36,9 +33,8 @@ int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
             done = true;
         } else {
             f->state = MQTT_WAIT_PUBCOMP;
-            free(f->packet); /* from here on a resend is PUBREL, not the PUBLISH */
+            mqtt__pkt_unref(f->packet); /* from here on a resend is PUBREL, not the PUBLISH */
             f->packet = NULL;
-            f->packet_len = 0;
             mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, 0, NULL);
         }
     } else if (pkt->type == MQTT_PUBCOMP && f->state == MQTT_WAIT_PUBCOMP) {

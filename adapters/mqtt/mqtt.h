@@ -89,15 +89,36 @@ typedef enum mqtt_inflight_state {
     MQTT_WAIT_PUBCOMP = 3,
 } mqtt_inflight_state_t;
 
+/* A PUBLISH as encoded once (send_publish.c), with packet id 0: shared by every
+ * subscriber of a fan-out that gets the same bytes (each one's packet id is patched in
+ * as the bytes are copied to its output) and held by their inflight entries for a DUP
+ * resend. Refcounted. */
+typedef struct mqtt_pkt {
+    uint32_t refs;
+    uint32_t pid_pos; /* where the packet id goes; 0 for QoS 0 (none) */
+    size_t len;
+    uint8_t bytes[];
+} mqtt_pkt_t;
+
+/* The packets of one fan-out, one per distinct encoding (protocol level, QoS, retain). */
+#define MQTT_ENC_FORMS 4
+typedef struct mqtt_enc_cache {
+    struct {
+        mqtt_pkt_t *pkt;
+        uint8_t version, qos;
+        bool retain;
+    } e[MQTT_ENC_FORMS];
+    size_t n;
+} mqtt_enc_cache_t;
+
 typedef struct mqtt_inflight {
     uint16_t pid;
     uint8_t state;
     uint8_t qos;
-    char *log_topic; /* NULL when not from the log */
     int32_t partition;
+    const char *log_topic; /* the session's cursor's topic (borrowed); NULL: not from the log */
     int64_t offset;
-    uint8_t *packet; /* the PUBLISH as sent, resent with DUP on reconnect */
-    size_t packet_len;
+    mqtt_pkt_t *packet; /* the PUBLISH as sent, resent with DUP on reconnect; NULL after PUBREC */
 } mqtt_inflight_t;
 
 typedef struct mqtt_will {
@@ -226,6 +247,14 @@ typedef struct mqtt_pending {
     size_t n, cap;
 } mqtt_pending_t;
 
+/* A batch this adapter appended this loop turn, its bytes in srv->recent_buf (recent.c). */
+typedef struct mqtt_recent {
+    const gn_partition_t *part; /* compared only */
+    int64_t base, last;
+    size_t pos, len;
+    uint64_t turn; /* srv->turn when appended */
+} mqtt_recent_t;
+
 /* One session matched by the record being fanned out (delivery.c). */
 typedef struct mqtt_hit {
     mqtt_session_t *sess;
@@ -277,13 +306,20 @@ struct mqtt_server {
     mqtt_wbuf_t w;
     mqtt_wbuf_t props;
     mqtt_stats_t stats;
-    uv_prepare_t turn_end; /* end of each loop turn: pending batches, catch-ups, output */
-    bool turn_end_init;
+    uv_prepare_t turn_end;   /* end of each loop turn: pending batches, catch-ups, output */
+    bool turn_end_init;      /* ... and polled, started with it */
+    uv_check_t polled;       /* right after each poll: that poll's publishes and acks out */
     mqtt_pending_t *pending; /* [npending] in use of [cap_pending] */
     size_t npending, cap_pending;
     mqtt_session_t *catchups;
     mqtt_conn_t *outq;
-    uint8_t *scan_buf; /* log reads for delivery and catch-up (delivery.c) */
+    mqtt_recent_t *recent; /* batches appended this turn, delivered from memory (recent.c) */
+    size_t nrecent, cap_recent;
+    uint8_t *recent_buf;
+    size_t recent_len, recent_cap;
+    uint64_t turn;       /* loop turns ended */
+    bool recent_walking; /* delivering from recent_buf */
+    uint8_t *scan_buf;   /* log reads for delivery and catch-up (delivery.c) */
     size_t scan_cap;
     bool scan_busy;
     bool observing;
@@ -373,6 +409,16 @@ int mqtt__send_auth(mqtt_conn_t *conn, uint8_t rc, gn_bytes_t data);
  * not sent for want of credit (QoS > 0) — the caller leaves the cursor lagging. */
 bool mqtt__send_publish(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos, bool retain,
                         const uint32_t *sub_ids, size_t nids);
+/* As mqtt__send_publish, sharing the encoded packet through cache (a fan-out's) with
+ * the other subscribers that get the same bytes; cache NULL: no sharing. */
+bool mqtt__send_publish_shared(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos,
+                               bool retain, const uint32_t *sub_ids, size_t nids,
+                               mqtt_enc_cache_t *cache);
+/* Releases the packets of a fan-out's cache. */
+void mqtt__enc_cache_clear(mqtt_enc_cache_t *cache);
+/* Queues pkt on conn with packet id pid (and DUP). 0 or < 0 as mqtt__conn_send. */
+int mqtt__send_pkt(mqtt_conn_t *conn, const mqtt_pkt_t *pkt, uint16_t pid, bool dup);
+void mqtt__pkt_unref(mqtt_pkt_t *pkt);
 
 /* session.c */
 mqtt_session_t *mqtt__session_find(mqtt_server_t *srv, const char *client_id);
@@ -464,7 +510,7 @@ void mqtt__publish_free(mqtt_server_t *srv);
 void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last);
 /* Delivers to one session with cursor bookkeeping (live or catch-up). */
 void mqtt__deliver_record(mqtt_session_t *sess, mqtt_msg_t *msg, uint8_t qos, bool rap,
-                          const uint32_t *ids, size_t nids);
+                          const uint32_t *ids, size_t nids, mqtt_enc_cache_t *cache);
 /* Matches msg against the trie and sends it to every matching online session. */
 void mqtt__fanout(mqtt_server_t *srv, mqtt_msg_t *msg);
 /* A record of part as a message (topic T/key into *buf, grown as needed). */
@@ -477,6 +523,25 @@ typedef int (*mqtt_record_cb)(void *arg, const gn_record_t *rec);
  * *next gets where to continue. cb returning < 0 stops early (at that record). */
 int mqtt__log_scan(mqtt_server_t *srv, gn_partition_t *part, int64_t offset, int64_t end,
                    size_t max_bytes, mqtt_record_cb cb, void *arg, int64_t *next);
+
+/* Walks the whole batches in buf from *next to end (exclusive), moving *next: 0 at the
+ * end of buf, 1 when cb stopped (at *next), < 0 on corrupt bytes. */
+int mqtt__walk_batches(const uint8_t *buf, size_t len, int64_t *next, int64_t end,
+                       mqtt_record_cb cb, void *arg);
+
+/* recent.c: batches appended this turn, kept for the append observer */
+/* Keeps a copy of a batch just appended to part (base..last, offsets assigned). */
+void mqtt__recent_add(mqtt_server_t *srv, const gn_partition_t *part, int64_t base, int64_t last,
+                      const uint8_t *bytes, size_t len);
+/* The kept batch of part starting at offset: true and *bytes; else false and *upto the
+ * base of the next kept batch of part (INT64_MAX none). */
+bool mqtt__recent_find(mqtt_server_t *srv, const gn_partition_t *part, int64_t offset,
+                       gn_bytes_t *bytes, int64_t *upto);
+/* The append observer delivered part up to last: its kept batches are done. */
+void mqtt__recent_delivered(mqtt_server_t *srv, const gn_partition_t *part, int64_t last);
+/* End of a loop turn: drops what the previous turn kept and nobody delivered. */
+void mqtt__recent_turn_end(mqtt_server_t *srv);
+void mqtt__recent_free(mqtt_server_t *srv);
 
 /* retained.c */
 int mqtt__retained_load(mqtt_server_t *srv);

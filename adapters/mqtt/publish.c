@@ -194,6 +194,9 @@ static void pending_send(mqtt_server_t *srv, mqtt_pending_t *pd)
     int64_t base = gn_partition_log_end_offset(part) - (int64_t)pd->n;
     for (size_t i = 0; local && i < pd->n; i++)
         if (pd->origins[i]) remember_origin(srv, part, base + (int64_t)i, pd->origins[i]);
+    /* a local append assigned the offsets in place: these are the log's bytes, delivered
+     * from memory by the append observer on the next turn */
+    if (local) mqtt__recent_add(srv, part, base, base + (int64_t)pd->n - 1, batch.ptr, batch.len);
     goto done;
 fail:
     GN_DEBUG(MQTT_MOD, "batched append failed | topic=%s partition=%d records=%zu err=%s",

@@ -19,6 +19,7 @@ void mqtt__server_handle_closed(mqtt_server_t *srv)
     mqtt__trie_free(srv->trie);
     mqtt__retained_free_all(srv);
     mqtt__publish_free(srv);
+    mqtt__recent_free(srv);
     free(srv->scan_buf);
     free(srv->hits);
     mqtt_wbuf_free(&srv->w);
@@ -32,20 +33,8 @@ static void on_handle_closed(uv_handle_t *h)
     mqtt__server_handle_closed(h->data);
 }
 
-/* The end of every loop turn (before the loop polls again): the publishes of the turn
- * go to the log as one batch per partition, sessions acknowledged this turn catch up
- * once, and each connection's output of the turn is written with one write. */
-static void on_turn_end(uv_prepare_t *h)
+static void flush_output(mqtt_server_t *srv)
 {
-    mqtt_server_t *srv = h->data;
-    if (srv->npending > 0) mqtt__publish_flush(srv);
-    while (srv->catchups) {
-        mqtt_session_t *sess = srv->catchups;
-        srv->catchups = sess->catchup_next;
-        sess->catchup_next = NULL;
-        sess->catchup_due = false;
-        mqtt__session_catch_up(sess);
-    }
     while (srv->outq) {
         mqtt_conn_t *conn = srv->outq;
         srv->outq = conn->out_next;
@@ -54,6 +43,35 @@ static void on_turn_end(uv_prepare_t *h)
         mqtt__conn_flush(conn);
         mqtt__conn_unref(conn);
     }
+}
+
+/* Right after the loop polled (uv_check): the PUBLISH packets just read go to the log
+ * (one batch per partition), and what the poll's callbacks queued (the acks of batches
+ * that just became durable) is written, before the next turn's deliveries run: the
+ * publisher's round trip is an fsync, not an fsync plus a turn of fan-out work. */
+static void on_polled(uv_check_t *h)
+{
+    mqtt_server_t *srv = h->data;
+    if (srv->npending > 0) mqtt__publish_flush(srv);
+    flush_output(srv);
+}
+
+/* The end of every loop turn (before the loop polls again): the publishes of the turn
+ * go to the log as one batch per partition, sessions acknowledged this turn catch up
+ * once, and each connection's output of the turn is written with one write. */
+static void on_turn_end(uv_prepare_t *h)
+{
+    mqtt_server_t *srv = h->data;
+    mqtt__recent_turn_end(srv);
+    if (srv->npending > 0) mqtt__publish_flush(srv);
+    while (srv->catchups) {
+        mqtt_session_t *sess = srv->catchups;
+        srv->catchups = sess->catchup_next;
+        sess->catchup_next = NULL;
+        sess->catchup_due = false;
+        mqtt__session_catch_up(sess);
+    }
+    flush_output(srv);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -137,6 +155,11 @@ static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     srv->open_handles++;
     uv_prepare_start(&srv->turn_end, on_turn_end);
     uv_unref((uv_handle_t *)&srv->turn_end);
+    uv_check_init(srv->loop, &srv->polled);
+    srv->polled.data = srv;
+    srv->open_handles++;
+    uv_check_start(&srv->polled, on_polled);
+    uv_unref((uv_handle_t *)&srv->polled);
     mqtt__conn_sweep_start(srv);
     if ((rc = mqtt__retained_load(srv)) < 0)
         GN_ERROR(MQTT_MOD, "loading retained messages failed | err=%s", gn_err_name(rc));
@@ -182,6 +205,7 @@ static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     if (srv->turn_end_init) {
         on_turn_end(&srv->turn_end); /* what the last turn queued */
         uv_close((uv_handle_t *)&srv->turn_end, on_handle_closed);
+        uv_close((uv_handle_t *)&srv->polled, on_handle_closed);
     }
     if (srv->sweep_timer_init) uv_close((uv_handle_t *)&srv->sweep_timer, on_handle_closed);
     if (srv->sys_timer_init) uv_close((uv_handle_t *)&srv->sys_timer, on_handle_closed);

@@ -104,10 +104,8 @@ void mqtt__session_free(mqtt_session_t *sess)
     for (size_t i = 0; i < sess->ncursors; i++)
         free(sess->cursors[i].topic);
     free(sess->cursors);
-    for (size_t i = 0; i < sess->ninflight; i++) {
-        free(sess->inflight[i].log_topic);
-        free(sess->inflight[i].packet);
-    }
+    for (size_t i = 0; i < sess->ninflight; i++)
+        mqtt__pkt_unref(sess->inflight[i].packet);
     free(sess->inflight);
     free(sess->qos2_in);
     mqtt__session_will_free(sess);
@@ -407,8 +405,7 @@ void mqtt__session_resume(mqtt_session_t *sess)
         if (f->state == MQTT_WAIT_PUBCOMP) {
             mqtt__send_ack(conn, MQTT_PUBREL, f->pid, 0, NULL);
         } else if (f->packet) {
-            f->packet[0] |= 0x08;
-            mqtt__conn_send(conn, f->packet, f->packet_len);
+            mqtt__send_pkt(conn, f->packet, f->pid, true);
         }
     }
     mqtt__share_sync(sess);
