@@ -159,7 +159,9 @@ static bool inflight_add(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qo
                          mqtt_pkt_t *pkt)
 {
     size_t n = sess->ninflight;
-    if (n == 0 || (n & (n - 1)) == 0) { /* capacity: the next power of two, grown at one */
+    /* capacity 4, then doubled whenever the count reaches a power of two: no realloc per
+     * message (the count only falls between, the capacity stays) */
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
         mqtt_inflight_t *nf = realloc(sess->inflight, (n ? n * 2 : 4) * sizeof(*nf));
         if (!nf) return false;
         sess->inflight = nf;
