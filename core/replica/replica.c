@@ -563,12 +563,20 @@ static void start_fetch(gn__replica_t *rs)
 
 /* ---- roles from the image ---- */
 
+static bool holds_replica(const gn_cluster_partition_t *cp, int32_t node)
+{
+    for (size_t i = 0; i < cp->nreplicas; i++)
+        if (cp->replicas[i] == node) return true;
+    return false;
+}
+
 static void refresh(gn_replica_mgr_t *m, gn_partition_t *part)
 {
     gn_cluster_partition_t cp;
     if (gn_cluster_partition(m->broker, part->topic->name, part->id, &cp) < 0) return;
     gn__replica_t *rs = part->replica;
     if (!rs && cp.nreplicas <= 1) return; /* not replicated: the log end is the watermark */
+    if (!rs && !holds_replica(&cp, self_id(m))) return; /* not ours: never fetch or join the ISR */
     if (!rs) {
         rs = calloc(1, sizeof(*rs));
         if (!rs) return;
@@ -619,7 +627,7 @@ static void refresh(gn_replica_mgr_t *m, gn_partition_t *part)
     }
     if (rs->leader == self)
         advance_hw(rs); /* an ISR that shrank may release waiters */
-    else
+    else if (holds_replica(&cp, self))
         start_fetch(rs);
 }
 

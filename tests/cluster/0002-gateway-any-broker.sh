@@ -91,6 +91,11 @@ O=1
 body=$(curl -sS -m 5 -w ' %{http_code}' "http://127.0.0.1:$(http_port "$O")/topics/solo/events?from=earliest" || true)
 [[ $body == *50301*"no replica on this broker"*" 503" ]] || fail "SSE on broker $O without a replica of solo (leader $R; $(kcat -L -b 127.0.0.1:${GN_CLUSTER_PORTS}0$O -m 2 | grep -A1 'topic "solo"' | tail -1)): $body"
 echo "SSE on a broker without a replica: 503 50301"
+# Brokers outside solo's replica set never fetch it, so its ISR stays its one replica
+# (it grew to 3 when every broker followed every replicated-looking partition).
+sleep 2
+isr=$(kcat -L -b "127.0.0.1:${GN_CLUSTER_PORTS}0$R" -t solo -m 2 | grep -o 'isrs: .*')
+[[ $isr == "isrs: $R" ]] || fail "solo's ISR is '$isr', want 'isrs: $R'"
 
 stop_all
 check_logs
