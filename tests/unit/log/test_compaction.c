@@ -15,36 +15,19 @@
 #define NOW 100000
 
 typedef struct fx {
-    uv_loop_t loop;
-    char *dir;
-    gn_topic_config_t cfg;
-    gn_log_t *log;
+    TL_FX_FIELDS;
     int done, status;
 } fx_t;
 
 static int setup(void **state)
 {
-    fx_t *f = calloc(1, sizeof(*f));
-    uv_loop_init(&f->loop);
-    f->dir = tl_mkdtemp();
-    tl_cfg(&f->cfg);
+    fx_t *f = tl_fx_new(sizeof(*f));
     f->cfg.cleanup_policy = GN_CLEANUP_COMPACT;
     f->cfg.segment_bytes = 700;
     f->cfg.segment_ms = 1000;
     f->cfg.delete_retention_ms = 50000;
     f->cfg.index_interval_bytes = 100;
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    gn_log_close(f->log);
-    tl_drain(&f->loop);
-    uv_loop_close(&f->loop);
-    tl_rmrf(f->dir);
-    free(f);
     return 0;
 }
 
@@ -236,7 +219,7 @@ static void test_compaction__refused_for_delete_policy(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tl_teardown)
     const struct CMUnitTest tests[] = {
         T(test_compaction__keeps_latest_per_key_and_offsets),
         T(test_compaction__appends_and_retention_meanwhile),

@@ -16,30 +16,13 @@
 #include "record/wire.h"
 
 typedef struct fx {
-    uv_loop_t loop;
-    char *dir;
-    gn_topic_config_t cfg;
-    gn_log_t *log;
+    TL_FX_FIELDS;
 } fx_t;
 
 static int setup(void **state)
 {
-    fx_t *f = calloc(1, sizeof(*f));
-    uv_loop_init(&f->loop);
-    f->dir = tl_mkdtemp();
-    tl_cfg(&f->cfg);
+    fx_t *f = tl_fx_new(sizeof(*f));
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    gn_log_close(f->log);
-    tl_drain(&f->loop);
-    uv_loop_close(&f->loop);
-    tl_rmrf(f->dir);
-    free(f);
     return 0;
 }
 
@@ -337,9 +320,10 @@ int main(void)
         cmocka_unit_test(test_epoch_cache__truncate_start),
         cmocka_unit_test(test_epoch_cache__end_offset_for),
         cmocka_unit_test(test_epoch_cache__divergence),
-        cmocka_unit_test_setup_teardown(test_epoch_cache__checkpoint_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_epoch_cache__log_stamps_and_learns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_epoch_cache__recovery_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_cache__checkpoint_file, setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_cache__log_stamps_and_learns, setup,
+                                        tl_teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_cache__recovery_cut, setup, tl_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

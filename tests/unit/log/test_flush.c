@@ -15,32 +15,15 @@
 #include "log_test_util.h"
 
 typedef struct fx {
-    uv_loop_t loop;
-    char *dir;
-    gn_topic_config_t cfg;
-    gn_log_t *log;
+    TL_FX_FIELDS;
     int done, ok, errs, last_err;
     bool in_call;
 } fx_t;
 
 static int setup(void **state)
 {
-    fx_t *f = calloc(1, sizeof(*f));
-    uv_loop_init(&f->loop);
-    f->dir = tl_mkdtemp();
-    tl_cfg(&f->cfg);
+    fx_t *f = tl_fx_new(sizeof(*f));
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    gn_log_close(f->log);
-    tl_drain(&f->loop);
-    uv_loop_close(&f->loop);
-    tl_rmrf(f->dir);
-    free(f);
     return 0;
 }
 
@@ -245,7 +228,7 @@ static void test_flush__fsync_error_fails_log(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tl_teardown)
     const struct CMUnitTest tests[] = {
         T(test_flush__group_commit_two_fsyncs_at_most),
         T(test_flush__already_durable_needs_no_fsync),

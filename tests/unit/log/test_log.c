@@ -12,30 +12,13 @@
 #include "log_test_util.h"
 
 typedef struct fx {
-    uv_loop_t loop;
-    char *dir;
-    gn_topic_config_t cfg;
-    gn_log_t *log;
+    TL_FX_FIELDS;
 } fx_t;
 
 static int setup(void **state)
 {
-    fx_t *f = calloc(1, sizeof(*f));
-    uv_loop_init(&f->loop);
-    f->dir = tl_mkdtemp();
-    tl_cfg(&f->cfg);
+    fx_t *f = tl_fx_new(sizeof(*f));
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    gn_log_close(f->log);
-    tl_drain(&f->loop);
-    uv_loop_close(&f->loop);
-    tl_rmrf(f->dir);
-    free(f);
     return 0;
 }
 
@@ -470,22 +453,24 @@ static void test_log__close_and_delete_removes_dir(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_log__append_read_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log__offsets_assigned_in_place, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log__log_append_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log__read_max_bytes_and_max_offset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log__rolls_at_segment_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log__rolls_at_segment_ms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log__append_read_round_trip, setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__offsets_assigned_in_place, setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__log_append_time, setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__read_max_bytes_and_max_offset, setup,
+                                        tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__rolls_at_segment_bytes, setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__rolls_at_segment_ms, setup, tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__offset_and_time_lookups_many_segments, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_log__index_entries_every_interval, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log__max_timestamp, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log__offset_for_time_is_record_exact, setup, teardown),
+                                        tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__index_entries_every_interval, setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__max_timestamp, setup, tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__offset_for_time_is_record_exact, setup,
+                                        tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__reopen_after_clean_close_same_state, setup,
-                                        teardown),
+                                        tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__bad_batches_refused_log_untouched, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_log__close_and_delete_removes_dir, setup, teardown),
+                                        tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__close_and_delete_removes_dir, setup, tl_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

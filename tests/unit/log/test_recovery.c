@@ -18,33 +18,16 @@
 #define SEG0 "00000000000000000000"
 
 typedef struct fx {
-    uv_loop_t loop;
-    char *dir;
-    gn_topic_config_t cfg;
-    gn_log_t *log;
+    TL_FX_FIELDS;
     size_t batch_len; /* every test batch: 1 record, 40-byte value */
 } fx_t;
 
 static int setup(void **state)
 {
-    fx_t *f = calloc(1, sizeof(*f));
-    uv_loop_init(&f->loop);
-    f->dir = tl_mkdtemp();
-    tl_cfg(&f->cfg);
+    fx_t *f = tl_fx_new(sizeof(*f));
     f->cfg.index_interval_bytes = 200;
     free(tl_batch(1, 0, 0, 40, &f->batch_len));
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    gn_log_close(f->log);
-    tl_drain(&f->loop);
-    uv_loop_close(&f->loop);
-    tl_rmrf(f->dir);
-    free(f);
     return 0;
 }
 
@@ -390,7 +373,7 @@ static void test_recovery__random_damage_never_crashes(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tl_teardown)
     const struct CMUnitTest tests[] = {
         T(test_recovery__torn_tail),
         T(test_recovery__torn_header),

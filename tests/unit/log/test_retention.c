@@ -12,33 +12,16 @@
 #include "log_test_util.h"
 
 typedef struct fx {
-    uv_loop_t loop;
-    char *dir;
-    gn_topic_config_t cfg;
-    gn_log_t *log;
+    TL_FX_FIELDS;
     size_t len; /* one test batch: 1 record, 100-byte value */
 } fx_t;
 
 static int setup(void **state)
 {
-    fx_t *f = calloc(1, sizeof(*f));
-    uv_loop_init(&f->loop);
-    f->dir = tl_mkdtemp();
-    tl_cfg(&f->cfg);
+    fx_t *f = tl_fx_new(sizeof(*f));
     free(tl_batch(1, 0, 0, 100, &f->len));
     f->cfg.segment_bytes = (int64_t)f->len * 10;
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    gn_log_close(f->log);
-    tl_drain(&f->loop);
-    uv_loop_close(&f->loop);
-    tl_rmrf(f->dir);
-    free(f);
     return 0;
 }
 
@@ -192,7 +175,7 @@ static void test_retention__truncate(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tl_teardown)
     const struct CMUnitTest tests[] = {
         T(test_retention__by_time),        T(test_retention__active_segment_rolled_by_segment_ms),
         T(test_retention__by_bytes),       T(test_retention__compact_only_topic_keeps_old_segments),
