@@ -141,4 +141,28 @@ static inline int gt_heartbeat(gn_group_coordinator_t *coord, gt_client_t *c)
                               gt_on_hb, c);
 }
 
+/* The fixture of the coordinator tests: a loop and a coordinator on it. */
+typedef struct gt_fx {
+    uv_loop_t loop;
+    gn_group_coordinator_t *coord;
+} gt_fx_t;
+
+static inline void gt_on_closed(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+/* cmocka teardown: closes the coordinator, runs the loop until it has, frees the fixture. */
+static inline int gt_teardown(void **state)
+{
+    gt_fx_t *f = *state;
+    int closed = 0;
+    gn_group_coordinator_close(f->coord, gt_on_closed, &closed);
+    if (gt_run_until(&f->loop, &closed, 2000)) return -1;
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    if (uv_loop_close(&f->loop)) return -1;
+    free(f);
+    return 0;
+}
+
 #endif

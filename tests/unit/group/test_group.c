@@ -13,10 +13,7 @@
 #include "group/group_int.h"
 #include "group/group_test_util.h"
 
-typedef struct fx {
-    uv_loop_t loop;
-    gn_group_coordinator_t *coord;
-} fx_t;
+typedef gt_fx_t fx_t;
 
 static gn_group_config_t test_cfg(void)
 {
@@ -40,23 +37,6 @@ static int setup(void **state)
 {
     gn_group_config_t cfg = test_cfg();
     return setup_cfg(state, &cfg);
-}
-
-static void on_closed(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    int closed = 0;
-    gn_group_coordinator_close(f->coord, on_closed, &closed);
-    if (gt_run_until(&f->loop, &closed, 2000)) return -1;
-    uv_run(&f->loop, UV_RUN_NOWAIT);
-    if (uv_loop_close(&f->loop)) return -1;
-    free(f);
-    return 0;
 }
 
 #define RUN(flag) assert_int_equal(gt_run_until(&f->loop, &(flag), 3000), 0)
@@ -542,7 +522,7 @@ static void test_group__close_fails_pending_requests(void **state)
     assert_int_equal(gt_join(f->coord, &b, false), 0); /* waits for a: pending at close */
     gt_run_for(&f->loop, 2);
     int closed = 0;
-    gn_group_coordinator_close(f->coord, on_closed, &closed);
+    gn_group_coordinator_close(f->coord, gt_on_closed, &closed);
     RUN(closed);
     assert_int_equal(b.join_done, 1);
     assert_int_equal(b.join_status, GN_ESHUTDOWN);
@@ -598,26 +578,28 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_group__single_member_join_sync_heartbeat, setup,
-                                        teardown),
+                                        gt_teardown),
         cmocka_unit_test_setup_teardown(test_group__member_id_required_then_rejoin, setup,
-                                        teardown),
+                                        gt_teardown),
         cmocka_unit_test_setup_teardown(test_group__second_member_triggers_rebalance, setup,
-                                        teardown),
+                                        gt_teardown),
         cmocka_unit_test_setup_teardown(test_group__session_timeout_expiry_triggers_rebalance,
-                                        setup, teardown),
+                                        setup, gt_teardown),
         cmocka_unit_test_setup_teardown(test_group__rebalance_timeout_removes_members_not_rejoined,
-                                        setup, teardown),
+                                        setup, gt_teardown),
         cmocka_unit_test_setup_teardown(test_group__static_member_replaced_without_rebalance, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_group__max_size, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group__invalid_requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group__batched_leave_empties_group, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group__commit_and_fetch_offsets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group__delete_groups_and_offsets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group__close_fails_pending_requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group__pending_member_id_expires, setup, teardown),
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_group__max_size, setup, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_group__invalid_requests, setup, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_group__batched_leave_empties_group, setup,
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_group__commit_and_fetch_offsets, setup, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_group__delete_groups_and_offsets, setup, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_group__close_fails_pending_requests, setup,
+                                        gt_teardown),
+        cmocka_unit_test_setup_teardown(test_group__pending_member_id_expires, setup, gt_teardown),
         cmocka_unit_test_setup_teardown(test_group__offsets_retention_expires_empty_groups, setup,
-                                        teardown),
+                                        gt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,10 +17,7 @@
 
 #define NPARTS 4
 
-typedef struct fx {
-    uv_loop_t loop;
-    gn_group_coordinator_t *coord;
-} fx_t;
+typedef gt_fx_t fx_t;
 
 static int setup(void **state)
 {
@@ -37,23 +34,6 @@ static int setup(void **state)
     for (int p = 0; p < NPARTS; p++)
         f->coord->parts[p].state = GN__PART_LOADED;
     *state = f;
-    return 0;
-}
-
-static void on_closed(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static int teardown(void **state)
-{
-    fx_t *f = *state;
-    int closed = 0;
-    gn_group_coordinator_close(f->coord, on_closed, &closed);
-    if (gt_run_until(&f->loop, &closed, 2000)) return -1;
-    uv_run(&f->loop, UV_RUN_NOWAIT);
-    if (uv_loop_close(&f->loop)) return -1;
-    free(f);
     return 0;
 }
 
@@ -215,9 +195,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ownership__answers_by_partition_state, setup,
-                                        teardown),
+                                        gt_teardown),
         cmocka_unit_test_setup_teardown(test_ownership__unload_answers_not_coordinator, setup,
-                                        teardown),
+                                        gt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
