@@ -7,41 +7,6 @@
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
-/* The fields every log test's fixture starts with (its struct begins with TL_FX_FIELDS, so
- * the helpers below see a tl_fx_t): a loop, a fresh directory, Kafka's default config and
- * the log under test, closed at teardown. */
-#define TL_FX_FIELDS                                                                               \
-    uv_loop_t loop;                                                                                \
-    char *dir;                                                                                     \
-    gn_topic_config_t cfg;                                                                         \
-    gn_log_t *log
-
-typedef struct tl_fx {
-    TL_FX_FIELDS;
-} tl_fx_t;
-
-/* A zeroed fixture of size bytes (the test's own struct) with the common part set up. */
-static inline void *tl_fx_new(size_t size)
-{
-    tl_fx_t *f = calloc(1, size);
-    uv_loop_init(&f->loop);
-    f->dir = tl_mkdtemp();
-    tl_cfg(&f->cfg);
-    return f;
-}
-
-/* cmocka teardown for every log test: closes the log, drains the loop, removes the dir. */
-static inline int tl_teardown(void **state)
-{
-    tl_fx_t *f = *state;
-    gn_log_close(f->log);
-    tl_drain(&f->loop);
-    uv_loop_close(&f->loop);
-    tl_rmrf(f->dir);
-    free(f);
-    return 0;
-}
-
 #endif
 #include <fcntl.h>
 #include <ftw.h>
