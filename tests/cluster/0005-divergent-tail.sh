@@ -33,7 +33,7 @@ wait_for 10 "ISR of three after the first records" isr_full dv
 # the tail: followers paused (shorter than a broker session, so nothing is fenced), A
 # writes acks=1 records only it has
 for n in "${FOLLOWERS[@]}"; do kill -STOP "${PIDS[$n]}"; done
-seq -f 'u%g' 1 50 | produce "127.0.0.1:2960$A" 1 || fail "acks=1 tail: $(cat "$WORK/p.out")"
+seq -f 'u%g' 1 50 | produce "127.0.0.1:${GN_CLUSTER_PORTS}0$A" 1 || fail "acks=1 tail: $(cat "$WORK/p.out")"
 kill9 "$A"
 for n in "${FOLLOWERS[@]}"; do kill -CONT "${PIDS[$n]}"; done
 echo "A wrote an unreplicated tail and was killed"
@@ -74,16 +74,16 @@ wait_for 20 "identical segment bytes on the three brokers" same_logs
 # CurrentLeaderEpoch is fenced; a follower does not serve
 RAW="$(dirname "$0")/raw_epochs.py"
 B=$(leader_of dv)
-out=$("$RAW" "127.0.0.1:2960$B" dv 0 epoch-end -1 0)
+out=$("$RAW" "127.0.0.1:${GN_CLUSTER_PORTS}0$B" dv 0 epoch-end -1 0)
 [[ $out == "error=0 epoch=0 end=100" ]] || fail "OffsetForLeaderEpoch(0) on B: $out"
-out=$("$RAW" "127.0.0.1:2960$B" dv 0 fetch -1 0)
+out=$("$RAW" "127.0.0.1:${GN_CLUSTER_PORTS}0$B" dv 0 fetch -1 0)
 [[ $out =~ ^error=0\ hw=200\ epochs=0(,0)*(,([1-9][0-9]*))+$ ]] || fail "batch epochs on B: $out"
 NEW_EPOCH=${out##*,}
-out=$("$RAW" "127.0.0.1:2960$B" dv 0 epoch-end -1 "$NEW_EPOCH")
+out=$("$RAW" "127.0.0.1:${GN_CLUSTER_PORTS}0$B" dv 0 epoch-end -1 "$NEW_EPOCH")
 [[ $out == "error=0 epoch=$NEW_EPOCH end=200" ]] || fail "OffsetForLeaderEpoch($NEW_EPOCH): $out"
-out=$("$RAW" "127.0.0.1:2960$B" dv 0 fetch 0 0)
+out=$("$RAW" "127.0.0.1:${GN_CLUSTER_PORTS}0$B" dv 0 fetch 0 0)
 [[ $out == error=74* ]] || fail "a stale CurrentLeaderEpoch was not fenced: $out"
-out=$("$RAW" "127.0.0.1:2960$A" dv 0 fetch -1 0)
+out=$("$RAW" "127.0.0.1:${GN_CLUSTER_PORTS}0$A" dv 0 fetch -1 0)
 [[ $out == error=6* ]] || fail "follower A served a fetch: $out"
 echo "epochs over Kafka: epoch 0 ended at 100, epoch $NEW_EPOCH at the log end; fencing ok"
 echo "A cut its tail at the epoch boundary; three identical logs of $(wc -l <"$WORK/read.txt") records"

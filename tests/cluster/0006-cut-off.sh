@@ -43,7 +43,7 @@ wait_for 20 "records before the cut ($(cat "$WORK/p.out" 2>/dev/null))" \
 kill -STOP "${PIDS[$L]}"
 T0=$SECONDS
 OTHERS=""
-for n in 1 2 3; do [[ $n == "$L" ]] || OTHERS="$OTHERS${OTHERS:+,}127.0.0.1:2960$n"; done
+for n in 1 2 3; do [[ $n == "$L" ]] || OTHERS="$OTHERS${OTHERS:+,}127.0.0.1:${GN_CLUSTER_PORTS}0$n"; done
 wait_for 20 "leadership of partition $P moved off $L" bash -c \
     "l=\$(kcat -L -b '$OTHERS' -t co -m 2 2>/dev/null | sed -n 's/.*partition $P, leader \([0-9-]*\),.*/\1/p'); [[ \$l =~ ^[123]$ && \$l != $L ]]"
 grep -q "fencing broker: no heartbeat.*id=$L" "$WORK"/b*.log || fail "broker $L was not fenced"
@@ -52,10 +52,10 @@ wait_for 20 "records on the new leader ($(cat "$WORK/p.out" 2>/dev/null))" \
     bash -c "$(declare -f produce); P=$P WORK=$WORK; seq -f 'b%g' 1 50 | produce '$OTHERS' all"
 
 # clients of the paused broker: their requests wait in its sockets until it resumes
-timeout 30 kcat -C -b "127.0.0.1:2960$L" -t co -p "$P" -o beginning -e -q >"$WORK/stale.txt" \
+timeout 30 kcat -C -b "127.0.0.1:${GN_CLUSTER_PORTS}0$L" -t co -p "$P" -o beginning -e -q >"$WORK/stale.txt" \
     2>"$WORK/stale.err" &
 READER=$!
-echo stale-write | timeout 30 kcat -P -b "127.0.0.1:2960$L" -t co -p "$P" -X acks=1 \
+echo stale-write | timeout 30 kcat -P -b "127.0.0.1:${GN_CLUSTER_PORTS}0$L" -t co -p "$P" -X acks=1 \
     -X message.timeout.ms=20000 >"$WORK/sw.out" 2>&1 &
 WRITER=$!
 sleep 1

@@ -33,7 +33,7 @@ P=$(group_partition "$GROUP")
 
 # the leader of __consumer_offsets partition P as every live broker's metadata says
 offsets_leader() {
-    kcat -L -b "127.0.0.1:2960$1" -t __consumer_offsets -m 2 2>/dev/null |
+    kcat -L -b "127.0.0.1:${GN_CLUSTER_PORTS}0$1" -t __consumer_offsets -m 2 2>/dev/null |
         sed -n "s/.*partition $P, leader \([0-9-]*\),.*/\1/p"
 }
 
@@ -71,7 +71,7 @@ PROBE="$(dirname "$0")/group_probe.py"
 for n in 1 2 3; do
     want=16 # NOT_COORDINATOR
     [[ $n == "$COORD" ]] && want=25 # UNKNOWN_MEMBER_ID: the coordinator knows the group
-    got=$(python3 "$PROBE" "127.0.0.1:2960$n" $GROUP) || fail "probe of broker $n"
+    got=$(python3 "$PROBE" "127.0.0.1:${GN_CLUSTER_PORTS}0$n" $GROUP) || fail "probe of broker $n"
     [[ $got == "coordinator=$COORD heartbeat=$want" ]] || fail "broker $n: $got, want coordinator=$COORD heartbeat=$want"
 done
 

@@ -7,36 +7,12 @@
 #   raw_epochs.py HOST:PORT TOPIC PARTITION fetch CURRENT_EPOCH OFFSET
 #     -> "error=E hw=H epochs=e1,e2,..." (the partitionLeaderEpoch of each batch returned)
 # Used by tests/cluster/0005-divergent-tail.sh.
-import socket
+import os
 import struct
 import sys
 
-
-class Conn:
-    def __init__(self, hostport):
-        host, port = hostport.rsplit(":", 1)
-        self.s = socket.create_connection((host, int(port)), timeout=20)
-        self.corr = 0
-
-    def call(self, key, version, body):
-        self.corr += 1
-        cid = b"raw-epochs"
-        hdr = struct.pack(">hhih", key, version, self.corr, len(cid)) + cid
-        msg = hdr + body
-        self.s.sendall(struct.pack(">i", len(msg)) + msg)
-        size = struct.unpack(">i", self._read(4))[0]
-        resp = self._read(size)
-        assert struct.unpack(">i", resp[:4])[0] == self.corr, "correlation id mismatch"
-        return Reader(resp[4:])
-
-    def _read(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.s.recv(n - len(buf))
-            if not chunk:
-                raise EOFError("connection closed")
-            buf += chunk
-        return buf
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from kafka_raw import Conn  # noqa: E402
 
 
 class Reader:
@@ -68,7 +44,7 @@ def kstr(s):
 def epoch_end(c, topic, part, current, epoch):
     body = struct.pack(">i", -1) + struct.pack(">i", 1) + kstr(topic)
     body += struct.pack(">i", 1) + struct.pack(">iii", part, current, epoch)
-    r = c.call(23, 3, body)
+    r = Reader(c.call(23, 3, body))
     r.take(">i")  # throttle
     assert r.take(">i") == 1
     r.string()
@@ -91,7 +67,7 @@ def fetch(c, topic, part, current, offset):
     body += struct.pack(">i", 1) + kstr(topic)
     body += struct.pack(">i", 1) + struct.pack(">iiqqi", part, current, offset, -1, 1 << 20)
     body += struct.pack(">i", 0) + kstr("")
-    r = c.call(1, 11, body)
+    r = Reader(c.call(1, 11, body))
     r.take(">ihi")  # throttle, error, session
     assert r.take(">i") == 1
     r.string()
@@ -107,7 +83,7 @@ def fetch(c, topic, part, current, offset):
 
 def main():
     hostport, topic, part, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    c = Conn(hostport)
+    c = Conn(hostport, "raw-epochs")
     if cmd == "epoch-end":
         epoch_end(c, topic, part, int(sys.argv[5]), int(sys.argv[6]))
     elif cmd == "fetch":

@@ -9,10 +9,13 @@
 # Run by 0300-idempotent-duplicates.sh: raw_idempotent.py HOST:PORT TOPIC STATEFILE
 # (writes the producer id there); with --after-restart it re-sends the last batch of
 # that producer (a duplicate, answered with its original offset) and the next one.
-import socket
+import os
 import struct
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from kafka_raw import Conn  # noqa: E402
 
 # CRC-32C (Castagnoli), reflected polynomial 0x82F63B78, as Kafka's RecordBatch v2
 _T = []
@@ -55,34 +58,6 @@ def record_batch(pid, epoch, seq, values, ts):
     return struct.pack(">qi", 0, len(tail)) + tail
 
 
-class Conn:
-    def __init__(self, hostport):
-        host, port = hostport.rsplit(":", 1)
-        self.s = socket.create_connection((host, int(port)), timeout=20)
-        self.corr = 0
-
-    def call(self, key, version, body):
-        self.corr += 1
-        cid = b"raw-idempotent"
-        hdr = struct.pack(">hhih", key, version, self.corr, len(cid)) + cid
-        msg = hdr + body
-        self.s.sendall(struct.pack(">i", len(msg)) + msg)
-        size = struct.unpack(">i", self._read(4))[0]
-        resp = self._read(size)
-        corr = struct.unpack(">i", resp[:4])[0]
-        assert corr == self.corr, "correlation id mismatch"
-        return resp[4:]
-
-    def _read(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.s.recv(n - len(buf))
-            if not chunk:
-                raise EOFError("connection closed")
-            buf += chunk
-        return buf
-
-
 def init_producer_id(conn):
     body = struct.pack(">hi", -1, 60000)  # v0: TransactionalId null, timeout
     r = conn.call(22, 0, body)
@@ -108,7 +83,7 @@ def produce(conn, topic, batch):
 
 def after_restart(hostport, topic, statefile):
     pid, epoch, base2, ts = (int(x) for x in open(statefile).read().split())
-    conn = Conn(hostport)
+    conn = Conn(hostport, "raw-idempotent")
     err, dup = produce(conn, topic, record_batch(pid, epoch, 0, [b"raw-3"], ts))
     ok = err == 0 and dup == base2
     print("after restart: duplicate err=%d offset=%d (original %d)" % (err, dup, base2))
@@ -123,7 +98,7 @@ def main():
     hostport, topic, statefile = sys.argv[1], sys.argv[2], sys.argv[3]
     if len(sys.argv) > 4 and sys.argv[4] == "--after-restart":
         return after_restart(hostport, topic, statefile)
-    conn = Conn(hostport)
+    conn = Conn(hostport, "raw-idempotent")
     pid, epoch = init_producer_id(conn)
     pid2, _ = init_producer_id(conn)
     assert pid2 != pid, "InitProducerId handed out the same id twice"
@@ -148,7 +123,7 @@ def main():
     err, dup0 = produce(conn, topic, b0)
     check("duplicate of first: error", err, 0)
     check("duplicate of first: original offset", dup0, base0)
-    conn2 = Conn(hostport)
+    conn2 = Conn(hostport, "raw-idempotent")
     err, dup1 = produce(conn2, topic, b1)
     check("duplicate of second: error", err, 0)
     check("duplicate of second: original offset", dup1, base1)
