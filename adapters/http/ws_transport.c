@@ -255,26 +255,6 @@ static void ws_free(http_ws_t *ws)
     free(ws);
 }
 
-/* The unmasked server frame header (RFC 6455 5.2) for a whole message; returns its size. */
-static size_t frame_header(uint8_t *p, bool binary, size_t len)
-{
-    p[0] = (uint8_t)(0x80 | (binary ? 0x2 : 0x1)); /* FIN + opcode */
-    if (len < 126) {
-        p[1] = (uint8_t)len;
-        return 2;
-    }
-    if (len <= 0xffff) {
-        p[1] = 126;
-        p[2] = (uint8_t)(len >> 8);
-        p[3] = (uint8_t)len;
-        return 4;
-    }
-    p[1] = 127;
-    for (int i = 0; i < 8; i++)
-        p[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-    return 10;
-}
-
 /* Messages done (written or failed): the queue shrinks first, then their callbacks run,
  * so a callback that refills the queue sees the room it was given. */
 static void msgs_done(http_ws_t *ws, ws_msg_t *done, int status)
@@ -291,7 +271,7 @@ static void msgs_done(http_ws_t *ws, ws_msg_t *done, int status)
  * and its payload. */
 static size_t wire_len(const ws_msg_t *m, bool binary, uint8_t *hdr, size_t *hlen)
 {
-    *hlen = m->frames ? 0 : frame_header(hdr, binary, m->len);
+    *hlen = m->frames ? 0 : gn_ws_frame_header(hdr, binary, m->len);
     return *hlen + m->len;
 }
 
@@ -336,7 +316,7 @@ static int write_vectored(http_ws_t *ws, struct lws *wsi, ws_msg_t ***dtail)
 {
     enum { IOV_MAX_MSGS = 64 };
     struct iovec iov[2 * IOV_MAX_MSGS];
-    uint8_t hdrs[IOV_MAX_MSGS][10];
+    uint8_t hdrs[IOV_MAX_MSGS][GN_WS_FRAME_HEADER_MAX];
     bool binary = ws->route->binary;
     int niov = 0, k = 0;
     size_t total = 0;
@@ -355,7 +335,7 @@ static int write_vectored(http_ws_t *ws, struct lws *wsi, ws_msg_t ***dtail)
     size_t left = (size_t)n;
     while (left && ws->head) {
         ws_msg_t *m = ws->head;
-        uint8_t hdr[10];
+        uint8_t hdr[GN_WS_FRAME_HEADER_MAX];
         size_t hlen, wl = wire_len(m, binary, hdr, &hlen);
         if (left < wl) { /* partly written: lws sends (or keeps) the rest of this frame */
             const uint8_t *pay = m->frames ? m->frames : m->data + LWS_PRE;
@@ -406,7 +386,7 @@ static int on_writeable(http_ws_t *ws, struct lws *wsi)
             if (m->frames) {
                 memcpy(p, m->frames, m->len);
             } else {
-                p += frame_header(p, binary, m->len);
+                p += gn_ws_frame_header(p, binary, m->len);
                 memcpy(p, m->data + LWS_PRE, m->len);
             }
             p += m->len;

@@ -32,25 +32,6 @@ void ws_chunk_unref(ws_chunk_t *c)
     free(c);
 }
 
-size_t ws_frame_header(uint8_t *p, size_t len)
-{
-    p[0] = 0x81; /* FIN + text */
-    if (len < 126) {
-        p[1] = (uint8_t)len;
-        return 2;
-    }
-    if (len <= 0xffff) {
-        p[1] = 126;
-        p[2] = (uint8_t)(len >> 8);
-        p[3] = (uint8_t)len;
-        return 4;
-    }
-    p[1] = 127;
-    for (int i = 0; i < 8; i++)
-        p[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-    return 10;
-}
-
 static int reserve(ws_chunk_t *c, size_t more)
 {
     if (c->len + more <= c->cap) return 0;
@@ -73,8 +54,8 @@ int ws_chunk_add_json(ws_chunk_t *c, json_t *j)
     if (reserve(c, need + 10) < 0) return GN_ENOMEM;
     uint8_t *at = c->data + c->len;
     if (json_dumpb(j, (char *)at + 4, need, JSON_COMPACT) != need) return GN_EINVAL;
-    uint8_t hdr[10];
-    size_t hlen = ws_frame_header(hdr, need);
+    uint8_t hdr[GN_WS_FRAME_HEADER_MAX];
+    size_t hlen = gn_ws_frame_header(hdr, false, need);
     if (hlen != 4) memmove(at + hlen, at + 4, need);
     memcpy(at, hdr, hlen);
     c->len += hlen + need;

@@ -85,8 +85,6 @@ typedef struct ws_chunk {
 ws_chunk_t *ws_chunk_new(int64_t first); /* refs 1; NULL on ENOMEM */
 void ws_chunk_ref(ws_chunk_t *c);
 void ws_chunk_unref(ws_chunk_t *c); /* NULL: no-op */
-/* The RFC 6455 header of an unmasked final text frame of len bytes; its size (2/4/10). */
-size_t ws_frame_header(uint8_t *p, size_t len);
 /* Appends j as one framed message (borrowed). 0 or GN_ENOMEM/GN_EINVAL. */
 int ws_chunk_add_json(ws_chunk_t *c, json_t *j);
 int ws_chunk_add_record(ws_chunk_t *c, const char *topic, int32_t partition,

@@ -6,6 +6,7 @@
 #ifndef GANGLION_TRANSPORT_H
 #define GANGLION_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -73,5 +74,10 @@ typedef struct gn_ws_route {
     const gn_stream_protocol_t *protocol;
     void *adapter_state; /* passed to protocol->attach */
 } gn_ws_route_t;
+
+/* Writes the header of an unmasked server frame holding a whole message of len bytes
+ * (text, or binary) at p (room for GN_WS_FRAME_HEADER_MAX); returns its size. */
+#define GN_WS_FRAME_HEADER_MAX 10
+size_t gn_ws_frame_header(uint8_t *p, bool binary, size_t len);
 
 #endif
