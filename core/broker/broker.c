@@ -492,7 +492,7 @@ void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)
     gn_group_coordinator_close(broker->groups, NULL, NULL); /* before the logs it writes */
     gn__forward_close(broker->forwarder); /* forwarded produces get GN_ESHUTDOWN */
     broker->forwarder = NULL;
-    gn__replica_close(broker->replicas);                    /* acks=all waiters get GN_ESHUTDOWN */
+    gn__replica_close(broker->replicas); /* acks=all waiters get GN_ESHUTDOWN */
     broker->replicas = NULL;
     gn__controller_close(broker->controller); /* no more cluster decisions or RPCs */
     broker->controller = NULL;
