@@ -16,7 +16,10 @@ command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 0; }
 CLUSTER_TIMEOUTS=(--broker.heartbeat.interval.ms=2000 --broker.session.timeout.ms=9000)
 for n in 1 2 3; do start_broker "$n" --replica.lag.time.max.ms=20000; done
 wait_for 20 "three brokers registered" brokers_in_metadata 3
-wait_for 20 "ISR of three" bash -c "[[ \"\$(kcat -L -b '$(bootstrap)' -t pt -m 2 | grep -o 'isrs: .*')\" =~ ^isrs:\ [0-9],[0-9],[0-9]$ ]]"
+# created through one broker only: a Metadata request naming a topic on a broker that has
+# not applied its creation yet would auto-create it again (a known gap, issue #7)
+B1="127.0.0.1:${GN_CLUSTER_PORTS}01"
+wait_for 60 "ISR of three" bash -c "[[ \"\$(kcat -L -b '$B1' -t pt -m 2 | grep -o 'isrs: .*')\" =~ ^isrs:\ [0-9],[0-9],[0-9]$ ]]"
 LEADER=$(leader_of pt)
 [[ "$LEADER" =~ ^[123]$ ]] || fail "no leader: $LEADER"
 first_record() {
