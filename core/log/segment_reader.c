@@ -10,23 +10,6 @@
 #include "log/segment.h"
 #include "record/wire.h"
 
-static void header_decode(const uint8_t *p, gn_batch_header_t *hdr)
-{
-    hdr->base_offset = (int64_t)gn__be64(p + GN__OFF_BASE_OFFSET);
-    hdr->batch_length = (int32_t)gn__be32(p + GN__OFF_BATCH_LENGTH);
-    hdr->partition_leader_epoch = (int32_t)gn__be32(p + GN__OFF_LEADER_EPOCH);
-    hdr->magic = (int8_t)p[GN__OFF_MAGIC];
-    hdr->crc = gn__be32(p + GN__OFF_CRC);
-    hdr->attributes = (int16_t)gn__be16(p + GN__OFF_ATTRIBUTES);
-    hdr->last_offset_delta = (int32_t)gn__be32(p + GN__OFF_LAST_OFFSET_DELTA);
-    hdr->base_timestamp = (int64_t)gn__be64(p + GN__OFF_BASE_TIMESTAMP);
-    hdr->max_timestamp = (int64_t)gn__be64(p + GN__OFF_MAX_TIMESTAMP);
-    hdr->producer_id = (int64_t)gn__be64(p + GN__OFF_PRODUCER_ID);
-    hdr->producer_epoch = (int16_t)gn__be16(p + GN__OFF_PRODUCER_EPOCH);
-    hdr->base_sequence = (int32_t)gn__be32(p + GN__OFF_BASE_SEQUENCE);
-    hdr->records_count = (int32_t)gn__be32(p + GN__OFF_RECORDS_COUNT);
-}
-
 void gn__cursor_init(gn_seg_cursor_t *cur, const gn_segment_t *seg, int64_t pos, int64_t limit)
 {
     cur->seg = seg;
@@ -55,7 +38,7 @@ int gn__cursor_next(gn_seg_cursor_t *cur, gn_batch_header_t *hdr, int64_t *pos)
         cur->buf_len = (size_t)r;
         if (r < GN_BATCH_HEADER_SIZE) return GN_ECORRUPT;
     }
-    header_decode(cur->buf + (cur->pos - cur->buf_pos), hdr);
+    gn__batch_header_decode(cur->buf + (cur->pos - cur->buf_pos), hdr);
     size = gn_batch_size(hdr);
     /* a batch outside the segment's int32 relative range cannot be ours: damage */
     if (hdr->magic != 2 || hdr->batch_length < GN_BATCH_HEADER_SIZE - GN_BATCH_LOG_OVERHEAD ||

@@ -12,23 +12,6 @@
 /* attributes bits 7-15 are reserved and must be zero */
 #define ATTR_KNOWN_MASK 0x7F
 
-static void header_decode(const uint8_t *p, gn_batch_header_t *hdr)
-{
-    hdr->base_offset = (int64_t)gn__be64(p + GN__OFF_BASE_OFFSET);
-    hdr->batch_length = (int32_t)gn__be32(p + GN__OFF_BATCH_LENGTH);
-    hdr->partition_leader_epoch = (int32_t)gn__be32(p + GN__OFF_LEADER_EPOCH);
-    hdr->magic = (int8_t)p[GN__OFF_MAGIC];
-    hdr->crc = gn__be32(p + GN__OFF_CRC);
-    hdr->attributes = (int16_t)gn__be16(p + GN__OFF_ATTRIBUTES);
-    hdr->last_offset_delta = (int32_t)gn__be32(p + GN__OFF_LAST_OFFSET_DELTA);
-    hdr->base_timestamp = (int64_t)gn__be64(p + GN__OFF_BASE_TIMESTAMP);
-    hdr->max_timestamp = (int64_t)gn__be64(p + GN__OFF_MAX_TIMESTAMP);
-    hdr->producer_id = (int64_t)gn__be64(p + GN__OFF_PRODUCER_ID);
-    hdr->producer_epoch = (int16_t)gn__be16(p + GN__OFF_PRODUCER_EPOCH);
-    hdr->base_sequence = (int32_t)gn__be32(p + GN__OFF_BASE_SEQUENCE);
-    hdr->records_count = (int32_t)gn__be32(p + GN__OFF_RECORDS_COUNT);
-}
-
 /* The header checks that need no more than the header: the batch size, even when
  * it does not fit in len yet, or GN_EAGAIN / GN_ECORRUPT / GN_EUNSUPPORTED_VERSION. */
 static int64_t header_peek(const uint8_t *p, size_t len, gn_batch_header_t *hdr)
@@ -41,7 +24,7 @@ static int64_t header_peek(const uint8_t *p, size_t len, gn_batch_header_t *hdr)
     batch_length = (int32_t)gn__be32(p + GN__OFF_BATCH_LENGTH);
     if (batch_length < GN__MIN_BATCH_LENGTH) return GN_ECORRUPT;
     if (len < GN_BATCH_HEADER_SIZE) return GN_EAGAIN;
-    header_decode(p, hdr);
+    gn__batch_header_decode(p, hdr);
     return gn_batch_size(hdr);
 }
 

@@ -76,4 +76,22 @@ int64_t gn__record_parse(const uint8_t *p, size_t len, gn__raw_record_t *rec);
  * within [0, last_offset_delta], and they fill the blob exactly. 0 or GN_ECORRUPT. */
 int gn__records_check(const uint8_t *p, size_t len, int32_t count, int32_t last_offset_delta);
 
+/* The fixed header fields of the batch at p (GN_BATCH_HEADER_SIZE bytes readable). */
+static inline void gn__batch_header_decode(const uint8_t *p, gn_batch_header_t *hdr)
+{
+    hdr->base_offset = (int64_t)gn__be64(p + GN__OFF_BASE_OFFSET);
+    hdr->batch_length = (int32_t)gn__be32(p + GN__OFF_BATCH_LENGTH);
+    hdr->partition_leader_epoch = (int32_t)gn__be32(p + GN__OFF_LEADER_EPOCH);
+    hdr->magic = (int8_t)p[GN__OFF_MAGIC];
+    hdr->crc = gn__be32(p + GN__OFF_CRC);
+    hdr->attributes = (int16_t)gn__be16(p + GN__OFF_ATTRIBUTES);
+    hdr->last_offset_delta = (int32_t)gn__be32(p + GN__OFF_LAST_OFFSET_DELTA);
+    hdr->base_timestamp = (int64_t)gn__be64(p + GN__OFF_BASE_TIMESTAMP);
+    hdr->max_timestamp = (int64_t)gn__be64(p + GN__OFF_MAX_TIMESTAMP);
+    hdr->producer_id = (int64_t)gn__be64(p + GN__OFF_PRODUCER_ID);
+    hdr->producer_epoch = (int16_t)gn__be16(p + GN__OFF_PRODUCER_EPOCH);
+    hdr->base_sequence = (int32_t)gn__be32(p + GN__OFF_BASE_SEQUENCE);
+    hdr->records_count = (int32_t)gn__be32(p + GN__OFF_RECORDS_COUNT);
+}
+
 #endif
