@@ -3,13 +3,18 @@
 # 29600-29649: Kafka 2960N, Raft 2961N, internal RPC 2962N, and with --gateways MQTT
 # 2963N and HTTP 2964N for node N; GN_CLUSTER_PORTS=396 moves them to 39600-39649, for a
 # benchmark beside the tests), each with its own data dir under a temp WORK dir removed at
-# exit. Sourced by tests/cluster/*.sh.
+# exit. NODE_HOST[N] and NODE_NETNS[N] move broker N off 127.0.0.1 and into a network
+# namespace (0007 does). Sourced by tests/cluster/*.sh.
 BUILD="${GN_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 GANGLION="$BUILD/ganglion"
 WORK="$(mktemp -d /tmp/gn-cluster-XXXXXX)"
 export GN_CLUSTER_PORTS=${GN_CLUSTER_PORTS:-296} # exported: bootstrap() runs in bash -c too
-VOTERS="1@127.0.0.1:${GN_CLUSTER_PORTS}11,2@127.0.0.1:${GN_CLUSTER_PORTS}12,3@127.0.0.1:${GN_CLUSTER_PORTS}13"
 declare -A PIDS=()
+# broker N's address and the network namespace it runs in (127.0.0.1 and the caller's
+# unless a test sets them before starting brokers)
+declare -A NODE_HOST=() NODE_NETNS=()
+host_of() { echo "${NODE_HOST[$1]:-127.0.0.1}"; }
+voters() { echo "1@$(host_of 1):${GN_CLUSTER_PORTS}11,2@$(host_of 2):${GN_CLUSTER_PORTS}12,3@$(host_of 3):${GN_CLUSTER_PORTS}13"; }
 # extra timeout flags for every broker (none: the defaults, 3000 ms sessions)
 CLUSTER_TIMEOUTS=()
 
@@ -53,17 +58,19 @@ http_port() { echo "${GN_CLUSTER_PORTS}4$1"; }
 # start_broker N [--gateways] [extra flags...]: --gateways turns on the MQTT and HTTP
 # listeners of broker N (127.0.0.1, ports mqtt_port N and http_port N); off otherwise
 start_broker() {
-    local n=$1 mqtt=0 http=0
+    local n=$1 mqtt=0 http=0 host netns=()
+    host=$(host_of "$n")
+    [[ -n ${NODE_NETNS[$n]:-} ]] && netns=(ip netns exec "${NODE_NETNS[$n]}")
     shift
     if [[ ${1:-} == --gateways ]]; then
         mqtt=$(mqtt_port "$n")
         http=$(http_port "$n")
         shift
     fi
-    "$GANGLION" --node.id="$n" --data.dir="$WORK/d$n" --kafka.host=127.0.0.1 \
-        --kafka.port="${GN_CLUSTER_PORTS}0$n" --mqtt.host=127.0.0.1 --mqtt.port="$mqtt" \
-        --http.host=127.0.0.1 --http.port="$http" \
-        --controller.quorum.voters="$VOTERS" --cluster.listener="127.0.0.1:${GN_CLUSTER_PORTS}2$n" \
+    "${netns[@]}" "$GANGLION" --node.id="$n" --data.dir="$WORK/d$n" --kafka.host="$host" \
+        --kafka.port="${GN_CLUSTER_PORTS}0$n" --mqtt.host="$host" --mqtt.port="$mqtt" \
+        --http.host="$host" --http.port="$http" \
+        --controller.quorum.voters="$(voters)" --cluster.listener="$host:${GN_CLUSTER_PORTS}2$n" \
         "${CLUSTER_TIMEOUTS[@]}" \
         --default.replication.factor=3 --min.insync.replicas=2 "$@" >>"$WORK/b$n.log" 2>&1 &
     PIDS[$n]=$!
@@ -89,7 +96,7 @@ wait_for() {
 # bootstrap list of the live brokers
 bootstrap() {
     local b=""
-    for n in "${!PIDS[@]}"; do b="$b${b:+,}127.0.0.1:${GN_CLUSTER_PORTS}0$n"; done
+    for n in "${!PIDS[@]}"; do b="$b${b:+,}${NODE_HOST[$n]:-127.0.0.1}:${GN_CLUSTER_PORTS}0$n"; done
     echo "$b"
 }
 
