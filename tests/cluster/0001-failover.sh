@@ -3,9 +3,9 @@
 # Three brokers, one topic (replication factor 3, min.insync.replicas 2). An idempotent
 # librdkafka producer (kcat, acks=all) writes numbered records while the partition
 # leader is killed with SIGKILL: leadership moves to an in-sync replica and every
-# acknowledged record is read back afterwards exactly once and in order. Then two of
-# three brokers are killed: acks=all is refused with NOT_ENOUGH_REPLICAS; one comes back
-# and writes resume. Ports 29600-29629; bounded to about a minute.
+# acknowledged record is read back afterwards exactly once and in order; the killed
+# broker is restarted and rejoins the ISR. (Two of three killed: 0009; the controller
+# killed: 0008.) Ports 29600-29629 (GN_CLUSTER_PORTS); bounded to about a minute.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 0; }
@@ -64,23 +64,17 @@ echo "failover: $((N + 1)) records read back exactly once, in order"
 # the old leader comes back as a follower and catches up into the ISR
 start_broker "$LEADER"
 wait_for 30 "ISR of three again" bash -c "[[ \"\$(kcat -L -b '$(bootstrap)' -t ft -m 2 | grep -o 'isrs: .*')\" =~ ^isrs:\ [0-9],[0-9],[0-9]$ ]]"
+same_logs() { # the leader's bytes on every broker: the returning one caught up
+    local ref="" sum
+    for n in 1 2 3; do
+        sum=$(cat "$WORK/d$n"/ft-0/*.log | md5sum)
+        [[ -z $ref ]] && ref=$sum
+        [[ $sum == "$ref" ]] || return 1
+    done
+}
+wait_for 20 "identical segment bytes on the three brokers" same_logs
+echo "broker $LEADER restarted, rejoined the ISR, holds the same bytes"
 
-# kill the two followers: acks=all is refused (NOT_ENOUGH_REPLICAS), acks=1 still works
-LEADER=$(leader_of ft)
-for n in 1 2 3; do [[ $n == "$LEADER" ]] || kill9 "$n"; done
-sleep 4 # a broker session: the leader stops counting them
-echo x | kcat -P -b "127.0.0.1:${GN_CLUSTER_PORTS}0$LEADER" -t ft -X acks=all -X retries=0 \
-    -X message.timeout.ms=5000 >"$WORK/nee.out" 2>&1 || true
-grep -qi "not enough in-sync replicas\|NOT_ENOUGH_REPLICAS" "$WORK/nee.out" ||
-    fail "acks=all with one live replica: $(cat "$WORK/nee.out")"
-echo "two of three down: acks=all refused with NOT_ENOUGH_REPLICAS"
-
-# one comes back: writes resume
-for n in 1 2 3; do
-    if [[ $n != "$LEADER" ]]; then start_broker "$n"; break; fi
-done
-wait_for 30 "acks=all writes resume" bash -c "echo resumed | kcat -P -b 127.0.0.1:${GN_CLUSTER_PORTS}0$LEADER -t ft -X acks=all -X retries=0 -X message.timeout.ms=3000 2>&1 | grep -q . && exit 1 || exit 0"
-kcat -C -b "127.0.0.1:${GN_CLUSTER_PORTS}0$LEADER" -t ft -o -1 -e -q | grep -q resumed || fail "resumed write not read"
 stop_all
 check_logs
 echo "PASS"
