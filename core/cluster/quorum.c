@@ -3,6 +3,7 @@
  * TCP transport) on the broker's libuv loop. Its state machine applies metadata records
  * to the image (image.c); snapshots are the image serialized. A single node is a quorum of
  * one on the same path. Loop thread only. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -126,6 +127,19 @@ static int err_from_raft(int rv)
 
 /* ---- voters ---- */
 
+/* HOST..END is a dotted IPv4 address, the only form libraft's TCP transport parses (a
+ * name there fails raft_start with "no connection to remote server available"). */
+static bool ipv4_host(const char *host, const char *end)
+{
+    char buf[INET_ADDRSTRLEN];
+    struct in_addr a;
+    size_t len = (size_t)(end - host);
+    if (len >= sizeof(buf)) return false;
+    memcpy(buf, host, len);
+    buf[len] = 0;
+    return inet_pton(AF_INET, buf, &a) == 1;
+}
+
 int gn__cluster_parse_voters(const char *s, gn_cluster_voter_t *out, size_t cap, size_t *n)
 {
     *n = 0;
@@ -147,6 +161,13 @@ int gn__cluster_parse_voters(const char *s, gn_cluster_voter_t *out, size_t cap,
             goto bad;
         for (size_t i = 0; i < *n; i++)
             if (out[i].id == (int32_t)id) goto bad;
+        if (!ipv4_host(at + 1, colon)) {
+            GN_ERROR("cluster",
+                     "controller.quorum.voters: the host must be an IPv4 address (libraft's "
+                     "transport does not resolve names) | voter=\"%s\"",
+                     at + 1);
+            return GN_EINVALID_CONFIG;
+        }
         out[*n].id = (int32_t)id;
         snprintf(out[*n].address, sizeof(out[*n].address), "%s", at + 1);
         (*n)++;
