@@ -83,6 +83,9 @@ int gn_log_segment_count(const gn_log_t *log);
 int gn_log_delete_records(gn_log_t *log, int64_t offset);
 /* Replication: drop everything at and above offset (and the epochs starting there). */
 int gn_log_truncate(gn_log_t *log, int64_t offset);
+/* A copy that fell behind a log whose start moved past its end (Kafka's
+ * truncateFullyAndStartAt): drops every record and starts empty at offset (> end). */
+int gn_log_restart_at(gn_log_t *log, int64_t offset);
 
 /* The leader-epoch cache (epoch_cache.h), kept in leader-epoch-checkpoint. A new leader
  * assigns its epoch at its log end (1 changed, 0 already known, < 0 not written). */

@@ -123,6 +123,26 @@ int gn_log_enforce_retention(gn_log_t *log, int64_t now_ms)
     return n;
 }
 
+int gn_log_restart_at(gn_log_t *log, int64_t offset)
+{
+    gn_segment_t *fresh;
+    int rc;
+
+    if (offset <= gn_log_end_offset(log)) return GN_EOFFSETRANGE;
+    gn__compact_detach(log, NULL); /* it read what is about to go */
+    if ((rc = gn__segment_create(log->dir, offset, -1, &fresh)) < 0) return rc;
+    if ((rc = gn__log_add_segment(log, fresh)) < 0) {
+        gn__segment_unref(fresh);
+        return rc;
+    }
+    while (log->nsegs > 1)
+        gn__log_delete_segment(log, 0, "restart");
+    log->log_start = log->recovery_point = log->cleaned_upto = offset;
+    gn__epoch_cache_truncate_end(&log->epochs, 0);
+    log->dir_dirty = true;
+    return 0;
+}
+
 int gn_log_delete_records(gn_log_t *log, int64_t offset)
 {
     if (offset > gn_log_end_offset(log) || offset < 0) return GN_EOFFSETRANGE;
