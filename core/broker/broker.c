@@ -20,6 +20,7 @@
 #include "cluster/cluster.h"
 #include "cluster/controller.h"
 #include "replica/forward.h"
+#include "replica/remote_read.h"
 #include "replica/replica.h"
 #include "ganglion/error.h"
 #include "ganglion/group.h"
@@ -384,6 +385,7 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
     if ((rc = gn__controller_open(broker, &broker->controller)) < 0) goto out;
     if ((rc = gn__replica_open(broker, &broker->replicas)) < 0) goto out;
     if ((rc = gn__forward_open(broker, &broker->forwarder)) < 0) goto out;
+    if ((rc = gn__remote_open(broker, &broker->remote)) < 0) goto out;
 
     uv_idle_init(loop, &broker->idle);
     uv_timer_t *timers[] = {&broker->retention_timer, &broker->cleaner_timer,
@@ -490,6 +492,8 @@ void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)
     broker->closed_cb = cb;
     broker->closed_arg = arg;
     gn_group_coordinator_close(broker->groups, NULL, NULL); /* before the logs it writes */
+    gn__remote_close(broker->remote); /* parked remote reads get GN_ESHUTDOWN */
+    broker->remote = NULL;
     gn__forward_close(broker->forwarder); /* forwarded produces get GN_ESHUTDOWN */
     broker->forwarder = NULL;
     gn__replica_close(broker->replicas); /* acks=all waiters get GN_ESHUTDOWN */

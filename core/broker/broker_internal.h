@@ -38,6 +38,7 @@ struct gn_broker {
     struct gn_controller *controller; /* core/cluster: heartbeats, fencing, internal RPC */
     struct gn_replica_mgr *replicas;  /* core/replica: followers fetch, ISR, high watermark */
     struct gn_forwarder *forwarder;   /* core/replica: produce forwarded to other leaders */
+    struct gn_remote_mgr *remote;     /* core/replica: reads of partitions held elsewhere */
 
     gn_topic_t **topics; /* sorted by name (bsearch) */
     size_t ntopics, topics_cap;

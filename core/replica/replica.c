@@ -14,6 +14,7 @@
 #include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
+#include "replica/remote_read.h"
 #include "replica/replica.h"
 #include "log/epoch_cache.h"
 #include "topic/topic_internal.h"
@@ -643,7 +644,9 @@ static void refresh_all(gn_replica_mgr_t *m)
 
 static void on_record(void *arg, const json_t *rec)
 {
-    refresh_all(arg);
+    gn_replica_mgr_t *m = arg;
+    refresh_all(m);
+    gn__remote_image_changed(m->broker->remote); /* remote reads follow leaders too */
 }
 
 static void on_tick(uv_timer_t *t)

@@ -20,6 +20,7 @@
 #include "topic/atomic_file.h"
 #include "topic/producer_state.h"
 #include "replica/forward.h"
+#include "replica/remote_read.h"
 #include "replica/replica.h"
 #include "topic/topic_internal.h"
 #include "topic/uuid.h"
@@ -158,6 +159,7 @@ static void fire_all_watches(gn_partition_t *part, int status)
 void gn__partition_close(gn_partition_t *part, int status, bool del)
 {
     gn__replica_partition_closed(part, status); /* acks=all waiters, replica fetches */
+    gn__remote_partition_closed(part);          /* a copy fetched for remote reads */
     gn__defer_cancel(part->broker, &part->watch_task);
     fire_all_watches(part, status);
     if (part->log && !del) {
@@ -243,6 +245,7 @@ void gn_broker_unobserve_appends(gn_broker_t *broker, gn_append_observer_cb cb, 
 void gn_partition_watch(gn_partition_t *part, gn_watch_t *watch, int64_t offset, gn_watch_cb cb)
 {
     if (watch->part) gn_watch_cancel(watch);
+    gn__remote_want(part); /* held elsewhere: fetched here while watched */
     watch->cb = cb;
     watch->offset = offset;
     watch->part = part;
@@ -507,9 +510,20 @@ int64_t gn_partition_size_bytes(const gn_partition_t *part)
     return gn_log_size_bytes(part->log);
 }
 
+void gn_partition_want(gn_partition_t *part)
+{
+    gn__remote_want(part);
+}
+
+int gn_partition_check_read(gn_partition_t *part)
+{
+    return gn__remote_check(part);
+}
+
 int gn_partition_read(gn_partition_t *part, int64_t offset, size_t max_bytes, gn_read_result_t *res)
 {
     if (!part || !res) return GN_EINVAL;
+    gn__remote_want(part); /* held elsewhere: fetched here while read */
     int64_t hw = gn_partition_high_watermark(part);
     int64_t start = gn_partition_log_start_offset(part);
     memset(res, 0, sizeof(*res));

@@ -38,6 +38,10 @@ struct gn_partition {
     bool compacting;
     gn__producer_state_t producers; /* idempotent producers (producer_state.c) */
     struct gn__replica *replica;    /* core/replica: NULL when not replicated */
+    struct gn__remote *remote;      /* core/replica/remote_read.c: the copy fetched for local
+                                     * readers when this broker holds no replica */
+    uint64_t remote_gen;            /* image generation remote_here was computed at (0: never) */
+    bool remote_here;               /* no replica here and another broker leads */
 };
 
 /* Registry (topic.c). */

@@ -37,8 +37,8 @@ typedef struct gn_cluster_partition {
 int gn_cluster_partition(gn_broker_t *broker, const char *topic, int32_t partition,
                          gn_cluster_partition_t *out);
 /* This broker is among the partition's replicas (true for a partition the image does not
- * know, e.g. on a single node). Gateway readers are served from the local replica only
- * (no remote reads): elsewhere they get nothing of the partition. */
+ * know, e.g. on a single node). Elsewhere gateway readers are served from a copy fetched
+ * from the leader (gn_partition_want, partition.h). */
 bool gn_cluster_holds_replica(gn_broker_t *broker, const char *topic, int32_t partition);
 /* The controller (Raft leader) node id, -1 while an election runs. */
 int32_t gn_cluster_controller_id(gn_broker_t *broker);

@@ -89,6 +89,21 @@ typedef struct gn_read_result {
     gn_log_slice_t slice;
 } gn_read_result_t;
 
+/* Remote reads: on a broker outside a partition's replica set (a cluster), reads are
+ * served from a local copy of the partition's committed records that the broker fetches
+ * from the leader (core/replica/remote_read.c) while local readers want it: a
+ * gn_partition_read or an armed watch counts, and an adapter that learns of records
+ * through the append observers only calls gn_partition_want at least every 10 s for each
+ * partition it wants. One fetch per partition, shared by every reader here; it stops
+ * 30 s after the last want. A copy starts where it last ended (the leader's log start
+ * the first time), so the high watermark here trails the leader's until it has caught
+ * up; the append observers are told only of records committed after the copy started.
+ * No-op on a partition this broker holds. */
+void gn_partition_want(gn_partition_t *part);
+/* GN_ENOTLEADER when this broker holds no replica of part and no broker leads it (its
+ * replicas are down): readers get nothing until it is back; else 0. */
+int gn_partition_check_read(gn_partition_t *part);
+
 /* Whole batches starting with the one holding offset, up to max_bytes (but at
  * least one batch, as Kafka's KIP-74) and below the high watermark.
  * GN_EOFFSETRANGE when offset < log start or > high watermark. */
