@@ -237,8 +237,30 @@ void http__consumer_poll_abort(http_consumer_t *c)
     if (c->poll) poll_finish(c, json_array());
 }
 
+/* A partition held elsewhere without a leader (its replicas down) is answered with 503:
+ * records of the others would come with a silent hole. */
+static bool refuse_unreadable(http_consumer_t *c, http_req_t *req)
+{
+    for (size_t i = 0; i < c->nparts; i++) {
+        http_cpart_t *cp = &c->parts[i];
+        gn_partition_t *part = gn_partition_get(c->srv->broker, cp->topic, cp->partition);
+        if (!part || gn_partition_check_read(part) == 0) continue;
+        GN_WARN(HTTP_MOD,
+                "consumer records refused: a partition held elsewhere has no leader | "
+                "instance=%s topic=%s partition=%d",
+                c->name, cp->topic, (int)cp->partition);
+        http_respond_error(req, 503, 50301,
+                           "Partition %d of %s has no replica on this broker and no leader to "
+                           "read from (its replicas are down); retry later",
+                           (int)cp->partition, cp->topic);
+        return true;
+    }
+    return false;
+}
+
 int http__consumer_poll_start(http_consumer_t *c, http_req_t *req, long timeout_ms, long max_bytes)
 {
+    if (refuse_unreadable(c, req)) return 0;
     /* One records request at a time, as the Proxy's consumer: the older one answers
      * with what it has. */
     if (c->poll) http__consumer_poll_try(c, true);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "ganglion/partition.h"
@@ -276,11 +275,16 @@ int http_handle_topic_events(http_req_t *req)
                            SSE_MAX_PARTITIONS);
         return 0;
     }
-    for (int32_t p = 0; p < info.partitions; p++) {
-        if (!gn_cluster_holds_replica(srv->broker, topic, p)) { /* no remote reads */
+    for (int32_t p = 0; p < info.partitions; p++) { /* held elsewhere: read from its leader */
+        gn_partition_t *part = gn_partition_get(srv->broker, topic, p);
+        if (part && gn_partition_check_read(part) < 0) {
+            GN_WARN(HTTP_MOD,
+                    "SSE refused: a partition held elsewhere has no leader | topic=%s "
+                    "partition=%d",
+                    topic, (int)p);
             http_respond_error(req, 503, 50301,
-                               "Partition %d of %s has no replica on this broker: remote reads "
-                               "are not supported; connect to a broker among its replicas",
+                               "Partition %d of %s has no replica on this broker and no leader "
+                               "to read from (its replicas are down); retry later",
                                (int)p, topic);
             return 0;
         }

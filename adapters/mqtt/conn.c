@@ -130,6 +130,7 @@ static void on_sweep(uv_timer_t *t)
     for (mqtt_conn_t *conn = srv->conns; conn; conn = conn->next)
         check_timeouts(conn, now);
     mqtt__internal_topics_ensure(srv); /* a no-op once they exist */
+    mqtt__remote_want(srv, NULL);      /* partitions held elsewhere keep coming */
 }
 
 void mqtt__conn_sweep_start(mqtt_server_t *srv)

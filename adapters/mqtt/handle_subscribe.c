@@ -6,35 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ganglion/cluster.h"
 #include "ganglion/logger.h"
 #include "ganglion/topic.h"
 #include "mqtt.h"
 
 #define SUBS_PER_PACKET 128
-
-/* In a cluster a subscriber is served from this broker's replicas only (no remote reads):
- * a filter naming a topic with partitions this broker holds no replica of is granted,
- * but the log says those partitions are not delivered here. */
-static void warn_no_replica(mqtt_session_t *sess, gn_bytes_t f)
-{
-    char topic[GN_TOPIC_NAME_MAX + 1];
-    const uint8_t *slash = memchr(f.ptr, '/', f.len);
-    size_t first = slash ? (size_t)(slash - f.ptr) : f.len;
-    if (first == 0 || first >= sizeof topic) return;
-    memcpy(topic, f.ptr, first);
-    topic[first] = '\0';
-    gn_topic_info_t info;
-    if (strpbrk(topic, "+#") || gn_topic_describe(sess->srv->broker, topic, &info) < 0) return;
-    for (int32_t p = 0; p < info.partitions; p++) {
-        if (gn_cluster_holds_replica(sess->srv->broker, topic, p)) continue;
-        GN_WARN(MQTT_MOD,
-                "subscriber on a broker without a replica: records of this partition are not "
-                "delivered here (remote reads are not supported) | client=%s topic=%s "
-                "partition=%d",
-                sess->client_id, topic, (int)p);
-    }
-}
 
 int mqtt__handle_subscribe(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
 {
@@ -85,10 +61,10 @@ int mqtt__handle_subscribe(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         }
         added[n] = sess->subs[sess->nsubs - 1];
         fresh[n] = !existed;
-        if (!shared) warn_no_replica(sess, f);
         rcs[n++] = e.qos;
     }
     mqtt__send_suback(conn, MQTT_SUBACK, pkt->packet_id, rcs, n);
+    mqtt__remote_want(sess->srv, sess); /* held elsewhere: fetched from the leader from now */
     for (size_t i = 0; i < n; i++) {
         mqtt_sub_t *sub = added[i];
         if (!sub || sub->share) continue;

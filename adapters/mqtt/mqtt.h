@@ -360,6 +360,10 @@ void mqtt__conn_keepalive_start(mqtt_conn_t *conn);
 void mqtt__conn_sweep_start(mqtt_server_t *srv);
 /* __mqtt_retained and __mqtt_sessions exist (created if not: server.c). */
 void mqtt__internal_topics_ensure(mqtt_server_t *srv);
+/* remote.c: partitions of the log topics the trie may match are fetched here when other
+ * brokers hold them (gn_partition_want); with subscriber, a partition without a leader
+ * is logged with its client id. Called at subscribe and from the sweep. */
+void mqtt__remote_want(mqtt_server_t *srv, const mqtt_session_t *subscriber);
 /* The peer address "ip:port" into buf ("?" when unknown). */
 const char *mqtt__conn_peer(const mqtt_conn_t *conn, char *buf, size_t cap);
 

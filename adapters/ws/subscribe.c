@@ -291,6 +291,20 @@ void ws_handle_subscribe(ws_session_t *sess, ws_msg_t *msg)
     else
         for (int32_t p = 0; p < info.partitions && n < WS_MAX_PARTITIONS; p++)
             ids[n++] = p;
+    for (size_t i = 0; i < n; i++) { /* held elsewhere: read from its leader, if it has one */
+        gn_partition_t *part = gn_partition_get(sess->broker, sub->topic, ids[i]);
+        if (!part || gn_partition_check_read(part) == 0) continue;
+        GN_WARN("ws",
+                "subscription refused: a partition held elsewhere has no leader | "
+                "topic=%s partition=%d",
+                sub->topic, (int)ids[i]);
+        ws_send_error(sess, msg->id, "partition_unavailable",
+                      "Partition %d of %s has no replica on this broker and no leader to read "
+                      "from (its replicas are down); retry later",
+                      (int)ids[i], sub->topic);
+        remove_sub(sess, find_sub(sess, sub->topic));
+        return;
+    }
     if (parts_set(sub, ids, n) < 0) return;
     json_t *j = json_pack("{s:s,s:s,s:o}", "type", "subscribed", "topic", sub->topic, "partitions",
                           parts_json(sub));
