@@ -41,7 +41,7 @@ struct gn_cluster {
     size_t nvoters;
     char dir[PATH_MAX];
     char address[64];
-    bool raft_inited, io_inited, transport_inited, closing;
+    bool raft_inited, io_inited, transport_inited, closing, raft_closed;
     int inflight; /* proposals not yet answered */
     struct {
         gn_cluster_apply_cb cb;
@@ -50,7 +50,8 @@ struct gn_cluster {
     size_t nlisteners;
     gn_cluster_closed_cb closed_cb;
     void *closed_arg;
-    uv_timer_t close_timer;        /* raft_close runs on its own turn, never inside a raft cb */
+    uv_timer_t close_timer; /* raft_close runs on its own turn, never inside a raft cb */
+    uv_idle_t reaper;       /* never started: closed when raft has closed, frees on its close cb */
     gn_cluster_forward_fn forward; /* proposals on a follower go to the leader */
     void *forward_arg;
     struct applied_wait *waits; /* forwarded proposals waiting for the local apply */
@@ -342,15 +343,33 @@ static void free_cluster(gn_cluster_t *cl)
     free(cl);
 }
 
-static void on_raft_closed(struct raft *r)
+static void on_reaper_closed(uv_handle_t *h)
 {
-    gn_cluster_t *cl = r->data;
+    gn_cluster_t *cl = h->data;
     raft_uv_close(&cl->io);
     raft_uv_tcp_close(&cl->transport);
     gn_cluster_closed_cb cb = cl->closed_cb;
     void *arg = cl->closed_arg;
     free_cluster(cl);
     if (cb) cb(arg);
+}
+
+/* libraft 0.15 can call this twice. Its io fires the close callback when the last
+ * handle it tracks has closed (the tick timer), but the writer of the segment it
+ * finalized at close is no longer tracked and closes its handles in the same loop pass,
+ * which fires the callback again (seen under load in unit/group/test_store: a crash on
+ * the freed io). So the first call empties what raft's close frees (a second one frees
+ * nothing) and the io and this struct are freed one closing pass later, from the
+ * reaper's close callback, after those handles. */
+static void on_raft_closed(struct raft *r)
+{
+    gn_cluster_t *cl = r->data;
+    if (cl->raft_closed) return;
+    cl->raft_closed = true;
+    r->address = NULL;
+    memset(&r->log, 0, sizeof(r->log));
+    memset(&r->configuration, 0, sizeof(r->configuration));
+    uv_close((uv_handle_t *)&cl->reaper, on_reaper_closed);
 }
 
 static void set_flag(void *arg)
@@ -429,6 +448,8 @@ int gn__cluster_open(uv_loop_t *loop, const gn_cluster_opts_t *opts, gn_cluster_
     cl->raft.data = cl;
     uv_timer_init(loop, &cl->close_timer);
     cl->close_timer.data = cl;
+    uv_idle_init(loop, &cl->reaper);
+    cl->reaper.data = cl;
     raft_set_snapshot_threshold(&cl->raft, SNAPSHOT_EVERY);
     raft_set_snapshot_trailing(&cl->raft, SNAPSHOT_EVERY / 2);
     /* 500 ms, five Raft heartbeats: electing a new controller after the old one died took
