@@ -8,6 +8,9 @@
 # of them once and in order (MQTT: the live ones), through one fetch stream on O. Then R
 # is killed: SSE and REST on O answer 503 with error_code 50301 and O logs why; the
 # MQTT subscription stays, and records produced once R is back are delivered to it.
+# Last, a topic of replication factor 2 read (SSE, MQTT) on the broker outside its
+# replicas: its leader is killed between two batches and the reader follows the new
+# leader with every record once and in order, on the same fetch stream.
 # Ports 29600-29649 (GN_CLUSTER_PORTS).
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
@@ -61,9 +64,12 @@ create_consumer() {
     [[ $code == 200 || $code == 409 ]]
 }
 wait_for 30 "REST consumer created on $O" create_consumer
-r=$(curl -sS -X POST -H "$CT" --data '{"partitions":[{"topic":"solo","partition":0}]}' \
-    -w ' %{http_code}' "$OH/consumers/rr/instances/c1/assignments")
-[[ $r == *" 204" ]] || fail "REST assignment: $r"
+assign() {
+    r=$(curl -sS -X POST -H "$CT" --data '{"partitions":[{"topic":"solo","partition":0}]}' \
+        -w ' %{http_code}' "$OH/consumers/rr/instances/c1/assignments")
+    [[ $r == *" 204" ]]
+}
+wait_for 30 "REST assignment on $O" assign
 rest_records() { # rest_records WANT: reads (bounded) until WANT values came, prints them
     local all='[]' got
     for ((i = 0; i < 40; i++)); do
@@ -134,6 +140,50 @@ wait "$BACK" || fail "MQTT subscriber on $O got $(wc -l <"$WORK/mqtt-back.txt") 
 [[ $(tr '\n' ' ' <"$WORK/mqtt-back.txt") == 'b1 b2 b3 b4 b5 ' ]] ||
     fail "MQTT on $O after $R came back: $(tr '\n' ' ' <"$WORK/mqtt-back.txt")"
 echo "MQTT subscription on $O kept while solo had no leader, delivered once it came back"
+
+# ---- a remote reader follows a leader change: topic duo, replication factor 2, read on
+# the broker X outside its replicas; its leader killed between two batches
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data '{"topic_name":"duo","partitions_count":1,"replication_factor":2,"configs":[{"name":"min.insync.replicas","value":"1"}]}' \
+    "$OH/v3/clusters/$cid/topics")
+[[ $code == 201 ]] || fail "v3 create of duo (replication factor 2): HTTP $code"
+duo_line() { kcat -L -b "$(bootstrap)" -m 2 2>/dev/null | grep -A1 'topic "duo"' | tail -1; }
+wait_for 20 "duo has a leader and an ISR of two" bash -c "kcat -L -b '$(bootstrap)' -m 2 | grep -A1 'topic \"duo\"' | grep -q 'isrs: [123],[123]$'"
+reps=$(duo_line | sed -n 's/.*replicas: \([0-9,]*\),.*/\1/p')
+L=$(duo_line | sed -n 's/.*partition 0, leader \([0-9-]*\),.*/\1/p')
+X=""
+for n in 1 2 3; do [[ ,$reps, == *,$n,* ]] || X=$n; done
+[[ -n $X && $L =~ ^[123]$ ]] || fail "duo: replicas '$reps', leader '$L'"
+F=${reps/$L/}
+F=${F//,/}
+echo "duo on brokers $reps (leader $L), read on broker $X"
+XH="http://127.0.0.1:$(http_port "$X")"
+curl -sS -N -m 120 "$XH/topics/duo/events?from=earliest" >"$WORK/duo-sse.txt" 2>/dev/null &
+BG+=($!)
+mosquitto_sub -h 127.0.0.1 -p "$(mqtt_port "$X")" -V mqttv5 -i sub-duo -q 1 -t 'duo/#' -C 100 -W 90 \
+    >"$WORK/duo-mqtt.txt" 2>"$WORK/duo-mqtt.err" &
+DUO=$!
+BG+=($DUO)
+wait_for 10 "MQTT subscriber connected on $X" grep -q 'client=sub-duo' "$WORK/b$X.log"
+wait_for 10 "broker $X fetches duo" grep -q 'remote read started.*topic=duo' "$WORK/b$X.log"
+seq 1 50 | sed 's/^/k:a/' | timeout 30 kcat -P -X acks=all -b "127.0.0.1:${GN_CLUSTER_PORTS}0$L" -t duo -p 0 -K: ||
+    fail "kcat produce to duo (before)"
+wait_for 20 "SSE on $X has duo's first 50" bash -c "[[ \$(grep -c '^data:' '$WORK/duo-sse.txt') -ge 50 ]]"
+kill9 "$L"
+wait_for 30 "duo led by $F" bash -c "kcat -L -b 127.0.0.1:${GN_CLUSTER_PORTS}0$X -m 2 | grep -A1 'topic \"duo\"' | grep -q 'leader $F,'"
+seq 1 50 | sed 's/^/k:b/' | timeout 30 kcat -P -X acks=all -b "127.0.0.1:${GN_CLUSTER_PORTS}0$F" -t duo -p 0 -K: ||
+    fail "kcat produce to duo (after)"
+(seq 1 50 | sed 's/^/a/'; seq 1 50 | sed 's/^/b/') >"$WORK/duo-want.txt"
+wait_for 30 "SSE on $X has duo's 100" bash -c "[[ \$(grep -c '^data:' '$WORK/duo-sse.txt') -ge 100 ]]"
+grep '^data:' "$WORK/duo-sse.txt" | sed 's/^data: *//' | jq -r '.value' >"$WORK/duo-sse-values.txt"
+diff -q "$WORK/duo-want.txt" "$WORK/duo-sse-values.txt" >/dev/null ||
+    fail "SSE on $X across duo's leader change: $(diff "$WORK/duo-want.txt" "$WORK/duo-sse-values.txt" | head -3)"
+wait "$DUO" || fail "mosquitto_sub on $X got $(wc -l <"$WORK/duo-mqtt.txt") of 100 across the leader change: $(cat "$WORK/duo-mqtt.err")"
+diff -q "$WORK/duo-want.txt" "$WORK/duo-mqtt.txt" >/dev/null ||
+    fail "MQTT on $X across duo's leader change: $(diff "$WORK/duo-want.txt" "$WORK/duo-mqtt.txt" | head -3)"
+starts=$(grep -c 'remote read started.*topic=duo' "$WORK/b$X.log" || true)
+[[ $starts == 1 ]] || fail "broker $X restarted duo's fetch stream ($starts starts) instead of following the leader"
+echo "leader of duo killed ($L -> $F): SSE and MQTT on $X got all 100 once and in order, one stream"
 
 stop_all
 check_logs
