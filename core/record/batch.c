@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* RecordBatch v2 in place: decode the 61-byte header, validate a whole batch
  * (length, magic, attributes, CRC-32C, record count and offsets), and rewrite the
- * fields the broker owns (base offset, leader epoch, LogAppendTime). Called by the
+ * fields the broker owns (base offset, leader epoch, LogAppendTime, a missing max
+ * timestamp). Called by the
  * log on append and recovery and by the Kafka adapter; pure functions, any thread. */
 #include <stdint.h>
 
@@ -91,4 +92,29 @@ void gn_batch_set_log_append_time(uint8_t *p, int64_t ts)
     gn__put64(p + GN__OFF_MAX_TIMESTAMP, (uint64_t)ts);
     gn__put32(p + GN__OFF_CRC,
               gn_crc32c(0, p + GN__OFF_ATTRIBUTES, (size_t)size - GN__OFF_ATTRIBUTES));
+}
+
+int gn_batch_repair_max_timestamp(uint8_t *p, size_t len)
+{
+    gn_record_iter_t it;
+    gn_record_t rec;
+    int64_t size, max = -1; /* Kafka's NO_TIMESTAMP */
+    int rc;
+
+    if (len < GN_BATCH_HEADER_SIZE) return 0;
+    if (gn__be16(p + GN__OFF_ATTRIBUTES) & GN_ATTR_LOG_APPEND_TIME) return 0;
+    if ((int64_t)gn__be64(p + GN__OFF_MAX_TIMESTAMP) >=
+        (int64_t)gn__be64(p + GN__OFF_BASE_TIMESTAMP))
+        return 0;
+    if ((rc = gn_record_iter_init(&it, p, len)) < 0) return rc;
+    while ((rc = gn_record_iter_next(&it, &rec)) == 1)
+        if (rec.timestamp > max) max = rec.timestamp;
+    gn_record_iter_close(&it);
+    if (rc < 0) return rc;
+    if (max == (int64_t)gn__be64(p + GN__OFF_MAX_TIMESTAMP)) return 0;
+    size = (int64_t)(int32_t)gn__be32(p + GN__OFF_BATCH_LENGTH) + GN_BATCH_LOG_OVERHEAD;
+    gn__put64(p + GN__OFF_MAX_TIMESTAMP, (uint64_t)max);
+    gn__put32(p + GN__OFF_CRC,
+              gn_crc32c(0, p + GN__OFF_ATTRIBUTES, (size_t)size - GN__OFF_ATTRIBUTES));
+    return 1;
 }

@@ -78,6 +78,13 @@ void gn_batch_set_leader_epoch(uint8_t *p, int32_t epoch);
 /* Mark LogAppendTime with timestamp ts (sets attribute bit 3 and maxTimestamp) and
  * recompute the CRC, as Kafka does for message.timestamp.type=LogAppendTime. */
 void gn_batch_set_log_append_time(uint8_t *p, int64_t ts);
+/* A CreateTime batch whose maxTimestamp is below its baseTimestamp (Sarama before 1.23
+ * writes -1) gets the largest record timestamp written in, and a new CRC, as Kafka's
+ * LogValidator rewrites it; the log's time index and time retention read that field.
+ * The batch is validated first (decompressed if need be): a batch that does not
+ * validate is left as it is, for the append to refuse. Returns 1 if rewritten, 0 if
+ * nothing was to do, or the validation error. */
+int gn_batch_repair_max_timestamp(uint8_t *p, size_t len);
 
 /* Varints (zigzag, protobuf style) used inside records. Return bytes read (> 0) or
  * GN_ECORRUPT if malformed/truncated. */

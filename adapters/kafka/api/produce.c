@@ -126,8 +126,11 @@ static void cancel(kafka_req_t *req)
     kafka_req_done(req, true);
 }
 
-/* A Produce v3+ record set: exactly one magic-2 batch (Kafka's INVALID_RECORD rule). */
-static int16_t check_records(gn_bytes_t rec)
+/* A Produce v3+ record set: exactly one magic-2 batch (Kafka's INVALID_RECORD rule);
+ * zstd from v7 only (Kafka's rule: the clients of older versions cannot read it); a
+ * maxTimestamp below the base timestamp (Sarama before 1.23 sends -1) is filled in from
+ * the records, as Kafka's LogValidator does, for the time index and retention. */
+static int16_t check_records(gn_bytes_t rec, int16_t version)
 {
     if (!rec.ptr || rec.len == 0) return KAFKA_INVALID_RECORD;
     gn_batch_header_t hdr;
@@ -135,7 +138,10 @@ static int16_t check_records(gn_bytes_t rec)
     if (size == GN_EAGAIN) return KAFKA_CORRUPT_MESSAGE;
     if (size < 0) return kafka_err_from_gn((int)size);
     if ((size_t)size != rec.len) return KAFKA_INVALID_RECORD;
-    return KAFKA_NONE;
+    if (version < 7 && (hdr.attributes & GN_ATTR_COMPRESSION_MASK) == GN_COMPRESSION_ZSTD)
+        return KAFKA_UNSUPPORTED_COMPRESSION_TYPE;
+    int rc = gn_batch_repair_max_timestamp((uint8_t *)rec.ptr, rec.len);
+    return rc < 0 ? kafka_err_from_gn(rc) : KAFKA_NONE;
 }
 
 /* Arms the request's TimeoutMs for acks=all (Kafka applies it to acks=all only; a
@@ -213,7 +219,7 @@ int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body)
             else if (!(pp->part = gn_partition_get(req->broker, topic, pd->Index)))
                 pr->ErrorCode = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             else
-                pr->ErrorCode = check_records(pd->Records.bytes);
+                pr->ErrorCode = check_records(pd->Records.bytes, req->version);
         }
     }
     /* Pass 2: append. The frame is ours until the handler returns: gn_produce rewrites

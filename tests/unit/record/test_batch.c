@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* RecordBatch v2 header and validation: the golden batch, every refusal the
  * validator owes (magic, CRC, lengths, attributes, codec, counts, size), every
- * single-byte flip and every truncation, and the in-place rewrites. */
+ * single-byte flip and every truncation, and the in-place rewrites (a missing max
+ * timestamp filled in from the records). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -295,6 +296,69 @@ static void test_batch__log_append_time_sets_attribute_and_crc(void **state)
     assert_int_not_equal(hdr.crc, 0x716A6189u);
 }
 
+/* Three records stamped 1000, 3000, 2000 with codec c, maxTimestamp then written as
+ * -1 and the CRC resealed, as Sarama 1.22 sends them; copied into buf (<= cap). */
+static size_t sarama_like_batch(gn_compression_t c, uint8_t *buf, size_t cap)
+{
+    gn_batch_builder_t b;
+    gn_bytes_t out;
+    const int64_t ts[3] = {1000, 3000, 2000};
+
+    gn_batch_builder_init(&b, c);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gn_batch_builder_add(&b, GN_BYTES_NULL,
+                                              (gn_bytes_t){(const uint8_t *)"v", 1}, NULL, 0,
+                                              ts[i]),
+                         0);
+    assert_int_equal(gn_batch_builder_finish(&b, 0, &out), 0);
+    assert_true(out.len <= cap);
+    memcpy(buf, out.ptr, out.len);
+    gn_batch_builder_close(&b);
+    gn__put64(buf + GN__OFF_MAX_TIMESTAMP, (uint64_t)-1);
+    reseal(buf, out.len);
+    return out.len;
+}
+
+static void test_batch__repairs_missing_max_timestamp(void **state)
+{
+    const gn_compression_t codecs[] = {GN_COMPRESSION_NONE, GN_COMPRESSION_GZIP,
+                                       GN_COMPRESSION_ZSTD};
+    uint8_t b[512];
+    gn_batch_header_t hdr;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+        size_t n = sarama_like_batch(codecs[i], b, sizeof(b));
+        assert_int_equal(gn_batch_repair_max_timestamp(b, n), 1);
+        assert_int_equal(gn_batch_validate(b, n, 1 << 20, &hdr), (int64_t)n);
+        assert_true(hdr.max_timestamp == 3000);
+        assert_int_equal(hdr.base_timestamp, 1000);
+        assert_int_equal(gn_batch_repair_max_timestamp(b, n), 0); /* now consistent */
+    }
+}
+
+static void test_batch__repair_leaves_good_and_corrupt_batches(void **state)
+{
+    uint8_t b[512], before[512];
+    (void)state;
+
+    memcpy(b, golden_one_record, sizeof(golden_one_record)); /* max == base: untouched */
+    assert_int_equal(gn_batch_repair_max_timestamp(b, sizeof(golden_one_record)), 0);
+    assert_memory_equal(b, golden_one_record, sizeof(golden_one_record));
+
+    size_t n = sarama_like_batch(GN_COMPRESSION_NONE, b, sizeof(b));
+    b[n - 1] ^= 0x01; /* a record byte: the CRC no longer matches */
+    memcpy(before, b, n);
+    assert_int_equal(gn_batch_repair_max_timestamp(b, n), GN_ECORRUPT);
+    assert_memory_equal(b, before, n); /* not resealed */
+
+    n = sarama_like_batch(GN_COMPRESSION_NONE, b, sizeof(b));
+    gn_batch_set_log_append_time(b, 5000); /* LogAppendTime: the broker's field */
+    memcpy(before, b, n);
+    assert_int_equal(gn_batch_repair_max_timestamp(b, n), 0);
+    assert_memory_equal(b, before, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +377,8 @@ int main(void)
         cmocka_unit_test(test_batch__empty_batch_is_valid),
         cmocka_unit_test(test_batch__rewrites_offset_and_epoch_without_crc),
         cmocka_unit_test(test_batch__log_append_time_sets_attribute_and_crc),
+        cmocka_unit_test(test_batch__repairs_missing_max_timestamp),
+        cmocka_unit_test(test_batch__repair_leaves_good_and_corrupt_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
