@@ -43,3 +43,18 @@ start_ganglion() {
     done
     fail "no $adapter listening line within 10 s"
 }
+
+# stop_ganglion: SIGTERM and a bounded wait for a clean exit (status 0; a crash on the
+# way down fails the test).
+stop_ganglion() {
+    kill -TERM "$PID"
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$PID" 2>/dev/null && fail "ganglion did not stop within 10 s of SIGTERM"
+    local rc=0
+    wait "$PID" || rc=$?
+    PID=""
+    [[ $rc -eq 0 ]] || fail "ganglion exited with $rc"
+}

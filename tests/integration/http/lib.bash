@@ -17,16 +17,7 @@ start_broker() {
 
 # stop_broker: SIGTERM and a bounded wait for a clean exit (status 0).
 stop_broker() {
-    kill -TERM "$PID"
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$PID" 2>/dev/null && fail "ganglion did not stop within 10 s of SIGTERM"
-    local rc=0
-    wait "$PID" || rc=$?
-    PID=""
-    [[ $rc -eq 0 ]] || fail "ganglion exited with $rc"
+    stop_ganglion
 }
 
 # c ARGS...: curl, bounded in time, failing on transport errors only.

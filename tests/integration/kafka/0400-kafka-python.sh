@@ -12,8 +12,7 @@ PY=/usr/bin/python3 # Debian's python, where python3-kafka is installed
 SMOKE="$(dirname "$0")/kafka_python_smoke.py"
 start_broker 29090 --group.initial.rebalance.delay.ms=0
 timeout 180 "$PY" "$SMOKE" "$BROKER" first "$WORK/commits" || fail "kafka-python first phase"
-kill -TERM "$PID"
-wait "$PID" || true
+stop_ganglion
 start_broker 29090 --group.initial.rebalance.delay.ms=0
 timeout 120 "$PY" "$SMOKE" "$BROKER" resume "$WORK/commits" || fail "kafka-python resume phase"
 echo "PASS"
