@@ -32,7 +32,7 @@ typedef struct parked_read {
     gn_partition_t *part; /* valid while the watch is armed */
     gn_rpc_call_t *call;
     int32_t epoch;
-    int64_t offset;
+    int64_t offset, since_ms;
     size_t max_bytes;
     uint64_t deadline;
     struct parked_read *prev, *next;
@@ -43,9 +43,10 @@ typedef struct gn__remote {
     gn_partition_t *part; /* NULL once dropped (the call in flight frees the copy) */
     gn_rpc_client_t *cli;
     bool fetching;
-    int32_t leader;    /* asked last, -1: none known */
-    int64_t live_from; /* the leader's high watermark when this stream started (-1: not
-                        * yet): older batches are history, not reported as appends */
+    int32_t leader;     /* asked last, -1: none known */
+    int64_t live_from;  /* the first offset committed since this stream started (-1: not
+                         * known yet): older batches are history, not reported as appends */
+    int64_t started_ms; /* wall clock at the start, for the leader's time index */
     uint64_t want_ms, retry_at;
     uint32_t backoff_ms;
     bool warned; /* the partition has no leader: logged once until it has one */
@@ -80,7 +81,7 @@ static void unlink_parked(gn_remote_mgr_t *m, parked_read_t *pr)
 }
 
 static bool park(gn_remote_mgr_t *m, gn_partition_t *part, gn_rpc_call_t *call, int32_t epoch,
-                 int64_t offset, size_t max_bytes)
+                 int64_t offset, int64_t since_ms, size_t max_bytes)
 {
     parked_read_t *pr = calloc(1, sizeof(*pr));
     if (!pr) return false;
@@ -89,6 +90,7 @@ static bool park(gn_remote_mgr_t *m, gn_partition_t *part, gn_rpc_call_t *call, 
                           .call = call,
                           .epoch = epoch,
                           .offset = offset,
+                          .since_ms = since_ms,
                           .max_bytes = max_bytes,
                           .deadline = uv_now(m->broker->loop) + READ_WAIT_MS,
                           .next = m->parked};
@@ -99,10 +101,21 @@ static bool park(gn_remote_mgr_t *m, gn_partition_t *part, gn_rpc_call_t *call, 
     return true;
 }
 
+/* Where a stream that started at since_ms (wall clock, -1: not asked) begins to be live:
+ * the first batch stamped at or after it (the time index), at most the high watermark. */
+static int64_t live_from(gn_partition_t *part, int64_t since_ms, int64_t hw)
+{
+    int64_t off = -1, ts;
+    if (since_ms >= 0 && gn_partition_offset_for_time(part, since_ms, &off, &ts) == 0 && off >= 0 &&
+        off < hw)
+        return off;
+    return hw;
+}
+
 /* Committed batches from offset (up to max_bytes), with the leader's high watermark and log
  * start; an offset at the high watermark waits for the next commit when may_park. */
 static void serve_read(gn_remote_mgr_t *m, gn_rpc_call_t *call, gn_partition_t *part, int32_t epoch,
-                       int64_t offset, size_t max_bytes, bool may_park)
+                       int64_t offset, int64_t since_ms, size_t max_bytes, bool may_park)
 {
     int32_t mine = -1;
     int rc = gn_partition_leader_epoch(part, epoch, &mine);
@@ -111,9 +124,10 @@ static void serve_read(gn_remote_mgr_t *m, gn_rpc_call_t *call, gn_partition_t *
         return;
     }
     int64_t hw = gn_partition_high_watermark(part), start = gn_partition_log_start_offset(part);
-    if (offset == hw && may_park && park(m, part, call, epoch, offset, max_bytes)) return;
-    json_t *resp = json_pack("{s:I, s:I, s:i}", "hw", (json_int_t)hw, "log_start",
-                             (json_int_t)start, "leader_epoch", mine);
+    if (offset == hw && may_park && park(m, part, call, epoch, offset, since_ms, max_bytes)) return;
+    json_t *resp =
+        json_pack("{s:I, s:I, s:i, s:I}", "hw", (json_int_t)hw, "log_start", (json_int_t)start,
+                  "leader_epoch", mine, "live_from", (json_int_t)live_from(part, since_ms, hw));
     gn_read_result_t rr;
     uint8_t *buf = NULL;
     size_t n = 0;
@@ -142,7 +156,8 @@ static void on_parked_watch(gn_watch_t *w, int status)
     if (status < 0) /* the partition went away */
         gn__rpc_reply(pr->call, status, NULL, NULL, 0);
     else
-        serve_read(pr->m, pr->call, pr->part, pr->epoch, pr->offset, pr->max_bytes, false);
+        serve_read(pr->m, pr->call, pr->part, pr->epoch, pr->offset, pr->since_ms, pr->max_bytes,
+                   false);
     free(pr);
 }
 
@@ -154,7 +169,8 @@ static void expire_parked(gn_remote_mgr_t *m, uint64_t now)
         if (pr->deadline > now) continue;
         gn_watch_cancel(&pr->watch);
         unlink_parked(m, pr);
-        serve_read(m, pr->call, pr->part, pr->epoch, pr->offset, pr->max_bytes, false);
+        serve_read(m, pr->call, pr->part, pr->epoch, pr->offset, pr->since_ms, pr->max_bytes,
+                   false);
         free(pr);
         nx = m->parked; /* serving may have parked or answered others: start over */
     }
@@ -178,8 +194,9 @@ static void handle_read(void *arg, gn_rpc_call_t *call, const json_t *req, const
         return;
     }
     size_t max_bytes = max > 0 && max < READ_MAX_BYTES ? (size_t)max : READ_MAX_BYTES;
-    serve_read(m, call, part, (int32_t)json_integer_value(je), json_integer_value(jo), max_bytes,
-               true);
+    const json_t *js = json_object_get(req, "since_ms");
+    serve_read(m, call, part, (int32_t)json_integer_value(je), json_integer_value(jo),
+               json_is_integer(js) ? json_integer_value(js) : -1, max_bytes, true);
 }
 
 /* ---- the reader side: a copy per wanted partition ---- */
@@ -275,6 +292,8 @@ static void start_read(gn__remote_t *c)
         json_pack("{s:s, s:s, s:i, s:I, s:i, s:i}", "op", "read", "topic", part->topic->name,
                   "partition", part->id, "offset", (json_int_t)gn_log_end_offset(part->log),
                   "leader_epoch", cp.leader_epoch, "max_bytes", (int)READ_MAX_BYTES);
+    if (req && c->live_from < 0) /* the first answer says where live records begin */
+        json_object_set_new(req, "since_ms", json_integer(c->started_ms));
     if (c->cli && req && gn__rpc_call(c->cli, req, NULL, 0, READ_TIMEOUT, on_read, c) == 0)
         c->fetching = true;
     else
@@ -368,7 +387,10 @@ static void on_read(void *arg, int status, const json_t *resp, const uint8_t *ra
         return;
     }
     int64_t end = gn_log_end_offset(part->log);
-    if (c->live_from < 0) c->live_from = json_integer_value(json_object_get(resp, "hw"));
+    if (c->live_from < 0) {
+        const json_t *lf = json_object_get(resp, "live_from");
+        c->live_from = json_integer_value(lf ? lf : json_object_get(resp, "hw"));
+    }
     /* what the leader had committed before this stream started is history: readers reach it
      * by offset, but the append observers (MQTT's live delivery) start at live_from */
     int64_t history_end = c->live_from < end ? c->live_from : end;
@@ -403,7 +425,12 @@ void gn__remote_want(gn_partition_t *part)
     if (!remote_here(m, part)) return;
     gn__remote_t *c = calloc(1, sizeof(*c));
     if (!c) return;
-    *c = (gn__remote_t){.m = m, .part = part, .leader = -1, .live_from = -1, .want_ms = now};
+    *c = (gn__remote_t){.m = m,
+                        .part = part,
+                        .leader = -1,
+                        .live_from = -1,
+                        .started_ms = gn_now_ms(),
+                        .want_ms = now};
     c->next = m->all;
     if (m->all) m->all->prev = c;
     m->all = c;
