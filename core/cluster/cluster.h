@@ -75,17 +75,23 @@ const json_t *gn__cluster_image(gn_cluster_t *cl);
 
 /* ---- image.c ---- */
 json_t *gn__image_new(void);
-/* Applies one record; 0, or GN_EINVAL for a malformed record (which changes nothing). */
+/* Applies one record; 0, GN_EINVAL for a malformed record, or the client's error for a
+ * change whose precondition no longer holds (GN_ETOPIC_EXISTS, GN_EUNKNOWN_TOPIC,
+ * GN_EINVALID_PARTITIONS, GN_EINVALID_TOPIC). A refused record changes nothing. */
 int gn__image_apply(json_t *image, const json_t *record);
+
+/* ---- topic_sync.c: this broker's topic registry follows the image ---- */
+/* Makes the registry's topic `name` what the image says (opened, grown, configs set,
+ * dropped, or replaced by another incarnation); a creation of this broker still in flight
+ * is kept until the image decides it. After every topic record applied, and when this
+ * broker's own creation completes. */
+void gn__topic_sync(gn_broker_t *broker, const char *name);
 
 /* ---- metastore.c: the topic-metadata store on the quorum ---- */
 /* topics.json from before the quorum (if any and the image has no topics) is proposed
  * once and renamed topics.json.migrated. */
 int gn__metastore_raft_open(gn_cluster_t *cl, uv_loop_t *loop, const char *data_dir,
                             gn_metastore_t **out);
-/* While on, put/delete change nothing in the log (the image has them already: a record
- * from another broker being applied here) and complete on a later turn. */
-void gn__metastore_raft_local_only(gn_metastore_t *ms, bool on);
 /* A "topic" record for rec with its replica assignment (taken). */
 json_t *gn__cluster_topic_record(const gn_topic_record_t *rec, json_t *replicas);
 /* An image topic as a record; *entries (free it) backs rec->configs. */

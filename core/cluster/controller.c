@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The controller duties around the quorum, on every broker: the internal RPC listener,
  * registration and heartbeats to the controller (the Raft leader), forwarding metadata
- * changes proposed on a follower, applying other brokers' topic records locally; and on
+ * changes proposed on a follower, the registry following applied topic records; and on
  * the controller: fencing brokers that miss heartbeats (broker.session.timeout.ms) and
  * moving their partition leaderships to live in-sync replicas (leader epoch + 1; no
  * unclean election). A broker whose heartbeat connection drops, and the previous
@@ -466,55 +466,7 @@ static int forward(void *arg, const json_t *record, gn_cluster_propose_cb cb, vo
     return rc;
 }
 
-/* ---- other brokers' records, applied here ---- */
-
-static void admin_noop(void *arg, int status)
-{
-    (void)arg, (void)status;
-}
-
-static bool same_overrides(const gn_topic_t *topic, const gn_topic_record_t *tr)
-{
-    if (topic->noverrides != tr->configs_count) return false;
-    for (size_t i = 0; i < tr->configs_count; i++) {
-        size_t j = 0;
-        while (j < topic->noverrides && strcmp(topic->overrides[j].name, tr->configs[i].name) != 0)
-            j++;
-        if (j == topic->noverrides ||
-            strcmp(topic->overrides[j].value ? topic->overrides[j].value : "",
-                   tr->configs[i].value ? tr->configs[i].value : "") != 0)
-            return false;
-    }
-    return true;
-}
-
-/* Partitions added or configs changed on another broker: the same change here, with the
- * store in local-only mode (the log has it already). The proposing broker has it already. */
-static void apply_topic_change(gn_controller_t *ctl, const char *name)
-{
-    gn_broker_t *broker = ctl->broker;
-    gn_topic_t *topic = gn__topic_find(broker, name);
-    const json_t *t = json_object_get(json_object_get(gn__cluster_image(ctl->cl), "topics"), name);
-    gn_topic_record_t tr;
-    gn_config_entry_t *entries = NULL;
-    if (!topic || !t || gn__cluster_topic_from_image(name, t, &tr, &entries) < 0 ||
-        memcmp(topic->id, tr.id, 16) != 0) {
-        free(entries);
-        return;
-    }
-    gn__metastore_raft_local_only(broker->meta, true);
-    int rc = 0;
-    if (tr.partitions > topic->partitions)
-        rc = gn_topic_add_partitions(broker, name, tr.partitions, false, admin_noop, NULL);
-    if (rc == 0 && !same_overrides(topic, &tr))
-        rc = gn_topic_alter_configs(broker, name, tr.configs, NULL, tr.configs_count, true, false,
-                                    admin_noop, NULL);
-    gn__metastore_raft_local_only(broker->meta, false);
-    if (rc < 0)
-        GN_ERROR("cluster", "cannot apply a topic change made on another broker | topic=%s err=%s",
-                 name, gn_strerror(rc));
-    free(entries);
-}
+/* ---- records applied here ---- */
 
 static void on_record(void *arg, const json_t *rec)
 {
@@ -523,33 +475,9 @@ static void on_record(void *arg, const json_t *rec)
     const char *type = json_string_value(json_object_get(rec, "type"));
     const char *name = json_string_value(json_object_get(rec, "name"));
     if (broker->closing || !type) return;
-    if (strcmp(type, "topic") == 0 && name && !gn__topic_find(broker, name)) {
-        const json_t *t =
-            json_object_get(json_object_get(gn__cluster_image(ctl->cl), "topics"), name);
-        gn_topic_record_t tr;
-        gn_config_entry_t *entries = NULL;
-        if (t && gn__cluster_topic_from_image(name, t, &tr, &entries) == 0) {
-            int rc = gn__topic_load(broker, &tr);
-            if (rc < 0)
-                GN_ERROR("cluster",
-                         "cannot open a topic created on another broker | topic=%s "
-                         "err=%s",
-                         name, gn_strerror(rc));
-            else
-                GN_INFO("cluster", "topic created by the cluster | topic=%s partitions=%d", name,
-                        tr.partitions);
-        }
-        free(entries);
-    } else if (strcmp(type, "topic") == 0 && name) {
-        apply_topic_change(ctl, name);
-    } else if (strcmp(type, "topic_deleted") == 0 && name && gn__topic_find(broker, name)) {
-        gn__metastore_raft_local_only(broker->meta, true);
-        int rc = gn_topic_delete(broker, name, admin_noop, NULL);
-        gn__metastore_raft_local_only(broker->meta, false);
-        if (rc < 0)
-            GN_ERROR("cluster", "cannot delete a topic deleted by the cluster | topic=%s err=%s",
-                     name, gn_strerror(rc));
-    }
+    /* whoever proposed it: the registry follows the image (topic_sync.c) */
+    if (name && (strcmp(type, "topic") == 0 || strcmp(type, "topic_deleted") == 0))
+        gn__topic_sync(broker, name);
     if (ctl->on_apply) ctl->on_apply(ctl->on_apply_arg, rec);
 }
 

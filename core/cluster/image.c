@@ -7,6 +7,7 @@
 
 #include "cluster/cluster.h"
 #include "ganglion/error.h"
+#include "ganglion/topic.h"
 
 json_t *gn__image_new(void)
 {
@@ -113,7 +114,44 @@ static int merge_partitions(json_t *nt, const json_t *old, const json_t *rec, js
     return 0;
 }
 
-static int apply_topic(json_t *image, const json_t *rec)
+/* Puts name = {id, n, rf, cfg (taken)} with its partition states (kept from old). */
+static int put_topic(json_t *topics, const char *name, const char *id, json_int_t n, json_int_t rf,
+                     json_t *cfg, const json_t *old, const json_t *rec)
+{
+    json_t *nt = json_pack("{s:s, s:I, s:I, s:o}", "id", id, "partitions", n, "replication_factor",
+                           rf, "configs", cfg); /* "o" takes cfg, even on failure */
+    if (!nt) return GN_ENOMEM;
+    int rc = merge_partitions(nt, old, rec, n);
+    if (rc == 0 && json_object_set_new(topics, name, nt) < 0) return GN_ENOMEM;
+    if (rc < 0) json_decref(nt);
+    return rc;
+}
+
+/* Kafka refuses a name that equals an existing one once '.' and '_' are the same. */
+static bool name_collides(const json_t *topics, const char *name)
+{
+    const char *key;
+    json_t *t;
+    if (!strpbrk(name, "._")) return false;
+    json_object_foreach((json_t *)topics, key,
+                        t) if (gn_topic_name_collides(key, name)) return true;
+    return false;
+}
+
+/* The topic a change names: GN_EUNKNOWN_TOPIC when the name is gone or is another
+ * incarnation (another id) now. */
+static const json_t *named_topic(const json_t *topics, const json_t *rec, const char **name)
+{
+    const char *id = str(rec, "id");
+    *name = str(rec, "name");
+    const json_t *t = *name ? json_object_get(topics, *name) : NULL;
+    if (!t || !id || strcmp(str(t, "id"), id) != 0) return NULL;
+    return t;
+}
+
+/* op "create": refused when the name exists (or collides); no op: an older broker's
+ * create-or-replace, applied as it always was. */
+static int apply_topic_create(json_t *topics, const json_t *rec, bool conditional)
 {
     const char *name = str(rec, "name"), *id = str(rec, "id");
     json_int_t n, rf;
@@ -122,18 +160,81 @@ static int apply_topic(json_t *image, const json_t *rec)
         !int_in(rec, "replication_factor", 1, INT16_MAX, &rf) ||
         (configs && !json_is_object(configs)))
         return GN_EINVAL;
-    json_t *topics = json_object_get(image, "topics");
-    json_t *old = json_object_get(topics, name);
-    json_t *cfg = configs ? json_deep_copy(configs) : json_object();
-    json_t *nt = json_pack("{s:s, s:I, s:I, s:o}", "id", id, "partitions", n, "replication_factor",
-                           rf, "configs", cfg); /* "o" takes cfg, even on failure */
-    if (!nt) return GN_ENOMEM;
+    const json_t *old = json_object_get(topics, name);
+    if (conditional && old) return GN_ETOPIC_EXISTS;
+    if (conditional && name_collides(topics, name)) return GN_EINVALID_TOPIC;
     /* a re-created topic (another id) starts afresh */
-    if (old && strcmp(json_string_value(json_object_get(old, "id")), id) != 0) old = NULL;
-    int rc = merge_partitions(nt, old, rec, n);
-    if (rc == 0 && json_object_set_new(topics, name, nt) < 0) return GN_ENOMEM;
-    if (rc < 0) json_decref(nt);
+    if (old && strcmp(str(old, "id"), id) != 0) old = NULL;
+    return put_topic(topics, name, id, n, rf, configs ? json_deep_copy(configs) : json_object(),
+                     old, rec);
+}
+
+/* op "partitions": the topic (same id) grows to "partitions"; not more than it has now is
+ * GN_EINVALID_PARTITIONS (a concurrent increase got there first). */
+static int apply_topic_partitions(json_t *topics, const json_t *rec)
+{
+    const char *name;
+    json_int_t n;
+    if (!int_in(rec, "partitions", 1, INT32_MAX, &n)) return GN_EINVAL;
+    const json_t *old = named_topic(topics, rec, &name);
+    if (!old) return GN_EUNKNOWN_TOPIC;
+    if (n <= json_integer_value(json_object_get(old, "partitions"))) return GN_EINVALID_PARTITIONS;
+    json_incref((json_t *)old); /* replaced below while its states are copied */
+    int rc = put_topic(topics, name, str(old, "id"), n,
+                       json_integer_value(json_object_get(old, "replication_factor")),
+                       json_deep_copy(json_object_get(old, "configs")), old, rec);
+    json_decref((json_t *)old);
     return rc;
+}
+
+/* op "configs": "replace" (all overrides become "set") or a delta on the image's own
+ * overrides ("delete" [keys], then "set" {key: value}), so concurrent changes of other
+ * keys are kept. The values were validated by the proposer. */
+static int apply_topic_configs(json_t *topics, const json_t *rec)
+{
+    const char *name, *key;
+    json_t *set = json_object_get(rec, "set"), *del = json_object_get(rec, "delete"), *v;
+    size_t i;
+    if ((set && !json_is_object(set)) || (del && !json_is_array(del))) return GN_EINVAL;
+    json_object_foreach(set, key, v) if (!json_is_string(v)) return GN_EINVAL;
+    json_array_foreach(del, i, v) if (!json_is_string(v)) return GN_EINVAL;
+    json_t *t = (json_t *)named_topic(topics, rec, &name);
+    if (!t) return GN_EUNKNOWN_TOPIC;
+    json_t *cfg = json_is_true(json_object_get(rec, "replace"))
+                      ? json_object()
+                      : json_deep_copy(json_object_get(t, "configs"));
+    if (!cfg) return GN_ENOMEM;
+    json_array_foreach(del, i, v) json_object_del(cfg, json_string_value(v));
+    if (set && json_object_update(cfg, set) < 0) {
+        json_decref(cfg);
+        return GN_ENOMEM;
+    }
+    return json_object_set_new(t, "configs", cfg) < 0 ? GN_ENOMEM : 0;
+}
+
+static int apply_topic(json_t *image, const json_t *rec)
+{
+    json_t *topics = json_object_get(image, "topics");
+    const char *op = str(rec, "op");
+    if (!op) return apply_topic_create(topics, rec, false);
+    if (strcmp(op, "create") == 0) return apply_topic_create(topics, rec, true);
+    if (strcmp(op, "partitions") == 0) return apply_topic_partitions(topics, rec);
+    if (strcmp(op, "configs") == 0) return apply_topic_configs(topics, rec);
+    return GN_EINVAL;
+}
+
+/* By name; with "id" only that incarnation (GN_EUNKNOWN_TOPIC when it is gone). */
+static int apply_topic_deleted(json_t *image, const json_t *rec)
+{
+    json_t *topics = json_object_get(image, "topics");
+    const char *name = str(rec, "name");
+    if (!name) return GN_EINVAL;
+    if (json_object_get(rec, "id")) {
+        if (!named_topic(topics, rec, &name)) return GN_EUNKNOWN_TOPIC;
+    } else if (!json_object_get(topics, name)) {
+        return GN_EUNKNOWN_TOPIC;
+    }
+    return json_object_del(topics, name) < 0 ? GN_ENOMEM : 0;
 }
 
 static int apply_partition(json_t *image, const json_t *rec)
@@ -162,11 +263,7 @@ int gn__image_apply(json_t *image, const json_t *record)
         strcmp(type, "broker_unfenced") == 0)
         return apply_broker(image, record, type);
     if (strcmp(type, "topic") == 0) return apply_topic(image, record);
-    if (strcmp(type, "topic_deleted") == 0) {
-        const char *name = str(record, "name");
-        if (!name) return GN_EINVAL;
-        return json_object_del(json_object_get(image, "topics"), name) < 0 ? GN_EINVAL : 0;
-    }
+    if (strcmp(type, "topic_deleted") == 0) return apply_topic_deleted(image, record);
     if (strcmp(type, "partition") == 0) return apply_partition(image, record);
     if (strcmp(type, "cluster_id") == 0) { /* the first one wins: ids never change */
         const char *id = str(record, "id");

@@ -16,18 +16,11 @@
 #include "ganglion/logger.h"
 #include "topic/uuid.h"
 
-typedef struct later {
-    gn_metastore_cb cb;
-    void *arg;
-    struct later *next;
-} later_t;
-
 typedef struct raft_store {
     gn_metastore_t base;
     gn_cluster_t *cl;
-    uv_timer_t timer; /* completes local-only changes on a later turn */
-    later_t *later;
-    bool local_only; /* applying a record another broker proposed: nothing to propose */
+    uv_timer_t timer; /* close completes on a later loop turn, outside gn_broker_close: the
+                       * quorum closing from inside it crashed libraft (unit tests) */
     int inflight;
     bool closing;
     gn_metastore_cb close_cb;
@@ -49,50 +42,18 @@ static void on_timer_closed(uv_handle_t *h)
     if (cb) cb(arg, 0);
 }
 
-static void run_later(raft_store_t *st)
-{
-    later_t *l = st->later;
-    st->later = NULL;
-    while (l) {
-        later_t *nx = l->next;
-        if (l->cb) l->cb(l->arg, 0);
-        free(l);
-        l = nx;
-    }
-}
-
-static void on_later(uv_timer_t *t)
-{
-    run_later(t->data);
-}
-
 static void finish_close(raft_store_t *st)
 {
-    run_later(st);
     uv_close((uv_handle_t *)&st->timer, on_timer_closed);
-}
-
-/* A change the image already has (applied from another broker's record). */
-static int complete_later(raft_store_t *st, gn_metastore_cb cb, void *arg)
-{
-    later_t *l = malloc(sizeof(*l));
-    if (!l) return GN_ENOMEM;
-    *l = (later_t){cb, arg, st->later};
-    st->later = l;
-    uv_timer_start(&st->timer, on_later, 0, 0);
-    return 0;
-}
-
-void gn__metastore_raft_local_only(gn_metastore_t *ms, bool on)
-{
-    ((raft_store_t *)ms)->local_only = on;
 }
 
 static void op_done(void *arg, int status)
 {
     op_t *op = arg;
     raft_store_t *st = op->st;
-    if (status < 0)
+    /* refused by the image (its precondition no longer held) is the client's answer */
+    if (status < 0 && status != GN_ETOPIC_EXISTS && status != GN_EUNKNOWN_TOPIC &&
+        status != GN_EINVALID_PARTITIONS && status != GN_EINVALID_TOPIC)
         GN_ERROR("cluster", "topic metadata change failed | err=%s", gn_strerror(status));
     if (op->cb) op->cb(op->arg, status);
     free(op);
@@ -162,35 +123,74 @@ static json_t *assignments(raft_store_t *st, const gn_topic_record_t *rec)
     return all;
 }
 
+static json_t *configs_object(const gn_config_entry_t *e, size_t n, bool with_null)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++)
+        if (e[i].value || !with_null)
+            json_object_set_new(o, e[i].name, json_string(e[i].value ? e[i].value : ""));
+    return o;
+}
+
 json_t *gn__cluster_topic_record(const gn_topic_record_t *rec, json_t *replicas)
 {
     char id[GN_UUID_B64_LEN + 1];
     gn__uuid_to_base64(rec->id, id);
-    json_t *configs = json_object();
-    for (size_t i = 0; configs && i < rec->configs_count; i++)
-        json_object_set_new(configs, rec->configs[i].name,
-                            json_string(rec->configs[i].value ? rec->configs[i].value : ""));
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "type", "topic", "name", rec->name,
-                     "id", id, "partitions", (json_int_t)rec->partitions, "replication_factor",
-                     (json_int_t)rec->replication_factor, "configs", configs, "replicas", replicas);
+    json_t *configs = configs_object(rec->configs, rec->configs_count, false);
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "type", "topic", "op", "create",
+                     "name", rec->name, "id", id, "partitions", (json_int_t)rec->partitions,
+                     "replication_factor", (json_int_t)rec->replication_factor, "configs", configs,
+                     "replicas", replicas);
+}
+
+/* op "partitions": the new total and every partition's replicas (the image keeps its own
+ * for the partitions it has). */
+static json_t *partitions_record(const gn_topic_record_t *rec, json_t *replicas, const char *id)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "type", "topic", "op", "partitions", "name",
+                     rec->name, "id", id, "partitions", (json_int_t)rec->partitions, "replicas",
+                     replicas);
+}
+
+/* op "configs": the keys set and removed, or all of them (replace). */
+static json_t *configs_record(const gn_topic_record_t *rec, const char *id)
+{
+    json_t *set = configs_object(rec->config_changes, rec->config_changes_count, true);
+    json_t *del = json_array();
+    for (size_t i = 0; del && i < rec->config_changes_count; i++)
+        if (!rec->config_changes[i].value)
+            json_array_append_new(del, json_string(rec->config_changes[i].name));
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "type", "topic", "op", "configs",
+                     "name", rec->name, "id", id, "replace", rec->configs_replace, "set", set,
+                     "delete", del);
 }
 
 static int raft_put(gn_metastore_t *ms, const gn_topic_record_t *rec, gn_metastore_cb cb, void *arg)
 {
     raft_store_t *st = (raft_store_t *)ms;
-    if (st->local_only) return complete_later(st, cb, arg);
+    char id[GN_UUID_B64_LEN + 1];
+    gn__uuid_to_base64(rec->id, id);
+    if (rec->change == GN_TOPIC_SET_CONFIGS) return propose(st, configs_record(rec, id), cb, arg);
     json_t *replicas = assignments(st, rec);
     if (!replicas) return GN_ENOMEM;
+    if (rec->change == GN_TOPIC_ADD_PARTITIONS)
+        return propose(st, partitions_record(rec, replicas, id), cb, arg);
     return propose(st, gn__cluster_topic_record(rec, replicas), cb, arg);
 }
 
-static int raft_delete(gn_metastore_t *ms, const char *name, gn_metastore_cb cb, void *arg)
+static int raft_delete(gn_metastore_t *ms, const char *name, const uint8_t *id, gn_metastore_cb cb,
+                       void *arg)
 {
     raft_store_t *st = (raft_store_t *)ms;
-    if (st->local_only) return complete_later(st, cb, arg);
     if (!json_object_get(json_object_get(gn__cluster_image(st->cl), "topics"), name))
         return GN_EUNKNOWN_TOPIC;
-    return propose(st, json_pack("{s:s, s:s}", "type", "topic_deleted", "name", name), cb, arg);
+    json_t *rec = json_pack("{s:s, s:s}", "type", "topic_deleted", "name", name);
+    if (rec && id) {
+        char b64[GN_UUID_B64_LEN + 1];
+        gn__uuid_to_base64(id, b64);
+        json_object_set_new(rec, "id", json_string(b64));
+    }
+    return propose(st, rec, cb, arg);
 }
 
 /* One image topic as the borrowed record the interface hands out. */

@@ -148,8 +148,10 @@ static int local_put(gn_metastore_t *ms, const gn_topic_record_t *rec, gn_metast
     return rc;
 }
 
-static int local_delete(gn_metastore_t *ms, const char *name, gn_metastore_cb cb, void *arg)
+static int local_delete(gn_metastore_t *ms, const char *name, const uint8_t *id, gn_metastore_cb cb,
+                        void *arg)
 {
+    (void)id; /* one node: the name is the incarnation */
     local_store_t *st = (local_store_t *)ms;
     json_t *prev = json_object_get(st->topics, name);
     if (!prev) return GN_EUNKNOWN_TOPIC;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The topic registry (a sorted array searched with bsearch) and the admin operations:
- * create, delete, add partitions, alter configs, describe, list. A change is applied
- * in memory, then made durable through the metadata store; the caller's gn_admin_cb
- * runs once it is. Loop thread only. */
+ * create, delete, add partitions, alter configs, describe, list. Each is checked here,
+ * then proposed to the metadata store, whose log decides it against the latest state;
+ * the caller's gn_admin_cb gets that decision once it is applied here. The registry
+ * follows the applied records (core/cluster/topic_sync.c through the gn__topic_* calls
+ * below), except a creation, which is opened here at once (produce paths need the
+ * partition now) and dropped or replaced if the log decides otherwise. Loop thread. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
+#include "cluster/cluster.h"
 #include "ganglion/cluster.h"
 #include "topic/topic_internal.h"
 #include "topic/uuid.h"
@@ -210,6 +214,33 @@ static gn_topic_record_t topic_record(const gn_topic_t *topic)
     return rec;
 }
 
+/* Stored overrides as a topic's own list and effective config: one that no longer
+ * validates is dropped, loudly, not fatal. */
+static int stored_overrides(gn_broker_t *broker, const char *name, const gn_config_entry_t *o,
+                            size_t n, gn_config_entry_t **out, size_t *nout, gn_topic_config_t *cfg)
+{
+    *cfg = broker->cfg.topic_defaults;
+    *out = NULL;
+    *nout = 0;
+    for (size_t i = 0; i < n; i++) {
+        gn_topic_config_t probe = *cfg;
+        if (gn_topic_config_set(&probe, o[i].name, o[i].value) < 0) {
+            GN_WARN("topic", "dropping invalid stored config | topic=%s key=%s value=%s", name,
+                    o[i].name, o[i].value);
+            continue;
+        }
+        *cfg = probe;
+        int rc = overrides_put(out, nout, o[i].name, o[i].value);
+        if (rc < 0) {
+            overrides_free(*out, *nout);
+            *out = NULL;
+            *nout = 0;
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int gn__topic_load(gn_broker_t *broker, const gn_topic_record_t *rec)
 {
     int rc;
@@ -218,20 +249,9 @@ int gn__topic_load(gn_broker_t *broker, const gn_topic_record_t *rec)
     memcpy(topic->id, rec->id, sizeof(topic->id));
     topic->partitions = rec->partitions;
     topic->replication_factor = rec->replication_factor;
-    topic->config = broker->cfg.topic_defaults;
-    /* a stored override that no longer validates is dropped, loudly, not fatal */
-    for (size_t i = 0; i < rec->configs_count; i++) {
-        gn_topic_config_t probe = topic->config;
-        if (gn_topic_config_set(&probe, rec->configs[i].name, rec->configs[i].value) < 0) {
-            GN_WARN("topic", "dropping invalid stored config | topic=%s key=%s value=%s", rec->name,
-                    rec->configs[i].name, rec->configs[i].value);
-            continue;
-        }
-        topic->config = probe;
-        if ((rc = overrides_put(&topic->overrides, &topic->noverrides, rec->configs[i].name,
-                                rec->configs[i].value)) < 0)
-            goto out;
-    }
+    if ((rc = stored_overrides(broker, rec->name, rec->configs, rec->configs_count,
+                               &topic->overrides, &topic->noverrides, &topic->config)) < 0)
+        goto out;
     if ((rc = registry_insert(broker, topic)) < 0) goto out;
     if ((rc = open_partitions(broker, topic, 0, topic->partitions, false)) < 0) {
         registry_remove(broker, topic);
@@ -241,6 +261,36 @@ int gn__topic_load(gn_broker_t *broker, const gn_topic_record_t *rec)
 out:
     topic_free(topic);
     return rc;
+}
+
+void gn__topic_drop(gn_broker_t *broker, gn_topic_t *topic)
+{
+    registry_remove(broker, topic);
+    close_partitions(topic, 0, topic->partitions, GN_EUNKNOWN_TOPIC, true);
+    topic_free(topic);
+}
+
+int gn__topic_grow(gn_broker_t *broker, gn_topic_t *topic, int32_t total)
+{
+    if (total <= topic->partitions) return 0;
+    int rc = open_partitions(broker, topic, topic->partitions, total, true);
+    if (rc == 0) topic->partitions = total;
+    return rc;
+}
+
+int gn__topic_set_overrides(gn_broker_t *broker, gn_topic_t *topic, const gn_config_entry_t *o,
+                            size_t n)
+{
+    gn_config_entry_t *next;
+    size_t nnext;
+    gn_topic_config_t cfg;
+    int rc = stored_overrides(broker, topic->name, o, n, &next, &nnext, &cfg);
+    if (rc < 0) return rc;
+    overrides_free(topic->overrides, topic->noverrides);
+    topic->overrides = next;
+    topic->noverrides = nnext;
+    topic->config = cfg; /* in place: the live logs read this struct */
+    return 0;
 }
 
 void gn__topic_close_all(gn_broker_t *broker)
@@ -287,27 +337,50 @@ static int admin_later(gn_broker_t *broker, gn_admin_cb cb, void *arg, int statu
 }
 
 typedef struct persist_req {
+    gn_broker_t *broker;
     gn_admin_cb cb;
     void *arg;
+    bool create;
+    uint8_t id[16];
     char what[32];
     char topic[GN_TOPIC_NAME_MAX + 1];
 } persist_req_t;
 
+/* The metadata log refused the change: what it checked no longer held when the record
+ * came to be applied (another broker's change came first). */
+static bool refused(int status)
+{
+    return status == GN_ETOPIC_EXISTS || status == GN_EUNKNOWN_TOPIC ||
+           status == GN_EINVALID_PARTITIONS || status == GN_EINVALID_TOPIC;
+}
+
 static void persisted(void *arg, int status)
 {
     persist_req_t *req = arg;
-    if (status < 0)
+    gn_broker_t *broker = req->broker;
+    if (refused(status))
+        GN_INFO("topic", "topic change refused by the metadata log | op=%s topic=%s err=%s",
+                req->what, req->topic, gn_err_name(status));
+    else if (status < 0)
         GN_ERROR("topic", "topic change not durable | op=%s topic=%s err=%s", req->what, req->topic,
                  gn_strerror(status));
+    if (req->create && !broker->closing) {
+        /* decided: applied (the registry has it already), refused or failed (the registry
+         * takes what the image has instead, or nothing) */
+        gn_topic_t *topic = gn__topic_find(broker, req->topic);
+        if (topic && memcmp(topic->id, req->id, sizeof(req->id)) == 0) topic->creating = false;
+        if (broker->cluster) gn__topic_sync(broker, req->topic);
+    }
     if (req->cb) req->cb(req->arg, status);
     free(req);
 }
 
-static persist_req_t *persist_req_new(const char *what, const char *topic, gn_admin_cb cb,
-                                      void *arg)
+static persist_req_t *persist_req_new(gn_broker_t *broker, const char *what, const char *topic,
+                                      gn_admin_cb cb, void *arg)
 {
     persist_req_t *req = calloc(1, sizeof(*req));
     if (!req) return NULL;
+    req->broker = broker;
     req->cb = cb;
     req->arg = arg;
     snprintf(req->what, sizeof(req->what), "%s", what);
@@ -360,7 +433,10 @@ int gn_topic_create(gn_broker_t *broker, const char *name, int32_t partitions,
     if ((rc = overrides_copy(configs, configs_count, &topic->overrides, &topic->noverrides)) < 0)
         goto out;
     rc = GN_ENOMEM;
-    if (!(req = persist_req_new("create", name, cb, arg))) goto out;
+    if (!(req = persist_req_new(broker, "create", name, cb, arg))) goto out;
+    req->create = true;
+    memcpy(req->id, topic->id, sizeof(req->id));
+    topic->creating = true;
     if ((rc = registry_insert(broker, topic)) < 0) goto out;
     if ((rc = open_partitions(broker, topic, 0, partitions, true)) < 0) {
         registry_remove(broker, topic);
@@ -372,7 +448,7 @@ int gn_topic_create(gn_broker_t *broker, const char *name, int32_t partitions,
         close_partitions(topic, 0, partitions, GN_EUNKNOWN_TOPIC, true);
         goto out;
     }
-    GN_INFO("topic", "created topic | topic=%s partitions=%d", name, partitions);
+    GN_INFO("topic", "creating topic | topic=%s partitions=%d", name, partitions);
     return 0;
 out:
     free(req);
@@ -382,28 +458,26 @@ out:
 
 /* ---- delete ---- */
 
+/* The registry drops the topic when the deletion is applied (before cb runs). */
 int gn_topic_delete(gn_broker_t *broker, const char *name, gn_admin_cb cb, void *arg)
 {
     if (!broker || !name) return GN_EINVAL;
     if (broker->closing) return GN_ESHUTDOWN;
     gn_topic_t *topic = gn__topic_find(broker, name);
     if (!topic) return GN_EUNKNOWN_TOPIC;
-    persist_req_t *req = persist_req_new("delete", name, cb, arg);
+    persist_req_t *req = persist_req_new(broker, "delete", name, cb, arg);
     if (!req) return GN_ENOMEM;
-    int rc = gn__metastore_delete_topic(broker->meta, name, persisted, req);
+    int rc = gn__metastore_delete_topic(broker->meta, name, topic->id, persisted, req);
     if (rc < 0) {
         free(req);
         return rc;
     }
-    registry_remove(broker, topic);
-    close_partitions(topic, 0, topic->partitions, GN_EUNKNOWN_TOPIC, true);
-    GN_INFO("topic", "deleted topic | topic=%s", name);
-    topic_free(topic);
     return 0;
 }
 
 /* ---- add partitions ---- */
 
+/* The new partitions open when the change is applied (before cb runs). */
 int gn_topic_add_partitions(gn_broker_t *broker, const char *name, int32_t total,
                             bool validate_only, gn_admin_cb cb, void *arg)
 {
@@ -414,21 +488,13 @@ int gn_topic_add_partitions(gn_broker_t *broker, const char *name, int32_t total
     if (total <= topic->partitions || total > GN_TOPIC_PARTITIONS_MAX)
         return GN_EINVALID_PARTITIONS;
     if (validate_only) return admin_later(broker, cb, arg, 0);
-    persist_req_t *req = persist_req_new("add_partitions", name, cb, arg);
+    persist_req_t *req = persist_req_new(broker, "add_partitions", name, cb, arg);
     if (!req) return GN_ENOMEM;
-    int32_t old = topic->partitions;
-    int rc = open_partitions(broker, topic, old, total, true);
-    if (rc < 0) goto out;
-    topic->partitions = total;
     gn_topic_record_t rec = topic_record(topic);
-    if ((rc = gn__metastore_put_topic(broker->meta, &rec, persisted, req)) < 0) {
-        close_partitions(topic, old, total, GN_EUNKNOWN_TOPIC, true);
-        topic->partitions = old;
-        goto out;
-    }
-    return 0;
-out:
-    free(req);
+    rec.partitions = total;
+    rec.change = GN_TOPIC_ADD_PARTITIONS;
+    int rc = gn__metastore_put_topic(broker->meta, &rec, persisted, req);
+    if (rc < 0) free(req);
     return rc;
 }
 
@@ -471,13 +537,39 @@ static int list_edit(const gn_topic_t *topic, const gn_config_entry_t *e, gn_alt
     return 0;
 }
 
+/* The change as asked, one entry per key: value NULL removes it. APPEND and SUBTRACT
+ * are resolved here, against this broker's view of the list. */
+static int config_change(const gn_topic_t *topic, const gn_config_entry_t *e, gn_alter_op_t op,
+                         char *buf, size_t cap, const char **value)
+{
+    switch (op) {
+    case GN_ALTER_SET: /* AlterConfigs: a null value means "back to the default" */
+        *value = e->value;
+        return 0;
+    case GN_ALTER_DELETE:
+        *value = NULL;
+        return 0;
+    case GN_ALTER_APPEND:
+    case GN_ALTER_SUBTRACT: {
+        int rc = list_edit(topic, e, op, buf, cap);
+        *value = buf;
+        return rc;
+    }
+    default:
+        return GN_EINVALID_CONFIG;
+    }
+}
+
+/* The new overrides apply, and the live config changes in place, when the change is
+ * applied (before cb runs); it is checked here against this broker's view. */
 int gn_topic_alter_configs(gn_broker_t *broker, const char *name, const gn_config_entry_t *entries,
                            const gn_alter_op_t *ops, size_t count, bool replace_all,
                            bool validate_only, gn_admin_cb cb, void *arg)
 {
     int rc;
-    gn_config_entry_t *next = NULL;
+    gn_config_entry_t *next = NULL, *chg = NULL;
     size_t nnext = 0;
+    char(*bufs)[64] = NULL;
     persist_req_t *req = NULL;
     if (!broker || !name) return GN_EINVAL;
     if (broker->closing) return GN_ESHUTDOWN;
@@ -487,30 +579,19 @@ int gn_topic_alter_configs(gn_broker_t *broker, const char *name, const gn_confi
     if (!replace_all &&
         (rc = overrides_copy(topic->overrides, topic->noverrides, &next, &nnext)) < 0)
         return rc;
+    rc = GN_ENOMEM;
+    chg = calloc(count ? count : 1, sizeof(*chg));
+    bufs = calloc(count ? count : 1, sizeof(*bufs));
+    if (!chg || !bufs) goto out;
     for (size_t i = 0; i < count; i++) {
         const gn_config_entry_t *e = &entries[i];
         gn_alter_op_t op = replace_all ? GN_ALTER_SET : (ops ? ops[i] : GN_ALTER_SET);
-        char buf[64];
         rc = GN_EINVALID_CONFIG;
-        if (!e->name) goto out;
-        if (!known_key(e->name)) goto out;
-        switch (op) {
-        case GN_ALTER_SET:
-            /* AlterConfigs: a null value means "back to the default" */
-            rc = overrides_put(&next, &nnext, e->name, e->value);
-            break;
-        case GN_ALTER_DELETE:
-            rc = overrides_put(&next, &nnext, e->name, NULL);
-            break;
-        case GN_ALTER_APPEND:
-        case GN_ALTER_SUBTRACT:
-            if ((rc = list_edit(topic, e, op, buf, sizeof(buf))) == 0)
-                rc = overrides_put(&next, &nnext, e->name, buf);
-            break;
-        default:
-            rc = GN_EINVALID_CONFIG;
-        }
-        if (rc < 0) goto out;
+        if (!e->name || !known_key(e->name)) goto out;
+        chg[i].name = e->name;
+        if ((rc = config_change(topic, e, op, bufs[i], sizeof(bufs[i]), &chg[i].value)) < 0 ||
+            (rc = overrides_put(&next, &nnext, e->name, chg[i].value)) < 0)
+            goto out;
     }
     gn_topic_config_t cfg;
     if ((rc = gn__topic_effective_config(broker, next, nnext, &cfg)) < 0) goto out;
@@ -519,24 +600,20 @@ int gn_topic_alter_configs(gn_broker_t *broker, const char *name, const gn_confi
         goto out;
     }
     rc = GN_ENOMEM;
-    if (!(req = persist_req_new("alter_configs", name, cb, arg))) goto out;
-    gn_config_entry_t *old = topic->overrides;
-    size_t nold = topic->noverrides;
-    topic->overrides = next;
-    topic->noverrides = nnext;
+    if (!(req = persist_req_new(broker, "alter_configs", name, cb, arg))) goto out;
     gn_topic_record_t rec = topic_record(topic);
-    if ((rc = gn__metastore_put_topic(broker->meta, &rec, persisted, req)) < 0) {
-        topic->overrides = old;
-        topic->noverrides = nold;
-        goto out;
-    }
-    next = old;
-    nnext = nold;
+    rec.configs = next;
+    rec.configs_count = nnext;
+    rec.change = GN_TOPIC_SET_CONFIGS;
+    rec.config_changes = chg;
+    rec.config_changes_count = count;
+    rec.configs_replace = replace_all;
+    if ((rc = gn__metastore_put_topic(broker->meta, &rec, persisted, req)) < 0) goto out;
     req = NULL;
-    topic->config = cfg; /* in place: the live logs read this struct */
-    rc = 0;
 out:
     free(req);
+    free(chg);
+    free(bufs);
     overrides_free(next, nnext);
     return rc;
 }

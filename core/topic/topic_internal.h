@@ -23,6 +23,7 @@ struct gn_topic {
     gn_config_entry_t *overrides; /* owned strings */
     size_t noverrides;
     gn_partition_t **parts;
+    bool creating; /* this broker's creation, not yet decided by the metadata log */
 };
 
 struct gn_partition {
@@ -48,6 +49,13 @@ struct gn_partition {
 gn_topic_t *gn__topic_find(gn_broker_t *broker, const char *name);
 /* Adds a topic loaded from the metadata store and opens its logs with recovery info. */
 int gn__topic_load(gn_broker_t *broker, const gn_topic_record_t *rec);
+/* The registry following the metadata image (core/cluster/topic_sync.c), on every broker
+ * in log order: topic removed (its files deleted), partitions [partitions, total) created,
+ * overrides replaced (an invalid one dropped, loudly). */
+void gn__topic_drop(gn_broker_t *broker, gn_topic_t *topic);
+int gn__topic_grow(gn_broker_t *broker, gn_topic_t *topic, int32_t total);
+int gn__topic_set_overrides(gn_broker_t *broker, gn_topic_t *topic, const gn_config_entry_t *o,
+                            size_t n);
 /* Closes every log and frees every topic (broker close); records offsets for the
  * checkpoints into broker->close_recovery / close_starts. */
 void gn__topic_close_all(gn_broker_t *broker);

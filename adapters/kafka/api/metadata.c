@@ -15,8 +15,16 @@ typedef kafka_MetadataResponse_MetadataResponsePartition_t part_resp_t;
 
 static int fill_topic(kafka_req_t *req, topic_resp_t *t, const gn_topic_info_t *info)
 {
+    gn_cluster_partition_t cp0;
     t->ErrorCode = KAFKA_NONE;
     t->Name = kafka_cstr_bytes(kafka_arena_strdup(&req->arena, kafka_cstr_bytes(info->name)));
+    if (gn_cluster_partition(req->broker, info->name, 0, &cp0) < 0) {
+        /* a creation the metadata log has not decided yet (this broker's, perhaps losing to
+         * another's): as Kafka answers for a topic being auto-created; clients retry */
+        t->ErrorCode = KAFKA_LEADER_NOT_AVAILABLE;
+        t->Partitions = (kafka_MetadataResponse_MetadataResponsePartition_array_t){NULL, 0, false};
+        return 0;
+    }
     memcpy(t->TopicId, info->id, 16);
     t->IsInternal = info->internal;
     t->Partitions.items =

@@ -71,7 +71,8 @@ static void test_metastore__put_reload_delete(void **state)
     assert_int_equal(a1.status, 0);
     assert_true(tu_file_exists(dir, "__cluster_metadata/topics.json"));
     assert_false(tu_file_exists(dir, "__cluster_metadata/topics.json.tmp"));
-    assert_int_equal(gn__metastore_delete_topic(ms, "nope", tu_admin_cb, &a1), GN_EUNKNOWN_TOPIC);
+    assert_int_equal(gn__metastore_delete_topic(ms, "nope", NULL, tu_admin_cb, &a1),
+                     GN_EUNKNOWN_TOPIC);
     int done = 0;
     gn__metastore_close(ms, closed, &done);
     assert_int_equal(tu_run_until(&loop, &done), 0);
@@ -88,7 +89,7 @@ static void test_metastore__put_reload_delete(void **state)
     assert_int_equal(l.configs[o], 2);
     assert_string_equal(l.retention[o], "1000");
     tu_admin_t d = {0};
-    assert_int_equal(gn__metastore_delete_topic(ms, "orders", tu_admin_cb, &d), 0);
+    assert_int_equal(gn__metastore_delete_topic(ms, "orders", NULL, tu_admin_cb, &d), 0);
     assert_int_equal(tu_run_until(&loop, &d.done), 0);
     assert_int_equal(d.status, 0);
     done = 0;

@@ -300,9 +300,9 @@ static void test_partition__watches(void **state)
     gn_partition_watch(gn_partition_get(f->broker, "t", 1), &e.w, 100, on_watch);
     tu_admin_t del = {0};
     assert_int_equal(gn_topic_delete(f->broker, "t", tu_admin_cb, &del), 0);
+    assert_int_equal(tu_run_until(&f->loop, &del.done), 0);
     assert_int_equal(e.fired, 1);
     assert_int_equal(e.status, GN_EUNKNOWN_TOPIC);
-    assert_int_equal(tu_run_until(&f->loop, &del.done), 0);
     close_fixture(f);
 }
 

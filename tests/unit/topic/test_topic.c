@@ -174,10 +174,12 @@ static void test_topic__delete_removes_dirs(void **state)
     tu_admin_t a = {0};
     assert_int_equal(gn_topic_delete(f->broker, "gone", tu_admin_cb, &a), 0);
     assert_int_equal(a.done, 0);
-    assert_null(gn_partition_get(f->broker, "gone", 0));
-    assert_false(tu_file_exists(f->dir, "gone-0")); /* renamed at once */
+    /* the metadata log decides: the topic stays until the deletion is applied */
+    assert_non_null(gn_partition_get(f->broker, "gone", 0));
     assert_int_equal(tu_run_until(&f->loop, &a.done), 0);
     assert_int_equal(a.status, 0);
+    assert_null(gn_partition_get(f->broker, "gone", 0));
+    assert_false(tu_file_exists(f->dir, "gone-0")); /* renamed when applied */
     assert_int_equal(gn_topic_delete(f->broker, "gone", tu_admin_cb, &a), GN_EUNKNOWN_TOPIC);
     /* the name is free again at once, and the new topic is empty */
     assert_int_equal(tu_create(&f->loop, f->broker, "gone", 1, NULL, 0), 0);
@@ -217,9 +219,10 @@ static void test_topic__add_partitions(void **state)
     assert_null(gn_partition_get(b, "grow", 2)); /* validate_only */
     a.done = 0;
     assert_int_equal(gn_topic_add_partitions(b, "grow", 5, false, tu_admin_cb, &a), 0);
-    assert_non_null(gn_partition_get(b, "grow", 4));
+    assert_null(gn_partition_get(b, "grow", 4)); /* opened when the log has decided */
     assert_int_equal(tu_run_until(&f->loop, &a.done), 0);
     assert_int_equal(a.status, 0);
+    assert_non_null(gn_partition_get(b, "grow", 4));
     gn_topic_info_t info;
     assert_int_equal(gn_topic_describe(b, "grow", &info), 0);
     assert_int_equal(info.partitions, 5);
@@ -243,19 +246,20 @@ static void test_topic__alter_configs(void **state)
     tu_admin_t a = {0};
     assert_int_equal(gn_topic_alter_configs(b, "cfg", e1, ops1, 3, false, false, tu_admin_cb, &a),
                      0);
+    assert_int_equal(live->max_message_bytes, 1048588); /* in effect once applied */
+    assert_int_equal(tu_run_until(&f->loop, &a.done), 0);
+    assert_int_equal(a.status, 0);
     assert_int_equal(live->max_message_bytes, 2000000);
     assert_int_equal(live->segment_ms, 604800000);
     assert_int_equal(live->retention_ms, 1000);
     assert_int_equal(live->cleanup_policy, GN_CLEANUP_DELETE | GN_CLEANUP_COMPACT);
-    assert_int_equal(tu_run_until(&f->loop, &a.done), 0);
-    assert_int_equal(a.status, 0);
     gn_config_entry_t e2[] = {{"cleanup.policy", "delete"}};
     gn_alter_op_t ops2[] = {GN_ALTER_SUBTRACT};
     a.done = 0;
     assert_int_equal(gn_topic_alter_configs(b, "cfg", e2, ops2, 1, false, false, tu_admin_cb, &a),
                      0);
-    assert_int_equal(live->cleanup_policy, GN_CLEANUP_COMPACT);
     assert_int_equal(tu_run_until(&f->loop, &a.done), 0);
+    assert_int_equal(live->cleanup_policy, GN_CLEANUP_COMPACT);
 
     /* refusals leave everything as it was */
     gn_config_entry_t bad[] = {{"retention.ms", "-7"}};
