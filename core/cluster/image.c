@@ -216,6 +216,7 @@ static int apply_topic(json_t *image, const json_t *rec)
 {
     json_t *topics = json_object_get(image, "topics");
     const char *op = str(rec, "op");
+    if (!str(rec, "name")) return GN_EINVAL;
     if (!op) return apply_topic_create(topics, rec, false);
     if (strcmp(op, "create") == 0) return apply_topic_create(topics, rec, true);
     if (strcmp(op, "partitions") == 0) return apply_topic_partitions(topics, rec);

@@ -55,6 +55,7 @@ struct gn_cluster {
     gn_cluster_forward_fn forward; /* proposals on a follower go to the leader */
     void *forward_arg;
     struct applied_wait *waits; /* forwarded proposals waiting for the local apply */
+    uint64_t fsm_applied;       /* the last entry fsm_apply applied (see applied_index) */
 };
 
 typedef struct applied_wait {
@@ -90,7 +91,7 @@ void gn__cluster_after_applied(gn_cluster_t *cl, uint64_t index, int status,
     }
     *w = (applied_wait_t){index, status, cb, arg, cl->waits};
     cl->waits = w;
-    run_applied_waits(cl, raft_last_applied(&cl->raft), false, 0);
+    run_applied_waits(cl, gn__cluster_applied_index(cl), false, 0);
 }
 
 void gn__cluster_set_forwarder(gn_cluster_t *cl, gn_cluster_forward_fn fn, void *arg)
@@ -99,9 +100,13 @@ void gn__cluster_set_forwarder(gn_cluster_t *cl, gn_cluster_forward_fn fn, void 
     cl->forward_arg = arg;
 }
 
+/* raft counts an entry as applied only once its apply callbacks returned: inside them
+ * (a proposal's completion, a forwarded one answered with this index) raft's figure is one
+ * entry behind, and a follower waiting for it would complete before applying the record. */
 uint64_t gn__cluster_applied_index(gn_cluster_t *cl)
 {
-    return raft_last_applied(&cl->raft);
+    uint64_t raft = raft_last_applied(&cl->raft);
+    return cl->fsm_applied > raft ? cl->fsm_applied : raft;
 }
 
 static int err_from_raft(int rv)
@@ -189,14 +194,19 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     json_error_t jerr;
     json_t *rec = json_loadb(buf->base, buf->len, 0, &jerr);
     int rc = rec ? gn__image_apply(cl->image, rec) : GN_EINVAL;
-    if (rc < 0)
+    if (rc == GN_EINVAL || rc == GN_ENOMEM)
         GN_WARN("cluster", "metadata record ignored | err=%s len=%zu", gn_strerror(rc), buf->len);
+    else if (rc < 0) /* its precondition no longer held: the same refusal on every broker */
+        GN_DEBUG("cluster", "metadata record refused | type=%s name=%s err=%s",
+                 json_string_value(json_object_get(rec, "type")),
+                 json_string_value(json_object_get(rec, "name")), gn_err_name(rc));
     else
         for (size_t i = 0; i < cl->nlisteners; i++)
             cl->listeners[i].cb(cl->listeners[i].arg, rec);
     json_decref(rec);
     /* raft counts this entry as applied only after we return */
-    if (cl->waits) run_applied_waits(cl, raft_last_applied(&cl->raft) + 1, false, 0);
+    cl->fsm_applied = raft_last_applied(&cl->raft) + 1;
+    if (cl->waits) run_applied_waits(cl, cl->fsm_applied, false, 0);
     *result = (void *)(intptr_t)rc;
     return 0; /* a bad record is the proposer's error, never the quorum's */
 }
