@@ -6,10 +6,12 @@
 # TOPIC_ALREADY_EXISTS, every broker then reports the same topic id and replicas); 10
 # rounds of concurrent CreatePartitions (the same count: exactly one succeeds, the other
 # gets INVALID_PARTITIONS; different counts: the larger succeeds) with every broker
-# agreeing on the partitions and their replicas; and 5 rounds of a creation while a
-# non-controller broker is stopped (SIGSTOP), that broker resumed with a Metadata request
-# allowing auto-creation queued: it never makes a second incarnation of the topic.
-# Ports from GN_CLUSTER_PORTS (default 29600-29629); bounded to about a minute.
+# agreeing on the partitions and their replicas; 10 rounds of concurrent
+# IncrementalAlterConfigs of two different keys through two brokers (both kept, on every
+# broker); and 5 rounds of a creation while a non-controller broker is stopped (SIGSTOP),
+# that broker resumed with a Metadata request allowing auto-creation queued: it never
+# makes a second incarnation of the topic. Each part fails on the code before conditional
+# records. Ports from GN_CLUSTER_PORTS (default 29600-29629); about a minute.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 0; }
@@ -26,6 +28,7 @@ done
 
 python3 "$RAW" create-race 20 "$(kafka 1)" "$(kafka 2)" "$(kafka 3)" || fail "create race"
 python3 "$RAW" partitions-race 10 "$(kafka 1)" "$(kafka 2)" "$(kafka 3)" || fail "partitions race"
+python3 "$RAW" configs-race 10 "$(kafka 1)" "$(kafka 2)" "$(kafka 3)" || fail "configs race"
 
 controller=$(kcat -L -b "$(kafka 1)" -m 2 | sed -n 's/^  broker \([0-9]\) at .*(controller).*/\1/p')
 [[ $controller =~ ^[123]$ ]] || fail "no controller in the metadata"

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # Concurrent admin requests through different brokers (raw Kafka: CreateTopics v4,
-# CreatePartitions v1, Metadata v12 for topic ids), checking that the cluster decides each
-# race once and that every broker then reports the same topic. Exits non-zero with a
-# reason on the first violation. Used by tests/cluster/0030-admin-race.sh.
+# CreatePartitions v1, IncrementalAlterConfigs v0, DescribeConfigs v0, Metadata v12 for
+# topic ids), checking that the cluster decides each race once and that every broker then
+# reports the same topic. Exits non-zero with a reason on the first violation. Used by
+# tests/cluster/0030-admin-race.sh.
 #   raw_admin.py create-race ROUNDS H:P H:P H:P
 #   raw_admin.py partitions-race ROUNDS H:P H:P H:P
+#   raw_admin.py configs-race ROUNDS H:P H:P H:P
 #   raw_admin.py lagging-auto-create ROUNDS CONTROLLER_H:P LAGGING_H:P LAGGING_PID H:P
 # The first two send each round's pair through two different brokers, rotating the pair.
 import os
@@ -110,6 +112,42 @@ def partitions_answer(body):
     assert r.take(">i") == 1
     r.string()
     return r.take(">h")
+
+
+def alter_body(topic, key, value):
+    cfg = struct.pack(">i", 1) + kstr(key) + struct.pack(">b", 0) + kstr(value)  # SET
+    res = struct.pack(">b", 2) + kstr(topic) + cfg  # resource type 2: topic
+    return struct.pack(">i", 1) + res + struct.pack(">b", 0)
+
+
+def alter_answer(body):
+    r = Reader(body)
+    r.take(">i")
+    assert r.take(">i") == 1
+    return r.take(">h")
+
+
+def describe_configs(hostport, topic):
+    """The topic's non-default configs as one broker reports them."""
+    body = struct.pack(">i", 1) + struct.pack(">b", 2) + kstr(topic) + struct.pack(">i", -1)
+    c = Conn(hostport, "raw-admin")
+    try:
+        r = Reader(c.call(32, 0, body))
+    finally:
+        c.s.close()
+    r.take(">i")
+    assert r.take(">i") == 1
+    err = r.take(">h")
+    r.string()
+    r.take(">b")
+    r.string()
+    out = {}
+    for _ in range(max(r.take(">i"), 0)):
+        name, value = r.string(), r.string()
+        _, is_default, _ = r.take(">bbb")
+        if not is_default:
+            out[name] = value
+    return err, out
 
 
 def metadata_body(topic, auto_create):
@@ -229,6 +267,33 @@ def partitions_race(rounds, brokers):
     print(f"partitions-race: {rounds} rounds, {n} partitions, the same replicas everywhere")
 
 
+def configs_race(rounds, brokers):
+    """Two brokers set two different keys at once: both changes stay, on every broker
+    (each record carries only its own key)."""
+    topic = f"{PREFIX}-configs"
+    if create_answer(Conn(brokers[0], "raw-admin").call(19, 4, create_body(topic, 1, 3))):
+        fail(f"cannot create {topic}")
+    agreed(brokers, topic, 1)
+    for i in range(rounds):
+        a, b = brokers[i % 3], brokers[(i + 1) % 3]
+        want = {"retention.ms": str(100000 + i), "max.message.bytes": str(200000 + i)}
+        res = concurrently([(a, 44, 0, alter_body(topic, "retention.ms", want["retention.ms"])),
+                            (b, 44, 0, alter_body(topic, "max.message.bytes",
+                                                  want["max.message.bytes"]))])
+        errs = [alter_answer(x) for x in res]
+        if errs != [NONE, NONE]:
+            fail(f"round {i}: IncrementalAlterConfigs errors {errs}")
+        end = time.time() + 15
+        while True:
+            views = [describe_configs(x, topic) for x in brokers]
+            if all(v == (NONE, want) for v in views):
+                break
+            if time.time() > end:
+                fail(f"round {i}: want {want} on every broker, got {views}")
+            time.sleep(0.1)
+    print(f"configs-race: {rounds} rounds, both keys kept on every broker")
+
+
 def lagging_auto_create(rounds, via, lagging, pid, other):
     """A creation through one broker while another is stopped; that one is resumed with a
     Metadata request allowing auto-creation already queued: it must answer with the
@@ -266,6 +331,8 @@ def main():
         create_race(rounds, sys.argv[3:6])
     elif cmd == "partitions-race":
         partitions_race(rounds, sys.argv[3:6])
+    elif cmd == "configs-race":
+        configs_race(rounds, sys.argv[3:6])
     elif cmd == "lagging-auto-create":
         lagging_auto_create(rounds, sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
     else:
