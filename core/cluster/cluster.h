@@ -54,8 +54,8 @@ int gn__cluster_propose(gn_cluster_t *cl, const json_t *record, gn_cluster_propo
 typedef int (*gn_cluster_forward_fn)(void *arg, const json_t *record, gn_cluster_propose_cb cb,
                                      void *cb_arg);
 void gn__cluster_set_forwarder(gn_cluster_t *cl, gn_cluster_forward_fn fn, void *arg);
-/* cb(arg, status) once this broker applied the log up to index (at once if it has or
- * status < 0). */
+/* cb(arg, status) once this broker applied the log up to index (at once if it has, or
+ * when status < 0 without an index: nothing was applied). */
 void gn__cluster_after_applied(gn_cluster_t *cl, uint64_t index, int status,
                                gn_cluster_propose_cb cb, void *arg);
 uint64_t gn__cluster_applied_index(gn_cluster_t *cl);
@@ -79,6 +79,8 @@ json_t *gn__image_new(void);
  * change whose precondition no longer holds (GN_ETOPIC_EXISTS, GN_EUNKNOWN_TOPIC,
  * GN_EINVALID_PARTITIONS, GN_EINVALID_TOPIC). A refused record changes nothing. */
 int gn__image_apply(json_t *image, const json_t *record);
+/* One of those refusals (a decision of the log, not a failure to reach it). */
+bool gn__image_refusal(int status);
 
 /* ---- topic_sync.c: this broker's topic registry follows the image ---- */
 /* Makes the registry's topic `name` what the image says (opened, grown, configs set,

@@ -402,7 +402,10 @@ static void forwarded_applied(void *arg, int status)
 {
     fwd_call_t *fc = arg;
     gn_controller_t *ctl = fc->ctl;
-    json_t *resp = json_pack("{s:I}", "index", (json_int_t)gn__cluster_applied_index(ctl->cl));
+    /* applied (or refused) at that index: the proposer completes once it applied as far */
+    json_t *resp = status == 0 || gn__image_refusal(status)
+                       ? json_pack("{s:I}", "index", (json_int_t)gn__cluster_applied_index(ctl->cl))
+                       : NULL;
     gn__rpc_reply(fc->call, status, resp, NULL, 0);
     json_decref(resp);
     free(fc);
@@ -444,7 +447,10 @@ static void on_forward_answer(void *arg, int status, const json_t *resp, const u
 {
     fwd_t *f = arg;
     int rc = status < 0 ? status : (int)json_integer_value(json_object_get(resp, "status"));
-    uint64_t index = resp ? (uint64_t)json_integer_value(json_object_get(resp, "index")) : 0;
+    /* the controller's index: its apply's result, a refusal included, holds here once this
+     * broker applied as far */
+    uint64_t index =
+        status == 0 && resp ? (uint64_t)json_integer_value(json_object_get(resp, "index")) : 0;
     gn__cluster_after_applied(f->ctl->cl, index, rc, f->cb, f->arg);
     free(f);
 }

@@ -256,6 +256,12 @@ static int apply_partition(json_t *image, const json_t *rec)
     return 0;
 }
 
+bool gn__image_refusal(int status)
+{
+    return status == GN_ETOPIC_EXISTS || status == GN_EUNKNOWN_TOPIC ||
+           status == GN_EINVALID_PARTITIONS || status == GN_EINVALID_TOPIC;
+}
+
 int gn__image_apply(json_t *image, const json_t *record)
 {
     const char *type = str(record, "type");

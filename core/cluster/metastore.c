@@ -52,8 +52,7 @@ static void op_done(void *arg, int status)
     op_t *op = arg;
     raft_store_t *st = op->st;
     /* refused by the image (its precondition no longer held) is the client's answer */
-    if (status < 0 && status != GN_ETOPIC_EXISTS && status != GN_EUNKNOWN_TOPIC &&
-        status != GN_EINVALID_PARTITIONS && status != GN_EINVALID_TOPIC)
+    if (status < 0 && !gn__image_refusal(status))
         GN_ERROR("cluster", "topic metadata change failed | err=%s", gn_strerror(status));
     if (op->cb) op->cb(op->arg, status);
     free(op);

@@ -84,7 +84,8 @@ void gn__cluster_after_applied(gn_cluster_t *cl, uint64_t index, int status,
                                gn_cluster_propose_cb cb, void *arg)
 {
     applied_wait_t *w = calloc(1, sizeof(*w));
-    if (!w || status < 0 || cl->closing) {
+    /* a refusal at index is a decision too: the proposer learns it once it applied it */
+    if (!w || (status < 0 && index == 0) || cl->closing) {
         free(w);
         cb(arg, status < 0 ? status : cl->closing ? GN_ESHUTDOWN : GN_ENOMEM);
         return;
@@ -194,12 +195,12 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     json_error_t jerr;
     json_t *rec = json_loadb(buf->base, buf->len, 0, &jerr);
     int rc = rec ? gn__image_apply(cl->image, rec) : GN_EINVAL;
-    if (rc == GN_EINVAL || rc == GN_ENOMEM)
-        GN_WARN("cluster", "metadata record ignored | err=%s len=%zu", gn_strerror(rc), buf->len);
-    else if (rc < 0) /* its precondition no longer held: the same refusal on every broker */
+    if (gn__image_refusal(rc)) /* its precondition no longer held: so on every broker */
         GN_DEBUG("cluster", "metadata record refused | type=%s name=%s err=%s",
                  json_string_value(json_object_get(rec, "type")),
                  json_string_value(json_object_get(rec, "name")), gn_err_name(rc));
+    else if (rc < 0)
+        GN_WARN("cluster", "metadata record ignored | err=%s len=%zu", gn_strerror(rc), buf->len);
     else
         for (size_t i = 0; i < cl->nlisteners; i++)
             cl->listeners[i].cb(cl->listeners[i].arg, rec);

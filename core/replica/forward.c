@@ -274,6 +274,27 @@ static void send_request(fqueue_t *q, peer_t *p, int32_t epoch)
                    FWD_RESEND_SLACK_MS;
 }
 
+/* A topic this broker is creating, not in the image yet: it has no leader until the
+ * metadata log decides the creation (the batches then go to the incarnation it kept). */
+static bool creating(gn_forwarder_t *f, const char *topic)
+{
+    gn_topic_t *t = gn__topic_find(f->broker, topic);
+    return t && t->creating;
+}
+
+/* No leader now: wait (on_tick) for one, at most a broker session. */
+static void wait_for_leader(fqueue_t *q, int32_t epoch)
+{
+    gn_forwarder_t *f = q->f;
+    q->nsent = 0;
+    q->last_err = GN_ENOTLEADER;
+    q->sent_to = -1;
+    q->sent_epoch = epoch;
+    q->waiting = true;
+    q->resend_at = uv_now(f->broker->loop) + (uint64_t)f->broker->cfg.broker_session_timeout_ms +
+                   FWD_RESEND_SLACK_MS;
+}
+
 /* Sends the head of the queue to the partition's leader, or drains it locally when this
  * broker leads now; frees the queue once empty. */
 static void pump(fqueue_t *q)
@@ -286,6 +307,10 @@ static void pump(fqueue_t *q)
     }
     gn_cluster_partition_t cp;
     if (gn_cluster_partition(f->broker, q->topic, q->partition, &cp) < 0) {
+        if (creating(f, q->topic)) {
+            wait_for_leader(q, -1);
+            return;
+        }
         fail_first(q, q->n, GN_EUNKNOWN_TOPIC);
         queue_free(q);
         return;
@@ -297,13 +322,7 @@ static void pump(fqueue_t *q)
         return;
     }
     if (cp.leader < 0) { /* offline: wait for an election, as after a failure */
-        q->nsent = 0;
-        q->last_err = GN_ENOTLEADER;
-        q->sent_to = -1;
-        q->sent_epoch = cp.leader_epoch;
-        q->waiting = true;
-        q->resend_at = uv_now(f->broker->loop) +
-                       (uint64_t)f->broker->cfg.broker_session_timeout_ms + FWD_RESEND_SLACK_MS;
+        wait_for_leader(q, cp.leader_epoch);
         return;
     }
     peer_t *p = peer_get(f, cp.leader);
@@ -396,6 +415,8 @@ static void on_tick(uv_timer_t *t)
         if (!q->waiting) continue;
         gn_cluster_partition_t cp;
         if (gn_cluster_partition(f->broker, q->topic, q->partition, &cp) < 0) {
+            if (creating(f, q->topic) && now < q->resend_at) continue;
+            if (creating(f, q->topic)) give_up(q, GN_ENOTLEADER);
             q->waiting = false;
             pump(q); /* fails the queue */
             continue;
@@ -423,9 +444,11 @@ int gn__forward_produce(gn_forwarder_t *f, gn_partition_t *part, const uint8_t *
     fqueue_t *q = queue_find(f, part->topic->name, part->id);
     if (!q) {
         gn_cluster_partition_t cp;
-        if (gn_cluster_partition(f->broker, part->topic->name, part->id, &cp) < 0)
-            return GN_EUNKNOWN_TOPIC;
-        if (cp.leader < 0) return GN_ENOTLEADER;
+        if (gn_cluster_partition(f->broker, part->topic->name, part->id, &cp) < 0) {
+            if (!part->topic->creating) return GN_EUNKNOWN_TOPIC;
+        } else if (cp.leader < 0) {
+            return GN_ENOTLEADER;
+        }
     } else if (q->n >= FWD_QUEUE_MAX || q->bytes + len > FWD_QUEUE_BYTES) {
         GN_WARN("replica", "produce forward queue full | topic=%s partition=%d queued=%zu",
                 q->topic, q->partition, q->n);

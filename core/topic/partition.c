@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
@@ -390,8 +391,12 @@ int gn_produce(gn_partition_t *part, uint8_t *batches, size_t len, gn_acks_t ack
     gn_broker_t *broker = part->broker;
     if (broker->closing) return GN_ESHUTDOWN;
     if (acks != GN_ACKS_NONE && acks != GN_ACKS_LEADER && acks != GN_ACKS_ALL) return GN_EINVAL;
+    /* a topic this broker is creating has no leader before the metadata log decides it:
+     * written here, the records would go if another broker's creation won (one node: no
+     * other creation can) */
+    bool undecided = part->topic->creating && gn__cluster_voter_count(broker->cluster) > 1;
     if (broker->forwarder &&
-        (gn__forward_busy(broker->forwarder, part) || !gn_partition_is_leader(part)))
+        (undecided || gn__forward_busy(broker->forwarder, part) || !gn_partition_is_leader(part)))
         return gn__forward_produce(broker->forwarder, part, batches, len, acks, cb, arg);
     return gn__produce_local(part, batches, len, acks, cb, arg);
 }

@@ -346,19 +346,12 @@ typedef struct persist_req {
     char topic[GN_TOPIC_NAME_MAX + 1];
 } persist_req_t;
 
-/* The metadata log refused the change: what it checked no longer held when the record
- * came to be applied (another broker's change came first). */
-static bool refused(int status)
-{
-    return status == GN_ETOPIC_EXISTS || status == GN_EUNKNOWN_TOPIC ||
-           status == GN_EINVALID_PARTITIONS || status == GN_EINVALID_TOPIC;
-}
-
 static void persisted(void *arg, int status)
 {
     persist_req_t *req = arg;
     gn_broker_t *broker = req->broker;
-    if (refused(status))
+    /* refused: what the log checked no longer held (another broker's change came first) */
+    if (gn__image_refusal(status))
         GN_INFO("topic", "topic change refused by the metadata log | op=%s topic=%s err=%s",
                 req->what, req->topic, gn_err_name(status));
     else if (status < 0)
@@ -368,7 +361,14 @@ static void persisted(void *arg, int status)
         /* decided: applied (the registry has it already), refused or failed (the registry
          * takes what the image has instead, or nothing) */
         gn_topic_t *topic = gn__topic_find(broker, req->topic);
-        if (topic && memcmp(topic->id, req->id, sizeof(req->id)) == 0) topic->creating = false;
+        if (topic && memcmp(topic->id, req->id, sizeof(req->id)) == 0) {
+            topic->creating = false;
+            if (status < 0) {
+                GN_INFO("topic", "dropping this broker's creation | topic=%s err=%s", req->topic,
+                        gn_err_name(status));
+                gn__topic_drop(broker, topic);
+            }
+        }
         if (broker->cluster) gn__topic_sync(broker, req->topic);
     }
     if (req->cb) req->cb(req->arg, status);

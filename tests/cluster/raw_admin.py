@@ -8,6 +8,7 @@
 #   raw_admin.py create-race ROUNDS H:P H:P H:P
 #   raw_admin.py partitions-race ROUNDS H:P H:P H:P
 #   raw_admin.py configs-race ROUNDS H:P H:P H:P
+#   raw_admin.py create TOPIC H:P (partitions 1, replication factor 3)
 #   raw_admin.py lagging-auto-create ROUNDS CONTROLLER_H:P LAGGING_H:P LAGGING_PID H:P
 # The first two send each round's pair through two different brokers, rotating the pair.
 import os
@@ -326,7 +327,13 @@ def lagging_auto_create(rounds, via, lagging, pid, other):
 
 
 def main():
-    cmd, rounds = sys.argv[1], int(sys.argv[2])
+    cmd = sys.argv[1]
+    if cmd == "create":
+        err = create_answer(Conn(sys.argv[3], "raw-admin").call(19, 4, create_body(sys.argv[2], 1, 3)))
+        if err:
+            fail(f"CreateTopics {sys.argv[2]}: error {err}")
+        return
+    rounds = int(sys.argv[2])
     if cmd == "create-race":
         create_race(rounds, sys.argv[3:6])
     elif cmd == "partitions-race":
