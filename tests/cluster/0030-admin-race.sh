@@ -71,5 +71,6 @@ echo "REST produce through a lagging broker: every record in the topic the log k
 if grep -h 'metadata record ignored\|cannot apply a topic change\|cannot open a topic' "$WORK"/b*.log; then
     fail "a broker failed to apply a topic record"
 fi
+stop_all
 check_logs
 echo "PASS"
