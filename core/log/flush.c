@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Group commit. gn_log_sync queues a waiter; one fdatasync on libuv's thread pool
- * covers every waiter whose offset is below the log end when it started (and the
- * segments rolled since the last one, their indexes and the directory); waiters that
- * come meanwhile get the next fsync, started as soon as this one ends. An fsync
- * error fails the log: waiters get the error, appends GN_ESTORAGE. Waiters, state and
- * callbacks on the loop thread; only the fsync calls run on the pool. */
+/* Group commit. gn_log_sync queues a waiter; an fdatasync on libuv's thread pool covers
+ * every waiter whose offset is below the log end when it started (and the segments
+ * rolled since the previous one started, their indexes and the directory). It starts at
+ * once when a waiter is not covered by the fsyncs in flight; up to GN__FLUSH_DEPTH run at
+ * the same time, so a waiter that comes while one is running does not wait for it to end
+ * (and for the hop back to the loop) before its own starts; what comes while all are
+ * busy rides on the next one, started when one ends. Finished fsyncs retire in the order
+ * they started, so the recovery point never passes a segment an older fsync still owes.
+ * An fsync error fails the log: waiters get the error, appends GN_ESTORAGE. Waiters,
+ * state and callbacks on the loop thread; only the fsync calls run on the pool. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -24,6 +28,8 @@ struct gn_flush_work {
     int nsegs;
     char *dir; /* fsync the directory too */
     int status;
+    bool done;             /* finished, waiting for older fsyncs to retire first */
+    gn_flush_work_t *next; /* the next younger fsync in flight */
 };
 
 static void wake_cb(uv_timer_t *t);
@@ -92,10 +98,17 @@ static void work_free(gn_flush_work_t *w)
     free(w);
 }
 
+/* The offset below which everything will be durable once the fsyncs in flight end. */
+static int64_t covered(const gn_log_t *log)
+{
+    return log->flush_tail ? log->flush_tail->target : log->recovery_point;
+}
+
 static bool has_uncovered(const gn_log_t *log)
 {
+    int64_t c = covered(log);
     for (int i = 0; i < log->nwaiters; i++)
-        if (log->waiters[i].upto > log->recovery_point) return true;
+        if (log->waiters[i].upto > c) return true;
     return false;
 }
 
@@ -128,8 +141,45 @@ static int start_flush(gn_log_t *log)
         work_free(w);
         return rc;
     }
-    log->flushing = w;
+    if (log->flush_tail)
+        log->flush_tail->next = w;
+    else
+        log->flush_head = w;
+    log->flush_tail = w;
+    log->nflushing++;
     return 0;
+}
+
+/* Starts another fsync if a waiter is not covered by those in flight and fewer than
+ * GN__FLUSH_DEPTH are running. */
+static int maybe_start(gn_log_t *log)
+{
+    if (log->failed || log->nflushing >= GN__FLUSH_DEPTH || !has_uncovered(log)) return 0;
+    return start_flush(log);
+}
+
+/* Retires finished fsyncs in the order they started: an fsync covers the segments rolled
+ * before it started only together with the older ones, so the recovery point moves only
+ * over a prefix of finished fsyncs. */
+static void retire(gn_log_t *log)
+{
+    gn_flush_work_t *w;
+    while ((w = log->flush_head) && w->done) {
+        log->flush_head = w->next;
+        if (!log->flush_head) log->flush_tail = NULL;
+        log->nflushing--;
+        log->fsyncs++;
+        if (w->status < 0 && !log->failed) {
+            GN_ERROR("log", "fsync failed, log refuses writes | dir=%s err=%s", log->dir,
+                     gn_err_name(w->status));
+            log->failed = w->status;
+        } else if (w->status == 0 && w->target > log->recovery_point) {
+            /* a truncation meanwhile may have moved the end below the target */
+            int64_t end = gn_log_end_offset(log);
+            log->recovery_point = w->target < end ? w->target : end;
+        }
+        work_free(w);
+    }
 }
 
 static void flush_done(uv_work_t *req, int status)
@@ -137,23 +187,15 @@ static void flush_done(uv_work_t *req, int status)
     gn_flush_work_t *w = req->data;
     gn_log_t *log = w->log;
 
-    if (status == 0) status = w->status;
-    if (log) {
-        log->flushing = NULL;
-        log->fsyncs++;
-        if (status < 0 && !log->failed) {
-            GN_ERROR("log", "fsync failed, log refuses writes | dir=%s err=%s", log->dir,
-                     gn_err_name(status));
-            log->failed = status;
-        } else if (status == 0 && w->target > log->recovery_point) {
-            /* a truncation meanwhile may have moved the end below the target */
-            int64_t end = gn_log_end_offset(log);
-            log->recovery_point = w->target < end ? w->target : end;
-        }
-        if (!log->failed && has_uncovered(log) && start_flush(log) < 0) log->failed = GN_ESTORAGE;
+    if (!log) { /* the log was closed under it */
+        work_free(w);
+        return;
     }
-    work_free(w);
-    if (log) deliver(log);
+    w->status = status < 0 ? status : w->status;
+    w->done = true;
+    retire(log);
+    if (maybe_start(log) < 0) log->failed = GN_ESTORAGE;
+    deliver(log);
 }
 
 /* Runs the callbacks of every waiter that is covered (or failed); callbacks may
@@ -208,7 +250,7 @@ int gn_log_sync(gn_log_t *log, int64_t upto, gn_log_sync_cb cb, void *arg)
         uv_timer_start(log->wake, wake_cb, 0, 0); /* never before we return */
         return 0;
     }
-    if (!log->flushing && start_flush(log) < 0) {
+    if (upto > covered(log) && log->nflushing < GN__FLUSH_DEPTH && start_flush(log) < 0) {
         log->nwaiters--;
         return GN_ENOMEM;
     }
@@ -220,10 +262,10 @@ void gn__flush_close(gn_log_t *log, int err)
     gn_segment_t *active = gn__log_active(log);
     int rc = 0;
 
-    if (log->flushing) {
-        log->flushing->log = NULL; /* it finishes on its own refs */
-        log->flushing = NULL;
-    }
+    for (gn_flush_work_t *w = log->flush_head; w; w = w->next)
+        w->log = NULL; /* each finishes on its own refs */
+    log->flush_head = log->flush_tail = NULL;
+    log->nflushing = 0;
     for (int i = 0; i < log->nunsynced; i++) {
         if (rc == 0) rc = sync_segment(log->unsynced[i], true);
         gn__segment_unref(log->unsynced[i]);

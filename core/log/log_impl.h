@@ -13,6 +13,7 @@
 #include "log/segment.h"
 
 #define GN__SYNC_WAITERS_MAX 65536 /* bound on queued gn_log_sync calls: GN_EAGAIN beyond */
+#define GN__FLUSH_DEPTH      2     /* group-commit fsyncs in flight at once per log */
 
 typedef struct gn_sync_waiter {
     int64_t upto;
@@ -40,7 +41,8 @@ struct gn_log {
     gn_segment_t **unsynced; /* rolled since the last fsync started (refs held) */
     int nunsynced, unsynced_cap;
     bool dir_dirty; /* a file was created or renamed since the last fsync */
-    gn_flush_work_t *flushing;
+    gn_flush_work_t *flush_head, *flush_tail; /* fsyncs in flight, oldest first */
+    int nflushing;
     uv_timer_t *wake; /* delivers waiters that need no fsync, next loop turn */
     int firing;       /* depth of waiter delivery (close is deferred inside) */
     bool close_pending;
