@@ -71,6 +71,7 @@ static void on_transport_close(gn_transport_t *tr)
         srv->conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
     conn->prev = conn->next = NULL;
+    mqtt__claim_cancel(conn);
     mqtt_session_t *sess = conn->session;
     if (sess) {
         if (srv->stats.clients_connected > 0) srv->stats.clients_connected--;
@@ -131,6 +132,7 @@ static void on_sweep(uv_timer_t *t)
         check_timeouts(conn, now);
     mqtt__internal_topics_ensure(srv); /* a no-op once they exist */
     mqtt__remote_want(srv, NULL);      /* partitions held elsewhere keep coming */
+    mqtt__owner_sweep(srv);
 }
 
 void mqtt__conn_sweep_start(mqtt_server_t *srv)
@@ -165,13 +167,10 @@ static int in_reserve(mqtt_conn_t *conn, size_t need)
     return 0;
 }
 
-static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
+/* Decodes and handles the whole packets of data (after what conn->in holds); keeps
+ * the rest, and everything after a CONNECT whose session claim is still running. */
+static void consume(mqtt_conn_t *conn, const uint8_t *data, size_t len)
 {
-    mqtt_conn_t *conn = tr->session;
-    mqtt_server_t *srv = conn->srv;
-    if (conn->closing) return;
-    conn->last_rx_ms = (int64_t)uv_now(srv->loop);
-    srv->stats.bytes_received += len;
     /* parse straight from the transport's buffer; only a partial packet is kept */
     const uint8_t *buf = data;
     size_t blen = len;
@@ -184,7 +183,7 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
     }
     size_t pos = 0;
     conn->refs++; /* a handler may close the connection */
-    while (!conn->closing && pos < blen) {
+    while (!conn->closing && !conn->claim && pos < blen) {
         mqtt_packet_t pkt;
         uint8_t reason = 0;
         char pb[64];
@@ -238,6 +237,31 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
         }
     }
     mqtt__conn_unref(conn);
+}
+
+static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
+{
+    mqtt_conn_t *conn = tr->session;
+    mqtt_server_t *srv = conn->srv;
+    if (conn->closing) return;
+    conn->last_rx_ms = (int64_t)uv_now(srv->loop);
+    srv->stats.bytes_received += len;
+    if (conn->claim && conn->in_len + len > MQTT_MAX_PACKET_IN) {
+        mqtt__conn_close(conn, "too much input while CONNECT waits for its session");
+        return;
+    }
+    consume(conn, data, len);
+}
+
+void mqtt__conn_input_resume(mqtt_conn_t *conn)
+{
+    if (conn->closing || conn->claim || conn->in_len == 0) return;
+    uint8_t *in = conn->in;
+    size_t len = conn->in_len;
+    conn->in = NULL;
+    conn->in_len = conn->in_cap = 0;
+    consume(conn, in, len);
+    free(in);
 }
 
 int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr)

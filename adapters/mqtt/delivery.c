@@ -160,10 +160,12 @@ void mqtt__deliver_record(mqtt_session_t *sess, mqtt_msg_t *msg, uint8_t qos, bo
     mqtt_cursor_t *c = mqtt__cursor_get(sess, msg->log_topic, msg->partition, msg->offset, true);
     if (!c) return;
     if (msg->offset < c->next || c->lagging) return;
-    if (mqtt__send_publish_shared(sess, msg, qos, retain, ids, nids, cache))
+    if (mqtt__send_publish_shared(sess, msg, qos, retain, ids, nids, cache)) {
         c->next = msg->offset + 1;
-    else
+        sess->moved = true;
+    } else {
         c->lagging = true;
+    }
 }
 
 void mqtt__fanout(mqtt_server_t *srv, mqtt_msg_t *msg)
@@ -303,6 +305,10 @@ void mqtt__on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last
     if (srv->stopping) return;
     if (strcmp(topic, MQTT_RETAINED_TOPIC) == 0) {
         mqtt__retained_apply(srv, part, base, last);
+        return;
+    }
+    if (strcmp(topic, MQTT_SESSIONS_TOPIC) == 0) {
+        mqtt__sessions_apply(srv, part, base, last);
         return;
     }
     if ((topic[0] == '_' && topic[1] == '_') || !mqtt__trie_may_match_first(srv->trie, topic)) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CONNECT: protocol version, the client's limits (receive maximum, maximum packet
  * size, topic alias maximum), then authentication (auth.c), then — at once, or when an
- * enhanced authentication exchange has ended — the client id (assigned when empty),
- * clean start and session expiry, session takeover by the same client id (the old
+ * enhanced authentication exchange has ended — the client id (assigned when empty) and
+ * the session's claim (session_owner.c); once the claim has settled: clean start and
+ * session expiry, session takeover by the same client id on this broker (the old
  * connection gets DISCONNECT 0x8E), the will, keepalive (server keep-alive caps it in
  * v5); answers CONNACK and resumes a present session. Loop thread only. */
 #include <stdio.h>
@@ -119,25 +120,39 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
 
 int mqtt__connect_accept(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *extra)
 {
+    if (!c->client_id[0]) {
+        uint8_t rnd[8];
+        char idbuf[64];
+        uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL);
+        snprintf(idbuf, sizeof idbuf, "gn-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+                 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+        char *id = strdup(idbuf);
+        if (!id) {
+            mqtt__connect_free(c);
+            mqtt__conn_close(conn, "out of memory");
+            return -1;
+        }
+        free(c->client_id);
+        c->client_id = id;
+        c->assigned = true;
+    }
+    return mqtt__claim_start(conn, c, extra);
+}
+
+int mqtt__connect_finish(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *extra,
+                         uint32_t gen)
+{
     mqtt_server_t *srv = conn->srv;
     char pb[64], pb2[64];
     int v = conn->version;
     bool clean = c->clean;
-    char idbuf[64];
     const char *client_id = c->client_id;
-    bool assigned = false;
-    if (!client_id[0]) {
-        uint8_t rnd[8];
-        uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL);
-        snprintf(idbuf, sizeof idbuf, "gn-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
-                 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-        client_id = idbuf;
-        assigned = true;
-    }
+    bool assigned = c->assigned;
 
     bool session_present = false;
     mqtt_session_t *sess = mqtt__session_find(srv, client_id);
-    if (sess && sess->conn) {
+    bool local = sess && sess->conn;
+    if (local) {
         mqtt_conn_t *old = sess->conn;
         GN_INFO(MQTT_MOD, "session taken over | client=%s old_peer=%s new_peer=%s", client_id,
                 mqtt__conn_peer(old, pb2, sizeof pb2), mqtt__conn_peer(conn, pb, sizeof pb));
@@ -147,15 +162,14 @@ int mqtt__connect_accept(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t
         if (srv->stats.clients_connected > 0) srv->stats.clients_connected--;
         mqtt__conn_disconnect(old, MQTT_RC_SESSION_TAKEN_OVER, NULL);
     }
-    if (sess && clean) {
-        mqtt__session_forget(srv, client_id);
+    /* clean start, or a session another broker held without persistence: a new one
+     * (the claim record already told every broker) */
+    if (sess && (clean || (!local && !sess->persistent))) {
         mqtt__session_free(sess);
         sess = NULL;
     }
-    bool will_cancelled = false;
     if (sess) {
         session_present = true;
-        will_cancelled = sess->will_due != 0;
         mqtt__session_will_free(sess); /* a pending delayed will is cancelled */
     } else if (!(sess = mqtt__session_new(srv, client_id))) {
         mqtt__connect_free(c);
@@ -172,6 +186,9 @@ int mqtt__connect_accept(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t
     }
     sess->conn = conn;
     conn->session = sess;
+    sess->owner = srv->self_id;
+    sess->gen = gen;
+    sess->remote_online = false;
 
     conn->keep_alive = c->keep_alive;
     mqtt_wbuf_t props;
@@ -211,6 +228,7 @@ int mqtt__connect_accept(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t
                                            : (srv->auth && c->user ? c->user : "-"));
     mqtt__connect_free(c);
     if (session_present) mqtt__session_resume(sess);
-    if (will_cancelled && sess->persistent) mqtt__session_save(sess); /* saved will too */
+    /* every broker learns it is online here, with its state (the saved will is gone) */
+    if (sess->persistent) mqtt__session_save(sess);
     return 0;
 }

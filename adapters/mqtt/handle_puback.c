@@ -47,6 +47,7 @@ int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     }
     if (done) {
         inflight_drop(sess, i);
+        sess->moved = true; /* the saved position (first unacknowledged) may move */
         /* once per loop turn however many acks, and when half the window is free (or
          * after a quarter window of acks, so that live traffic on another partition
          * cannot starve a lagging one): a lagging session reads (and decodes) a batch

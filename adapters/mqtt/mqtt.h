@@ -14,6 +14,7 @@
 #include "ganglion/adapter.h"
 #include "ganglion/auth.h"
 #include "ganglion/broker.h"
+#include "ganglion/cluster.h"
 #include "ganglion/partition.h"
 #include "ganglion/record.h"
 #include "ganglion/topic.h"
@@ -36,6 +37,9 @@
 #define MQTT_ORIGINS             1024         /* recent MQTT-originated appends kept for no-local */
 #define MQTT_SWEEP_MS            1000         /* CONNECT timeout and keepalive check period */
 #define MQTT_SESSION_BUCKETS     1024
+#define MQTT_LIVE_MAX            64   /* live brokers tracked for session ownership */
+#define MQTT_CLAIM_WAIT_MS       3000 /* CONNECT waits this long for the previous owner */
+#define MQTT_CLAIM_STORE_WAIT_MS 5000 /* ... and for __mqtt_sessions to take its claim */
 #define MQTT_RETAINED_BUCKETS    1024
 
 typedef struct mqtt_server mqtt_server_t;
@@ -141,6 +145,7 @@ typedef struct mqtt_connect {
     uint32_t session_expiry; /* v5 property; 3.1.x: from the clean flag */
     uint16_t keep_alive;
     bool clean;
+    bool assigned; /* client_id was empty: the server chose it */
 } mqtt_connect_t;
 
 /* Enhanced authentication of a connection (auth.c): the method given in CONNECT, the
@@ -175,11 +180,15 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     mqtt_session_t *catchup_next; /* srv->catchups list */
     uint32_t match_slot;          /* ... and its entry in srv->hits */
     uint32_t expiry;              /* session expiry interval, s; UINT32_MAX never */
+    int32_t owner;                /* broker holding it (session_owner.c); -1 unknown */
+    uint32_t gen;                 /* ownership generation: each claim adds one */
     uint16_t next_pid;
     uint16_t acks_since_catchup;
     bool persistent;
-    bool dirty;       /* subscription set changed since the last save */
-    bool catchup_due; /* queued on srv->catchups for the end of the loop turn */
+    bool dirty;         /* subscription set changed since the last save */
+    bool catchup_due;   /* queued on srv->catchups for the end of the loop turn */
+    bool remote_online; /* owned by another broker, which has it connected */
+    bool moved;         /* acknowledged positions moved since the last save */
 };
 
 struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
@@ -187,8 +196,9 @@ struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     mqtt_conn_t *prev, *next;
     gn_transport_t *tr;
     mqtt_session_t *session;
-    mqtt_auth_t *auth; /* enhanced authentication; NULL without (auth.c) */
-    uint8_t *in;       /* a partial packet only; NULL when idle */
+    mqtt_auth_t *auth;        /* enhanced authentication; NULL without (auth.c) */
+    struct mqtt_claim *claim; /* CONNECT waiting for its session claim (session_owner.c) */
+    uint8_t *in;              /* a partial packet only; NULL when idle */
     size_t in_len, in_cap;
     char **alias_in;  /* [MQTT_TOPIC_ALIAS_MAXIMUM + 1] */
     char **alias_out; /* [topic_alias_max_out + 1] */
@@ -324,6 +334,12 @@ struct mqtt_server {
     bool scan_busy;
     bool observing;
     bool internal_topics_warned; /* their creation failed once (logged) */
+    /* session ownership across brokers (session_owner.c) */
+    struct mqtt_claim *claims; /* CONNECTs waiting for their claim */
+    uint64_t next_claim_id;
+    int32_t self_id;             /* this broker's node id */
+    int32_t live[MQTT_LIVE_MAX]; /* live brokers, ascending, as of the sweep */
+    size_t nlive;
     bool stopping;
     int open_handles;
     gn_adapter_stopped_cb stop_cb;
@@ -356,6 +372,8 @@ void mqtt__conn_close(mqtt_conn_t *conn, const char *why);
 void mqtt__conn_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *why);
 void mqtt__conn_unref(mqtt_conn_t *conn);
 void mqtt__conn_keepalive_start(mqtt_conn_t *conn);
+/* Handles the packets that arrived while CONNECT waited for its session claim. */
+void mqtt__conn_input_resume(mqtt_conn_t *conn);
 /* The one timer that checks CONNECT timeouts and keepalives of all connections. */
 void mqtt__conn_sweep_start(mqtt_server_t *srv);
 /* __mqtt_retained and __mqtt_sessions exist (created if not: server.c). */
@@ -371,6 +389,10 @@ const char *mqtt__conn_peer(const mqtt_conn_t *conn, char *buf, size_t cap);
  * takeover, CONNACK with extra properties, e.g. the server-final of SCRAM). Takes c.
  * 0, or -1 when the connection was closed. */
 int mqtt__connect_accept(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *extra);
+/* The claim settled (session_owner.c): takeover of a local connection, clean start,
+ * CONNACK, resume; the session becomes this broker's at gen. 0, or -1 when closed. */
+int mqtt__connect_finish(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *extra,
+                         uint32_t gen);
 void mqtt__connect_free(mqtt_connect_t *c);
 
 /* auth.c: authentication */
@@ -450,10 +472,57 @@ void mqtt__session_will_publish(mqtt_session_t *sess);
 /* Arms the expiry (and will-delay) timer of an offline session. */
 void mqtt__session_arm_timer(mqtt_session_t *sess);
 
-/* session_store.c: __mqtt_sessions */
-int mqtt__sessions_load(mqtt_server_t *srv);
+/* session_store.c: __mqtt_sessions records. Value: the session's state as JSON
+ * (NULL: a tombstone); header "mqtt.session": who owns it and why it was written. */
+typedef enum mqtt_rec_kind {
+    MQTT_REC_STATE = 0,   /* the owner's state (saved, checkpoint, gone offline) */
+    MQTT_REC_CLAIM = 1,   /* a broker takes the session for a CONNECT */
+    MQTT_REC_RELEASE = 2, /* the previous owner's final state, for the claimer */
+} mqtt_rec_kind_t;
+
+typedef struct mqtt_session_rec {
+    const char *client_id;
+    gn_bytes_t value; /* ptr NULL: tombstone */
+    int32_t owner;    /* -1: written before ownership existed */
+    uint32_t gen;
+    mqtt_rec_kind_t kind;
+    bool online; /* the owner has it connected */
+    bool clean;  /* a claim for a clean start: no state goes on */
+} mqtt_session_rec_t;
+
+/* Writes a record for client_id: sess's state (NULL: an empty session of the given
+ * expiry). cb (may be NULL) gets the produce result; 0 or < 0 (cb will not run). */
+int mqtt__session_write(mqtt_server_t *srv, const char *client_id, const mqtt_session_t *sess,
+                        uint32_t expiry, const mqtt_session_rec_t *meta, gn_produce_cb cb,
+                        void *arg);
+/* The owner's state record (sess->owner, sess->gen). */
 void mqtt__session_save(mqtt_session_t *sess);
-void mqtt__session_forget(mqtt_server_t *srv, const char *client_id);
+/* A tombstone: the session (of sess->owner at sess->gen) ended. */
+void mqtt__session_forget(mqtt_session_t *sess);
+/* Replaces the session client_id (if any) by the one in rec's JSON. NULL when unreadable. */
+mqtt_session_t *mqtt__session_restore(mqtt_server_t *srv, const mqtt_session_rec_t *rec);
+/* Reads __mqtt_sessions from its start (broker start). */
+int mqtt__sessions_load(mqtt_server_t *srv);
+/* Appended (or replicated) records of __mqtt_sessions, applied in log order. */
+void mqtt__sessions_apply(mqtt_server_t *srv, gn_partition_t *part, int64_t base, int64_t last);
+
+/* session_owner.c: one owner per session across the brokers of a cluster */
+/* One record of __mqtt_sessions, in log order; loading: at broker start. */
+void mqtt__owner_apply(mqtt_server_t *srv, const mqtt_session_rec_t *rec, bool loading);
+/* After a load or a batch of applied records: CONNECTs whose claim is settled go on. */
+void mqtt__claims_run(mqtt_server_t *srv);
+/* CONNECT accepted by authentication: claims the session, answers when settled. Takes c;
+ * 0, or -1 when the connection was closed. */
+int mqtt__claim_start(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *extra);
+/* The connection closes: its waiting CONNECT is dropped. */
+void mqtt__claim_cancel(mqtt_conn_t *conn);
+/* Every second: claims past their time, live brokers (expiry moves to another broker
+ * when an owner dies), checkpoints of online persistent sessions. */
+void mqtt__owner_sweep(mqtt_server_t *srv);
+/* This broker runs the session's expiry and delayed will: its owner, or the lowest live
+ * broker when the owner is not live. */
+bool mqtt__session_acting(const mqtt_session_t *sess);
+void mqtt__claims_free(mqtt_server_t *srv);
 
 /* share.c: $share/G/... sessions as members of consumer group G */
 /* Joins, rejoins or leaves the groups of the session's shared subscriptions: online

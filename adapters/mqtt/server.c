@@ -85,15 +85,30 @@ static void on_connection(uv_stream_t *listener, int status)
     mqtt__tcp_accept(srv);
 }
 
-/* Internal compacted topics: created once, one partition each. In a cluster that is
- * starting, the default replication factor may exceed the brokers registered yet: the
- * sweep timer tries again each second (the failure is logged once). */
+/* The cluster's size: the controller quorum's voters (1 on a single node). */
+static int16_t cluster_size(gn_broker_t *broker)
+{
+    const char *v = gn_broker_config(broker)->quorum_voters;
+    int16_t n = 1;
+    for (; v && *v; v++)
+        n += *v == ',';
+    return n;
+}
+
+/* Internal compacted topics: created once, one partition each, with a replica on every
+ * broker (the replication factor is the cluster's size, or the default when larger), so
+ * every broker follows the sessions and retained messages of all. In a cluster that is
+ * starting, that may exceed the brokers registered yet: the sweep timer tries again each
+ * second (the failure is logged once). */
 static void ensure_topic(mqtt_server_t *srv, const char *name)
 {
     gn_topic_info_t info;
     if (gn_topic_describe(srv->broker, name, &info) == 0) return;
     static const gn_config_entry_t cfg[] = {{"cleanup.policy", "compact"}};
-    int rc = gn_topic_create(srv->broker, name, 1, -1, cfg, 1, false, NULL, NULL);
+    int16_t rf = cluster_size(srv->broker);
+    int16_t def = gn_broker_config(srv->broker)->default_replication_factor;
+    if (def > rf) rf = def;
+    int rc = gn_topic_create(srv->broker, name, 1, rf, cfg, 1, false, NULL, NULL);
     if (rc < 0 && rc != GN_ETOPIC_EXISTS && !srv->internal_topics_warned) {
         srv->internal_topics_warned = true;
         GN_WARN(MQTT_MOD, "cannot create internal topic yet; retrying | topic=%s err=%s", name,
@@ -161,6 +176,8 @@ static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     uv_check_start(&srv->polled, on_polled);
     uv_unref((uv_handle_t *)&srv->polled);
     mqtt__conn_sweep_start(srv);
+    srv->self_id = gn_broker_config(broker)->node_id;
+    mqtt__owner_sweep(srv); /* the live brokers, before sessions decide who expires them */
     if ((rc = mqtt__retained_load(srv)) < 0)
         GN_ERROR(MQTT_MOD, "loading retained messages failed | err=%s", gn_err_name(rc));
     if ((rc = mqtt__sessions_load(srv)) < 0)
@@ -190,7 +207,9 @@ static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
         conn->graceful = true; /* a broker shutdown is not the client's failure: no will */
         mqtt__conn_disconnect(conn, MQTT_RC_SERVER_SHUTTING_DOWN, "server shutting down");
     }
-    /* sessions: persistent ones are saved (positions included), then freed */
+    mqtt__claims_free(srv);
+    /* sessions: this broker's persistent ones are saved (positions included), then
+     * every one is freed (the others' are their owners' to save) */
     for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++) {
         while (srv->sessions[b]) {
             mqtt_session_t *sess = srv->sessions[b];
@@ -198,7 +217,7 @@ static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
                 sess->conn->session = NULL;
                 sess->conn = NULL;
             }
-            if (sess->persistent) mqtt__session_save(sess);
+            if (sess->persistent && sess->owner == srv->self_id) mqtt__session_save(sess);
             mqtt__session_free(sess);
         }
     }

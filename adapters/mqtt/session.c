@@ -41,6 +41,7 @@ mqtt_session_t *mqtt__session_new(mqtt_server_t *srv, const char *client_id)
     memcpy(sess->client_id, client_id, idlen + 1);
     sess->srv = srv;
     sess->serial = srv->next_serial++;
+    sess->owner = srv->self_id;
     size_t b = bucket_of(client_id);
     sess->hnext = srv->sessions[b];
     srv->sessions[b] = sess;
@@ -348,6 +349,7 @@ void mqtt__session_catch_up(mqtt_session_t *sess)
             }
             bool progressed = next > c->next;
             c->next = next;
+            sess->moved |= progressed;
             if (!progressed) break; /* stopped for credit, or nothing readable */
         }
     }
@@ -427,6 +429,10 @@ static int64_t expiry_deadline(const mqtt_session_t *sess)
 void mqtt__session_arm_timer(mqtt_session_t *sess)
 {
     if (sess->conn) return;
+    if (!mqtt__session_acting(sess)) { /* another broker expires it */
+        if (sess->timer) uv_timer_stop(sess->timer);
+        return;
+    }
     int64_t due = expiry_deadline(sess);
     if (sess->will_due && sess->will_due < due) due = sess->will_due;
     if (due == INT64_MAX) return;
@@ -442,6 +448,7 @@ static void on_timer(uv_timer_t *t)
         mqtt__session_catch_up(sess);
         return;
     }
+    if (!mqtt__session_acting(sess)) return; /* its owner (or the lowest live broker) acts */
     int64_t now = gn_now_ms();
     bool expired = now >= expiry_deadline(sess);
     if (sess->will && sess->will_due && (now >= sess->will_due || expired)) {
@@ -450,7 +457,7 @@ static void on_timer(uv_timer_t *t)
     }
     if (expired) {
         GN_INFO(MQTT_MOD, "session expired | client=%s", sess->client_id);
-        mqtt__session_forget(sess->srv, sess->client_id);
+        mqtt__session_forget(sess);
         mqtt__session_free(sess);
         return;
     }
@@ -506,6 +513,7 @@ void mqtt__session_went_offline(mqtt_session_t *sess)
     mqtt__share_sync(sess); /* an offline session is no group member */
     if (!sess->persistent) {
         if (sess->will && sess->will_due) mqtt__session_will_publish(sess);
+        mqtt__session_forget(sess); /* its claim told the other brokers it existed */
         mqtt__session_free(sess);
         return;
     }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Persistent sessions in the compacted topic __mqtt_sessions: key = client id, value =
+/* Session records in the compacted topic __mqtt_sessions: key = client id, value =
  * JSON {expiry, disconnected_at, subs, cursors, will} (the cursor saved is the first
  * offset not yet acknowledged; will: a will waiting for its delay), a tombstone when
- * the session ends. Loaded at start, so
- * sessions and their offline queues (log offsets) survive a broker restart. Loop
- * thread only. */
+ * the session ends; header "mqtt.session" = "owner=N gen=G kind=state|claim|release
+ * online=0|1 clean=0|1" (session_owner.c decides what a record means). Read from the
+ * start when the broker starts and followed as records are appended or replicated, so
+ * every broker of a cluster holds every session and offline queues (log offsets)
+ * survive a restart. Loop thread only. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,45 +99,89 @@ static void will_restore(mqtt_session_t *sess, json_t *j)
 
 static void on_saved(void *arg, int status, const gn_produce_result_t *res)
 {
+    (void)arg;
     (void)res;
     if (status < 0) GN_WARN(MQTT_MOD, "session state not saved | err=%s", gn_err_name(status));
-    free(arg);
 }
 
-static void write_record(mqtt_server_t *srv, const char *client_id, gn_bytes_t value)
+#define META_HEADER "mqtt.session"
+static const char *const kind_names[] = {"state", "claim", "release"};
+
+static int write_record(mqtt_server_t *srv, const char *client_id, gn_bytes_t value,
+                        const mqtt_session_rec_t *meta, gn_produce_cb cb, void *arg)
 {
     gn_partition_t *part = gn_partition_get(srv->broker, MQTT_SESSIONS_TOPIC, 0);
-    if (!part) return;
+    if (!part) return GN_EUNKNOWN_TOPIC;
+    char m[96];
+    int mlen = snprintf(m, sizeof m, "owner=%d gen=%u kind=%s online=%d clean=%d", meta->owner,
+                        meta->gen, kind_names[meta->kind], meta->online, meta->clean);
+    gn_record_header_t hdr = {{(const uint8_t *)META_HEADER, strlen(META_HEADER)},
+                              {(const uint8_t *)m, (size_t)mlen}};
     gn_batch_builder_t b;
     gn_bytes_t batch;
     gn_batch_builder_init(&b, GN_COMPRESSION_NONE);
     gn_bytes_t key = {(const uint8_t *)client_id, strlen(client_id)};
-    if (gn_batch_builder_add(&b, key, value, NULL, 0, gn_now_ms()) == 0 &&
-        gn_batch_builder_finish(&b, 0, &batch) == 0) {
-        int rc = gn_produce(part, (uint8_t *)batch.ptr, batch.len, GN_ACKS_LEADER, on_saved, NULL);
-        if (rc < 0)
-            GN_WARN(MQTT_MOD, "session state not saved | client=%s err=%s", client_id,
-                    gn_err_name(rc));
-    }
+    int rc = gn_batch_builder_add(&b, key, value, &hdr, 1, gn_now_ms());
+    if (rc == 0) rc = gn_batch_builder_finish(&b, 0, &batch);
+    if (rc == 0)
+        rc = gn_produce(part, (uint8_t *)batch.ptr, batch.len, GN_ACKS_LEADER, cb ? cb : on_saved,
+                        arg);
     gn_batch_builder_close(&b);
+    if (rc < 0 && !cb)
+        GN_WARN(MQTT_MOD, "session state not saved | client=%s err=%s", client_id, gn_err_name(rc));
+    return rc;
 }
 
-void mqtt__session_forget(mqtt_server_t *srv, const char *client_id)
+/* The record's "mqtt.session" header into rec (owner -1, gen 0, state: records written
+ * before ownership existed). */
+static void meta_read(const gn_record_t *r, mqtt_session_rec_t *rec)
 {
-    write_record(srv, client_id, GN_BYTES_NULL);
+    rec->owner = -1;
+    rec->gen = 0;
+    rec->kind = MQTT_REC_STATE;
+    rec->online = rec->clean = false;
+    gn_bytes_t raw = r->headers;
+    gn_record_header_t h;
+    while (gn_record_header_next(&raw, &h) == 1) {
+        if (h.key.len != strlen(META_HEADER) || memcmp(h.key.ptr, META_HEADER, h.key.len) != 0 ||
+            !h.value.ptr || h.value.len >= 96)
+            continue;
+        char m[96], kind[16] = "";
+        memcpy(m, h.value.ptr, h.value.len);
+        m[h.value.len] = 0;
+        int owner = -1, online = 0, clean = 0;
+        unsigned gen = 0;
+        if (sscanf(m, "owner=%d gen=%u kind=%15s online=%d clean=%d", &owner, &gen, kind, &online,
+                   &clean) != 5)
+            continue;
+        rec->owner = owner;
+        rec->gen = gen;
+        for (int k = 0; k < 3; k++)
+            if (strcmp(kind, kind_names[k]) == 0) rec->kind = (mqtt_rec_kind_t)k;
+        rec->online = online != 0;
+        rec->clean = clean != 0;
+    }
 }
 
-void mqtt__session_save(mqtt_session_t *sess)
+void mqtt__session_forget(mqtt_session_t *sess)
+{
+    mqtt_session_rec_t meta = {.owner = sess->owner, .gen = sess->gen, .kind = MQTT_REC_STATE};
+    write_record(sess->srv, sess->client_id, GN_BYTES_NULL, &meta, NULL, NULL);
+}
+
+/* The session's state as JSON; sess NULL: an empty session of the given expiry. */
+static json_t *state_json(const mqtt_session_t *sess, uint32_t expiry)
 {
     json_t *subs = json_array(), *curs = json_array();
-    for (size_t i = 0; i < sess->nsubs; i++) {
+    size_t nsubs = sess ? sess->nsubs : 0, ncursors = sess ? sess->ncursors : 0;
+    for (size_t i = 0; i < nsubs; i++) {
         mqtt_sub_t *s = sess->subs[i];
         json_array_append_new(subs, json_pack("{s:s, s:s?, s:i, s:b, s:b, s:i, s:I}", "f",
                                               s->filter, "s", s->share, "q", s->qos, "nl",
                                               s->no_local, "rap", s->retain_as_published, "rh",
                                               s->retain_handling, "id", (json_int_t)s->sub_id));
     }
-    for (size_t i = 0; i < sess->ncursors; i++) {
+    for (size_t i = 0; i < ncursors; i++) {
         mqtt_cursor_t *c = &sess->cursors[i];
         int64_t pos = c->next;
         for (size_t k = 0; k < sess->ninflight; k++) {
@@ -147,37 +193,59 @@ void mqtt__session_save(mqtt_session_t *sess)
         json_array_append_new(curs, json_pack("{s:s, s:i, s:I}", "t", c->topic, "p", c->partition,
                                               "o", (json_int_t)pos));
     }
-    json_t *doc =
-        json_pack("{s:i, s:I, s:I, s:o, s:o}", "v", 1, "expiry", (json_int_t)sess->expiry,
-                  "disconnected_at", (json_int_t)(sess->conn ? gn_now_ms() : sess->disconnected_at),
-                  "subs", subs, "cursors", curs);
-    json_t *will = will_json(sess);
+    int64_t at = !sess || sess->conn ? gn_now_ms() : sess->disconnected_at;
+    json_t *doc = json_pack("{s:i, s:I, s:I, s:o, s:o}", "v", 1, "expiry",
+                            (json_int_t)(sess ? sess->expiry : expiry), "disconnected_at",
+                            (json_int_t)at, "subs", subs, "cursors", curs);
+    json_t *will = sess ? will_json(sess) : NULL;
     if (doc && will)
         json_object_set_new(doc, "will", will);
     else
         json_decref(will);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    if (text) write_record(sess->srv, sess->client_id, (gn_bytes_t){(uint8_t *)text, strlen(text)});
-    free(text);
-    json_decref(doc);
-    sess->dirty = false;
+    return doc;
 }
 
-static void restore(mqtt_server_t *srv, const char *id, gn_bytes_t value)
+int mqtt__session_write(mqtt_server_t *srv, const char *client_id, const mqtt_session_t *sess,
+                        uint32_t expiry, const mqtt_session_rec_t *meta, gn_produce_cb cb,
+                        void *arg)
 {
+    json_t *doc = state_json(sess, expiry);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) return GN_ENOMEM;
+    int rc =
+        write_record(srv, client_id, (gn_bytes_t){(uint8_t *)text, strlen(text)}, meta, cb, arg);
+    free(text);
+    return rc;
+}
+
+void mqtt__session_save(mqtt_session_t *sess)
+{
+    mqtt_session_rec_t meta = {.owner = sess->owner,
+                               .gen = sess->gen,
+                               .kind = MQTT_REC_STATE,
+                               .online = sess->conn != NULL};
+    mqtt__session_write(sess->srv, sess->client_id, sess, 0, &meta, NULL, NULL);
+    sess->dirty = false;
+    sess->moved = false;
+}
+
+mqtt_session_t *mqtt__session_restore(mqtt_server_t *srv, const mqtt_session_rec_t *rec)
+{
+    const char *id = rec->client_id;
     mqtt_session_t *old = mqtt__session_find(srv, id);
     if (old) mqtt__session_free(old);
-    if (!value.ptr) return;
+    if (!rec->value.ptr) return NULL;
     json_error_t err;
-    json_t *doc = json_loadb((const char *)value.ptr, value.len, 0, &err);
+    json_t *doc = json_loadb((const char *)rec->value.ptr, rec->value.len, 0, &err);
     if (!doc) {
         GN_WARN(MQTT_MOD, "unreadable session state skipped | client=%s err=\"%s\"", id, err.text);
-        return;
+        return NULL;
     }
     mqtt_session_t *sess = mqtt__session_new(srv, id);
     if (!sess) goto out;
     sess->expiry = (uint32_t)json_integer_value(json_object_get(doc, "expiry"));
-    sess->persistent = true;
+    sess->persistent = sess->expiry > 0;
     sess->disconnected_at = json_integer_value(json_object_get(doc, "disconnected_at"));
     size_t i;
     json_t *it;
@@ -214,22 +282,37 @@ static void restore(mqtt_server_t *srv, const char *id, gn_bytes_t value)
     sess->dirty = false;
 out:
     json_decref(doc);
+    return sess;
 }
 
 typedef struct load_ctx {
     mqtt_server_t *srv;
-    size_t records;
+    bool loading;
 } load_ctx_t;
 
-static int load_record(void *arg, const gn_record_t *rec)
+static int load_record(void *arg, const gn_record_t *r)
 {
     load_ctx_t *ctx = arg;
-    if (!rec->key.ptr || rec->key.len == 0 || rec->key.len > 65535) return 0;
-    char *id = strndup((const char *)rec->key.ptr, rec->key.len);
+    if (!r->key.ptr || r->key.len == 0 || r->key.len > 65535) return 0;
+    char *id = strndup((const char *)r->key.ptr, r->key.len);
     if (!id) return 0;
-    restore(ctx->srv, id, rec->value);
+    mqtt_session_rec_t rec = {.client_id = id, .value = r->value};
+    meta_read(r, &rec);
+    mqtt__owner_apply(ctx->srv, &rec, ctx->loading);
     free(id);
-    ctx->records++;
+    return 0;
+}
+
+static int scan(mqtt_server_t *srv, gn_partition_t *part, int64_t from, int64_t end, bool loading)
+{
+    load_ctx_t ctx = {srv, loading};
+    int64_t next = from;
+    while (next < end) {
+        int64_t before = next;
+        int rc = mqtt__log_scan(srv, part, next, end, 1u << 20, load_record, &ctx, &next);
+        if (rc < 0) return rc;
+        if (next == before) break;
+    }
     return 0;
 }
 
@@ -237,16 +320,19 @@ int mqtt__sessions_load(mqtt_server_t *srv)
 {
     gn_partition_t *part = gn_partition_get(srv->broker, MQTT_SESSIONS_TOPIC, 0);
     if (!part) return 0;
-    load_ctx_t ctx = {srv, 0};
-    int64_t next = gn_partition_log_start_offset(part), hw = gn_partition_high_watermark(part);
-    while (next < hw) {
-        int64_t before = next;
-        int rc = mqtt__log_scan(srv, part, next, hw, 1u << 20, load_record, &ctx, &next);
-        if (rc < 0) return rc;
-        if (next == before) break;
-    }
+    int rc = scan(srv, part, gn_partition_log_start_offset(part), gn_partition_high_watermark(part),
+                  true);
     for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++)
         for (mqtt_session_t *s = srv->sessions[b]; s; s = s->hnext)
             mqtt__session_arm_timer(s);
-    return 0;
+    return rc;
+}
+
+void mqtt__sessions_apply(mqtt_server_t *srv, gn_partition_t *part, int64_t base, int64_t last)
+{
+    int rc = scan(srv, part, base, last + 1, false);
+    if (rc < 0)
+        GN_WARN(MQTT_MOD, "reading session records failed | offset=%lld err=%s", (long long)base,
+                gn_err_name(rc));
+    mqtt__claims_run(srv);
 }
