@@ -23,10 +23,11 @@ static const handler_fn handlers[16] = {
     [MQTT_AUTH] = mqtt__handle_auth,
 };
 
-/* CONNECT waits for the end of its enhanced authentication: no CONNACK yet. */
+/* CONNECT waits for the end of its enhanced authentication or for its session claim
+ * (session_owner.c): no CONNACK yet. */
 static bool connecting(const mqtt_conn_t *conn)
 {
-    return conn->auth && conn->auth->pending;
+    return (conn->auth && conn->auth->pending) || conn->claim;
 }
 
 static const char *client_name(const mqtt_conn_t *conn)
