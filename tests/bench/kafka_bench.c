@@ -49,6 +49,7 @@ typedef struct opts {
     int64_t big_bytes;   /* the large topic read from offset 0 */
     double lat_s;        /* seconds of each latency run */
     double lat_low_rate; /* msg/s of the low-rate latency runs */
+    int lat_reps;        /* rounds of the whole latency grid, medians reported */
     const char *linger;  /* producer linger.ms */
     const char *batch;   /* producer batch.size (NULL: librdkafka's default) */
 } opts_t;
@@ -536,10 +537,11 @@ static cons_result_t consume_all(const target_t *t, const char *topic, int64_t e
 
 /* ---- end-to-end latency ------------------------------------------------------------- */
 
-#define LAT_WINDOWS 8 /* the run is also cut into this many windows by send time */
-#define LAT_RATES   2 /* half the peak, --lat-rate */
-#define LAT_LINGERS 2 /* --linger, 0 */
-#define LAT_WAYS    3 /* ganglion, ganglion fw=1, mock fw=1 */
+#define LAT_WINDOWS  8 /* the run is also cut into this many windows by send time */
+#define LAT_RATES    2 /* half the peak, --lat-rate */
+#define LAT_LINGERS  2 /* --linger, 0 */
+#define LAT_WAYS     3 /* ganglion, ganglion fw=1, mock fw=1 */
+#define MAX_LAT_REPS 5
 
 static const char *const lat_way_names[LAT_WAYS] = {"ganglion", "ganglion fw=1", "mock fw=1"};
 
@@ -727,6 +729,7 @@ static void usage(void)
         "usage: kafka_bench [--ganglion PATH] [--dir DIR] [--port N] [--phases pcl]\n"
         "                   [--windows N] [--window-s S] [--msgs-1k N] [--msgs-100 N]\n"
         "                   [--big BYTES] [--reps N] [--lat-s S] [--lat-rate N] [--lat-high N]\n"
+        "                   [--lat-reps N]\n"
         "                   [--linger MS] [--batch BYTES]\n"
         "  --ganglion  broker program (default: ../ganglion next to this executable)\n"
         "  --dir       where the temp data dir is made (default /var/tmp)\n"
@@ -740,6 +743,7 @@ static void usage(void)
         "  --reps      reads of the big topic from offset 0, median reported (default 3)\n"
         "  --lat-s     seconds per latency run (default 4)\n"
         "  --lat-rate  msg/s of the low-rate latency runs (default 10000)\n"
+        "  --lat-reps  rounds of the latency runs, medians reported (default 1, at most 5)\n"
         "  --lat-high  msg/s of the high-rate runs if the produce phase is skipped (150000)\n"
         "  --linger    producer linger.ms (default 5)\n"
         "  --batch     producer batch.size (default: librdkafka's, 1000000)\n");
@@ -778,25 +782,19 @@ int main(int argc, char **argv)
                 .big_bytes = 6 * GiB,
                 .lat_s = 4,
                 .lat_low_rate = 10000,
+                .lat_reps = 1,
                 .linger = "5",
                 .batch = NULL};
-    static const struct option lopts[] = {{"ganglion", required_argument, 0, 'g'},
-                                          {"dir", required_argument, 0, 'd'},
-                                          {"port", required_argument, 0, 'p'},
-                                          {"reps", required_argument, 0, 'n'},
-                                          {"window-s", required_argument, 0, 'c'},
-                                          {"windows", required_argument, 0, 'w'},
-                                          {"phases", required_argument, 0, 'P'},
-                                          {"lat-high", required_argument, 0, 'H'},
-                                          {"msgs-1k", required_argument, 0, 'k'},
-                                          {"msgs-100", required_argument, 0, 'h'},
-                                          {"big", required_argument, 0, 'b'},
-                                          {"lat-s", required_argument, 0, 'l'},
-                                          {"linger", required_argument, 0, 'L'},
-                                          {"batch", required_argument, 0, 'B'},
-                                          {"lat-rate", required_argument, 0, 'R'},
-                                          {"help", no_argument, 0, '?'},
-                                          {0, 0, 0, 0}};
+    static const struct option lopts[] = {
+        {"ganglion", required_argument, 0, 'g'}, {"dir", required_argument, 0, 'd'},
+        {"port", required_argument, 0, 'p'},     {"reps", required_argument, 0, 'n'},
+        {"window-s", required_argument, 0, 'c'}, {"windows", required_argument, 0, 'w'},
+        {"phases", required_argument, 0, 'P'},   {"lat-high", required_argument, 0, 'H'},
+        {"msgs-1k", required_argument, 0, 'k'},  {"msgs-100", required_argument, 0, 'h'},
+        {"big", required_argument, 0, 'b'},      {"lat-s", required_argument, 0, 'l'},
+        {"linger", required_argument, 0, 'L'},   {"batch", required_argument, 0, 'B'},
+        {"lat-rate", required_argument, 0, 'R'}, {"lat-reps", required_argument, 0, 'r'},
+        {"help", no_argument, 0, '?'},           {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (c) {
@@ -842,6 +840,9 @@ int main(int argc, char **argv)
         case 'B':
             o.batch = optarg;
             break;
+        case 'r':
+            o.lat_reps = atoi(optarg);
+            break;
         case 'R':
             o.lat_low_rate = atof(optarg);
             break;
@@ -852,7 +853,8 @@ int main(int argc, char **argv)
     if (!o.ganglion) o.ganglion = default_ganglion();
     if (o.reps <= 0 || o.reps > MAX_REPS || o.window_s <= 0 || o.windows <= 0 ||
         o.windows > MAX_REPS || o.lat_high <= 0 || o.msgs_1k <= 0 || o.msgs_100 <= 0 ||
-        o.big_bytes < MiB || o.lat_s <= 0 || o.lat_low_rate <= 0 || o.port <= 0)
+        o.big_bytes < MiB || o.lat_s <= 0 || o.lat_low_rate <= 0 || o.port <= 0 || o.lat_reps < 1 ||
+        o.lat_reps > MAX_LAT_REPS)
         usage();
     if (access(o.ganglion, X_OK) != 0) die("broker program %s not found (--ganglion)", o.ganglion);
 
@@ -1015,17 +1017,20 @@ int main(int argc, char **argv)
         do_p ? med_field(pc[1].g, o.windows, offsetof(prod_result_t, msgs_s)) : 2 * o.lat_high;
     double rates[LAT_RATES] = {peak / 2, o.lat_low_rate};
     const char *lingers[LAT_LINGERS] = {o.linger, "0"};
-    lat_result_t lat[LAT_RATES][LAT_LINGERS][LAT_WAYS] = {0};
+    static lat_result_t lat[MAX_LAT_REPS][LAT_RATES][LAT_LINGERS][LAT_WAYS];
     target_t gan_poll = gan, mock_poll = mock;
     gan_poll.fetch_wait = mock_poll.fetch_wait = "1";
     const target_t *ways[LAT_WAYS] = {&gan, &gan_poll, &mock_poll};
-    for (int ri = 0; do_l && ri < LAT_RATES; ri++) {
-        for (int li = 0; li < LAT_LINGERS; li++) {
-            for (int w = 0; w < LAT_WAYS; w++) {
-                char topic[64];
-                snprintf(topic, sizeof(topic), "lat-r%d-l%s-%d", ri, lingers[li], w);
-                lat[ri][li][w] = latency_run(&o, ways[w], topic, lingers[li], rates[ri], 1024);
-                print_latency(lat_way_names[w], lingers[li], rates[ri], &lat[ri][li][w]);
+    for (int k = 0; do_l && k < o.lat_reps; k++) {
+        for (int ri = 0; ri < LAT_RATES; ri++) {
+            for (int li = 0; li < LAT_LINGERS; li++) {
+                for (int w = 0; w < LAT_WAYS; w++) {
+                    char topic[64];
+                    lat_result_t *L = &lat[k][ri][li][w];
+                    snprintf(topic, sizeof(topic), "lat-%d-r%d-l%s-%d", k, ri, lingers[li], w);
+                    *L = latency_run(&o, ways[w], topic, lingers[li], rates[ri], 1024);
+                    print_latency(lat_way_names[w], lingers[li], rates[ri], L);
+                }
             }
         }
     }
@@ -1064,19 +1069,29 @@ int main(int argc, char **argv)
         printf("%-36s %14ld\n", "broker VmRSS 1 s after reads (KiB)", rss_after);
     }
     if (do_l)
-        printf("\n%-30s %-22s %-22s %-22s %-12s %s\n", "e2e ms p50/p99/p99.9 (recv %)",
-               lat_way_names[0], lat_way_names[1], lat_way_names[2], "p99 <= 5 ms", "");
+        printf("\n%-30s %-24s %-24s %-24s %-8s %s\n", "e2e ms p50/p99/p99.9 (recv %)",
+               lat_way_names[0], lat_way_names[1], lat_way_names[2], "p99<=5", "p99 per round");
     for (int ri = 0; do_l && ri < LAT_RATES; ri++) {
         for (int li = 0; li < LAT_LINGERS; li++) {
-            char fig[64], col[LAT_WAYS][48];
+            char fig[64], col[LAT_WAYS][48], per[LAT_WAYS * MAX_LAT_REPS * 10] = "";
+            double p99_0 = 0;
             snprintf(fig, sizeof(fig), "%.0f msg/s linger.ms=%s", rates[ri], lingers[li]);
             for (int w = 0; w < LAT_WAYS; w++) {
-                const lat_result_t *L = &lat[ri][li][w];
-                snprintf(col[w], sizeof(col[w]), "%.2f/%.2f/%.2f (%.0f)", L->p50, L->p99, L->p999,
-                         L->sent ? 100.0 * (double)L->got / (double)L->sent : 0.0);
+                double p50[MAX_LAT_REPS], p99[MAX_LAT_REPS], p999[MAX_LAT_REPS], rc[MAX_LAT_REPS];
+                for (int k = 0; k < o.lat_reps; k++) {
+                    const lat_result_t *L = &lat[k][ri][li][w];
+                    p50[k] = L->p50, p99[k] = L->p99, p999[k] = L->p999;
+                    rc[k] = L->sent ? 100.0 * (double)L->got / (double)L->sent : 0.0;
+                    size_t n = strlen(per);
+                    snprintf(per + n, sizeof(per) - n, "%s%.1f", k ? " " : (w ? " | " : ""),
+                             p99[k]);
+                }
+                if (w == 0) p99_0 = median(p99, o.lat_reps);
+                snprintf(col[w], sizeof(col[w]), "%.2f/%.2f/%.2f (%.0f)", median(p50, o.lat_reps),
+                         median(p99, o.lat_reps), median(p999, o.lat_reps), median(rc, o.lat_reps));
             }
-            printf("%-30s %-22s %-22s %-22s %-12s\n", fig, col[0], col[1], col[2],
-                   lat[ri][li][0].p99 <= 5.0 ? "met" : "NOT met");
+            printf("%-30s %-24s %-24s %-24s %-8s %s\n", fig, col[0], col[1], col[2],
+                   p99_0 <= 5.0 ? "met" : "NOT met", per);
         }
     }
     printf("%-36s %14ld\n", "broker VmRSS at the end (KiB)", rss_end);
@@ -1108,15 +1123,17 @@ int main(int argc, char **argv)
                " fetch settings, %d reads; broker CPU %.2f s per GiB read (median)\n",
                (double)big_msgs * big_size / GiB, o.reps, median(cons_cpu, o.reps));
     if (do_l)
-        printf("  latency: 1 KiB, acks=1, %.0f s per run, at half the median ganglion 1 KiB acks=1"
-               " rate and at --lat-rate; latency = consumer receive - producer's clock just before"
-               " produce() (CLOCK_MONOTONIC, one process); producer linger.ms as listed,"
-               " batch.size default, no compression, acks=1; consumer librdkafka's defaults"
-               " (fetch.min.bytes=1, fetch.wait.max.ms=500, queued.min.messages=100000,"
-               " max.partition.fetch.bytes=1 MiB) except fetch.wait.max.ms=1 in the fw=1 columns,"
-               " the same for ganglion and the mock; recv %% = received / sent (the mock drops"
-               " what lies more than ~5 MiB behind its log end); target on the first column\n",
-               o.lat_s);
+        printf(
+            "  latency: 1 KiB, acks=1, %.0f s per run, at half the median ganglion 1 KiB acks=1"
+            " rate and at --lat-rate; latency = consumer receive - producer's clock just before"
+            " produce() (CLOCK_MONOTONIC, one process); producer linger.ms as listed,"
+            " batch.size default, no compression, acks=1; consumer librdkafka's defaults"
+            " (fetch.min.bytes=1, fetch.wait.max.ms=500, queued.min.messages=100000,"
+            " max.partition.fetch.bytes=1 MiB) except fetch.wait.max.ms=1 in the fw=1 columns,"
+            " the same for ganglion and the mock; recv %% = received / sent (the mock drops"
+            " what lies more than ~5 MiB behind its log end); target on the first column; medians"
+            " over %d round(s) of the whole grid\n",
+            o.lat_s, o.lat_reps);
     printf("  producer phase %.1f s, whole run %.1f s\n", prod_s, total_s);
     fflush(stdout);
 
