@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* core/log retention: by time (segment max timestamp), by bytes, never the active
  * segment unless segment.ms rolled it; DeleteRecords; truncation; a slice keeps a
- * deleted segment readable. */
+ * deleted segment readable; a restart past the end (a remote-read copy left behind). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +173,27 @@ static void test_retention__truncate(void **state)
     assert_int_equal(gn_log_end_offset(f->log), 3);
 }
 
+static void test_retention__restart_at(void **state)
+{
+    fx_t *f = *state;
+    fill(f);
+    assert_int_equal(gn_log_restart_at(f->log, 35), GN_EOFFSETRANGE); /* not past the end */
+    assert_int_equal(gn_log_restart_at(f->log, 50), 0);
+    assert_int_equal(gn_log_start_offset(f->log), 50);
+    assert_int_equal(gn_log_end_offset(f->log), 50);
+    assert_int_equal(gn_log_segment_count(f->log), 1);
+    assert_int_equal(gn_log_size_bytes(f->log), 0);
+    gn_log_slice_t s;
+    assert_int_equal(gn_log_read(f->log, 10, 1 << 20, 50, &s), GN_EOFFSETRANGE);
+    assert_int_equal(tl_append(f->log, 1, 1, 0, 100), 50);
+    gn_log_close(f->log);
+    tl_drain(&f->loop);
+    /* what reopens starts at 50 */
+    assert_int_equal(tl_open(&f->loop, f->dir, &f->cfg, false, 0, &f->log), 0);
+    assert_int_equal(gn_log_start_offset(f->log), 50);
+    assert_int_equal(gn_log_end_offset(f->log), 51);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tl_teardown)
@@ -180,7 +201,7 @@ int main(void)
         T(test_retention__by_time),        T(test_retention__active_segment_rolled_by_segment_ms),
         T(test_retention__by_bytes),       T(test_retention__compact_only_topic_keeps_old_segments),
         T(test_retention__delete_records), T(test_retention__slice_survives_deletion),
-        T(test_retention__truncate),
+        T(test_retention__truncate),       T(test_retention__restart_at),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
