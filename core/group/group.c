@@ -366,6 +366,9 @@ static void prepare_rebalance(gn__group_t *g, const char *reason)
     bool was_empty = g->state == GN_GROUP_EMPTY;
     gn__group_set_state(g, GN_GROUP_PREPARING_REBALANCE);
     g->sync_deadline = 0;
+    /* an assignment still being stored belongs to the aborted generation (its completion
+     * is ignored): the next leader's SyncGroup stores its own */
+    g->syncing = false;
     int32_t rt = group_rebalance_timeout(g);
     g->rebalance_deadline = now + (uint64_t)rt;
     g->initial_deadline = 0;
