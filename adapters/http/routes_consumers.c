@@ -90,13 +90,24 @@ static bool name_ok(const char *s)
 typedef struct save_ctx {
     http_req_t *req;
     int status;
-    json_t *body; /* NULL: no content */
+    json_t *body;             /* NULL: no content */
+    http_consumer_t *created; /* a new instance: dropped when it cannot be saved */
 } save_ctx_t;
+
+/* A new instance that could not be saved (e.g. 503 while __rest_consumers has no leader
+ * yet) is not kept: the client's retry creates it again instead of getting 409. */
+static void drop_unsaved(http_consumer_t *c, int status)
+{
+    if (!c) return;
+    if (status < 0) http__consumer_delete(c, false);
+    http__consumer_unref(c);
+}
 
 static void on_saved(void *arg, int status)
 {
     save_ctx_t *ctx = arg;
     http_req_t *req = ctx->req;
+    drop_unsaved(ctx->created, status);
     if (http_req_async_done(req)) {
         if (status < 0) {
             json_decref(ctx->body);
@@ -113,18 +124,21 @@ static void on_saved(void *arg, int status)
 }
 
 /* Writes the instance to __rest_consumers, then answers status with body (stolen). */
-static void save_then_respond(http_consumer_t *c, http_req_t *req, int status, json_t *body)
+static void save_then_respond(http_consumer_t *c, http_req_t *req, int status, json_t *body,
+                              bool created)
 {
     save_ctx_t *ctx = malloc(sizeof *ctx);
     int rc = GN_ENOMEM;
+    if (created) c->refs++;
     if (ctx) {
-        *ctx = (save_ctx_t){req, status, body};
+        *ctx = (save_ctx_t){req, status, body, created ? c : NULL};
         req->async++;
         rc = http__consumer_save(c, on_saved, ctx);
         if (rc == 0) return;
         req->async--;
         free(ctx);
     }
+    if (created) drop_unsaved(c, rc);
     json_decref(body);
     http_respond_gn_error(req, rc);
 }
@@ -269,7 +283,8 @@ int http_handle_consumer_create(http_req_t *req)
         snprintf(host, sizeof host, "%.255s:%d",
                  req->srv->adv_host[0] ? req->srv->adv_host : req->srv->host, req->srv->adv_port);
     snprintf(uri, sizeof uri, "http://%s/consumers/%s/instances/%s", host, group, name);
-    save_then_respond(c, req, 200, json_pack("{s:s,s:s}", "instance_id", name, "base_uri", uri));
+    save_then_respond(c, req, 200, json_pack("{s:s,s:s}", "instance_id", name, "base_uri", uri),
+                      true);
     return 0;
 }
 
@@ -337,7 +352,7 @@ int http_handle_subscription_set(http_req_t *req)
         http_respond_gn_error(req, rc);
         goto out;
     }
-    save_then_respond(c, req, 204, NULL);
+    save_then_respond(c, req, 204, NULL, false);
 out:
     json_decref(root);
     return 0;
@@ -377,7 +392,7 @@ int http_handle_subscription_delete(http_req_t *req)
         }
         http__consumer_unsubscribe(c);
     }
-    save_then_respond(c, req, 204, NULL);
+    save_then_respond(c, req, 204, NULL, false);
     return 0;
 }
 
@@ -399,7 +414,7 @@ int http_handle_assignments_set(http_req_t *req)
                            "exclusive.");
     } else if (parse_tps(req, json_object_get(root, "partitions"), tps, &n, true)) {
         http__consumer_assign(c, tps, n);
-        save_then_respond(c, req, 204, NULL);
+        save_then_respond(c, req, 204, NULL, false);
     }
     free(tps);
     json_decref(root);
@@ -669,7 +684,7 @@ int http_handle_offsets_get(http_req_t *req)
     gn_group_fetch_group_t fg = {c->group, tp, n};
     gn_group_coordinator_t *coord = gn_broker_group_coordinator(req->srv->broker);
     req->async++;
-    int rc = coord ? gn_group_fetch_offsets(coord, &fg, 1, on_fetched, req)
+    int rc = coord ? gn_group_fetch_offsets_routed(coord, &fg, on_fetched, req)
                    : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc < 0) {
         req->async--;
