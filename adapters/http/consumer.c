@@ -196,7 +196,7 @@ void http__consumer_resolve_positions(http_consumer_t *c)
     gn_group_fetch_group_t fg = {c->group, tp, nt};
     gn_group_coordinator_t *coord = gn_broker_group_coordinator(c->srv->broker);
     *ctx = (resolve_ctx_t){c, c->assign_epoch};
-    rc = coord ? gn_group_fetch_offsets(coord, &fg, 1, on_committed, ctx)
+    rc = coord ? gn_group_fetch_offsets_routed(coord, &fg, on_committed, ctx)
                : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) {
         ctx = NULL;
@@ -357,7 +357,7 @@ int http__consumer_commit(http_consumer_t *c, const gn_group_offset_t *offs, siz
     if (!coord) return GN_ECOORDINATOR_NOT_AVAILABLE;
     gn_group_commit_req_t req = {
         .group_id = c->group, .generation_id = -1, .member_id = "", .offsets = offs, .count = n};
-    return gn_group_commit(coord, &req, cb, arg);
+    return gn_group_commit_routed(coord, &req, cb, arg);
 }
 
 /* ---- the tick: deadlines, join retries, idle expiry ---------------------------- */

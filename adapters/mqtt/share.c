@@ -204,7 +204,7 @@ static void on_assigned(void *arg, gn_group_member_t *member, int32_t generation
     gn_group_fetch_group_t fg = {.group_id = sh->group, .topics = tp, .topics_count = sh->nparts};
     gn_group_coordinator_t *coord = gn_broker_group_coordinator(sh->sess->srv->broker);
     fx->share = sh;
-    if (!coord || gn_group_fetch_offsets(coord, &fg, 1, on_offsets, fx) < 0) goto fail;
+    if (!coord || gn_group_fetch_offsets_routed(coord, &fg, on_offsets, fx) < 0) goto fail;
     sh->fetch = fx;
     free(tp);
     free(ids);
@@ -289,8 +289,9 @@ static void join(mqtt_share_t *sh)
     if (rc < 0) {
         sh->member = NULL;
         sh->join_pending = true;
-        /* GN_ENOT_COORDINATOR: another broker coordinates the group (gateway members
-         * are not forwarded there yet); the tick retries, as it does while loading */
+        /* GN_ECOORDINATOR_NOT_AVAILABLE: no broker coordinates the group now (its
+         * __consumer_offsets partition has no leader); the tick retries, as it does
+         * while loading */
         if (rc != GN_ECOORDINATOR_LOADING && rc != sh->join_err)
             GN_WARN(MQTT_MOD, "shared subscription cannot join | client=%s group=%s err=%s",
                     sh->sess->client_id, sh->group, gn_err_name(rc));

@@ -143,7 +143,7 @@ void ws_handle_commit(ws_session_t *sess, ws_msg_t *msg)
                                      .member_id = "",
                                      .offsets = &off,
                                      .count = 1};
-        rc = gn_group_commit(coord, &req, on_committed, op);
+        rc = gn_group_commit_routed(coord, &req, on_committed, op);
     }
     if (rc < 0) {
         op_free(op);

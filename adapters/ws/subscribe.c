@@ -188,7 +188,7 @@ static void on_assigned(void *arg, gn_group_member_t *member, int32_t generation
     gn_group_topic_partitions_t tp = {sub->topic, ids, n};
     gn_group_fetch_group_t fg = {sub->group, &tp, 1};
     gn_group_coordinator_t *coord = gn_broker_group_coordinator(sub->sess->broker);
-    if (!coord || gn_group_fetch_offsets(coord, &fg, 1, on_committed_fetched, fc) != 0) {
+    if (!coord || gn_group_fetch_offsets_routed(coord, &fg, on_committed_fetched, fc) != 0) {
         free(fc);
         ws_pump(sub->sess);
         return;

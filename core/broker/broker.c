@@ -21,6 +21,7 @@
 #include "cluster/controller.h"
 #include "replica/forward.h"
 #include "replica/remote_read.h"
+#include "group/serve.h"
 #include "replica/replica.h"
 #include "ganglion/error.h"
 #include "ganglion/group.h"
@@ -386,6 +387,7 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
     if ((rc = gn__replica_open(broker, &broker->replicas)) < 0) goto out;
     if ((rc = gn__forward_open(broker, &broker->forwarder)) < 0) goto out;
     if ((rc = gn__remote_open(broker, &broker->remote)) < 0) goto out;
+    if ((rc = gn__group_serve_open(broker)) < 0) goto out;
 
     uv_idle_init(loop, &broker->idle);
     uv_timer_t *timers[] = {&broker->retention_timer, &broker->cleaner_timer,

@@ -12,7 +12,7 @@
 #include "ganglion/logger.h"
 #include "group/group_int.h"
 
-#define OWN_HANDLES 4 /* defer_idle, defer_check, defer_timer, retention_timer */
+#define OWN_HANDLES 5 /* defer_idle, defer_check, defer_timer, retention_timer, member_timer */
 
 void gn_group_config_defaults(gn_group_config_t *cfg)
 {
@@ -229,6 +229,8 @@ int gn__coordinator_init(gn_group_coordinator_t *coord, uv_loop_t *loop, gn_brok
     coord->defer_timer.data = coord;
     uv_timer_init(loop, &coord->retention_timer);
     coord->retention_timer.data = coord;
+    uv_timer_init(loop, &coord->member_timer); /* started while members need it */
+    coord->member_timer.data = coord;
     coord->open_handles = OWN_HANDLES;
     if (coord->cfg.offsets_retention_check_ms > 0)
         uv_timer_start(&coord->retention_timer, on_retention,
@@ -320,6 +322,7 @@ static void maybe_finish_close(gn_group_coordinator_t *coord)
         uv_close((uv_handle_t *)&coord->defer_check, on_coord_handle_closed);
         uv_close((uv_handle_t *)&coord->defer_timer, on_coord_handle_closed);
         uv_close((uv_handle_t *)&coord->retention_timer, on_coord_handle_closed);
+        uv_close((uv_handle_t *)&coord->member_timer, on_coord_handle_closed);
         return;
     }
     if (coord->open_handles == 0) {
@@ -348,6 +351,7 @@ void gn_group_coordinator_close(gn_group_coordinator_t *coord, gn_group_closed_c
     coord->closed_cb = cb;
     coord->closed_arg = arg;
     uv_timer_stop(&coord->retention_timer);
+    uv_timer_stop(&coord->member_timer);
     uv_idle_stop(&coord->defer_idle);
     uv_check_stop(&coord->defer_check);
     for (size_t b = 0; b < GN__GROUP_BUCKETS; b++) {
@@ -357,6 +361,7 @@ void gn_group_coordinator_close(gn_group_coordinator_t *coord, gn_group_closed_c
             gn__group_remove(g);
         }
     }
+    gn__group_remote_close(coord); /* calls to other brokers answer GN_ESHUTDOWN, deferred */
     /* On the next tick: run queued completions, wait for store appends in flight
      * and for the group timers to close, then free. */
     uv_timer_start(&coord->defer_timer, on_close_tick, 0, 0);

@@ -228,6 +228,8 @@ struct gn_group_coordinator {
     void *closed_arg;
     uint64_t next_member_seq;
     gn_group_member_t *locals; /* server-side members */
+    uv_timer_t member_timer;   /* member.c: remote heartbeats and join retries */
+    struct gn__peer *peers;    /* remote.c: RPC clients of coordinators on other brokers */
     /* ownership.c; parts NULL with the memory backend (every group is local) */
     int32_t nparts; /* partitions of __consumer_offsets */
     gn__opart_t *parts;
@@ -299,6 +301,33 @@ void gn__owner_close(gn_group_coordinator_t *coord); /* stop following the image
 void gn__local_rebalance(gn__member_t *m);           /* group entered PreparingRebalance */
 void gn__local_lost(gn__member_t *m, int status);    /* group unloaded: the member fails */
 void gn__locals_drop(gn_group_coordinator_t *coord); /* coordinator closing */
+void gn__member_timer_run(uv_timer_t *t);            /* the member_timer's callback */
+
+/* remote.c: the calls of a server-side member to the coordinator on broker node, over the
+ * internal RPC; the same requests and callbacks as the local API. 0 (cb runs later, on
+ * the loop) or an error (cb never runs): GN_ECOORDINATOR_NOT_AVAILABLE when the broker
+ * has no known listener. Transport failures answer GN_EIO or GN_ETIMEOUT. */
+int gn__group_remote_join(gn_group_coordinator_t *coord, int32_t node,
+                          const gn_group_join_req_t *req, gn_group_join_cb cb, void *arg);
+int gn__group_remote_sync(gn_group_coordinator_t *coord, int32_t node,
+                          const gn_group_sync_req_t *req, gn_group_sync_cb cb, void *arg);
+int gn__group_remote_heartbeat(gn_group_coordinator_t *coord, int32_t node, const char *group_id,
+                               int32_t generation_id, const char *member_id,
+                               const char *instance_id, gn_group_status_cb cb, void *arg);
+int gn__group_remote_leave(gn_group_coordinator_t *coord, int32_t node, const char *group_id,
+                           const char *member_id, const char *instance_id, gn_group_status_cb cb,
+                           void *arg);
+int gn__group_remote_commit(gn_group_coordinator_t *coord, int32_t node,
+                            const gn_group_commit_req_t *req, gn_group_commit_cb cb, void *arg);
+/* One group. */
+int gn__group_remote_fetch(gn_group_coordinator_t *coord, int32_t node,
+                           const gn_group_fetch_group_t *group, gn_group_fetch_cb cb, void *arg);
+/* Where group_id is coordinated: 0 here, 1 on broker *node, or GN_ECOORDINATOR_LOADING
+ * (here, not loaded yet) / GN_ECOORDINATOR_NOT_AVAILABLE (no leader, no metadata lease). */
+int gn__group_route(gn_group_coordinator_t *coord, const char *group_id, int32_t *node);
+/* Coordinator closing: the RPC clients go; their pending calls complete with GN_ESHUTDOWN
+ * on the deferred queue. */
+void gn__group_remote_close(gn_group_coordinator_t *coord);
 
 /* An owner of many small allocations freed at once: the snapshots handed to
  * callbacks (codec.c). Each allocation is zeroed; err is sticky. */

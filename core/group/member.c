@@ -2,9 +2,17 @@
 /* Server-side group members for gateway sessions (MQTT $share subscribers, REST
  * consumer instances, WebSocket clients with a group). Each drives the same
  * join/sync protocol as a Kafka client, with protocol type "consumer" and the
- * ConsumerProtocol subscription; it computes the assignment when it leads, and it
- * needs no heartbeats: the coordinator tells it directly when a rebalance starts.
- * Loop thread only; user callbacks run from deferred completions. */
+ * ConsumerProtocol subscription; it computes the assignment when it leads.
+ *
+ * The group's coordinator is the leader of its __consumer_offsets partition. When that
+ * is this broker the member is local: it needs no heartbeats, the coordinator tells it
+ * directly when a rebalance starts. When another broker coordinates the group the
+ * member is remote: it joins, syncs, heartbeats (every MEMBER_HEARTBEAT_MS), commits and
+ * leaves there over the internal RPC (remote.c), an ordinary member of the group there.
+ * On a coordinator error (NOT_COORDINATOR, loading, unavailable, connection lost,
+ * timeout) it gives up its partitions, looks the coordinator up again and rejoins after
+ * a backoff, as a Kafka consumer does; after MAX_COORD_RETRIES such rounds in a row it
+ * fails. Loop thread only; user callbacks run from deferred completions. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +25,15 @@ int gn__group_join_local(gn_group_coordinator_t *coord, const gn_group_join_req_
 void gn__group_remove_local(gn_group_coordinator_t *coord, const char *group_id,
                             gn_group_member_t *local);
 
-#define MAX_FAILURES 8 /* consecutive failed rounds before the member gives up */
+#define MAX_FAILURES        8    /* consecutive failed rounds before the member gives up */
+#define MAX_COORD_RETRIES   16   /* consecutive coordinator errors: about a minute */
+#define RETRY_MIN_MS        200  /* backoff after a coordinator error, doubling ... */
+#define RETRY_MAX_MS        5000 /* ... up to this */
+#define MEMBER_HEARTBEAT_MS 1000 /* a remote member's heartbeat interval */
+#define MEMBER_TICK_MS      100
 
 typedef enum member_state {
-    M_IDLE = 0,
+    M_IDLE = 0, /* waiting for the next join attempt (due) */
     M_JOINING,
     M_SYNCING,
     M_STABLE,
@@ -46,8 +59,15 @@ struct gn_group_member {
     gn__assignment_t owned;
     int inflight; /* requests and ops that still point here */
     int failures;
+    int coord_failures; /* coordinator errors in a row */
+    int last_err;       /* the last coordinator error logged */
+    bool remote;        /* the coordinator is broker node */
+    int32_t node;
+    uint64_t due; /* M_IDLE: next join; remote M_STABLE: next heartbeat (uv_now) */
+    bool hb_inflight;
     bool left;
     bool rejoin_queued;
+    bool kick_queued;
     gn_group_member_t *next;
 };
 
@@ -128,6 +148,56 @@ static void revoke_owned(gn_group_member_t *mem)
 
 static void start_join(gn_group_member_t *mem);
 
+/* ---- where the coordinator is; retries -------------------------------------------- */
+
+/* Errors after which a Kafka consumer looks for the coordinator again. */
+static bool coordinator_error(int status)
+{
+    return status == GN_ENOT_COORDINATOR || status == GN_ECOORDINATOR_NOT_AVAILABLE ||
+           status == GN_ECOORDINATOR_LOADING || status == GN_EIO || status == GN_ETIMEOUT ||
+           status == GN_ESHUTDOWN;
+}
+
+static void timer_ensure(gn_group_coordinator_t *coord)
+{
+    if (!coord->closing && !uv_is_active((uv_handle_t *)&coord->member_timer))
+        uv_timer_start(&coord->member_timer, gn__member_timer_run, MEMBER_TICK_MS, MEMBER_TICK_MS);
+}
+
+/* Picks this broker's coordinator or the one on another broker for the next join. */
+static int resolve(gn_group_member_t *mem)
+{
+    int32_t node = -1;
+    int rc = gn__group_route(mem->coord, mem->group_id, &node);
+    if (rc < 0) return rc;
+    mem->remote = rc == 1;
+    mem->node = node;
+    return 0;
+}
+
+/* A coordinator error: look again after a backoff, or fail after too many. */
+static void retry_or_fail(gn_group_member_t *mem, int status)
+{
+    if (!coordinator_error(status) || ++mem->coord_failures > MAX_COORD_RETRIES) {
+        fail(mem, status);
+        return;
+    }
+    int shift = mem->coord_failures - 1 < 5 ? mem->coord_failures - 1 : 5;
+    uint64_t backoff = (uint64_t)RETRY_MIN_MS << shift;
+    if (backoff > RETRY_MAX_MS) backoff = RETRY_MAX_MS;
+    if (status != mem->last_err)
+        GN_INFO("group",
+                "group coordinator unavailable; looking it up again | group=%s member=%s "
+                "err=%s retry_ms=%llu attempt=%d",
+                mem->group_id, mem->member_id ? mem->member_id : "", gn_err_name(status),
+                (unsigned long long)backoff, mem->coord_failures);
+    mem->last_err = status;
+    mem->state = M_IDLE;
+    mem->hb_inflight = false;
+    mem->due = uv_now(mem->coord->loop) + backoff;
+    timer_ensure(mem->coord);
+}
+
 /* ---- sync ------------------------------------------------------------------------ */
 
 static void on_sync(void *arg, int status, const char *ptype, const char *pname,
@@ -149,6 +219,12 @@ static void on_sync(void *arg, int status, const char *ptype, const char *pname,
         mem->owned = a;
         mem->state = M_STABLE;
         mem->failures = 0;
+        mem->coord_failures = 0;
+        mem->last_err = 0;
+        if (mem->remote) {
+            mem->due = uv_now(mem->coord->loop) + MEMBER_HEARTBEAT_MS;
+            timer_ensure(mem->coord);
+        }
         size_t n = 0;
         gn_topic_partition_t *tps = flatten(&mem->owned, &n);
         if (mem->cbs.assigned) mem->cbs.assigned(mem->arg, mem, mem->generation, tps, tps ? n : 0);
@@ -158,6 +234,10 @@ static void on_sync(void *arg, int status, const char *ptype, const char *pname,
     if (status == GN_EUNKNOWN_MEMBER) {
         free(mem->member_id);
         mem->member_id = NULL;
+    }
+    if (coordinator_error(status)) {
+        retry_or_fail(mem, status);
+        return;
     }
     if (status == GN_EFENCED_INSTANCE || status == GN_EINCONSISTENT_PROTOCOL ||
         ++mem->failures > MAX_FAILURES) {
@@ -238,8 +318,14 @@ static void on_join(void *arg, int status, const gn_group_join_res_t *res)
             free(mem->member_id);
             mem->member_id = NULL;
         }
-        if (status == GN_EREBALANCE_IN_PROGRESS) return; /* a newer join of ours is pending */
-        if (status == GN_EUNKNOWN_MEMBER && ++mem->failures <= MAX_FAILURES) {
+        /* local: a newer join of ours is pending; remote: one join at a time, so retry */
+        if (status == GN_EREBALANCE_IN_PROGRESS && !mem->remote) return;
+        if (coordinator_error(status)) {
+            retry_or_fail(mem, status);
+            return;
+        }
+        if ((status == GN_EUNKNOWN_MEMBER || status == GN_EREBALANCE_IN_PROGRESS) &&
+            ++mem->failures <= MAX_FAILURES) {
             start_join(mem);
             return;
         }
@@ -271,11 +357,13 @@ static void on_join(void *arg, int status, const gn_group_join_res_t *res)
         .assignments_count = nasg,
     };
     mem->state = M_SYNCING;
-    int rc = mem->member_id ? gn_group_sync(mem->coord, &req, on_sync, mem) : GN_ENOMEM;
+    int rc = !mem->member_id ? GN_ENOMEM
+             : mem->remote   ? gn__group_remote_sync(mem->coord, mem->node, &req, on_sync, mem)
+                             : gn_group_sync(mem->coord, &req, on_sync, mem);
     if (rc == 0)
         mem->inflight++;
     else
-        fail(mem, rc);
+        retry_or_fail(mem, rc);
     for (size_t i = 0; bufs && i < nasg; i++)
         gn__wr_free(&bufs[i]);
     free(bufs);
@@ -284,6 +372,8 @@ static void on_join(void *arg, int status, const gn_group_join_res_t *res)
 
 static int try_join(gn_group_member_t *mem)
 {
+    int rc = resolve(mem);
+    if (rc) return rc;
     gn_group_protocol_t protos[16];
     size_t n = mem->assignors_count < 16 ? mem->assignors_count : 16;
     for (size_t i = 0; i < n; i++)
@@ -302,7 +392,8 @@ static int try_join(gn_group_member_t *mem)
         .rebalance_timeout_ms = mem->rebalance_timeout_ms,
     };
     mem->state = M_JOINING;
-    int rc = gn__group_join_local(mem->coord, &req, mem, on_join, mem);
+    rc = mem->remote ? gn__group_remote_join(mem->coord, mem->node, &req, on_join, mem)
+                     : gn__group_join_local(mem->coord, &req, mem, on_join, mem);
     if (rc == 0) mem->inflight++;
     return rc;
 }
@@ -310,7 +401,51 @@ static int try_join(gn_group_member_t *mem)
 static void start_join(gn_group_member_t *mem)
 {
     int rc = try_join(mem);
-    if (rc) fail(mem, rc);
+    if (rc) retry_or_fail(mem, rc);
+}
+
+/* ---- a remote member's heartbeats ---------------------------------------------------- */
+
+static void on_heartbeat(void *arg, int status)
+{
+    gn_group_member_t *mem = arg;
+    mem->hb_inflight = false;
+    if (member_release(mem)) return;
+    if (mem->state != M_STABLE || !mem->remote) return;
+    if (status == 0) {
+        mem->due = uv_now(mem->coord->loop) + MEMBER_HEARTBEAT_MS;
+        return;
+    }
+    /* rebalance, stale generation, unknown member, coordinator gone: give the
+     * partitions up and rejoin (at the coordinator found then) */
+    revoke_owned(mem);
+    if (mem->left) return; /* the revoked callback left */
+    if (status == GN_EUNKNOWN_MEMBER) {
+        free(mem->member_id);
+        mem->member_id = NULL;
+    }
+    if (status == GN_EFENCED_INSTANCE) {
+        fail(mem, status);
+        return;
+    }
+    if (coordinator_error(status)) {
+        retry_or_fail(mem, status);
+        return;
+    }
+    start_join(mem);
+}
+
+static void heartbeat(gn_group_member_t *mem)
+{
+    int rc = gn__group_remote_heartbeat(mem->coord, mem->node, mem->group_id, mem->generation,
+                                        mem->member_id, mem->instance_id, on_heartbeat, mem);
+    if (rc == 0) {
+        mem->inflight++;
+        mem->hb_inflight = true;
+        return;
+    }
+    revoke_owned(mem);
+    if (!mem->left) retry_or_fail(mem, rc);
 }
 
 /* ---- notifications from the coordinator ---------------------------------------------- */
@@ -331,6 +466,14 @@ static void rejoin_op_run(gn__op_t *op, int shutdown)
     free(r);
     mem->rejoin_queued = false;
     if (member_release(mem) || shutdown) return;
+    if (fail_status && coordinator_error(fail_status)) {
+        /* the group moved away from this broker: look for its new coordinator (a
+         * pending join or sync fails with the same error and does the same) */
+        if (mem->state != M_STABLE) return;
+        revoke_owned(mem);
+        if (!mem->left) retry_or_fail(mem, fail_status);
+        return;
+    }
     if (fail_status) {
         if (mem->state == M_STABLE) revoke_owned(mem);
         if (!mem->left && mem->state != M_FAILED) fail(mem, fail_status);
@@ -375,8 +518,10 @@ void gn__local_lost(gn__member_t *m, int status)
     gn_group_member_t *mem = m->local;
     m->local = NULL;
     if (!mem) return;
-    free(mem->member_id);
-    mem->member_id = NULL;
+    if (!coordinator_error(status)) { /* the new coordinator may know the member id */
+        free(mem->member_id);
+        mem->member_id = NULL;
+    }
     queue_op(mem, status);
 }
 
@@ -408,6 +553,46 @@ void gn__locals_drop(gn_group_coordinator_t *coord)
     }
 }
 
+/* ---- the member timer: retries and remote heartbeats that are due ------------------ */
+
+typedef struct kick_op {
+    gn__op_t op;
+    gn_group_member_t *mem;
+} kick_op_t;
+
+static void kick_op_run(gn__op_t *op, int shutdown)
+{
+    kick_op_t *k = (kick_op_t *)op;
+    gn_group_member_t *mem = k->mem;
+    free(k);
+    mem->kick_queued = false;
+    if (member_release(mem) || shutdown) return;
+    if (mem->state == M_IDLE)
+        start_join(mem);
+    else if (mem->state == M_STABLE && mem->remote && !mem->hb_inflight)
+        heartbeat(mem);
+}
+
+void gn__member_timer_run(uv_timer_t *t)
+{
+    gn_group_coordinator_t *coord = t->data;
+    uint64_t now = uv_now(coord->loop);
+    bool needed = false;
+    for (gn_group_member_t *mem = coord->locals; mem; mem = mem->next) {
+        bool waits = mem->state == M_IDLE || (mem->state == M_STABLE && mem->remote);
+        needed |= waits;
+        if (!waits || mem->kick_queued || mem->hb_inflight || now < mem->due) continue;
+        kick_op_t *k = calloc(1, sizeof(*k));
+        if (!k) continue;
+        k->op.run = kick_op_run;
+        k->mem = mem;
+        mem->kick_queued = true;
+        mem->inflight++;
+        gn__group_defer(coord, &k->op); /* callbacks may leave: never from this walk */
+    }
+    if (!needed) uv_timer_stop(t);
+}
+
 /* ---- public API ------------------------------------------------------------------------ */
 
 static char **strv_dup(const char *const *v, size_t n)
@@ -430,9 +615,10 @@ int gn_group_member_join(gn_group_coordinator_t *coord, const gn_group_member_op
         (opts->topics_count && !opts->topics))
         return GN_EINVAL;
     if (coord->closing) return GN_ESHUTDOWN;
-    /* no forwarding to another broker's coordinator yet: the gateway shows the error */
-    int rc = gn__owner_check(coord, opts->group_id);
-    if (rc) return rc;
+    /* loading or no coordinator anywhere: the gateway retries or shows the error */
+    int32_t node;
+    int rc = gn__group_route(coord, opts->group_id, &node);
+    if (rc < 0) return rc;
     rc = GN_ENOMEM;
     gn__wr_t w = {0};
     gn_group_member_t *mem = calloc(1, sizeof(*mem));
@@ -441,6 +627,7 @@ int gn_group_member_join(gn_group_coordinator_t *coord, const gn_group_member_op
     mem->cbs = *cbs;
     mem->arg = arg;
     mem->generation = -1;
+    mem->node = -1;
     const char *const *asg = opts->assignors ? opts->assignors : default_assignors;
     size_t nasg = opts->assignors ? opts->assignors_count
                                   : sizeof(default_assignors) / sizeof(default_assignors[0]);
@@ -500,7 +687,15 @@ int gn_group_member_commit(gn_group_member_t *member, const gn_group_offset_t *o
         .offsets = offsets,
         .count = count,
     };
+    if (member->remote) return gn__group_remote_commit(member->coord, member->node, &req, cb, arg);
     return gn_group_commit(member->coord, &req, cb, arg);
+}
+
+static void on_remote_left(void *arg, int status)
+{
+    (void)arg;
+    if (status < 0 && status != GN_EUNKNOWN_MEMBER && status != GN_ESHUTDOWN)
+        GN_DEBUG("group", "leaving the remote coordinator failed | err=%s", gn_err_name(status));
 }
 
 void gn_group_member_leave(gn_group_member_t *member)
@@ -510,6 +705,10 @@ void gn_group_member_leave(gn_group_member_t *member)
     member->left = true;
     unlink_local(member);
     if (!coord->closing) gn__group_remove_local(coord, member->group_id, member);
+    /* at a remote coordinator the member would otherwise stay until its session expires */
+    if (!coord->closing && member->remote && member->member_id)
+        gn__group_remote_leave(coord, member->node, member->group_id, member->member_id,
+                               member->instance_id, on_remote_left, NULL);
     if (member->inflight == 0) member_free(member);
 }
 

@@ -234,6 +234,17 @@ typedef void (*gn_group_fetch_cb)(void *arg, int status, const gn_group_fetch_re
 int gn_group_fetch_offsets(gn_group_coordinator_t *coord, const gn_group_fetch_group_t *groups,
                            size_t count, gn_group_fetch_cb cb, void *arg);
 
+/* For gateway sessions: gn_group_commit and gn_group_fetch_offsets (one group) at the
+ * group's coordinator wherever it is: here when this broker coordinates the group,
+ * otherwise at the broker that does, over the internal RPC (a Kafka client would go
+ * there itself after FindCoordinator). Callbacks as the local calls; a connection lost
+ * or a timeout answers GN_EIO / GN_ETIMEOUT. */
+int gn_group_commit_routed(gn_group_coordinator_t *coord, const gn_group_commit_req_t *req,
+                           gn_group_commit_cb cb, void *arg);
+int gn_group_fetch_offsets_routed(gn_group_coordinator_t *coord,
+                                  const gn_group_fetch_group_t *group, gn_group_fetch_cb cb,
+                                  void *arg);
+
 /* OffsetDelete: status GN_EGROUP_ID_NOT_FOUND, GN_EGROUP_NOT_EMPTY (group not a
  * consumer group with members); errors[i] GN_EGROUP_SUBSCRIBED_TO_TOPIC when a
  * member still subscribes to offsets[i]'s topic. */
@@ -309,8 +320,11 @@ int gn_group_lag(gn_group_coordinator_t *coord, const char *group_id, gn_group_l
 /* A member whose heartbeats and rejoins the coordinator drives itself: it joins
  * with protocol type "consumer" offering the assignors (ConsumerProtocol v1
  * subscription), computes the assignment when elected leader, and otherwise takes
- * the one a Kafka leader sends. It never expires by session timeout: it lives
- * until gn_group_member_leave. */
+ * the one a Kafka leader sends. It lives until gn_group_member_leave. When another
+ * broker coordinates the group, the member joins there over the internal RPC and
+ * heartbeats (an ordinary member there); when the coordinator moves or cannot be
+ * reached it gives its partitions up (revoked), finds the coordinator again and
+ * rejoins with a backoff; after about a minute of failures it fails (failed). */
 typedef struct gn_group_member gn_group_member_t;
 
 typedef struct gn_topic_partition {
@@ -343,11 +357,13 @@ typedef struct gn_group_member_opts {
     int32_t rebalance_timeout_ms; /* 0: 60000 */
 } gn_group_member_opts_t;
 
-/* Joins now; opts and its strings are copied. */
+/* Joins now; opts and its strings are copied. GN_ECOORDINATOR_LOADING (this broker is
+ * taking the group over: retry) or GN_ECOORDINATOR_NOT_AVAILABLE (no broker coordinates
+ * the group now) without a member. */
 int gn_group_member_join(gn_group_coordinator_t *coord, const gn_group_member_opts_t *opts,
                          const gn_group_member_callbacks_t *cbs, void *arg,
                          gn_group_member_t **out);
-/* Commits with the member's generation; cb as gn_group_commit. */
+/* Commits with the member's generation at its coordinator; cb as gn_group_commit. */
 int gn_group_member_commit(gn_group_member_t *member, const gn_group_offset_t *offsets,
                            size_t count, gn_group_commit_cb cb, void *arg);
 /* Leaves the group and frees the member; no callback of it runs afterwards. */
