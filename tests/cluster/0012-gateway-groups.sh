@@ -11,7 +11,8 @@
 # consumer instance in G on the third broker R joins, consumes and commits (OffsetFetch
 # on C again). Then C is killed with SIGKILL: the gateway members find the new
 # coordinator, rejoin, and the records produced afterwards are each delivered once across
-# them. Ports 29600-29649 (GN_CLUSTER_PORTS); bounded to about two minutes.
+# them. Last the new coordinator is killed too: the remaining broker, coordinating nothing,
+# logs its gateway member's retries and stays up. Ports 29600-29649 (GN_CLUSTER_PORTS); bounded to about two minutes.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 for tool in kcat mosquitto_sub curl jq python3; do
@@ -203,6 +204,20 @@ got=$(count "$WORK/mqtt.txt" "$WORK/rest.txt")
 dups=$(cat "$WORK/mqtt.txt" "$WORK/rest.txt" | grep -o 'c[0-9]-[0-9]*' | sort | uniq -d | wc -l)
 ((got == 40 && dups == 0)) || fail "after the failover: $got records delivered, $dups twice (want 40, 0)"
 echo "after the failover: 40 records, each once across MQTT and REST"
+
+# ---- no coordinator at all: C2 killed too; the last broker X holds no metadata lease
+# alone, so no broker coordinates G: X's gateway member gives up its partitions, logs its
+# retries (looking the coordinator up again) and X stays up
+X=$M
+[[ $C2 == "$M" ]] && X=$R
+retries() { grep -c 'looking it up again" group=gw-0 member=\(mq-member\|r1\)-' "$WORK/b$X.log" || true; }
+n0=$(retries)
+kill9 "$C2"
+wait_for 30 "broker $X logs its gateway member's retries" bash -c "(( \$(grep -c 'looking it up again\" group=gw-0 member=\\(mq-member\\|r1\\)-' '$WORK/b$X.log') > $n0 ))"
+sleep 2
+kill -0 "${PIDS[$X]}" || fail "broker $X died without a coordinator"
+curl -sS -f "http://127.0.0.1:$(http_port "$X")/healthz" >/dev/null || fail "broker $X does not answer HTTP"
+echo "no coordinator: broker $X retries ($(grep 'looking it up again' "$WORK/b$X.log" | tail -1 | grep -o 'err=[A-Z_]*')) and stays up"
 kill $MQTT 2>/dev/null || true
 stop_all # a clean shutdown with remote members and RPC clients in place
 check_logs
