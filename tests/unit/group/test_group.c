@@ -177,6 +177,77 @@ static desc_res_t describe(fx_t *f, const char *group)
     return d;
 }
 
+/* A store whose appends complete only when the test says so. */
+typedef struct held {
+    gn__store_cb cb;
+    void *arg;
+} held_t;
+static held_t held[16];
+static size_t held_n;
+
+static int held_append(gn_group_coordinator_t *coord, const char *group_id, const gn_bytes_t *keys,
+                       const gn_bytes_t *values, size_t count, gn__store_cb cb, void *arg)
+{
+    (void)coord, (void)group_id, (void)keys, (void)values, (void)count;
+    if (held_n == 16) return GN_ENOMEM;
+    held[held_n++] = (held_t){cb, arg};
+    return 0;
+}
+
+static int32_t held_partitions(gn_group_coordinator_t *coord, const char *topic)
+{
+    (void)coord, (void)topic;
+    return -1;
+}
+
+static const gn__store_ops_t held_ops = {held_append, held_partitions};
+
+static void held_release(void)
+{
+    size_t n = held_n;
+    held_n = 0;
+    for (size_t i = 0; i < n; i++)
+        held[i].cb(held[i].arg, 0);
+}
+
+/* The leader's assignment is still being stored when a new member starts a rebalance:
+ * the next generation's leader SyncGroup is stored and answered (it was ignored while the
+ * aborted generation's store was in flight, and the group hung until the sync deadline). */
+static void test_group__rebalance_during_assignment_store(void **state)
+{
+    fx_t *f = *state;
+    held_n = 0;
+    f->coord->store = &held_ops;
+    gt_client_t a = {.group = "g"}, b = {.group = "g"};
+    assert_int_equal(gt_join(f->coord, &a, false), 0);
+    RUN(a.join_done);
+    gn_group_assignment_t one = {a.member_id, GN_BYTES_STR("A")};
+    assert_int_equal(gt_sync(f->coord, &a, &one, 1), 0); /* its store is held */
+    gt_run_for(&f->loop, 5);
+    assert_int_equal(a.sync_done, 0);
+    assert_int_equal(gt_join(f->coord, &b, false), 0); /* rebalance: a's sync is void */
+    RUN(a.sync_done);
+    assert_int_equal(a.sync_status, GN_EREBALANCE_IN_PROGRESS);
+    assert_int_equal(gt_join(f->coord, &a, false), 0);
+    RUN(a.join_done);
+    RUN(b.join_done);
+    assert_int_equal(a.generation, 2);
+    assert_string_equal(a.leader, a.member_id);
+    gn_group_assignment_t two[] = {{a.member_id, GN_BYTES_STR("AA")},
+                                   {b.member_id, GN_BYTES_STR("BB")}};
+    assert_int_equal(gt_sync(f->coord, &b, NULL, 0), 0);
+    assert_int_equal(gt_sync(f->coord, &a, two, 2), 0);
+    gt_run_for(&f->loop, 5);
+    held_release(); /* generation 1's store (ignored) and generation 2's */
+    RUN(a.sync_done);
+    RUN(b.sync_done);
+    assert_int_equal(a.sync_status, 0);
+    assert_int_equal(b.sync_status, 0);
+    assert_int_equal(b.assignment_len, 2);
+    assert_memory_equal(b.assignment, "BB", 2);
+    held_release();
+}
+
 static void test_group__session_timeout_expiry_triggers_rebalance(void **state)
 {
     fx_t *f = *state;
@@ -598,6 +669,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group__close_fails_pending_requests, setup,
                                         gt_teardown),
         cmocka_unit_test_setup_teardown(test_group__pending_member_id_expires, setup, gt_teardown),
+        cmocka_unit_test_setup_teardown(test_group__rebalance_during_assignment_store, setup,
+                                        gt_teardown),
         cmocka_unit_test_setup_teardown(test_group__offsets_retention_expires_empty_groups, setup,
                                         gt_teardown),
     };
