@@ -211,7 +211,9 @@ static int answer_commit(rcall_t *rc, int status, const json_t *resp)
 static void on_answer(void *arg, int status, const json_t *resp, const uint8_t *raw, size_t rawlen)
 {
     rcall_t *rc = arg;
-    if (rc->coord->closing) { /* inside gn__group_remote_close: complete on the deferred queue */
+    /* GN_ESHUTDOWN comes from inside gn__rpc_client_free (coordinator closing, or a peer's
+     * listener moved): never run a callback there, complete on the deferred queue */
+    if (rc->coord->closing || status == GN_ESHUTDOWN) {
         rc->op.run = shutdown_run;
         gn__group_defer(rc->coord, &rc->op);
         return;
