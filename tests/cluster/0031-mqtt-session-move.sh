@@ -9,6 +9,7 @@
 # - Takeover: client T connected on broker 1 (mosquitto_sub v5; a raw 3.1.1 socket),
 #   then on broker 2: the first connection gets DISCONNECT 0x8E (3.1.1: closed), the
 #   second receives what is published next.
+# - Expiry: a session expires once (one tombstone, by its owner), not on every broker.
 # - Kill -9 the broker holding a connected session: the client reconnects on another
 #   broker and gets every message published while it was cut off.
 # - Two brokers gone: __mqtt_sessions takes no claim, CONNECT gets 0x88 (3.1.1: 3) and
@@ -79,6 +80,20 @@ b.settimeout(10); r = b.recv(64); assert r[:2] == b"\x20\x02" and r[2] == 1 and 
 assert a.recv(64) == b"", "first connection not closed"
 PY
 echo "mqttv311: the first connection on broker 1 was closed when taker311 connected on broker 2 (session present)"
+
+# ---- expiry: a session left on broker 1 expires once (a tombstone from its owner only),
+# and the client id back on broker 2 finds no session (nothing published meanwhile)
+mosquitto_sub $(M 1) -V mqttv5 -c -x 2 -i brief -q 1 -t 'mv/e/#' -C 1 -W 1 >/dev/null 2>&1 || true
+mosquitto_pub $(M 3) -V mqttv5 -q 1 -t mv/e/x -m while-away || fail "publish mv/e/x"
+sleep 5 # expired after 2 s
+out=$(mosquitto_sub $(M 2) -V mqttv5 -c -i brief -q 1 -t 'mv/e/#' -C 1 -W 3 -F '%p' 2>/dev/null || true)
+[[ $out != *while-away* ]] || fail "expired session resumed on broker 2: $out"
+sleep 1
+ends=$(kcat -C -b "$(bootstrap)" -t __mqtt_sessions -o beginning -e -q -f '%k %S\n' | grep -c '^brief -1$' || true)
+# the expiry's, written by broker 1 alone (mosquitto_sub -c without -x asks for a session
+# that never expires, so the second one stays)
+((ends == 1)) || fail "session brief ended $ends times in __mqtt_sessions, want 1: $(kcat -C -b "$(bootstrap)" -t __mqtt_sessions -o beginning -e -q -f '%k %S %h\n' | grep '^brief')"
+echo "expiry: the session expired once on its owner; broker 2 started a new one"
 
 # ---- kill -9 the broker holding a connected session
 L=$(leader_of mv)
