@@ -624,6 +624,11 @@ bool gn_cluster_holds_replica(gn_broker_t *broker, const char *topic, int32_t pa
     return false;
 }
 
+bool gn_cluster_replicated(gn_broker_t *broker)
+{
+    return broker->cluster && gn__cluster_voter_count(broker->cluster) > 1;
+}
+
 int32_t gn_cluster_controller_id(gn_broker_t *broker)
 {
     return gn__cluster_leader_id(broker->cluster);

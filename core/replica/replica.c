@@ -700,6 +700,8 @@ static void leadership(const gn_partition_t *part, int32_t *leader, int32_t *epo
             *leader = cp.leader;
             *epoch = cp.leader_epoch;
             *nisr = cp.nisr;
+        } else if (gn_cluster_replicated(broker)) {
+            *leader = -1; /* created here, not applied yet: the real leader may be another */
         }
     }
 }

@@ -407,7 +407,7 @@ bool gn_partition_is_leader(const gn_partition_t *part)
     gn_cluster_partition_t cp;
     if (!part->broker->cluster ||
         gn_cluster_partition(part->broker, part->topic->name, part->id, &cp) < 0)
-        return true;
+        return !gn_cluster_replicated(part->broker);
     return cp.leader == part->broker->cfg.node_id;
 }
 

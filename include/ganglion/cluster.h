@@ -40,6 +40,10 @@ int gn_cluster_partition(gn_broker_t *broker, const char *topic, int32_t partiti
  * know, e.g. on a single node). Elsewhere gateway readers are served from a copy fetched
  * from the leader (gn_partition_want, partition.h). */
 bool gn_cluster_holds_replica(gn_broker_t *broker, const char *topic, int32_t partition);
+/* More than one controller voter. Then a partition the image does not have yet (a topic
+ * created here whose record is not applied yet) has no leader: not this broker, which
+ * would take writes the real leader never sees. A single node leads what it has. */
+bool gn_cluster_replicated(gn_broker_t *broker);
 /* The controller (Raft leader) node id, -1 while an election runs. */
 int32_t gn_cluster_controller_id(gn_broker_t *broker);
 

@@ -33,11 +33,15 @@ static int fill_topic(kafka_req_t *req, topic_resp_t *t, const gn_topic_info_t *
     t->Partitions.count = info->partitions;
     for (int32_t i = 0; i < info->partitions; i++) {
         part_resp_t *p = &t->Partitions.items[i];
-        /* leader, epoch, replicas and ISR from the cluster's metadata image */
+        /* leader, epoch, replicas and ISR from the cluster's metadata image; a partition
+         * it does not have yet (created here, not applied) has no leader in a cluster
+         * (LEADER_NOT_AVAILABLE: clients ask again), this broker on a single node */
         gn_cluster_partition_t cp = {
             .leader = gn_broker_config(req->broker)->node_id, .nreplicas = 1, .nisr = 1};
         cp.replicas[0] = cp.isr[0] = cp.leader;
-        gn_cluster_partition(req->broker, info->name, i, &cp);
+        if (gn_cluster_partition(req->broker, info->name, i, &cp) < 0 &&
+            gn_cluster_replicated(req->broker))
+            cp.leader = -1;
         int32_t *nodes =
             kafka_arena_alloc(&req->arena, sizeof(*nodes) * (cp.nreplicas + cp.nisr + 1));
         if (!nodes) return GN_ENOMEM;
