@@ -20,6 +20,7 @@
 #include "topic/topic_internal.h"
 
 #define LOAD_READ_BYTES (1u << 20)
+#define CREATE_RETRY_MS 1000 /* a failed create of __consumer_offsets is tried again */
 
 typedef struct append_ctx {
     gn__store_cb cb;
@@ -178,20 +179,55 @@ static void ready_op_run(gn__op_t *op, int shutdown)
     free(r);
 }
 
+/* The create of __consumer_offsets, tried again every CREATE_RETRY_MS until it succeeds or
+ * the coordinator closes: in a cluster it fails while the controller changes (or before
+ * enough brokers registered), and a coordinator never ready answers every group request
+ * COORDINATOR_LOAD_IN_PROGRESS until the broker restarts. One store_inflight all along. */
 typedef struct create_ctx {
     gn_group_coordinator_t *coord;
+    uv_timer_t retry;
 } create_ctx_t;
+
+static int create_offsets_topic(create_ctx_t *c);
+static void on_topic_created(void *arg, int status);
+
+static void on_create_ctx_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void create_done(create_ctx_t *c, int status)
+{
+    gn_group_coordinator_t *coord = c->coord;
+    coord->store_inflight--;
+    uv_close((uv_handle_t *)&c->retry, on_create_ctx_closed);
+    finish_ready(coord, status);
+}
+
+static void on_create_retry(uv_timer_t *t)
+{
+    create_ctx_t *c = t->data;
+    if (c->coord->closing) {
+        create_done(c, GN_ESHUTDOWN);
+        return;
+    }
+    int rc = create_offsets_topic(c);
+    if (rc) on_topic_created(c, rc); /* e.g. GN_ETOPIC_EXISTS: the first one was applied */
+}
 
 static void on_topic_created(void *arg, int status)
 {
     create_ctx_t *c = arg;
-    gn_group_coordinator_t *coord = c->coord;
-    coord->store_inflight--;
-    free(c);
     if (status == GN_ETOPIC_EXISTS) status = 0;
+    if (status && status != GN_ESHUTDOWN && !c->coord->closing) {
+        GN_WARN("group", "cannot create %s yet; retrying | err=%s retry_ms=%d",
+                GN_GROUP_OFFSETS_TOPIC, gn_err_name(status), CREATE_RETRY_MS);
+        uv_timer_start(&c->retry, on_create_retry, CREATE_RETRY_MS, 0);
+        return;
+    }
     if (status)
         GN_ERROR("group", "cannot create %s | err=%s", GN_GROUP_OFFSETS_TOPIC, gn_err_name(status));
-    finish_ready(coord, status);
+    create_done(c, status);
 }
 
 /* offsets.topic.replication.factor, at most the live brokers (Kafka refuses to create the
@@ -201,6 +237,22 @@ static int16_t offsets_replication(gn_broker_t *broker, int16_t rf)
     if (rf < 1) return rf; /* -1: default.replication.factor */
     size_t live = gn_cluster_brokers(broker, NULL, 0);
     return (size_t)rf > live ? (int16_t)(live ? live : 1) : rf;
+}
+
+static int create_offsets_topic(create_ctx_t *c)
+{
+    gn_group_coordinator_t *coord = c->coord;
+    char seg[32];
+    snprintf(seg, sizeof(seg), "%d", coord->cfg.offsets_topic_segment_bytes);
+    const gn_config_entry_t cfgs[] = {
+        {"cleanup.policy", "compact"},
+        {"segment.bytes", seg},
+        {"compression.type", "producer"},
+    };
+    return gn_topic_create(coord->broker, GN_GROUP_OFFSETS_TOPIC,
+                           coord->cfg.offsets_topic_partitions,
+                           offsets_replication(coord->broker, coord->cfg.offsets_topic_replication),
+                           cfgs, sizeof(cfgs) / sizeof(cfgs[0]), false, on_topic_created, c);
 }
 
 int gn_group_coordinator_new(gn_broker_t *broker, const gn_group_config_t *cfg,
@@ -225,25 +277,19 @@ int gn_group_coordinator_new(gn_broker_t *broker, const gn_group_config_t *cfg,
         r->coord = coord;
         gn__group_defer(coord, &r->op);
     } else {
-        char seg[32];
-        snprintf(seg, sizeof(seg), "%d", coord->cfg.offsets_topic_segment_bytes);
-        const gn_config_entry_t cfgs[] = {
-            {"cleanup.policy", "compact"},
-            {"segment.bytes", seg},
-            {"compression.type", "producer"},
-        };
         create_ctx_t *c = calloc(1, sizeof(*c));
         if (!c) goto nomem;
         c->coord = coord;
-        rc = gn_topic_create(broker, GN_GROUP_OFFSETS_TOPIC, coord->cfg.offsets_topic_partitions,
-                             offsets_replication(broker, coord->cfg.offsets_topic_replication),
-                             cfgs, sizeof(cfgs) / sizeof(cfgs[0]), false, on_topic_created, c);
+        uv_timer_init(gn_broker_loop(broker), &c->retry);
+        c->retry.data = c;
+        coord->store_inflight++;
+        rc = create_offsets_topic(c);
         if (rc) {
-            free(c);
+            coord->store_inflight--;
+            uv_close((uv_handle_t *)&c->retry, on_create_ctx_closed);
             gn_group_coordinator_close(coord, NULL, NULL);
             return rc;
         }
-        coord->store_inflight++;
     }
     *out = coord;
     return 0;
