@@ -3,7 +3,7 @@
 # 29600-29649: Kafka 2960N, Raft 2961N, internal RPC 2962N, and with --gateways MQTT
 # 2963N and HTTP 2964N for node N; GN_CLUSTER_PORTS=396 moves them to 39600-39649, for a
 # benchmark beside the tests), each with its own data dir under a temp WORK dir removed at
-# exit. NODE_HOST[N] and NODE_NETNS[N] move broker N off 127.0.0.1 and into a network
+# exit (kept with GN_KEEP_WORK=1). NODE_HOST[N] and NODE_NETNS[N] move broker N off 127.0.0.1 and into a network
 # namespace (0007 does). Sourced by tests/cluster/*.sh.
 BUILD="${GN_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 GANGLION="$BUILD/ganglion"
@@ -21,7 +21,7 @@ CLUSTER_TIMEOUTS=()
 cleanup() {
     for n in "${!PIDS[@]}"; do kill -9 "${PIDS[$n]}" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$WORK"
+    if [[ -n ${GN_KEEP_WORK:-} ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
