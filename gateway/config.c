@@ -504,6 +504,11 @@ int gn_gateway_config_check(const gn_gateway_config_t *cfg, FILE *err)
                      "could connect)\n");
         return GN_EINVALID_CONFIG;
     }
+    if (!cfg->kafka_allow_anonymous && !*cfg->auth_users_file) {
+        fprintf(err, "ganglion: kafka.allow.anonymous=false needs auth.users.file (no user "
+                     "could connect)\n");
+        return GN_EINVALID_CONFIG;
+    }
     size_t count;
     const gn_config_key_t *keys = gn_config_keys(&count);
     for (size_t i = 0; i < count; i++) {

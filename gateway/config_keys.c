@@ -197,7 +197,8 @@ static const gn_config_key_t keys[] = {
      .default_value = "",
      .doc = "The users file (SCRAM-SHA-256/512 credentials, written by ganglion-users), read at "
             "start-up; MQTT checks user names and passwords and offers SCRAM enhanced "
-            "authentication against it. Empty: no users, MQTT credentials are not checked."},
+            "authentication against it, Kafka offers SASL PLAIN and SCRAM-SHA-256/512. Empty: "
+            "no users, MQTT credentials are not checked, Kafka offers no SASL mechanism."},
     {.name = "mqtt.allow.anonymous",
      .group = G_AUTH,
      .type = GN_CONFIG_BOOL,
@@ -205,6 +206,15 @@ static const gn_config_key_t keys[] = {
      .default_value = "true",
      .doc = "Accept MQTT clients that send no user name (and no authentication method); "
             "false refuses them with CONNACK 0x87 (3.1.1: 5) and needs auth.users.file."},
+    {.name = "kafka.allow.anonymous",
+     .group = G_AUTH,
+     .type = GN_CONFIG_BOOL,
+     FIELD(kafka_allow_anonymous),
+     .default_value = "true",
+     .doc = "Serve Kafka clients that do not authenticate (SASL is still offered when "
+            "auth.users.file is set); false closes a connection whose first request other "
+            "than ApiVersions is not SASL (Kafka's SASL_PLAINTEXT listener) and needs "
+            "auth.users.file."},
 
     /* Broker */
     {.name = "num.partitions",

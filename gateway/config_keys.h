@@ -33,8 +33,9 @@ typedef struct gn_gateway_config {
 
     int64_t socket_request_max_bytes; /* socket.request.max.bytes, every listener */
 
-    char *auth_users_file;     /* auth.users.file: "" none */
-    bool mqtt_allow_anonymous; /* mqtt.allow.anonymous */
+    char *auth_users_file;      /* auth.users.file: "" none */
+    bool mqtt_allow_anonymous;  /* mqtt.allow.anonymous */
+    bool kafka_allow_anonymous; /* kafka.allow.anonymous */
 } gn_gateway_config_t;
 
 typedef enum gn_config_type {

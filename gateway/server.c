@@ -342,9 +342,11 @@ static int auth_load(gateway_t *gw)
         gw->auth = NULL;
         return -1;
     }
-    GN_INFO(MOD, "users loaded | file=%s users=%zu mqtt_allow_anonymous=%s",
+    GN_INFO(MOD,
+            "users loaded | file=%s users=%zu mqtt_allow_anonymous=%s kafka_allow_anonymous=%s",
             logfmt_value(path, pbuf, sizeof(pbuf)), gn_auth_store_count(gw->auth),
-            gw->cfg->mqtt_allow_anonymous ? "true" : "false");
+            gw->cfg->mqtt_allow_anonymous ? "true" : "false",
+            gw->cfg->kafka_allow_anonymous ? "true" : "false");
     return 0;
 }
 

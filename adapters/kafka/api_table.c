@@ -3,8 +3,8 @@
  * flexible version and handler. Dispatch (conn.c) and the ApiVersions answer both
  * read it, so they cannot drift (librdkafka's mock broker does the same). Ranges
  * follow the "suggested" column of the protocol notes, widened where a handler
- * serves more versions; keys not listed are not implemented (consumer groups,
- * transactions, SASL come later). Any thread (read-only data). */
+ * serves more versions; keys not listed are not implemented (transactions,
+ * ACLs, quotas). Any thread (read-only data). */
 #include "kafka.h"
 #include "api/group_api.h"
 
@@ -26,6 +26,7 @@ static const kafka_api_t kafka_apis[] = {
     {14, "SyncGroup", 0, 5, KAFKA_SyncGroupRequest_FLEX_MIN, kafka_handle_SyncGroup},
     {15, "DescribeGroups", 0, 5, KAFKA_DescribeGroupsRequest_FLEX_MIN, kafka_handle_DescribeGroups},
     {16, "ListGroups", 0, 5, KAFKA_ListGroupsRequest_FLEX_MIN, kafka_handle_ListGroups},
+    {17, "SaslHandshake", 0, 1, KAFKA_SaslHandshakeRequest_FLEX_MIN, kafka_handle_SaslHandshake},
     {18, "ApiVersions", 0, 3, KAFKA_ApiVersionsRequest_FLEX_MIN, kafka_handle_ApiVersions},
     {19, "CreateTopics", 0, 7, KAFKA_CreateTopicsRequest_FLEX_MIN, kafka_handle_CreateTopics},
     {20, "DeleteTopics", 0, 6, KAFKA_DeleteTopicsRequest_FLEX_MIN, kafka_handle_DeleteTopics},
@@ -38,6 +39,8 @@ static const kafka_api_t kafka_apis[] = {
     {33, "AlterConfigs", 0, 2, KAFKA_AlterConfigsRequest_FLEX_MIN, kafka_handle_AlterConfigs},
     {35, "DescribeLogDirs", 0, 4, KAFKA_DescribeLogDirsRequest_FLEX_MIN,
      kafka_handle_DescribeLogDirs},
+    {36, "SaslAuthenticate", 0, 2, KAFKA_SaslAuthenticateRequest_FLEX_MIN,
+     kafka_handle_SaslAuthenticate},
     {37, "CreatePartitions", 0, 3, KAFKA_CreatePartitionsRequest_FLEX_MIN,
      kafka_handle_CreatePartitions},
     {42, "DeleteGroups", 0, 2, KAFKA_DeleteGroupsRequest_FLEX_MIN, kafka_handle_DeleteGroups},

@@ -178,6 +178,7 @@ static void on_handle_closed(uv_handle_t *h)
         srv->conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
     srv->nconns--;
+    kafka_sasl_free(&conn->sasl);
     free(conn->rbuf);
     free(conn);
     kafka__server_handle_closed(srv);
@@ -303,6 +304,10 @@ static void advance(kafka_conn_t *conn, size_t n)
     for (;;) {
         pop_done(conn);
         kafka_req_t *req = conn->q_head;
+        if (!req && conn->sasl.state == KAFKA_SASL_FAILED) { /* its answer is out: as Kafka */
+            kafka__conn_close(conn, "SASL authentication failed");
+            return;
+        }
         if (!req || req->state != KAFKA_REQ_READY) return;
         const kafka_wseg_t *ws = &req->w.segs[conn->wseg];
         if (ws->is_file) return;
@@ -403,9 +408,37 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     conn_process(conn);
 }
 
+static void queue_req(kafka_conn_t *conn, kafka_req_t *req)
+{
+    req->conn = conn;
+    if (conn->q_tail)
+        conn->q_tail->next = req;
+    else
+        conn->q_head = req;
+    conn->q_tail = req;
+    conn->q_count++;
+}
+
+/* A raw SASL token after a v0 SaslHandshake: answered with a raw frame, in order. */
+static int conn_sasl_raw(kafka_conn_t *conn, const uint8_t *frame, size_t len)
+{
+    kafka_req_t *req = kafka__req_new(conn->srv->broker, kafka_api_find(36), 0, 0, 0);
+    if (!req) return GN_ENOMEM;
+    queue_req(conn, req);
+    int rc = kafka_sasl_raw_frame(req, frame, len);
+    if (rc < 0) {
+        req->state = KAFKA_REQ_SKIP;
+        return rc;
+    }
+    finish_ready(conn, req);
+    return 0;
+}
+
 /* Handles one frame (without its size prefix). < 0: close the connection. */
 static int conn_frame(kafka_conn_t *conn, uint8_t *frame, size_t len)
 {
+    if (conn->sasl.state == KAFKA_SASL_STARTED && conn->sasl.raw)
+        return conn_sasl_raw(conn, frame, len);
     int16_t api_key, version;
     kafka_req_header_peek(frame, len, &api_key, &version);
     const kafka_api_t *api = kafka_api_find(api_key);
@@ -413,6 +446,11 @@ static int conn_frame(kafka_conn_t *conn, uint8_t *frame, size_t len)
         GN_WARN("kafka", "unknown API key; closing | client=%s api_key=%d version=%d", conn->peer,
                 api_key, version);
         return GN_EINVALID_REQUEST;
+    }
+    if (!kafka_sasl_allows(&conn->sasl, conn->srv->allow_anonymous, api_key)) {
+        GN_WARN("kafka", "request before SASL authentication; closing | client=%s api=%s",
+                conn->peer, api->name);
+        return GN_EAUTH;
     }
     bool supported = version >= api->min_version && version <= api->max_version;
     if (!supported && api_key != 18) {
@@ -432,15 +470,9 @@ static int conn_frame(kafka_conn_t *conn, uint8_t *frame, size_t len)
     }
     kafka_req_t *req = kafka__req_new(conn->srv->broker, api, version, hdr.correlation_id, 0);
     if (!req) return GN_ENOMEM;
-    req->conn = conn;
     req->client_id = hdr.client_id.ptr ? kafka_arena_strdup(&req->arena, hdr.client_id) : NULL;
     if (!req->client_id) req->client_id = "";
-    if (conn->q_tail)
-        conn->q_tail->next = req;
-    else
-        conn->q_head = req;
-    conn->q_tail = req;
-    conn->q_count++;
+    queue_req(conn, req);
     if (!supported) {
         kafka__api_versions_unsupported(req);
         finish_ready(conn, req);

@@ -202,6 +202,11 @@ int kafka_handle_DescribeLogDirs(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_CreatePartitions(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_IncrementalAlterConfigs(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_DescribeCluster(kafka_req_t *req, kafka_reader_t *body);
+int kafka_handle_SaslHandshake(kafka_req_t *req, kafka_reader_t *body);
+int kafka_handle_SaslAuthenticate(kafka_req_t *req, kafka_reader_t *body);
+/* A raw SASL token frame after a v0 SaslHandshake: the raw answer in req->w
+ * (KAFKA_DONE), or < 0 to close the connection (a failed token). */
+int kafka_sasl_raw_frame(kafka_req_t *req, const uint8_t *frame, size_t len);
 
 /* ApiVersions answer for an unsupported ApiVersions version (v0 body, error 35). */
 void kafka__api_versions_unsupported(kafka_req_t *req);

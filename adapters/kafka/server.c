@@ -43,6 +43,8 @@ static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, voi
     if (!srv) return GN_ENOMEM;
     srv->broker = broker;
     srv->loop = gn_broker_loop(broker);
+    srv->auth = cfg->auth;
+    srv->allow_anonymous = cfg->allow_anonymous || !cfg->auth; /* no users: nobody could log in */
     srv->max_request_bytes = cfg->max_request_bytes > 0 ? (size_t)cfg->max_request_bytes
                                                         : KAFKA_DEFAULT_MAX_REQUEST_BYTES;
     if (cfg->advertised_host && cfg->advertised_host[0]) {

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "kafka.h"
+#include "sasl.h"
 
 /* Bounds per connection: past either, the connection stops reading until the client
  * has taken its responses (back-pressure, never unbounded queues). */
@@ -26,7 +27,9 @@ struct kafka_server {
     char adv_host[256]; /* empty: the connection's local address */
     int adv_port;       /* 0: the connection's local port */
     size_t max_request_bytes;
-    kafka_conn_t *conns; /* doubly linked */
+    const gn_auth_store_t *auth; /* auth.users.file: SASL offered; NULL: none */
+    bool allow_anonymous;        /* kafka.allow.anonymous: serve clients without SASL */
+    kafka_conn_t *conns;         /* doubly linked */
     /* Connections with answers completed this loop turn: written once per turn, from a
      * prepare (after deferred completions and timers) or check (after I/O) handle, so
      * that responses finished together leave in one sendmsg. */
@@ -54,6 +57,7 @@ struct kafka_conn {
     int open_handles;
     char peer[64];
     kafka_endpoint_t local;
+    kafka_sasl_t sasl;
     /* input */
     uint8_t *rbuf;
     size_t rlen, rcap;

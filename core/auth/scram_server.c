@@ -238,8 +238,12 @@ static int step_final(gn_scram_server_t *s, const char *msg, size_t len, gn_byte
         return fail(s, GN_EINVALID_REQUEST, "other-error", out);
     if (vl != strlen(cbind) || memcmp(v, cbind, vl) != 0)
         return fail(s, GN_EINVALID_REQUEST, "channel-bindings-dont-match", out);
-    if (!next_field(&c, &f, &fl) || !attr(f, fl, 'r', &v, &vl) || vl != strlen(s->nonce) ||
-        memcmp(v, s->nonce, vl) != 0)
+    /* RFC 5802 wants the nonce of server-first back; librdkafka (2.0 to today) sends its
+     * own nonce followed by it, and Apache Kafka accepts any nonce that ends with it: so
+     * do we (the server's random part must still be there). */
+    size_t nl = strlen(s->nonce);
+    if (!next_field(&c, &f, &fl) || !attr(f, fl, 'r', &v, &vl) || vl < nl ||
+        memcmp(v + vl - nl, s->nonce, nl) != 0)
         return fail(s, GN_EINVALID_REQUEST, "other-error", out);
     /* the proof is the last field; anything between is an extension, ignored */
     const char *proof = NULL;

@@ -162,7 +162,10 @@ int gn_auth_verify_password(const gn_auth_store_t *store, const char *user, size
 {
     bool found;
     size_t i = user_search(store, user, user_len, &found);
-    if (found && store->users[i].mechs) {
+    /* No stored password holds a NUL (ganglion-users reads text), and HMAC pads its key
+     * with zeros, so "pw\0" would pass for "pw": refuse it (after the same work). */
+    bool nul = memchr(password, 0, password_len) != NULL;
+    if (found && store->users[i].mechs && !nul) {
         /* the cheaper digest when both are held: one PBKDF2 either way */
         gn_scram_mech_t m = (store->users[i].mechs & (1u << GN_SCRAM_SHA_256)) ? GN_SCRAM_SHA_256
                                                                                : GN_SCRAM_SHA_512;

@@ -86,9 +86,9 @@ size_t gn_auth_store_count(const gn_auth_store_t *store);
  * credential held. */
 const char *gn_auth_store_user(const gn_auth_store_t *store, size_t i, unsigned *mechs);
 
-/* Checks a plain password (MQTT CONNECT) against user's credential: 0, or GN_EAUTH for
- * an unknown user or a wrong password; both cost one PBKDF2, so the time taken does not
- * tell which. */
+/* Checks a plain password (MQTT CONNECT, Kafka SASL/PLAIN) against user's credential:
+ * 0, or GN_EAUTH for an unknown user, a wrong password or one holding a NUL byte; each
+ * costs one PBKDF2, so the time taken does not tell which. */
 int gn_auth_verify_password(const gn_auth_store_t *store, const char *user, size_t user_len,
                             const uint8_t *password, size_t password_len);
 

@@ -15,7 +15,7 @@ MESSAGES = [
     "Produce", "Fetch", "ListOffsets", "Metadata", "FindCoordinator", "ApiVersions",
     "CreateTopics", "DeleteTopics", "DeleteRecords", "InitProducerId", "DescribeConfigs",
     "AlterConfigs", "DescribeLogDirs", "CreatePartitions", "IncrementalAlterConfigs",
-    "DescribeCluster", "OffsetForLeaderEpoch",
+    "DescribeCluster", "OffsetForLeaderEpoch", "SaslHandshake", "SaslAuthenticate",
 ]
 
 PRIM = {

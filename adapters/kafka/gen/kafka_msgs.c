@@ -5602,3 +5602,224 @@ void kafka_OffsetForLeaderEpochResponse_encode(kafka_writer_t *w, int16_t v,
 {
     encode_kafka_OffsetForLeaderEpochResponse(w, v, m);
 }
+
+static void init_kafka_SaslHandshakeRequest(kafka_SaslHandshakeRequest_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->Mechanism = GN_BYTES_STR("");
+}
+
+static void decode_kafka_SaslHandshakeRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                              kafka_SaslHandshakeRequest_t *m)
+{
+    bool flex = v >= 32767;
+    (void)flex;
+    (void)a;
+    {
+        m->Mechanism = kr_string(r, flex);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_SaslHandshakeRequest(kafka_writer_t *w, int16_t v,
+                                              kafka_SaslHandshakeRequest_t *m)
+{
+    bool flex = v >= 32767;
+    (void)flex;
+    {
+        kw_string(w, flex, m->Mechanism.ptr ? m->Mechanism : GN_BYTES_STR(""));
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_SaslHandshakeRequest_init(kafka_SaslHandshakeRequest_t *m)
+{
+    init_kafka_SaslHandshakeRequest(m);
+}
+int kafka_SaslHandshakeRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_SaslHandshakeRequest_t *m)
+{
+    init_kafka_SaslHandshakeRequest(m);
+    decode_kafka_SaslHandshakeRequest(r, v, a, m);
+    return r->err;
+}
+void kafka_SaslHandshakeRequest_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_SaslHandshakeRequest_t *m)
+{
+    encode_kafka_SaslHandshakeRequest(w, v, m);
+}
+
+static void init_kafka_SaslHandshakeResponse(kafka_SaslHandshakeResponse_t *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static void decode_kafka_SaslHandshakeResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                               kafka_SaslHandshakeResponse_t *m)
+{
+    bool flex = v >= 32767;
+    (void)flex;
+    (void)a;
+    {
+        m->ErrorCode = kr_int16(r);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Mechanisms.is_null = n < 0;
+        m->Mechanisms.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Mechanisms.items = kafka_arena_calloc(a, (size_t)n, sizeof(gn_bytes_t));
+            if (!m->Mechanisms.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++)
+                m->Mechanisms.items[i] = kr_string(r, flex);
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_SaslHandshakeResponse(kafka_writer_t *w, int16_t v,
+                                               kafka_SaslHandshakeResponse_t *m)
+{
+    bool flex = v >= 32767;
+    (void)flex;
+    {
+        kw_int16(w, m->ErrorCode);
+    }
+    {
+        kw_array_len(w, flex, m->Mechanisms.count);
+        for (int32_t i = 0; i < m->Mechanisms.count; i++)
+            kw_string(w, flex, m->Mechanisms.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_SaslHandshakeResponse_init(kafka_SaslHandshakeResponse_t *m)
+{
+    init_kafka_SaslHandshakeResponse(m);
+}
+int kafka_SaslHandshakeResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                       kafka_SaslHandshakeResponse_t *m)
+{
+    init_kafka_SaslHandshakeResponse(m);
+    decode_kafka_SaslHandshakeResponse(r, v, a, m);
+    return r->err;
+}
+void kafka_SaslHandshakeResponse_encode(kafka_writer_t *w, int16_t v,
+                                        kafka_SaslHandshakeResponse_t *m)
+{
+    encode_kafka_SaslHandshakeResponse(w, v, m);
+}
+
+static void init_kafka_SaslAuthenticateRequest(kafka_SaslAuthenticateRequest_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->AuthBytes = GN_BYTES_STR("");
+}
+
+static void decode_kafka_SaslAuthenticateRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                                 kafka_SaslAuthenticateRequest_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->AuthBytes = kr_bytes(r, flex);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_SaslAuthenticateRequest(kafka_writer_t *w, int16_t v,
+                                                 kafka_SaslAuthenticateRequest_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_bytes(w, flex, m->AuthBytes.ptr ? m->AuthBytes : GN_BYTES_STR(""));
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_SaslAuthenticateRequest_init(kafka_SaslAuthenticateRequest_t *m)
+{
+    init_kafka_SaslAuthenticateRequest(m);
+}
+int kafka_SaslAuthenticateRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                         kafka_SaslAuthenticateRequest_t *m)
+{
+    init_kafka_SaslAuthenticateRequest(m);
+    decode_kafka_SaslAuthenticateRequest(r, v, a, m);
+    return r->err;
+}
+void kafka_SaslAuthenticateRequest_encode(kafka_writer_t *w, int16_t v,
+                                          kafka_SaslAuthenticateRequest_t *m)
+{
+    encode_kafka_SaslAuthenticateRequest(w, v, m);
+}
+
+static void init_kafka_SaslAuthenticateResponse(kafka_SaslAuthenticateResponse_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ErrorMessage = GN_BYTES_STR("");
+    m->AuthBytes = GN_BYTES_STR("");
+}
+
+static void decode_kafka_SaslAuthenticateResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                                  kafka_SaslAuthenticateResponse_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ErrorCode = kr_int16(r);
+    }
+    {
+        m->ErrorMessage = kr_string(r, flex);
+    }
+    {
+        m->AuthBytes = kr_bytes(r, flex);
+    }
+    if (v >= 1) {
+        m->SessionLifetimeMs = kr_int64(r);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_SaslAuthenticateResponse(kafka_writer_t *w, int16_t v,
+                                                  kafka_SaslAuthenticateResponse_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int16(w, m->ErrorCode);
+    }
+    {
+        kw_string(w, flex, m->ErrorMessage);
+    }
+    {
+        kw_bytes(w, flex, m->AuthBytes.ptr ? m->AuthBytes : GN_BYTES_STR(""));
+    }
+    if (v >= 1) {
+        kw_int64(w, m->SessionLifetimeMs);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_SaslAuthenticateResponse_init(kafka_SaslAuthenticateResponse_t *m)
+{
+    init_kafka_SaslAuthenticateResponse(m);
+}
+int kafka_SaslAuthenticateResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                          kafka_SaslAuthenticateResponse_t *m)
+{
+    init_kafka_SaslAuthenticateResponse(m);
+    decode_kafka_SaslAuthenticateResponse(r, v, a, m);
+    return r->err;
+}
+void kafka_SaslAuthenticateResponse_encode(kafka_writer_t *w, int16_t v,
+                                           kafka_SaslAuthenticateResponse_t *m)
+{
+    encode_kafka_SaslAuthenticateResponse(w, v, m);
+}

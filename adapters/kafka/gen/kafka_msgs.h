@@ -1387,4 +1387,84 @@ int kafka_OffsetForLeaderEpochResponse_decode(kafka_reader_t *r, int16_t v, kafk
 void kafka_OffsetForLeaderEpochResponse_encode(kafka_writer_t *w, int16_t v,
                                                kafka_OffsetForLeaderEpochResponse_t *m);
 
+/* SaslHandshakeRequest: versions 0-1, flexible none */
+#define KAFKA_SaslHandshakeRequest_MIN      0
+#define KAFKA_SaslHandshakeRequest_MAX      1
+#define KAFKA_SaslHandshakeRequest_FLEX_MIN 32767
+typedef struct kafka_SaslHandshakeRequest kafka_SaslHandshakeRequest_t;
+typedef struct kafka_SaslHandshakeRequest_array {
+    kafka_SaslHandshakeRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_SaslHandshakeRequest_array_t;
+struct kafka_SaslHandshakeRequest {
+    gn_bytes_t Mechanism;
+};
+void kafka_SaslHandshakeRequest_init(kafka_SaslHandshakeRequest_t *m);
+int kafka_SaslHandshakeRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_SaslHandshakeRequest_t *m);
+void kafka_SaslHandshakeRequest_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_SaslHandshakeRequest_t *m);
+
+/* SaslHandshakeResponse: versions 0-1, flexible none */
+#define KAFKA_SaslHandshakeResponse_MIN      0
+#define KAFKA_SaslHandshakeResponse_MAX      1
+#define KAFKA_SaslHandshakeResponse_FLEX_MIN 32767
+typedef struct kafka_SaslHandshakeResponse kafka_SaslHandshakeResponse_t;
+typedef struct kafka_SaslHandshakeResponse_array {
+    kafka_SaslHandshakeResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_SaslHandshakeResponse_array_t;
+struct kafka_SaslHandshakeResponse {
+    int16_t ErrorCode;
+    kafka_string_array_t Mechanisms;
+};
+void kafka_SaslHandshakeResponse_init(kafka_SaslHandshakeResponse_t *m);
+int kafka_SaslHandshakeResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                       kafka_SaslHandshakeResponse_t *m);
+void kafka_SaslHandshakeResponse_encode(kafka_writer_t *w, int16_t v,
+                                        kafka_SaslHandshakeResponse_t *m);
+
+/* SaslAuthenticateRequest: versions 0-2, flexible 2+ */
+#define KAFKA_SaslAuthenticateRequest_MIN      0
+#define KAFKA_SaslAuthenticateRequest_MAX      2
+#define KAFKA_SaslAuthenticateRequest_FLEX_MIN 2
+typedef struct kafka_SaslAuthenticateRequest kafka_SaslAuthenticateRequest_t;
+typedef struct kafka_SaslAuthenticateRequest_array {
+    kafka_SaslAuthenticateRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_SaslAuthenticateRequest_array_t;
+struct kafka_SaslAuthenticateRequest {
+    gn_bytes_t AuthBytes;
+};
+void kafka_SaslAuthenticateRequest_init(kafka_SaslAuthenticateRequest_t *m);
+int kafka_SaslAuthenticateRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                         kafka_SaslAuthenticateRequest_t *m);
+void kafka_SaslAuthenticateRequest_encode(kafka_writer_t *w, int16_t v,
+                                          kafka_SaslAuthenticateRequest_t *m);
+
+/* SaslAuthenticateResponse: versions 0-2, flexible 2+ */
+#define KAFKA_SaslAuthenticateResponse_MIN      0
+#define KAFKA_SaslAuthenticateResponse_MAX      2
+#define KAFKA_SaslAuthenticateResponse_FLEX_MIN 2
+typedef struct kafka_SaslAuthenticateResponse kafka_SaslAuthenticateResponse_t;
+typedef struct kafka_SaslAuthenticateResponse_array {
+    kafka_SaslAuthenticateResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_SaslAuthenticateResponse_array_t;
+struct kafka_SaslAuthenticateResponse {
+    int16_t ErrorCode;
+    gn_bytes_t ErrorMessage;
+    gn_bytes_t AuthBytes;
+    int64_t SessionLifetimeMs;
+};
+void kafka_SaslAuthenticateResponse_init(kafka_SaslAuthenticateResponse_t *m);
+int kafka_SaslAuthenticateResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                          kafka_SaslAuthenticateResponse_t *m);
+void kafka_SaslAuthenticateResponse_encode(kafka_writer_t *w, int16_t v,
+                                           kafka_SaslAuthenticateResponse_t *m);
+
 #endif

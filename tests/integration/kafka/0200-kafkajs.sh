@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 if [[ ! -d "$HERE/node_modules/kafkajs" ]]; then
-    timeout 180 npm ci --prefix "$HERE" --no-audit --no-fund >/dev/null 2>&1 ||
+    timeout 180 flock "$HERE/package.json" npm ci --prefix "$HERE" --no-audit --no-fund >/dev/null 2>&1 ||
         fail "cannot install kafkajs (npm ci --prefix $HERE)"
 fi
 start_broker 29095

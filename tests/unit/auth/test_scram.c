@@ -108,6 +108,10 @@ static void test_scram__rfc5802_exchange_sha512(void **state)
     gn_auth_store_free(store);
 }
 
+/* What the client puts before the nonce of server-first in client-final: nothing
+ * (RFC 5802) or, as librdkafka does, its own nonce again. */
+static const char *final_nonce_prefix = "";
+
 /* The client side, for exchanges with a random server nonce: parses server-first and
  * returns client-final for password. */
 static void client_final(gn_scram_mech_t mech, const char *gs2, const char *bare,
@@ -128,7 +132,8 @@ static void client_final(gn_scram_mech_t mech, const char *gs2, const char *bare
     EVP_Digest(ck, kl, stored, &n, md, NULL);
     char cb[64], without[512], am[2048];
     gn_base64_encode((const uint8_t *)gs2, strlen(gs2), cb);
-    snprintf(without, sizeof without, "c=%s,r=%.*s", cb, (int)(strchr(nonce, ',') - nonce), nonce);
+    snprintf(without, sizeof without, "c=%s,r=%s%.*s", cb, final_nonce_prefix,
+             (int)(strchr(nonce, ',') - nonce), nonce);
     snprintf(am, sizeof am, "%s,%s,%s", bare, sf, without);
     HMAC(md, stored, (int)kl, (const uint8_t *)am, strlen(am), sig, &n);
     for (size_t i = 0; i < kl; i++)
@@ -170,6 +175,19 @@ static void test_scram__random_nonce_exchange_succeeds(void **state)
     /* extensions after the nonce are ignored (Kafka sends tokenauth=true) */
     assert_int_equal(exchange(store, GN_SCRAM_SHA_256, "n,,", "n=alice,r=abc,t=x", "s3cret", &out),
                      0);
+    gn_auth_store_free(store);
+}
+
+/* librdkafka sends r=<client nonce><nonce of server-first>; Kafka accepts a nonce that
+ * ends with the server's, and so do we. One that does not end with it still fails. */
+static void test_scram__librdkafka_nonce_accepted(void **state)
+{
+    (void)state;
+    gn_auth_store_t *store = store_with("alice", GN_SCRAM_SHA_256, "s3cret", "c2FsdHNhbHQ=");
+    gn_bytes_t out;
+    final_nonce_prefix = "abc";
+    assert_int_equal(exchange(store, GN_SCRAM_SHA_256, "n,,", "n=alice,r=abc", "s3cret", &out), 0);
+    final_nonce_prefix = "";
     gn_auth_store_free(store);
 }
 
@@ -270,6 +288,7 @@ static void test_scram__malformed_client_final_refused(void **state)
         "c=eSws,r=%s,p=AAAA",                                          /* binding "y,," */
         "r=%s,c=biws,p=AAAA",                                          /* order */
         "c=biws,r=%sX,p=AAAA",                                         /* nonce */
+        "c=biws,r=SRV,p=AAAA",                                         /* a part of it */
         "c=biws,r=%s",                                                 /* no proof */
         "c=biws,r=%s,p=AAAA,x=y",                                      /* proof not last */
         "c=biws,r=%s,p=!!!!",                                          /* base64 */
@@ -311,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_scram__rfc7677_sha256_vector),
         cmocka_unit_test(test_scram__rfc5802_exchange_sha512),
         cmocka_unit_test(test_scram__random_nonce_exchange_succeeds),
+        cmocka_unit_test(test_scram__librdkafka_nonce_accepted),
         cmocka_unit_test(test_scram__wrong_password_fails_with_invalid_proof),
         cmocka_unit_test(test_scram__unknown_user_fails_like_a_wrong_password),
         cmocka_unit_test(test_scram__sasl_name_escapes_decode),

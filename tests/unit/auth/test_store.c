@@ -74,6 +74,9 @@ static void test_store__verifies_passwords(void **state)
     /* names are compared as bytes, the whole length */
     assert_int_equal(gn_auth_verify_password(store, "alice!", 5, (const uint8_t *)"wonderland", 10),
                      0);
+    /* HMAC pads keys with zeros: a trailing NUL must not pass for the password */
+    assert_int_equal(gn_auth_verify_password(store, "alice", 5, (const uint8_t *)"wonderland", 11),
+                     GN_EAUTH);
     gn_auth_store_free(store);
 }
 
