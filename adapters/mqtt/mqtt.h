@@ -334,6 +334,7 @@ struct mqtt_server {
     bool scan_busy;
     bool observing;
     bool internal_topics_warned; /* their creation failed once (logged) */
+    int internal_topics_waits;   /* sweeps a non-controller broker let the controller create them */
     /* session ownership across brokers (session_owner.c) */
     struct mqtt_claim *claims; /* CONNECTs waiting for their claim */
     uint64_t next_claim_id;

@@ -116,8 +116,19 @@ static void ensure_topic(mqtt_server_t *srv, const char *name)
     }
 }
 
+/* In a cluster the controller creates them: brokers starting together would otherwise
+ * race, the metadata log keeps one creation and drops the others, and what a broker did
+ * meanwhile on its dropped copy (a session claim) is lost (CONNECT refused 0x88, seen in
+ * tests/cluster/0004). Another broker creates them itself only after this many sweeps
+ * (seconds) without them: a controller with its MQTT listener off. */
+#define INTERNAL_TOPICS_WAIT_SWEEPS 5
+
 void mqtt__internal_topics_ensure(mqtt_server_t *srv)
 {
+    if (cluster_size(srv->broker) > 1 &&
+        gn_cluster_controller_id(srv->broker) != gn_broker_config(srv->broker)->node_id &&
+        srv->internal_topics_waits++ < INTERNAL_TOPICS_WAIT_SWEEPS)
+        return;
     ensure_topic(srv, MQTT_RETAINED_TOPIC);
     ensure_topic(srv, MQTT_SESSIONS_TOPIC);
 }
