@@ -83,6 +83,17 @@ kill9() {
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...
+# same_logs DIR: the segment files of partition directory DIR (e.g. "ft-0") hold the same
+# bytes on brokers 1-3 (a returning replica has caught up, a divergent tail is gone).
+same_logs() {
+    local ref="" sum
+    for n in 1 2 3; do
+        sum=$(cat "$WORK/d$n/$1"/*.log | md5sum)
+        [[ -z $ref ]] && ref=$sum
+        [[ $sum == "$ref" ]] || return 1
+    done
+}
+
 wait_for() {
     local secs=$1 what=$2
     shift 2

@@ -33,8 +33,7 @@ static rd_kafka_t *producer(const char *brokers, int nsettings, char **settings)
 {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err) !=
-        RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err) != RD_KAFKA_CONF_OK)
         goto bad;
     for (int i = 0; i < nsettings; i++) {
         char *eq = strchr(settings[i], '=');
@@ -93,7 +92,8 @@ int main(int argc, char **argv)
         if (have == sizeof buf) have = 0; /* a line longer than the buffer: dropped */
     }
     if (have) produce(rk, argv[2], partition, buf, have);
-    while (rd_kafka_outq_len(rk) > 0) rd_kafka_poll(rk, 100);
+    while (rd_kafka_outq_len(rk) > 0)
+        rd_kafka_poll(rk, 100);
     rd_kafka_destroy(rk);
     return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SaslAuthenticate (key 36), v0-2: one SASL token each way, after a v1 SaslHandshake.
  * A failure answers SASL_AUTHENTICATION_FAILED with Kafka's message, and the connection
- * is closed once that answer is out (conn.c), as Kafka does. No re-authentication: SessionLifetimeMs 0. Also
- * the raw tokens that follow a v0 handshake (kafka_sasl_raw_frame). Loop thread. */
+ * is closed once that answer is out (conn.c), as Kafka does. No re-authentication:
+ * SessionLifetimeMs 0. Also the raw tokens that follow a v0 handshake (kafka_sasl_raw_frame). Loop
+ * thread. */
 #include "../kafka.h"
 #include "../sasl.h"
 #include "../server.h"
