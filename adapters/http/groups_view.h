@@ -1,33 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A snapshot of consumer groups for /metrics and REST Proxy v3 consumer-groups: list,
- * describe and per-partition lag (group.h) gathered into one callback, plus the v3
- * handlers. Never creates the coordinator (no __consumer_offsets: no groups). Shared by
- * groups_view.c, routes_v3.c, metrics.c and routes.c. Loop thread only. */
+/* A snapshot of consumer groups for /metrics and REST Proxy v3 consumer-groups
+ * (gn_group_view: members and per-partition lag in one callback), plus the v3 handlers. Never
+ * creates the coordinator (no __consumer_offsets: no groups). Shared by groups_view.c, routes_v3.c,
+ * metrics.c and routes.c. Loop thread only. */
 #ifndef GN_HTTP_GROUPS_VIEW_H
 #define GN_HTTP_GROUPS_VIEW_H
 
 #include "ganglion/group.h"
 #include "http.h"
 
-typedef struct http_group_view {
-    const char *group_id;
-    const char *protocol_type;
-    const char *protocol_name; /* "" unless chosen */
-    gn_group_state_t state;
-    int32_t generation_id;
-    const gn_group_member_desc_t *members;
-    size_t members_count;
-    const gn_group_lag_t *lags; /* sorted by topic, partition */
-    size_t lags_count;
-} http_group_view_t;
+typedef gn_group_view_t http_group_view_t;
 
 /* status 0 and the groups (borrowed for the call; none when there is no coordinator),
- * GN_EGROUP_ID_NOT_FOUND for an unknown group_id, or GN_ECOORDINATOR_LOADING,
- * GN_ESHUTDOWN, GN_ENOMEM. Runs once req is usable again (possibly before return). */
+ * GN_EGROUP_ID_NOT_FOUND for an unknown group_id, or an error of gn_group_view. Runs only
+ * while req's connection is open (before return when there is no coordinator). */
 typedef void (*http_groups_cb)(http_req_t *req, int status, const http_group_view_t *groups,
                                size_t count);
-/* group_id NULL: every group. Returns 0 (cb will run) or <0 (cb will not run). */
-int http_groups_collect(http_req_t *req, const char *group_id, http_groups_cb cb);
+/* group_id NULL: every group. cluster false: the groups this broker coordinates (its
+ * /metrics); true: wherever coordinated (REST v3). Returns 0 (cb will run) or <0 (cb will
+ * not run). */
+int http_groups_collect(http_req_t *req, const char *group_id, bool cluster, http_groups_cb cb);
 
 int http_handle_v3_groups_list(http_req_t *req);
 int http_handle_v3_group_get(http_req_t *req);

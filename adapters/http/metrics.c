@@ -282,6 +282,6 @@ int http_handle_metrics(http_req_t *req)
     o->cap = o->len + 1;
     req->ctx = o;
     req->ctx_free = out_free;
-    if (http_groups_collect(req, NULL, on_groups) < 0) on_groups(req, -1, NULL, 0);
+    if (http_groups_collect(req, NULL, false, on_groups) < 0) on_groups(req, -1, NULL, 0);
     return 0;
 }

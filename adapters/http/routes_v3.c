@@ -352,9 +352,9 @@ static int64_t group_total_lag(const http_group_view_t *g)
 
 static json_t *group_json(http_req_t *req, const char *base, const http_group_view_t *g)
 {
-    const gn_broker_config_t *cfg = gn_broker_config(req->srv->broker);
+    (void)req;
     char broker[32];
-    snprintf(broker, sizeof broker, "%d", cfg ? (int)cfg->node_id : 0);
+    snprintf(broker, sizeof broker, "%d", (int)g->coordinator);
     char gpath[600];
     snprintf(gpath, sizeof gpath, "/consumer-groups/%s", g->group_id);
     char crn[600];
@@ -471,7 +471,7 @@ static int one_group(http_req_t *req, group_render_fn render)
 {
     if (!cluster_ok(req)) return 0;
     req->ctx = (void *)render; /* no ctx_free: a function, not memory */
-    int rc = http_groups_collect(req, req->params[1], on_one_group);
+    int rc = http_groups_collect(req, req->params[1], true, on_one_group);
     if (rc < 0) group_error(req, rc);
     return 0;
 }
@@ -498,7 +498,7 @@ static void on_groups_list(http_req_t *req, int status, const http_group_view_t 
 int http_handle_v3_groups_list(http_req_t *req)
 {
     if (!cluster_ok(req)) return 0;
-    int rc = http_groups_collect(req, NULL, on_groups_list);
+    int rc = http_groups_collect(req, NULL, true, on_groups_list);
     if (rc < 0) http_respond_gn_error(req, rc);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "ganglion/group.h"
@@ -322,6 +323,15 @@ int gn__group_remote_commit(gn_group_coordinator_t *coord, int32_t node,
 /* One group. */
 int gn__group_remote_fetch(gn_group_coordinator_t *coord, int32_t node,
                            const gn_group_fetch_group_t *group, gn_group_fetch_cb cb, void *arg);
+/* Group views (view.c): the groups this broker coordinates (group_id NULL) or one of
+ * them, as the JSON array the "view" RPC answers; groups is borrowed for the call, NULL
+ * unless status is 0. Returns 0 (cb runs later) or an error (cb never runs). */
+typedef void (*gn__view_json_cb)(void *arg, int status, json_t *groups);
+int gn__group_view_local(gn_group_coordinator_t *coord, const char *group_id, gn__view_json_cb cb,
+                         void *arg);
+/* The same at broker node (remote.c). */
+int gn__group_remote_view(gn_group_coordinator_t *coord, int32_t node, const char *group_id,
+                          gn__view_json_cb cb, void *arg);
 /* Where group_id is coordinated: 0 here, 1 on broker *node, or GN_ECOORDINATOR_LOADING
  * (here, not loaded yet) / GN_ECOORDINATOR_NOT_AVAILABLE (no leader, no metadata lease). */
 int gn__group_route(gn_group_coordinator_t *coord, const char *group_id, int32_t *node);

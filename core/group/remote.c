@@ -20,8 +20,9 @@
 #include "cluster/rpc.h"
 #include "group/group_int.h"
 
-#define REMOTE_TIMEOUT_MS    30000 /* sync, heartbeat, commit, fetch, leave */
-#define REMOTE_JOIN_SLACK_MS 10000 /* a join waits up to the rebalance timeout */
+#define REMOTE_TIMEOUT_MS      30000 /* sync, heartbeat, commit, fetch, leave */
+#define REMOTE_JOIN_SLACK_MS   10000 /* a join waits up to the rebalance timeout */
+#define REMOTE_VIEW_TIMEOUT_MS 5000  /* views answer from memory */
 
 struct gn__peer {
     int32_t node;
@@ -29,7 +30,7 @@ struct gn__peer {
     struct gn__peer *next;
 };
 
-typedef enum rkind { R_JOIN, R_SYNC, R_STATUS, R_COMMIT, R_FETCH } rkind_t;
+typedef enum rkind { R_JOIN, R_SYNC, R_STATUS, R_COMMIT, R_FETCH, R_VIEW } rkind_t;
 
 typedef struct rcall {
     gn__op_t op; /* GN_ESHUTDOWN completion while the coordinator closes */
@@ -41,6 +42,7 @@ typedef struct rcall {
         gn_group_status_cb status;
         gn_group_commit_cb commit;
         gn_group_fetch_cb fetch;
+        gn__view_json_cb view;
     } cb;
     void *arg;
     char *group; /* fetch: the group answered */
@@ -113,6 +115,9 @@ static void complete_error(rcall_t *rc, int status)
         rc->cb.fetch(rc->arg, status, &g, 1);
         break;
     }
+    case R_VIEW:
+        rc->cb.view(rc->arg, status, NULL);
+        break;
     }
 }
 
@@ -240,6 +245,9 @@ static void on_answer(void *arg, int status, const json_t *resp, const uint8_t *
         case R_COMMIT:
         case R_FETCH:
             bad = answer_commit(rc, status, resp);
+            break;
+        case R_VIEW:
+            rc->cb.view(rc->arg, 0, json_object_get(resp, "groups"));
             break;
         }
         if (bad) {
@@ -444,6 +452,16 @@ int gn__group_remote_fetch(gn_group_coordinator_t *coord, int32_t node,
         }
     }
     return send_call(coord, node, j, NULL, 0, REMOTE_TIMEOUT_MS, rc);
+}
+
+int gn__group_remote_view(gn_group_coordinator_t *coord, int32_t node, const char *group_id,
+                          gn__view_json_cb cb, void *arg)
+{
+    json_t *j = json_pack("{s:s, s:s}", "op", "group", "call", "view");
+    set_str(j, "group", group_id);
+    rcall_t *rc = j ? rcall_new(coord, R_VIEW, arg) : NULL;
+    if (rc) rc->cb.view = cb;
+    return send_call(coord, node, j, NULL, 0, REMOTE_VIEW_TIMEOUT_MS, rc);
 }
 
 /* ---- routing: here or at the broker that coordinates the group ------------------------ */

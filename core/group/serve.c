@@ -295,6 +295,26 @@ static void serve_fetch(gn_group_coordinator_t *coord, gn_rpc_call_t *call, cons
     free(ids);
 }
 
+static void on_view(void *arg, int status, json_t *groups)
+{
+    gn_rpc_call_t *call = arg;
+    if (status) {
+        reply_status(call, status);
+        return;
+    }
+    json_t *resp = json_pack("{s:O}", "groups", groups);
+    gn__rpc_reply(call, 0, resp, NULL, 0);
+    json_decref(resp);
+}
+
+/* Every group this broker coordinates, or one ("group" given). */
+static void serve_view(gn_group_coordinator_t *coord, gn_rpc_call_t *call, const json_t *req)
+{
+    int rc = gn__group_view_local(coord, json_string_value(json_object_get(req, "group")), on_view,
+                                  call);
+    if (rc) reply_status(call, rc);
+}
+
 /* ---- dispatch -------------------------------------------------------------------------- */
 
 static void handle_group(void *arg, gn_rpc_call_t *call, const json_t *req, const uint8_t *raw,
@@ -302,7 +322,8 @@ static void handle_group(void *arg, gn_rpc_call_t *call, const json_t *req, cons
 {
     gn_broker_t *broker = arg;
     const char *what = jstr(req, "call"), *group = jstr(req, "group");
-    if (!what || !group || !*group) {
+    bool all = what && strcmp(what, "view") == 0 && !group; /* a view of every group */
+    if (!what || (!all && (!group || !*group))) {
         GN_WARN("group", "bad group RPC request | call=%s", what ? what : "(none)");
         reply_status(call, GN_EINVALID_REQUEST);
         return;
@@ -324,6 +345,8 @@ static void handle_group(void *arg, gn_rpc_call_t *call, const json_t *req, cons
         serve_commit(coord, call, req);
     else if (strcmp(what, "fetch") == 0)
         serve_fetch(coord, call, req);
+    else if (strcmp(what, "view") == 0)
+        serve_view(coord, call, req);
     else {
         GN_WARN("group", "unknown group RPC call | call=%s group=%s", what, group);
         reply_status(call, GN_EINVALID_REQUEST);

@@ -315,6 +315,34 @@ typedef void (*gn_group_lag_each_cb)(void *arg, const gn_group_lag_t *row);
 int gn_group_lag(gn_group_coordinator_t *coord, const char *group_id, gn_group_lag_each_cb each,
                  void *arg);
 
+/* ---- Views (REST v3, /metrics) ------------------------------------------------- */
+
+typedef struct gn_group_view {
+    const char *group_id;
+    const char *protocol_type;
+    const char *protocol_name; /* "" unless chosen */
+    gn_group_state_t state;
+    int32_t generation_id;
+    int32_t coordinator;                   /* the broker that coordinates the group */
+    const gn_group_member_desc_t *members; /* metadata and assignment bytes left empty */
+    size_t members_count;
+    const gn_group_lag_t *lags; /* sorted by topic, partition */
+    size_t lags_count;
+} gn_group_view_t;
+
+/* status 0 and the groups (borrowed for the call), GN_EGROUP_ID_NOT_FOUND for an unknown
+ * group_id, or an error (GN_ECOORDINATOR_LOADING, GN_ECOORDINATOR_NOT_AVAILABLE, GN_EIO,
+ * GN_ETIMEOUT, GN_ESHUTDOWN, GN_ENOMEM). */
+typedef void (*gn_group_view_cb)(void *arg, int status, const gn_group_view_t *groups,
+                                 size_t count);
+/* A snapshot of groups with members and lag: every group (group_id NULL) or one. cluster
+ * false: the groups this broker coordinates. cluster true: one group at its coordinator
+ * wherever it is; every group from this broker and each unfenced broker over the internal
+ * RPC, and an error if one of them does not answer (never part of the cluster). cb runs
+ * later from the loop, never inside the call. Returns 0 or an error (cb will not run). */
+int gn_group_view(gn_group_coordinator_t *coord, const char *group_id, bool cluster,
+                  gn_group_view_cb cb, void *arg);
+
 /* ---- Server-side members (gateway sessions) ----------------------------------- */
 
 /* A member whose heartbeats and rejoins the coordinator drives itself: it joins
