@@ -5,26 +5,17 @@
 #include "ganglion/logger.h"
 #include "mqtt.h"
 
-static void inflight_drop(mqtt_session_t *sess, size_t i)
-{
-    mqtt__pkt_unref(sess->inflight[i].packet);
-    sess->inflight[i] = sess->inflight[--sess->ninflight];
-}
-
 int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
 {
     mqtt_session_t *sess = conn->session;
-    size_t i = 0;
-    while (i < sess->ninflight && sess->inflight[i].pid != pkt->packet_id)
-        i++;
-    if (i == sess->ninflight) {
+    mqtt_inflight_t *f = mqtt__inflight_find(sess, pkt->packet_id);
+    if (!f) {
         GN_DEBUG(MQTT_MOD, "ack for an unknown packet id | client=%s type=%u pid=%u",
                  sess->client_id, pkt->type, pkt->packet_id);
         if (pkt->type == MQTT_PUBREC)
             mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, MQTT_RC_PACKET_ID_NOT_FOUND, NULL);
         return 0;
     }
-    mqtt_inflight_t *f = &sess->inflight[i];
     bool done = false;
     if (pkt->type == MQTT_PUBACK && f->state == MQTT_WAIT_PUBACK) {
         done = true;
@@ -46,7 +37,7 @@ int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         return -1;
     }
     if (done) {
-        inflight_drop(sess, i);
+        mqtt__inflight_drop(sess, f);
         sess->moved = true; /* the saved position (first unacknowledged) may move */
         /* once per loop turn however many acks, and when half the window is free (or
          * after a quarter window of acks, so that live traffic on another partition

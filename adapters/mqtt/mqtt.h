@@ -26,7 +26,7 @@
 
 #define MQTT_CONNECT_TIMEOUT_MS  10000      /* a client that never sends CONNECT */
 #define MQTT_MAX_PACKET_IN       (1u << 20) /* maximum packet size we accept (1 MiB) */
-#define MQTT_MAX_INFLIGHT        64         /* our cap on outbound QoS 1/2 in flight */
+#define MQTT_MAX_INFLIGHT        1024       /* our cap on outbound QoS 1/2 in flight (2^n) */
 #define MQTT_RECEIVE_MAXIMUM     64         /* inbound QoS 1/2 we accept unacknowledged */
 #define MQTT_TOPIC_ALIAS_MAXIMUM 32         /* inbound aliases a client may use */
 #define MQTT_QOS0_QUEUE_LIMIT    (8u << 20) /* QoS 0 dropped beyond this many queued bytes */
@@ -172,9 +172,9 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     size_t nsubs;
     mqtt_cursor_t *cursors;
     size_t ncursors;
-    mqtt_inflight_t *inflight;
-    size_t ninflight;
-    uint32_t *qos2_in; /* inbound QoS 2 ids awaiting PUBREL; bit 16: append pending */
+    mqtt_inflight_t *inflight; /* inflight.c: slot i holds packet id i + 1; state 0 free */
+    size_t ninflight;          /* slots taken */
+    uint32_t *qos2_in;         /* inbound QoS 2 ids awaiting PUBREL; bit 16: append pending */
     size_t nqos2_in;
     uint64_t match_stamp;         /* fan-out: last record this session matched */
     mqtt_session_t *catchup_next; /* srv->catchups list */
@@ -182,7 +182,8 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     uint32_t expiry;              /* session expiry interval, s; UINT32_MAX never */
     int32_t owner;                /* broker holding it (session_owner.c); -1 unknown */
     uint32_t gen;                 /* ownership generation: each claim adds one */
-    uint16_t next_pid;
+    uint16_t inflight_cap;        /* slots (a power of two, up to MQTT_MAX_INFLIGHT) */
+    uint16_t inflight_next;       /* the slot tried first by the next send */
     uint16_t acks_since_catchup;
     bool persistent;
     bool dirty;         /* subscription set changed since the last save */
@@ -446,6 +447,14 @@ void mqtt__enc_cache_clear(mqtt_enc_cache_t *cache);
 /* Queues pkt on conn with packet id pid (and DUP). 0 or < 0 as mqtt__conn_send. */
 int mqtt__send_pkt(mqtt_conn_t *conn, const mqtt_pkt_t *pkt, uint16_t pid, bool dup);
 void mqtt__pkt_unref(mqtt_pkt_t *pkt);
+
+/* inflight.c: outbound QoS 1/2 awaiting acknowledgement, found by packet id in O(1) */
+mqtt_inflight_t *mqtt__inflight_find(mqtt_session_t *sess, uint16_t pid);
+/* A taken slot with its packet id set (the caller sets state); NULL when out of memory
+ * or the table is at MQTT_MAX_INFLIGHT. */
+mqtt_inflight_t *mqtt__inflight_add(mqtt_session_t *sess);
+void mqtt__inflight_drop(mqtt_session_t *sess, mqtt_inflight_t *f);
+void mqtt__inflight_free_all(mqtt_session_t *sess);
 
 /* session.c */
 mqtt_session_t *mqtt__session_find(mqtt_server_t *srv, const char *client_id);

@@ -13,19 +13,6 @@
 #include "ganglion/logger.h"
 #include "mqtt.h"
 
-static uint16_t alloc_pid(mqtt_session_t *sess)
-{
-    for (int tries = 0; tries < 65536; tries++) {
-        uint16_t pid = ++sess->next_pid;
-        if (pid == 0) pid = sess->next_pid = 1;
-        bool used = false;
-        for (size_t i = 0; i < sess->ninflight && !used; i++)
-            used = sess->inflight[i].pid == pid;
-        if (!used) return pid;
-    }
-    return 0;
-}
-
 /* 0 no alias; otherwise the alias and *known says whether the client has it already. */
 static uint16_t alias_for(mqtt_conn_t *conn, gn_bytes_t topic, bool *known)
 {
@@ -155,20 +142,12 @@ static int encode(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos, bool
     return 0;
 }
 
-static bool inflight_add(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos, uint16_t pid,
-                         mqtt_pkt_t *pkt)
+/* The packet id of the new inflight entry, 0 when none could be taken. */
+static uint16_t inflight_add(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos,
+                             mqtt_pkt_t *pkt)
 {
-    size_t n = sess->ninflight;
-    /* capacity 4, then doubled whenever the count reaches a power of two: no realloc per
-     * message (the count only falls between, the capacity stays) */
-    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
-        mqtt_inflight_t *nf = realloc(sess->inflight, (n ? n * 2 : 4) * sizeof(*nf));
-        if (!nf) return false;
-        sess->inflight = nf;
-    }
-    mqtt_inflight_t *f = &sess->inflight[n];
-    memset(f, 0, sizeof(*f));
-    f->pid = pid;
+    mqtt_inflight_t *f = mqtt__inflight_add(sess);
+    if (!f) return 0;
     f->qos = qos;
     f->state = qos == 1 ? MQTT_WAIT_PUBACK : MQTT_WAIT_PUBREC;
     f->partition = msg->partition;
@@ -179,8 +158,7 @@ static bool inflight_add(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qo
         f->log_topic = c ? c->topic : NULL;
     }
     f->packet = pkt;
-    sess->ninflight++;
-    return true;
+    return f->pid;
 }
 
 bool mqtt__send_publish_shared(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_t qos,
@@ -219,8 +197,7 @@ bool mqtt__send_publish_shared(mqtt_session_t *sess, const mqtt_msg_t *msg, uint
     }
     uint16_t pid = 0;
     if (qos > 0) {
-        pid = alloc_pid(sess);
-        if (!inflight_add(sess, msg, qos, pid, pkt)) {
+        if (!(pid = inflight_add(sess, msg, qos, pkt))) {
             mqtt__pkt_unref(pkt);
             return false;
         }

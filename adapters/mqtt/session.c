@@ -105,9 +105,7 @@ void mqtt__session_free(mqtt_session_t *sess)
     for (size_t i = 0; i < sess->ncursors; i++)
         free(sess->cursors[i].topic);
     free(sess->cursors);
-    for (size_t i = 0; i < sess->ninflight; i++)
-        mqtt__pkt_unref(sess->inflight[i].packet);
-    free(sess->inflight);
+    mqtt__inflight_free_all(sess);
     free(sess->qos2_in);
     mqtt__session_will_free(sess);
     if (sess->catchup_due) {
@@ -401,9 +399,12 @@ static void discover_each(void *arg, const gn_topic_info_t *info)
 void mqtt__session_resume(mqtt_session_t *sess)
 {
     mqtt_conn_t *conn = sess->conn;
-    /* in-flight from the previous connection: PUBLISH again with DUP, or PUBREL */
-    for (size_t i = 0; i < sess->ninflight; i++) {
-        mqtt_inflight_t *f = &sess->inflight[i];
+    /* in-flight from the previous connection: PUBLISH again with DUP, or PUBREL; from
+     * the slot after the last one taken, the oldest first when acks came in order */
+    for (size_t i = 0; i < sess->inflight_cap; i++) {
+        mqtt_inflight_t *f =
+            &sess->inflight[(sess->inflight_next + i) & ((size_t)sess->inflight_cap - 1)];
+        if (!f->state) continue;
         if (f->state == MQTT_WAIT_PUBCOMP) {
             mqtt__send_ack(conn, MQTT_PUBREL, f->pid, 0, NULL);
         } else if (f->packet) {

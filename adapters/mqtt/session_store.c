@@ -184,9 +184,9 @@ static json_t *state_json(const mqtt_session_t *sess, uint32_t expiry)
     for (size_t i = 0; i < ncursors; i++) {
         mqtt_cursor_t *c = &sess->cursors[i];
         int64_t pos = c->next;
-        for (size_t k = 0; k < sess->ninflight; k++) {
+        for (size_t k = 0; k < sess->inflight_cap; k++) {
             mqtt_inflight_t *f = &sess->inflight[k];
-            if (f->log_topic && f->partition == c->partition && f->offset < pos &&
+            if (f->state && f->log_topic && f->partition == c->partition && f->offset < pos &&
                 f->state != MQTT_WAIT_PUBCOMP && strcmp(f->log_topic, c->topic) == 0)
                 pos = f->offset;
         }

@@ -99,9 +99,9 @@ static int64_t position_of(mqtt_session_t *sess, const char *topic, int32_t part
     mqtt_cursor_t *c = mqtt__cursor_get(sess, topic, partition, 0, false);
     if (!c) return -1;
     int64_t pos = c->next;
-    for (size_t k = 0; k < sess->ninflight; k++) {
+    for (size_t k = 0; k < sess->inflight_cap; k++) {
         mqtt_inflight_t *f = &sess->inflight[k];
-        if (f->log_topic && f->partition == partition && f->offset < pos &&
+        if (f->state && f->log_topic && f->partition == partition && f->offset < pos &&
             f->state != MQTT_WAIT_PUBCOMP && strcmp(f->log_topic, topic) == 0)
             pos = f->offset;
     }
