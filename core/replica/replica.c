@@ -3,6 +3,7 @@
  * partition whose image entry has more than one replica; its role, leader epoch and ISR
  * follow the metadata image (refreshed on every applied record). Loop thread only. */
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ typedef struct gn__replica {
     size_t nfol;
     hw_wait_t *waits;
     parked_t *parked;
+    gn__task_t wake; /* queued by an append here: answers the parked follower fetches */
     bool isr_change; /* a proposal in flight */
     /* follower side */
     gn_rpc_client_t *cli;
@@ -341,6 +343,20 @@ static void handle_epoch_end(void *arg, gn_rpc_call_t *call, const json_t *req, 
     json_decref(resp);
 }
 
+static void wake_run(gn__task_t *task)
+{
+    gn__replica_t *rs = (gn__replica_t *)((char *)task - offsetof(gn__replica_t, wake));
+    if (rs->part && rs->parked) unpark(rs, false, 0);
+}
+
+void gn__replica_appended(gn_partition_t *part)
+{
+    gn__replica_t *rs = part->replica;
+    if (rs && rs->parked && rs->leader == part->broker->cfg.node_id)
+        gn__defer(part->broker, &rs->wake);
+}
+
+/* The high watermark moved: parked followers learn it (their readers serve up to it). */
 static void on_append(void *arg, gn_partition_t *part, int64_t base, int64_t last)
 {
     gn__replica_t *rs = part->replica;
@@ -583,6 +599,7 @@ static void refresh(gn_replica_mgr_t *m, gn_partition_t *part)
         if (!rs) return;
         rs->m = m;
         rs->part = part;
+        rs->wake.run = wake_run;
         rs->leader = -2;
         rs->epoch = -1;
         /* the durable part of the log is all we know to be committed */
@@ -774,6 +791,7 @@ void gn__replica_partition_closed(gn_partition_t *part, int status)
     gn__replica_t *rs = part->replica;
     if (!rs) return;
     part->replica = NULL;
+    gn__defer_cancel(part->broker, &rs->wake);
     fire_waits(rs, true, status);
     unpark(rs, false, status);
     gn_replica_mgr_t *m = rs->m;

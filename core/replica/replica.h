@@ -23,6 +23,9 @@ void gn__replica_close(gn_replica_mgr_t *m);
  * GN_ENOT_ENOUGH_REPLICAS for acks=all with an ISR below min.insync.replicas. Sets
  * *leader_epoch to the epoch the leader stamps on the batches (-1: unknown, kept). */
 int gn__replica_check_produce(gn_partition_t *part, gn_acks_t acks, int32_t *leader_epoch);
+/* After an append by the leader (any acks): the follower fetches parked at this broker
+ * for want of data are answered on the next loop turn, not at the end of their wait. */
+void gn__replica_appended(gn_partition_t *part);
 /* 0 when this broker leads the partition (GN_ENOTLEADER if not); *epoch = the leader
  * epoch it knows (-1 unknown). */
 int gn__replica_leader_epoch(const gn_partition_t *part, int32_t *epoch);

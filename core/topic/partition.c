@@ -465,6 +465,7 @@ int gn__produce_local(gn_partition_t *part, uint8_t *batches, size_t len, gn_ack
     };
     /* high watermark = log end on one node: wake the watches on the next turn */
     if (part->watches || broker->nappend_observers) gn__defer(broker, &part->watch_task);
+    gn__replica_appended(part); /* followers waiting for data fetch it now */
 
     bool sync = false;
     switch (broker->cfg.flush) {

@@ -2,11 +2,13 @@
 /* kafka_failover_probe: the client side of the cluster failover measurement
  * (tests/cluster/bench/acks_all.sh). An idempotent librdkafka producer (acks=all) sends one
  * small record every --every-ms to partition 0 of --topic for --seconds, and prints one line
- * per delivery report: "<unix ms> <broker id the record was acknowledged by> <error name>".
- * The script kills the leader and reads the first success from another broker after the
- * kill: the failover time as a client sees it. Asserts nothing; exits 1 only on setup
- * errors. GN_PROBE_DEBUG=metadata,broker turns librdkafka's debug log on (stderr).
+ * per delivery report: "<unix ms> <broker id the record was acknowledged by> <error name>
+ * <ms from produce() to the report>". acks_all.sh kills the leader and reads the first
+ * success from another broker after the kill: the failover time as a client sees it;
+ * ack_latency.sh takes percentiles of the last column. Asserts nothing; exits 1 only on
+ * setup errors. GN_PROBE_DEBUG=metadata,broker turns librdkafka's debug log on (stderr).
  * usage: kafka_failover_probe BOOTSTRAP TOPIC [--seconds S] [--every-ms MS] */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +23,19 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk, (void)opaque;
-    printf("%lld %d %s\n", now_ms(), (int)rd_kafka_message_broker_id(m),
-           m->err ? rd_kafka_err2name(m->err) : "ok");
+    long long sent_us = (long long)(intptr_t)m->_private; /* produce() time, see main */
+    printf("%lld %d %s %.3f\n", now_ms(), (int)rd_kafka_message_broker_id(m),
+           m->err ? rd_kafka_err2name(m->err) : "ok", (double)(mono_us() - sent_us) / 1000.0);
     fflush(stdout);
 }
 
@@ -70,7 +80,8 @@ int main(int argc, char **argv)
         int len = snprintf(v, sizeof(v), "%lu", n++);
         rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(argv[2]), RD_KAFKA_V_PARTITION(0),
                           RD_KAFKA_V_VALUE(v, (size_t)len),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_OPAQUE((void *)(intptr_t)mono_us()), RD_KAFKA_V_END);
         rd_kafka_poll(rk, every_ms);
     }
     rd_kafka_flush(rk, 60000);

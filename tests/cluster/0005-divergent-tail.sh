@@ -13,6 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 0; }
 
+CLUSTER_TIMEOUTS=(--broker.heartbeat.interval.ms=2000 --broker.session.timeout.ms=9000)
 for n in 1 2 3; do start_broker "$n" --flush=always; done
 wait_for 20 "three brokers registered" brokers_in_metadata 3
 wait_for 20 "ISR of three" isr_full dv
@@ -33,6 +34,11 @@ wait_for 10 "ISR of three after the first records" isr_full dv
 # the tail: followers paused (shorter than a broker session, so nothing is fenced), A
 # writes acks=1 records only it has
 for n in "${FOLLOWERS[@]}"; do kill -STOP "${PIDS[$n]}"; done
+# a fetch parked at A before the pause is answered at A's next append, tail included (and
+# read on resume), so wait until A has answered the parked fetches empty (a 500 ms wait);
+# A acts as leader for two heartbeat intervals after its last answered heartbeat (the
+# controller may be paused too): 2 s intervals leave it at least 2 s of them
+sleep 1
 seq -f 'u%g' 1 50 | produce "127.0.0.1:${GN_CLUSTER_PORTS}0$A" 1 || fail "acks=1 tail: $(cat "$WORK/p.out")"
 kill9 "$A"
 for n in "${FOLLOWERS[@]}"; do kill -CONT "${PIDS[$n]}"; done
