@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Idempotent-producer state of one partition (Kafka's ProducerStateManager): the
  * epoch and sequence checks gn_produce runs before an append, the duplicate cache of
- * the last 5 batches per producer, expiration, and the <offset>.snapshot files with the
+ * the last 5 runs of batches per producer (a run: batches contiguous in sequence and
+ * offset), expiration, and the <offset>.snapshot files with the
  * log-tail replay that rebuild it at open. Called by partition.c on the loop thread. */
 #include <dirent.h>
 #include <errno.h>
@@ -69,6 +70,14 @@ static bool in_sequence(int32_t last, int32_t next)
 
 /* ---- checks ---- */
 
+/* [first, last] lies inside the cached run b (exactly b when either wraps past INT32_MAX). */
+static bool within(const gn__producer_batch_t *b, int32_t first, int32_t last)
+{
+    if (b->first_seq > b->last_seq || first > last)
+        return b->first_seq == first && b->last_seq == last;
+    return b->first_seq <= first && last <= b->last_seq;
+}
+
 enum { VERDICT_APPEND = 0, VERDICT_DUP = 1 };
 
 /* A batch against the stored state (no earlier batch of its producer in the buffer). */
@@ -83,9 +92,10 @@ static int check_stored(const gn__producer_state_t *ps, const gn_batch_header_t 
     if (hdr->producer_epoch == p->epoch) {
         for (int i = 0; i < p->nbatches; i++) {
             const gn__producer_batch_t *b = &p->batches[i];
-            if (b->first_seq == hdr->base_sequence && b->last_seq == last_seq) {
-                dup->first_offset = b->first_offset;
-                dup->last_offset = b->last_offset;
+            if (within(b, hdr->base_sequence, last_seq)) {
+                /* a run advances sequences and offsets together */
+                dup->first_offset = b->first_offset + (hdr->base_sequence - b->first_seq);
+                dup->last_offset = b->first_offset + (last_seq - b->first_seq);
                 dup->timestamp = b->timestamp;
                 return VERDICT_DUP;
             }
@@ -198,14 +208,30 @@ int gn__producer_state_update_one(gn__producer_state_t *ps, const gn_batch_heade
         p->epoch = hdr->producer_epoch;
         p->nbatches = 0;
     }
+    int64_t ts = hdr->max_timestamp >= 0 ? hdr->max_timestamp : now_ms;
+    int32_t last_seq = gn__producer_last_seq(hdr);
+    if (p->nbatches > 0) {
+        /* continues the newest run in sequence and offset (nothing else appended between):
+         * the run grows, so 5 runs cover a whole pipelined window of batches (forwarded
+         * produce sends up to 5 requests of many batches each) */
+        gn__producer_batch_t *b = &p->batches[p->nbatches - 1];
+        if (b->first_seq <= b->last_seq && b->last_seq < INT32_MAX &&
+            hdr->base_sequence == b->last_seq + 1 && hdr->base_sequence <= last_seq &&
+            hdr->base_offset == b->last_offset + 1) {
+            b->last_seq = last_seq;
+            b->last_offset = gn_batch_last_offset(hdr);
+            if (ts > b->timestamp) b->timestamp = ts;
+            p->last_timestamp = ts;
+            return 0;
+        }
+    }
     if (p->nbatches == GN__PRODUCER_BATCHES) {
         memmove(&p->batches[0], &p->batches[1], (GN__PRODUCER_BATCHES - 1) * sizeof(p->batches[0]));
         p->nbatches--;
     }
-    int64_t ts = hdr->max_timestamp >= 0 ? hdr->max_timestamp : now_ms;
     p->batches[p->nbatches++] = (gn__producer_batch_t){
         .first_seq = hdr->base_sequence,
-        .last_seq = gn__producer_last_seq(hdr),
+        .last_seq = last_seq,
         .first_offset = hdr->base_offset,
         .last_offset = gn_batch_last_offset(hdr),
         .timestamp = ts,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Idempotent-producer state of one partition, as Kafka's ProducerStateManager: per
- * producer id its epoch and its last 5 batches (sequence range, offsets, timestamp),
+ * producer id its epoch and its last 5 runs (sequence range, offsets, timestamp; a run is
+ * one batch or several contiguous in both sequence and offset, merged as appended),
  * the sequence/epoch checks gn_produce runs before appending, and the snapshot files
  * (<offset %020d>.snapshot) written at segment roll and close and reloaded (plus a
  * replay of the log tail) at open. Loop thread only. */
@@ -14,7 +15,9 @@
 #include "ganglion/record.h"
 #include "log/log.h"
 
-/* Kafka keeps 5: an idempotent producer has at most 5 requests in flight per partition */
+/* Kafka keeps 5 batches: an idempotent producer has at most 5 requests in flight per
+ * partition. Here 5 runs (at least 5 batches), so that forwarded produce's requests of many
+ * batches each, 5 in flight, are all recognised when resent. */
 #define GN__PRODUCER_BATCHES        5
 #define GN__PRODUCER_EXPIRATION_MS  86400000LL   /* producer.id.expiration.ms */
 #define GN__PRODUCER_SNAPSHOTS_KEPT 2            /* the newest, and one fallback */

@@ -139,33 +139,73 @@ static void test_producer_state__in_order_and_duplicates_of_last_5(void **state)
     (void)state;
     fixture_t *f = fx_new(NULL);
     int64_t bases[8];
-    produce_stream(f, 0, 8, bases);
+    tu_produce_t p;
+    /* a record without producer id after each batch: every batch is a run of its own */
+    for (int i = 0; i < 8; i++) {
+        produce_stream(f, i, 1, bases);
+        assert_int_equal(tu_produce(&f->loop, f->part, 1, GN_ACKS_LEADER, &p), 0);
+    }
     assert_int_equal(bases[0], 0);
-    assert_int_equal(bases[7], 14);
+    assert_int_equal(bases[7], 21);
     assert_last5_are_dups(f, 8, bases);
     /* the 6th newest is no longer cached: Kafka answers OUT_OF_ORDER_SEQUENCE_NUMBER */
-    tu_produce_t p;
     uint8_t *buf;
     size_t len = pbatch(7, 0, 2 * 2, 2, &buf);
     assert_int_equal(gn_produce(f->part, buf, len, GN_ACKS_ALL, tu_produce_cb, &p),
                      GN_EOUT_OF_ORDER_SEQ);
     free(buf);
-    /* a gap, and a batch overlapping the last one without matching it */
+    /* a gap, and a batch overlapping the last one (14-15) without lying inside it */
     len = pbatch(7, 0, 17, 1, &buf);
     assert_int_equal(gn_produce(f->part, buf, len, GN_ACKS_ALL, tu_produce_cb, &p),
                      GN_EOUT_OF_ORDER_SEQ);
     free(buf);
-    len = pbatch(7, 0, 15, 1, &buf);
+    len = pbatch(7, 0, 15, 2, &buf);
     assert_int_equal(gn_produce(f->part, buf, len, GN_ACKS_ALL, tu_produce_cb, &p),
                      GN_EOUT_OF_ORDER_SEQ);
     free(buf);
     /* the next one in sequence is appended */
     assert_int_equal(produce(f, 7, 0, 16, 2, &p), 0);
     assert_false(p.res.duplicate);
-    assert_int_equal(p.res.base_offset, 16);
+    assert_int_equal(p.res.base_offset, 24);
     /* batches without a producer id are not checked */
     assert_int_equal(tu_produce(&f->loop, f->part, 2, GN_ACKS_LEADER, &p), 0);
-    assert_int_equal(p.res.base_offset, 18);
+    assert_int_equal(p.res.base_offset, 26);
+    fx_free(f);
+}
+
+/* Batches that follow each other in sequence and offset form one run: a window of many
+ * batches (forwarded produce pipelines requests of up to 64) is recognised whole, each
+ * batch, or any batch inside, answered with the offsets its sequences got. */
+static void test_producer_state__contiguous_batches_form_one_run(void **state)
+{
+    (void)state;
+    fixture_t *f = fx_new(NULL);
+    int64_t bases[40];
+    produce_stream(f, 0, 40, bases);
+    assert_int_equal(bases[39], 78);
+    assert_int_equal(gn__producer_state_find(&f->part->producers, 7)->nbatches, 1);
+    int64_t end = gn_partition_log_end_offset(f->part);
+    tu_produce_t p;
+    for (int i = 0; i < 40; i += 3) {
+        assert_int_equal(produce(f, 7, 0, 2 * i, 2, &p), 0);
+        assert_true(p.res.duplicate);
+        assert_int_equal(p.res.base_offset, bases[i]);
+        assert_int_equal(p.res.last_offset, bases[i] + 1);
+    }
+    /* several batches resent as one (a request): one answer spanning them */
+    assert_int_equal(produce(f, 7, 0, 10, 6, &p), 0);
+    assert_true(p.res.duplicate);
+    assert_int_equal(p.res.base_offset, 10);
+    assert_int_equal(p.res.last_offset, 15);
+    assert_int_equal(gn_partition_log_end_offset(f->part), end);
+    /* another producer's append ends the run: the next batch starts a new one */
+    assert_int_equal(tu_produce(&f->loop, f->part, 1, GN_ACKS_LEADER, &p), 0);
+    assert_int_equal(produce(f, 7, 0, 80, 2, &p), 0);
+    assert_false(p.res.duplicate);
+    assert_int_equal(gn__producer_state_find(&f->part->producers, 7)->nbatches, 2);
+    assert_int_equal(produce(f, 7, 0, 0, 2, &p), 0);
+    assert_true(p.res.duplicate);
+    assert_int_equal(p.res.base_offset, 0);
     fx_free(f);
 }
 
@@ -473,7 +513,7 @@ static void test_producer_state__codec_and_expiration(void **state)
                                      .producer_epoch = 1,
                                      .base_sequence = s * 3,
                                      .last_offset_delta = 2,
-                                     .base_offset = pid * 100 + s * 3,
+                                     .base_offset = pid * 100 + s * 4, /* apart: 7 runs */
                                      .max_timestamp = 1000 + pid};
             assert_int_equal(gn__producer_state_update_one(&ps, &hdr, 0), 0);
         }
@@ -512,6 +552,7 @@ int main(void)
     gn_logger_set_level(GN_LEVEL_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_producer_state__in_order_and_duplicates_of_last_5),
+        cmocka_unit_test(test_producer_state__contiguous_batches_form_one_run),
         cmocka_unit_test(test_producer_state__epochs),
         cmocka_unit_test(test_producer_state__sequence_wraps),
         cmocka_unit_test(test_producer_state__several_batches_in_one_buffer),
