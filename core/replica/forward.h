@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Produce forwarding (forward.c): gn_produce on a broker that does not lead the partition
  * sends the batches to the leader over the internal RPC (op "produce") and completes the
- * caller's callback with the leader's answer. One forward in flight per partition (order
- * kept), a per-peer in-flight limit, a timeout, one retry against a new leader. Serves
- * the op for other brokers too. Loop thread only. */
+ * caller's callback with the leader's answer. Up to 5 requests in flight per partition
+ * (order kept, callers completed in order), a per-peer in-flight limit, a timeout, one
+ * resend against a new leader; idempotent (a producer id of the broker's, an epoch and
+ * sequences per partition), so a resend never appends a batch twice. Serves the op for
+ * other brokers too. Loop thread only. */
 #ifndef GN_CORE_REPLICA_FORWARD_H
 #define GN_CORE_REPLICA_FORWARD_H
 
