@@ -6,7 +6,10 @@
  * moving their partition leaderships to live in-sync replicas (leader epoch + 1; no
  * unclean election). A broker whose heartbeat connection drops, and the previous
  * controller when this one takes over, get a short grace instead of what is left of their
- * session (see fast_fence). Loop thread only. */
+ * session (see fast_fence). Each process start is a new incarnation of its broker id: a
+ * heartbeat from a new incarnation fences the previous one at once, and the broker is
+ * registered again only once its leaderships have moved (see heartbeat_seen). Loop thread
+ * only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +22,19 @@
 #include "ganglion/logger.h"
 #include "topic/topic_internal.h"
 
-#define SEEN_MAX 256
-#define TICK_MS  100 /* the controller's decisions and the heartbeat clock */
+#define SEEN_MAX          256
+#define TICK_MS           100  /* the controller's decisions and the heartbeat clock */
+#define REGISTER_RETRY_MS 1000 /* a registration proposed but not in the image: again */
+
+/* what the controller knows of a broker beyond the image */
+typedef struct seen {
+    int32_t id;
+    uint64_t seen;
+    uint64_t conn;              /* the RPC connection its heartbeats came on (0: none) */
+    int64_t fenced_epoch;       /* the registration epoch it proposed a fence for (0: none) */
+    json_t *registration;       /* a registration to propose once settled() (owned), or NULL */
+    uint64_t registration_sent; /* when it was proposed (0: not yet) */
+} seen_t;
 
 struct gn_controller {
     gn_broker_t *broker;
@@ -28,17 +42,14 @@ struct gn_controller {
     gn_rpc_server_t *srv;
     gn_rpc_client_t *leader_cli;
     uv_timer_t timer;
-    bool hb_inflight, was_leader, closing, timer_closed;
+    bool hb_inflight, hb_registering, was_leader, closing, timer_closed;
     int32_t hb_leader;   /* the controller it went to */
     int32_t last_leader; /* the controller last known while following */
     int inflight;        /* controller proposals in flight: no new decisions meanwhile */
     int pending;         /* callbacks still to come (proposals, forwarded proposals): keep ctl */
-    struct {
-        int32_t id;
-        uint64_t seen;
-        uint64_t conn; /* the RPC connection its heartbeats came on (0: none) */
-    } seen[SEEN_MAX];
+    seen_t seen[SEEN_MAX];
     size_t nseen;
+    char incarnation[17];            /* this process's: 16 hex digits, random at open */
     gn_controller_apply_cb on_apply; /* core/replica */
     void *on_apply_arg;
     /* the metadata lease: the controller answered a heartbeat sent at lease_from, having
@@ -66,18 +77,18 @@ static bool broker_live(gn_controller_t *ctl, int32_t id)
     return b && !json_is_true(json_object_get(b, "fenced"));
 }
 
-static void seen_now(gn_controller_t *ctl, int32_t id)
+/* The broker's entry, its last heartbeat now; NULL when the table is full. */
+static seen_t *seen_now(gn_controller_t *ctl, int32_t id)
 {
     uint64_t now = uv_now(ctl->broker->loop);
     for (size_t i = 0; i < ctl->nseen; i++)
         if (ctl->seen[i].id == id) {
             ctl->seen[i].seen = now;
-            return;
+            return &ctl->seen[i];
         }
-    if (ctl->nseen < SEEN_MAX) {
-        ctl->seen[ctl->nseen].id = id;
-        ctl->seen[ctl->nseen++].seen = now;
-    }
+    if (ctl->nseen >= SEEN_MAX) return NULL;
+    ctl->seen[ctl->nseen] = (seen_t){.id = id, .seen = now};
+    return &ctl->seen[ctl->nseen++];
 }
 
 /* How long a broker acts as partition leader after sending a heartbeat the controller
@@ -125,7 +136,10 @@ static void fast_fence(gn_controller_t *ctl, int32_t id, uint64_t grace, const c
 
 static void ctl_maybe_free(gn_controller_t *ctl)
 {
-    if (ctl->closing && ctl->timer_closed && ctl->pending == 0) free(ctl);
+    if (!ctl->closing || !ctl->timer_closed || ctl->pending > 0) return;
+    for (size_t i = 0; i < ctl->nseen; i++)
+        json_decref(ctl->seen[i].registration);
+    free(ctl);
 }
 
 static void on_tick(uv_timer_t *timer);
@@ -152,27 +166,150 @@ static void ctl_propose(gn_controller_t *ctl, json_t *rec)
     json_decref(rec);
 }
 
-static json_t *registration(gn_controller_t *ctl, int32_t id, const char *host, int64_t port,
-                            const char *listener)
+static json_t *registration(int32_t id, const char *host, int64_t port, const char *listener,
+                            const char *incarnation)
 {
-    return json_pack("{s:s, s:i, s:s, s:I, s:s}", "type", "broker_registered", "id", id, "host",
-                     host, "port", (json_int_t)port, "listener", listener ? listener : "");
+    json_t *rec = json_pack("{s:s, s:i, s:s, s:I, s:s}", "type", "broker_registered", "id", id,
+                            "host", host, "port", (json_int_t)port, "listener", listener);
+    if (rec && incarnation) json_object_set_new(rec, "incarnation", json_string(incarnation));
+    return rec;
 }
 
-/* A heartbeat reached the controller: (re)register when the image differs. */
-static void heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, int64_t port,
-                           const char *listener)
+static void log_registration(const json_t *rec)
 {
-    seen_now(ctl, id);
+    GN_INFO("cluster", "registering broker | id=%lld host=%s port=%lld listener=%s incarnation=%s",
+            (long long)json_integer_value(json_object_get(rec, "id")),
+            json_string_value(json_object_get(rec, "host")),
+            (long long)json_integer_value(json_object_get(rec, "port")),
+            json_string_value(json_object_get(rec, "listener")),
+            json_string_value(json_object_get(rec, "incarnation")));
+}
+
+/* Fences broker b's current registration (its epoch: a fence that commits after the broker
+ * registered again changes nothing). */
+static void fence(gn_controller_t *ctl, const json_t *b)
+{
+    json_int_t id = json_integer_value(json_object_get(b, "id"));
+    json_int_t epoch = json_integer_value(json_object_get(b, "epoch"));
+    ctl_propose(ctl,
+                json_pack("{s:s, s:I, s:I}", "type", "broker_fenced", "id", id, "epoch", epoch));
+}
+
+static bool str_eq(const json_t *o, const char *key, const char *v)
+{
+    const char *have = json_string_value(json_object_get(o, key));
+    return have && v && strcmp(have, v) == 0;
+}
+
+/* A heartbeat reached the controller (its own too, every tick). 0: this incarnation is the
+ * registered, unfenced one (it may act on its leaderships); GN_EAGAIN: not yet.
+ * A broker that is fenced, unknown, or a new incarnation of a registered one (its process
+ * restarted, within its session or not) is registered (register_waiting) only once the
+ * image is settled() for it: decide() has moved the leaderships its previous incarnation
+ * held and taken it out of the ISRs of led partitions, so that it never resumes as leader
+ * at an epoch whose state it lost. A new incarnation fences the previous one first, at
+ * once (Kafka's broker epochs). An address change of a live broker, or a registration from
+ * before incarnations, is re-registered in place. */
+static int heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, int64_t port,
+                          const char *listener, const char *incarnation)
+{
+    seen_t *s = seen_now(ctl, id);
     const json_t *b = image_broker(ctl, id);
-    if (b && !json_is_true(json_object_get(b, "fenced")) &&
-        strcmp(json_string_value(json_object_get(b, "host")), host) == 0 &&
-        json_integer_value(json_object_get(b, "port")) == port &&
-        strcmp(json_string_value(json_object_get(b, "listener")), listener) == 0)
-        return;
-    GN_INFO("cluster", "registering broker | id=%d host=%s port=%lld listener=%s", id, host,
-            (long long)port, listener);
-    ctl_propose(ctl, registration(ctl, id, host, port, listener));
+    const char *had = json_string_value(json_object_get(b, "incarnation"));
+    bool fenced = !b || json_is_true(json_object_get(b, "fenced"));
+    bool restarted = had && incarnation && strcmp(had, incarnation) != 0;
+    if (!fenced && restarted && s) {
+        json_int_t epoch = json_integer_value(json_object_get(b, "epoch"));
+        if (s->fenced_epoch != epoch) {
+            GN_WARN("cluster",
+                    "broker restarted: fencing its previous incarnation | id=%d "
+                    "incarnation=%s previous=%s",
+                    id, incarnation, had);
+            s->fenced_epoch = epoch;
+            fence(ctl, b);
+        }
+    }
+    if (fenced || restarted) {
+        json_t *rec = s ? registration(id, host, port, listener, incarnation) : NULL;
+        if (rec && !json_equal(rec, s->registration)) { /* else: the one held already */
+            json_decref(s->registration);
+            s->registration = rec;
+            s->registration_sent = 0;
+            rec = NULL;
+        }
+        json_decref(rec);
+        return GN_EAGAIN;
+    }
+    if (s && s->registration) { /* registered: nothing held */
+        json_decref(s->registration);
+        s->registration = NULL;
+    }
+    if ((!had && incarnation) || !str_eq(b, "host", host) ||
+        json_integer_value(json_object_get(b, "port")) != port ||
+        !str_eq(b, "listener", listener)) {
+        json_t *rec = registration(id, host, port, listener, incarnation);
+        if (rec) log_registration(rec);
+        ctl_propose(ctl, rec);
+    }
+    return 0;
+}
+
+static bool in_ids(const json_t *a, int32_t id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) if (json_integer_value(v) == id) return true;
+    return false;
+}
+
+/* Whether decide() has nothing left to change for broker id's registration in the image:
+ * fenced (or absent), leading no partition, and in the ISR only of partitions without a
+ * live leader (an offline partition keeps its ISR: its last members may lead it again). */
+static bool settled(gn_controller_t *ctl, int32_t id)
+{
+    if (broker_live(ctl, id)) return false; /* the previous incarnation: fenced first */
+    const char *name;
+    json_t *t;
+    json_object_foreach(json_object_get(gn__cluster_image(ctl->cl), "topics"), name, t)
+    {
+        size_t p;
+        json_t *st;
+        json_array_foreach(json_object_get(t, "states"), p, st)
+        {
+            int32_t leader = (int32_t)json_integer_value(json_object_get(st, "leader"));
+            if (leader == id) return false;
+            if (leader >= 0 && broker_live(ctl, leader) && in_ids(json_object_get(st, "isr"), id))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* The registrations heartbeat_seen holds, of brokers settled() in the image: whatever else
+ * is in flight, nothing the image says of them can change any more. One in the image
+ * already, or of a broker silent for a session since, is dropped. */
+static void register_waiting(gn_controller_t *ctl)
+{
+    uint64_t now = uv_now(ctl->broker->loop);
+    uint64_t session = (uint64_t)ctl->broker->cfg.broker_session_timeout_ms;
+    for (size_t i = 0; i < ctl->nseen; i++) {
+        seen_t *s = &ctl->seen[i];
+        if (!s->registration) continue;
+        const char *inc = json_string_value(json_object_get(s->registration, "incarnation"));
+        const json_t *b = image_broker(ctl, s->id);
+        if ((broker_live(ctl, s->id) && (!inc || str_eq(b, "incarnation", inc))) ||
+            now - s->seen > session) {
+            json_decref(s->registration);
+            s->registration = NULL;
+            continue;
+        }
+        if ((s->registration_sent && now - s->registration_sent < REGISTER_RETRY_MS) ||
+            !settled(ctl, s->id))
+            continue;
+        s->registration_sent = now ? now : 1;
+        log_registration(s->registration);
+        ctl_propose(ctl, json_incref(s->registration));
+    }
 }
 
 /* The controller's decisions, from the image: fence silent brokers, give leaderless
@@ -182,6 +319,7 @@ static void decide(gn_controller_t *ctl)
     const gn_broker_config_t *cfg = &ctl->broker->cfg;
     uint64_t now = uv_now(ctl->broker->loop);
     int32_t self = cfg->node_id;
+    register_waiting(ctl);
     if (ctl->inflight > 0) return; /* decided from an image about to change */
     const char *key;
     json_t *b;
@@ -192,7 +330,7 @@ static void decide(gn_controller_t *ctl)
         if (now - seen_at(ctl, id) > (uint64_t)cfg->broker_session_timeout_ms) {
             GN_WARN("cluster", "fencing broker: no heartbeat | id=%d timeout_ms=%lld", id,
                     (long long)cfg->broker_session_timeout_ms);
-            ctl_propose(ctl, json_pack("{s:s, s:i}", "type", "broker_fenced", "id", id));
+            fence(ctl, b);
         }
     }
     if (ctl->inflight > 0) return; /* fences first */
@@ -256,7 +394,11 @@ static void on_heartbeat_answer(void *arg, int status, const json_t *resp, const
     gn_controller_t *ctl = arg;
     ctl->hb_inflight = false;
     int rc = status < 0 ? status : (int)json_integer_value(json_object_get(resp, "status"));
-    if (rc < 0 && !ctl->closing) GN_DEBUG("cluster", "heartbeat failed | err=%s", gn_strerror(rc));
+    /* GN_EAGAIN: the controller registers this incarnation once it has moved the previous
+     * one's leaderships; no lease until then */
+    ctl->hb_registering = rc == GN_EAGAIN;
+    if (rc < 0 && rc != GN_EAGAIN && !ctl->closing)
+        GN_DEBUG("cluster", "heartbeat failed | err=%s", gn_strerror(rc));
     if (rc < 0) return;
     ctl->lease_from = ctl->hb_sent_at;
     ctl->lease_index = (uint64_t)json_integer_value(json_object_get(resp, "index"));
@@ -298,12 +440,14 @@ static void on_tick(uv_timer_t *timer)
     log_lease(ctl);
     uint64_t now = uv_now(ctl->broker->loop);
     if (gn__cluster_is_leader(ctl->cl)) {
-        ctl->lease_from = uv_now(ctl->broker->loop);
-        ctl->lease_index = 0;
         if (!ctl->was_leader) { /* a new controller gives every broker a full session */
-            for (size_t i = 0; i < ctl->nseen; i++) {
+            for (size_t i = 0; i < ctl->nseen; i++) { /* nothing held from an earlier term */
                 ctl->seen[i].seen = now;
                 ctl->seen[i].conn = 0;
+                ctl->seen[i].fenced_epoch = 0;
+                json_decref(ctl->seen[i].registration);
+                ctl->seen[i].registration = NULL;
+                ctl->seen[i].registration_sent = 0;
             }
             const char *key;
             json_t *b;
@@ -319,8 +463,12 @@ static void on_tick(uv_timer_t *timer)
             ctl->was_leader = true;
             GN_INFO("cluster", "this broker is the controller now | id=%d", cfg->node_id);
         }
-        heartbeat_seen(ctl, cfg->node_id, cfg->advertised_host, cfg->advertised_port,
-                       self_listener(ctl));
+        /* its own lease, while its own registration is the image's */
+        if (heartbeat_seen(ctl, cfg->node_id, cfg->advertised_host, cfg->advertised_port,
+                           self_listener(ctl), ctl->incarnation) == 0) {
+            ctl->lease_from = now;
+            ctl->lease_index = 0;
+        }
         /* the cluster's id: the first controller's meta.properties cluster.id */
         if (!json_object_get(gn__cluster_image(ctl->cl), "cluster_id") && ctl->inflight == 0)
             ctl_propose(
@@ -333,16 +481,17 @@ static void on_tick(uv_timer_t *timer)
     if (leader >= 0 && leader != ctl->last_leader)
         GN_INFO("cluster", "following the controller | id=%d", leader);
     if (leader >= 0) ctl->last_leader = leader;
-    /* every interval, and at once to a new controller */
+    /* every interval, at once to a new controller, and every tick while registering */
     if (ctl->hb_inflight || leader < 0 ||
-        (leader == ctl->hb_leader &&
+        (leader == ctl->hb_leader && !ctl->hb_registering &&
          now - ctl->hb_sent_at < (uint64_t)cfg->broker_heartbeat_interval_ms))
         return;
     gn_rpc_client_t *cli = leader_client(ctl);
     if (!cli) return;
-    json_t *req = json_pack("{s:s, s:i, s:s, s:i, s:s}", "op", "heartbeat", "broker", cfg->node_id,
-                            "host", cfg->advertised_host, "port", cfg->advertised_port, "listener",
-                            self_listener(ctl));
+    json_t *req =
+        json_pack("{s:s, s:i, s:s, s:i, s:s, s:s}", "op", "heartbeat", "broker", cfg->node_id,
+                  "host", cfg->advertised_host, "port", cfg->advertised_port, "listener",
+                  self_listener(ctl), "incarnation", ctl->incarnation);
     if (req && gn__rpc_call(cli, req, NULL, 0, cfg->broker_heartbeat_interval_ms,
                             on_heartbeat_answer, ctl) == 0) {
         ctl->hb_inflight = true;
@@ -364,15 +513,23 @@ static void handle_heartbeat(void *arg, gn_rpc_call_t *call, const json_t *req, 
     }
     const char *host = json_string_value(json_object_get(req, "host"));
     const char *listener = json_string_value(json_object_get(req, "listener"));
+    /* absent from brokers before incarnations: re-registered in place as before */
+    const char *incarnation = json_string_value(json_object_get(req, "incarnation"));
     json_int_t id = json_integer_value(json_object_get(req, "broker"));
     if (!host || !listener || id < 0 || id > INT32_MAX) {
         gn__rpc_reply(call, GN_EINVALID_REQUEST, NULL, NULL, 0);
         return;
     }
-    heartbeat_seen(ctl, (int32_t)id, host, json_integer_value(json_object_get(req, "port")),
-                   listener);
+    int rc =
+        heartbeat_seen(ctl, (int32_t)id, host, json_integer_value(json_object_get(req, "port")),
+                       listener, incarnation);
     for (size_t i = 0; i < ctl->nseen; i++)
         if (ctl->seen[i].id == (int32_t)id) ctl->seen[i].conn = gn__rpc_call_conn(call);
+    if (rc < 0) { /* registering: decide() at once rather than at the next tick */
+        uv_timer_start(&ctl->timer, on_tick, 0, TICK_MS);
+        gn__rpc_reply(call, rc, NULL, NULL, 0);
+        return;
+    }
     /* what the broker must have applied before it acts on its leaderships again */
     json_t *resp = json_pack("{s:I}", "index", (json_int_t)gn__cluster_applied_index(ctl->cl));
     gn__rpc_reply(call, 0, resp, NULL, 0);
@@ -489,6 +646,19 @@ static void on_record(void *arg, const json_t *rec)
 
 /* ---- life ---- */
 
+/* A random id for this process's registration (Kafka's incarnation id): the controller
+ * tells a restarted broker from the one it knew by it. */
+static void new_incarnation(gn_controller_t *ctl)
+{
+    uint8_t r[8] = {0};
+    if (uv_random(NULL, NULL, r, sizeof(r), 0, NULL) < 0) { /* no entropy: time and pid */
+        uint64_t t = uv_hrtime() ^ ((uint64_t)uv_os_getpid() << 32);
+        memcpy(r, &t, sizeof(r));
+    }
+    for (size_t i = 0; i < sizeof(r); i++)
+        snprintf(ctl->incarnation + 2 * i, 3, "%02x", r[i]);
+}
+
 int gn__controller_open(gn_broker_t *broker, gn_controller_t **out)
 {
     gn_controller_t *ctl = calloc(1, sizeof(*ctl));
@@ -508,6 +678,7 @@ int gn__controller_open(gn_broker_t *broker, gn_controller_t **out)
     }
     gn__cluster_on_apply(ctl->cl, on_record, ctl);
     gn__cluster_set_forwarder(ctl->cl, forward, ctl);
+    new_incarnation(ctl);
     ctl->last_leader = ctl->hb_leader = -1;
     uv_timer_init(broker->loop, &ctl->timer);
     ctl->timer.data = ctl;

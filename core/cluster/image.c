@@ -72,14 +72,23 @@ static int apply_broker(json_t *image, const json_t *rec, const char *type)
         const char *host = str(rec, "host");
         if (!host || !int_in(rec, "port", 0, 65535, &port)) return GN_EINVAL;
         json_int_t epoch = b ? json_integer_value(json_object_get(b, "epoch")) + 1 : 1;
-        const char *listener = str(rec, "listener");
+        const char *listener = str(rec, "listener"), *incarnation = str(rec, "incarnation");
         json_t *nb =
             json_pack("{s:I, s:s, s:I, s:s, s:I, s:b}", "id", id, "host", host, "port", port,
                       "listener", listener ? listener : "", "epoch", epoch, "fenced", 0);
+        if (nb && incarnation) json_object_set_new(nb, "incarnation", json_string(incarnation));
         if (!nb) return GN_ENOMEM;
         return json_object_set_new(brokers, key, nb) < 0 ? GN_ENOMEM : 0;
     }
     if (!b) return GN_EINVAL;
+    /* a fence naming a registration epoch is for that registration only: proposed for a
+     * previous incarnation and committed after the broker registered again, it changes
+     * nothing (no "epoch": whatever registration is current, as older logs have it) */
+    json_int_t epoch;
+    if (json_object_get(rec, "epoch")) {
+        if (!int_in(rec, "epoch", 1, INT64_MAX, &epoch)) return GN_EINVAL;
+        if (epoch != json_integer_value(json_object_get(b, "epoch"))) return 0;
+    }
     json_object_set_new(b, "fenced", json_boolean(strcmp(type, "broker_fenced") == 0));
     return 0;
 }

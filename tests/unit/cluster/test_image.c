@@ -49,6 +49,22 @@ static void test_image__records(void **state_)
         json_object_get(json_object_get(json_object_get(img, "brokers"), "1"), "fenced")));
     assert_int_equal(apply(img, "{\"type\":\"broker_fenced\",\"id\":9}"), GN_EINVAL);
 
+    /* a registration keeps its incarnation; a fence naming an older registration epoch
+     * (proposed for a previous incarnation, committed after the broker registered again)
+     * changes nothing */
+    assert_int_equal(apply(img, "{\"type\":\"broker_registered\",\"id\":1,\"host\":\"a\","
+                                "\"port\":1,\"incarnation\":\"00aa\"}"),
+                     0);
+    b1 = json_object_get(json_object_get(img, "brokers"), "1");
+    assert_int_equal(ival(b1, "epoch"), 3);
+    assert_string_equal(json_string_value(json_object_get(b1, "incarnation")), "00aa");
+    assert_false(json_is_true(json_object_get(b1, "fenced")));
+    assert_int_equal(apply(img, "{\"type\":\"broker_fenced\",\"id\":1,\"epoch\":2}"), 0);
+    assert_false(json_is_true(json_object_get(b1, "fenced")));
+    assert_int_equal(apply(img, "{\"type\":\"broker_fenced\",\"id\":1,\"epoch\":0}"), GN_EINVAL);
+    assert_int_equal(apply(img, "{\"type\":\"broker_fenced\",\"id\":1,\"epoch\":3}"), 0);
+    assert_true(json_is_true(json_object_get(b1, "fenced")));
+
     assert_int_equal(apply(img, "{\"type\":\"topic\",\"name\":\"t\",\"id\":\"A\",\"partitions\":2,"
                                 "\"replication_factor\":2,\"replicas\":[[1,2],[2,1]]}"),
                      0);
