@@ -158,6 +158,13 @@ int gn__log_roll(gn_log_t *log, int64_t now_ms)
     int rc;
 
     if (old->size == 0) return 0;
+    /* not only a warning like the index files: a segment below the recovery point is
+     * trusted at its file size after a restart */
+    if ((rc = gn__segment_cut_zeros(old)) < 0) {
+        GN_ERROR("log", "cannot cut the zeros ahead of a segment's end | file=%s.log err=%s",
+                 old->path, gn_err_name(rc));
+        return rc;
+    }
     if ((rc = gn__segment_create(log->dir, old->next_offset, now_ms, &seg)) < 0) return rc;
     if ((rc = gn__log_add_segment(log, seg)) < 0) {
         gn__segment_unref(seg);
@@ -299,6 +306,10 @@ int gn_log_append_epoch(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
         GN_WARN("log", "offset index entry dropped (out of memory) | dir=%s", log->dir);
     seg->next_offset = info->last_offset + 1;
     note_epochs(log, buf, len);
+    /* the next appends overwrite zeros: their fdatasync commits no metadata */
+    if ((rc = gn__segment_zero_ahead(seg, log->cfg->segment_bytes)) < 0)
+        GN_DEBUG("log", "cannot write zeros ahead | file=%s.log err=%s", seg->path,
+                 gn_err_name(rc));
     return 0;
 }
 

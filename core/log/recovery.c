@@ -193,6 +193,20 @@ static int64_t check_batch(recover_buf_t *rb, gn_segment_t *seg, int64_t pos, in
     return size;
 }
 
+/* Whether [pos, seg->size) holds only zeros: the zeros an active segment had written
+ * ahead of its end (segment.c), cut after a crash without a warning. */
+static int zero_tail(recover_buf_t *rb, const gn_segment_t *seg, int64_t pos)
+{
+    while (pos < seg->size) {
+        int rc = window_at(rb, seg, pos, 1);
+        if (rc < 0) return rc;
+        for (size_t i = 0; i < rb->win_len; i++)
+            if (rb->p[i]) return 0;
+        pos += (int64_t)rb->win_len;
+    }
+    return 1;
+}
+
 /* Validates every batch of seg; cuts the file at the first bad byte. 1 if cut. */
 static int recover_segment(gn_log_t *log, gn_segment_t *seg, recover_buf_t *rb)
 {
@@ -220,14 +234,21 @@ static int recover_segment(gn_log_t *log, gn_segment_t *seg, recover_buf_t *rb)
     }
     if (size == GN_ENOMEM || size == -EIO) return (int)size;
     if (pos < seg->size) {
-        GN_WARN("log",
-                "truncating log at the first bad batch | file=%s.log pos=%" PRId64 " bytes=%" PRId64
-                " reason=%s",
-                seg->path, pos, seg->size - pos,
-                size == GN_EAGAIN ? "torn" : gn_err_name((int)size));
+        if ((rc = zero_tail(rb, seg, pos)) < 0) return rc;
+        if (rc == 1)
+            GN_INFO("log",
+                    "cutting the zeros written ahead of the last batch | file=%s.log pos=%" PRId64
+                    " bytes=%" PRId64,
+                    seg->path, pos, seg->size - pos);
+        else
+            GN_WARN("log",
+                    "truncating log at the first bad batch | file=%s.log pos=%" PRId64
+                    " bytes=%" PRId64 " reason=%s",
+                    seg->path, pos, seg->size - pos,
+                    size == GN_EAGAIN ? "torn" : gn_err_name((int)size));
         if (ftruncate(seg->fd, (off_t)pos) < 0) return -errno;
         log->size_bytes -= seg->size - pos;
-        seg->size = pos;
+        seg->size = seg->file_end = pos;
         rc = 1;
     } else {
         rc = 0;

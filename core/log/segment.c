@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One segment: the .log file named by its base offset and its two indexes.
- * Create, open, append (pwrite, truncate back on failure), seal on roll, truncate,
- * rename to .deleted; refcounted so slices (gn_log_slice_t) outlive deletion.
+ * Create, open, append (pwrite, truncate back on failure), zeros written ahead of the
+ * active segment's end (cut off on seal), seal on roll, truncate, rename to .deleted;
+ * refcounted so slices (gn_log_slice_t) outlive deletion.
  * Loop thread; the last unref may come from thread-pool completion on the loop. */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,7 +106,7 @@ int gn__segment_open(const char *dir, int64_t base, gn_segment_t **out)
         gn__segment_unref(seg);
         return rc;
     }
-    seg->size = st.st_size;
+    seg->size = seg->file_end = st.st_size; /* recovery cuts a zero tail after a crash */
     *out = seg;
     return 0;
 }
@@ -140,15 +141,50 @@ int gn__segment_write(gn_segment_t *seg, const uint8_t *buf, size_t len)
         done += (size_t)w;
     }
     seg->size += (int64_t)len;
+    if (seg->file_end < seg->size) seg->file_end = seg->size;
     return 0;
 fail:
     /* leave no partial batch behind: the log must stay readable */
+    seg->file_end = seg->size;
     if (ftruncate(seg->fd, (off_t)seg->size) < 0) {
         GN_ERROR("log", "cannot truncate after a failed write | file=%s.log pos=%" PRId64 " err=%d",
                  seg->path, seg->size, errno);
         return GN_ESTORAGE;
     }
     return rc;
+}
+
+#define ZERO_CHUNK_MIN (64 << 10)
+#define ZERO_CHUNK_MAX (1 << 20)
+#define ZERO_ALIGN     4096
+
+int gn__segment_zero_ahead(gn_segment_t *seg, int64_t limit)
+{
+    static const uint8_t zeros[64 << 10];
+    int64_t chunk = seg->size < ZERO_CHUNK_MIN   ? ZERO_CHUNK_MIN
+                    : seg->size > ZERO_CHUNK_MAX ? ZERO_CHUNK_MAX
+                                                 : seg->size;
+    int64_t target = (seg->size + chunk) / ZERO_ALIGN * ZERO_ALIGN;
+
+    if (seg->file_end - seg->size >= chunk / 2) return 0;
+    if (target > limit) target = limit;
+    while (seg->file_end < target) {
+        size_t n = (size_t)(target - seg->file_end);
+        if (n > sizeof(zeros)) n = sizeof(zeros);
+        ssize_t w = pwrite(seg->fd, zeros, n, (off_t)seg->file_end);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return w < 0 ? -errno : GN_EIO; /* the zeros written so far stay */
+        seg->file_end += w;
+    }
+    return 0;
+}
+
+int gn__segment_cut_zeros(gn_segment_t *seg)
+{
+    if (seg->file_end <= seg->size) return 0;
+    if (ftruncate(seg->fd, (off_t)seg->size) < 0) return -errno;
+    seg->file_end = seg->size;
+    return 0;
 }
 
 int gn__segment_track_batch(gn_segment_t *seg, int32_t interval, int64_t pos, int64_t size,
@@ -190,12 +226,15 @@ int gn__segment_write_indexes(gn_segment_t *seg)
 
 int gn__segment_seal(gn_segment_t *seg)
 {
+    int rc;
+
+    if ((rc = gn__segment_cut_zeros(seg)) < 0) return rc;
     /* Kafka's onBecomeInactiveSegment: the last time entry holds the segment's
      * largest timestamp, so retention reads it from the file's last entry */
     if (seg->indexes_loaded && seg->max_ts > GN__NO_TIMESTAMP) {
         int32_t n = seg->tidx.n;
-        int rc = gn__tindex_append(&seg->tidx, seg->max_ts,
-                                   (int32_t)(seg->max_ts_offset - seg->base_offset));
+        rc = gn__tindex_append(&seg->tidx, seg->max_ts,
+                               (int32_t)(seg->max_ts_offset - seg->base_offset));
         if (rc < 0) return rc;
         if (seg->tidx.n != n) seg->dirty_index = true;
     }
@@ -282,7 +321,7 @@ int gn__segment_truncate(gn_segment_t *seg, int64_t offset, int32_t interval)
     if ((rc = gn__segment_translate(seg, offset, &pos, &hdr)) <= 0)
         return rc; /* nothing at or after offset here */
     if (ftruncate(seg->fd, (off_t)pos) < 0) return -errno;
-    seg->size = pos;
+    seg->size = seg->file_end = pos;
     /* the indexes and the end are rebuilt from the (now shorter) file: a bounded
      * walk from the last surviving index entry would do, a full one is simpler */
     gn__oindex_free(&seg->oidx);

@@ -46,6 +46,7 @@ struct gn_segment {
     int64_t base_offset;   /* from the file name */
     int64_t next_offset;   /* one past the last offset written (base when empty) */
     int64_t size;          /* valid bytes in the file */
+    int64_t file_end;      /* file length: size, plus zeros written ahead (active segment) */
     int64_t max_ts;        /* largest batch max timestamp (-1: none) */
     int64_t max_ts_offset; /* last offset of the batch holding max_ts */
     int64_t roll_base_ms;  /* segment.ms counts from here (-1: not yet known) */
@@ -89,10 +90,19 @@ void gn__segment_ref(gn_segment_t *seg);
 void gn__segment_unref(gn_segment_t *seg);
 /* Writes buf at the end with pwrite; on a short or failed write truncates back. */
 int gn__segment_write(gn_segment_t *seg, const uint8_t *buf, size_t len);
+/* Writes zeros ahead of the end (never past limit) once fewer than half a chunk are
+ * left, so that appends overwrite allocated blocks: the file's size and extents do not
+ * change and fdatasync needs no journal commit. The chunk grows with the segment
+ * (64 KiB up to 1 MiB). Active segment only; a failure leaves the segment valid. */
+int gn__segment_zero_ahead(gn_segment_t *seg, int64_t limit);
+/* Cuts the zeros written ahead: the file then holds exactly the segment's batches (a
+ * segment that is no longer active must, since it is trusted after a restart). */
+int gn__segment_cut_zeros(gn_segment_t *seg);
 /* Records one appended batch (at pos) in the in-memory indexes. */
 int gn__segment_track_batch(gn_segment_t *seg, int32_t interval, int64_t pos, int64_t size,
                             int64_t last_offset, int64_t max_ts);
-/* Makes the segment inactive: last time entry, index files written and trimmed. */
+/* Makes the segment inactive: zeros written ahead cut off, last time entry, index
+ * files written and trimmed. */
 int gn__segment_seal(gn_segment_t *seg);
 int gn__segment_write_indexes(gn_segment_t *seg);
 /* Loads the index files (lazily, for old segments); rebuilds them when corrupt. */

@@ -192,6 +192,23 @@ static inline int64_t tl_file_size(const char *dir, const char *name)
     return rc < 0 ? -1 : st.st_size;
 }
 
+/* Bytes of the file from pos on that are not zero (-1: no such file). The active
+ * segment's file holds its batches, then the zeros written ahead of its end. */
+static inline int64_t tl_nonzero_after(const char *dir, const char *name, int64_t pos)
+{
+    char *p = tl_sub(dir, name);
+    FILE *fp = fopen(p, "rb");
+    int64_t n = 0;
+    int c;
+    free(p);
+    if (!fp) return -1;
+    if (fseeko(fp, pos, SEEK_SET) < 0) abort();
+    while ((c = fgetc(fp)) != EOF)
+        n += c != 0;
+    fclose(fp);
+    return n;
+}
+
 static inline void tl_truncate_file(const char *dir, const char *name, int64_t size)
 {
     char *p = tl_sub(dir, name);

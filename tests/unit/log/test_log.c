@@ -176,9 +176,12 @@ static void test_log__rolls_at_segment_bytes(void **state)
     for (int i = 0; i < 10; i++)
         assert_int_equal(tl_append(f->log, 1, 1, i, 200), i);
     assert_int_equal(gn_log_segment_count(f->log), 4); /* 3+3+3+1 */
+    /* rolled segments hold exactly their batches; the active one has zeros written
+     * ahead of its end, never past segment.bytes */
     assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), (int64_t)len * 3);
     assert_int_equal(tl_file_size(f->dir, "00000000000000000003.log"), (int64_t)len * 3);
-    assert_int_equal(tl_file_size(f->dir, "00000000000000000009.log"), (int64_t)len);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000009.log"), (int64_t)len * 3);
+    assert_int_equal(tl_nonzero_after(f->dir, "00000000000000000009.log", (int64_t)len), 0);
     size_t total;
     uint8_t *all = tl_read_all(f->log, 0, &total);
     int64_t next = 0;
@@ -212,7 +215,8 @@ static void test_log__rolls_at_segment_ms(void **state)
     assert_int_equal(gn_log_append(f->log, b, len, 11001, &info), 0);
     free(b);
     assert_int_equal(gn_log_segment_count(f->log), 2);
-    assert_int_equal(tl_file_size(f->dir, "00000000000000000004.log"), (int64_t)len);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000004.log"), 64 << 10);
+    assert_int_equal(tl_nonzero_after(f->dir, "00000000000000000004.log", (int64_t)len), 0);
 }
 
 static void test_log__offset_and_time_lookups_many_segments(void **state)
@@ -430,10 +434,48 @@ static void test_log__bad_batches_refused_log_untouched(void **state)
 
     assert_int_equal(gn_log_end_offset(f->log), 1);
     assert_int_equal(gn_log_size_bytes(f->log), size);
-    assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), size);
+    assert_int_equal(tl_nonzero_after(f->dir, "00000000000000000000.log", size), 0);
     assert_int_equal(gn_log_append(f->log, good, good_len, 1, &info), 0);
     assert_int_equal(info.base_offset, 1);
     free(good);
+}
+
+/* The active segment's file runs ahead of its batches with zeros (so an append
+ * overwrites allocated blocks and its fdatasync commits no metadata); the zeros never
+ * show in reads or sizes, and a clean close cuts them. */
+static void test_log__zeros_ahead_of_the_active_segment(void **state)
+{
+    fx_t *f = *state;
+    size_t len, total;
+    free(tl_batch(1, 0, 0, 100, &len));
+
+    open_log(f, false);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(tl_append(f->log, 1, 1000 + i, i, 100), i);
+    int64_t size = gn_log_size_bytes(f->log);
+    assert_int_equal(size, (int64_t)len * 10);
+    int64_t fsize = tl_file_size(f->dir, "00000000000000000000.log");
+    assert_true(fsize >= size + (32 << 10)); /* at least half of the 64 KiB chunk ahead */
+    assert_int_equal(fsize % 4096, 0);
+    assert_int_equal(tl_nonzero_after(f->dir, "00000000000000000000.log", size), 0);
+    uint8_t *all = tl_read_all(f->log, 0, &total);
+    assert_int_equal(total, size);
+    free(all);
+    /* an append overwrites the zeros: the file does not grow while half a chunk is left */
+    assert_int_equal(tl_append(f->log, 1, 1010, 10, 100), 10);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), fsize);
+    /* a truncation cuts the file at the new end, zeros included */
+    assert_int_equal(gn_log_truncate(f->log, 5), 0);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), (int64_t)len * 5);
+    assert_int_equal(tl_append(f->log, 1, 1020, 5, 100), 5);
+    assert_true(tl_file_size(f->dir, "00000000000000000000.log") > (int64_t)len * 6);
+    reopen(f, true);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), (int64_t)len * 6);
+    assert_int_equal(gn_log_end_offset(f->log), 6);
+    all = tl_read_all(f->log, 0, &total);
+    int64_t next = 0;
+    assert_int_equal(tl_validate_all(all, total, &next), 6);
+    free(all);
 }
 
 static void test_log__close_and_delete_removes_dir(void **state)
@@ -469,6 +511,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log__reopen_after_clean_close_same_state, setup,
                                         tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__bad_batches_refused_log_untouched, setup,
+                                        tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__zeros_ahead_of_the_active_segment, setup,
                                         tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__close_and_delete_removes_dir, setup, tl_teardown),
     };
