@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* PUBACK, PUBREC and PUBCOMP from a client for what we delivered: QoS 1 ends at
- * PUBACK; QoS 2 moves to PUBREL at PUBREC (or ends there on a v5 failure code) and ends
+ * PUBACK; QoS 2 moves to PUBREL at PUBREC (or ends there on a v5 failure code; a
+ * persistent session's PUBREL goes once that state is saved: session_sync.c) and ends
  * at PUBCOMP. A freed slot lets a lagging cursor catch up from the log. Loop thread. */
 #include "ganglion/logger.h"
 #include "mqtt.h"
@@ -26,12 +27,17 @@ int mqtt__handle_puback(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
             f->state = MQTT_WAIT_PUBCOMP;
             mqtt__pkt_unref(f->packet); /* from here on a resend is PUBREL, not the PUBLISH */
             f->packet = NULL;
-            mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, 0, NULL);
+            if (mqtt__session_sync_gates(sess)) { /* PUBREL once another broker would too */
+                f->pubrel = MQTT_PUBREL_UNSAVED;
+                mqtt__session_sync_later(sess);
+            } else {
+                mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, 0, NULL);
+            }
         }
     } else if (pkt->type == MQTT_PUBCOMP && f->state == MQTT_WAIT_PUBCOMP) {
         done = true;
     } else if (pkt->type == MQTT_PUBREC && f->state == MQTT_WAIT_PUBCOMP) {
-        mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, 0, NULL); /* resent PUBREC */
+        if (!f->pubrel) mqtt__send_ack(conn, MQTT_PUBREL, pkt->packet_id, 0, NULL); /* resent */
     } else {
         mqtt__conn_disconnect(conn, MQTT_RC_PROTOCOL_ERROR, "acknowledgement out of order");
         return -1;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* PUBLISH from a client: topic alias resolution, receive maximum, payload format check,
  * then the append to the log (publish.c). QoS 0 is answered by nothing, QoS 1 by PUBACK
- * once the append is durable, QoS 2 by PUBREC once durable with per-session packet-id
- * deduplication until PUBREL. Failures: v5 reason code in the ack (or DISCONNECT for
- * QoS 0), 3.1.1 closes the connection; never a silent drop. Loop thread only. */
+ * once the append is durable, QoS 2 by PUBREC once durable (and, for a persistent
+ * session, once its packet id is saved with the session: session_sync.c) with
+ * per-session packet-id deduplication until PUBREL (at most MQTT_QOS2_IN_MAX ids). Failures: v5
+ * reason code in the ack (or DISCONNECT for QoS 0), 3.1.1 closes the connection; never a silent
+ * drop. Loop thread only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,9 +45,15 @@ static void published(mqtt_conn_t *conn, uint16_t pid, uint8_t qos, const char *
         } else if (qos == 1) {
             mqtt__send_ack(conn, MQTT_PUBACK, pid, 0, NULL);
         } else if (qos == 2) {
-            uint32_t *e = conn->session ? mqtt__qos2_find(conn->session, pid) : NULL;
+            mqtt_session_t *sess = conn->session;
+            uint32_t *e = sess ? mqtt__qos2_find(sess, pid) : NULL;
             if (e) *e &= 0xffff;
-            mqtt__send_ack(conn, MQTT_PUBREC, pid, 0, NULL);
+            if (e && mqtt__session_sync_gates(sess)) { /* PUBREC once the id is saved */
+                *e |= MQTT_QOS2_UNSAVED;
+                mqtt__session_sync_later(sess);
+            } else {
+                mqtt__send_ack(conn, MQTT_PUBREC, pid, 0, NULL);
+            }
         }
     }
     mqtt__conn_unref(conn);
@@ -108,11 +116,21 @@ int mqtt__handle_publish(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
     }
     if (pkt->qos == 2) {
         uint32_t *e = mqtt__qos2_find(sess, pkt->packet_id);
+        if (e && (*e & MQTT_QOS2_RESTORED) && !pkt->dup) {
+            /* an id saved by another connection, sent anew: released after the last save */
+            mqtt__qos2_remove(sess, pkt->packet_id);
+            e = NULL;
+        }
         if (e) {
             /* a resent PUBLISH we already hold: no second append */
-            if (!(*e & MQTT_QOS2_PENDING))
+            if (!(*e & MQTT_QOS2_WAITING))
                 mqtt__send_ack(conn, MQTT_PUBREC, pkt->packet_id, 0, NULL);
             return 0;
+        }
+        if (sess->nqos2_in >= MQTT_QOS2_IN_MAX) {
+            mqtt__conn_disconnect(conn, MQTT_RC_RECEIVE_MAXIMUM_EXCEEDED,
+                                  "too many QoS 2 messages not released");
+            return -1;
         }
         uint32_t *nq = realloc(sess->qos2_in, (sess->nqos2_in + 1) * sizeof(*nq));
         if (!nq) {

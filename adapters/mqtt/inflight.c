@@ -52,6 +52,19 @@ mqtt_inflight_t *mqtt__inflight_add(mqtt_session_t *sess)
     return NULL; /* not reached: ninflight < cap means a free slot */
 }
 
+mqtt_inflight_t *mqtt__inflight_take(mqtt_session_t *sess, uint16_t pid)
+{
+    if (pid == 0 || pid > MQTT_MAX_INFLIGHT) return NULL;
+    while (sess->inflight_cap < pid)
+        if (!grow(sess)) return NULL;
+    mqtt_inflight_t *f = &sess->inflight[pid - 1];
+    if (f->state) return NULL;
+    memset(f, 0, sizeof(*f));
+    f->pid = pid;
+    sess->ninflight++;
+    return f;
+}
+
 void mqtt__inflight_drop(mqtt_session_t *sess, mqtt_inflight_t *f)
 {
     mqtt__pkt_unref(f->packet);

@@ -41,6 +41,8 @@
 #define MQTT_CLAIM_WAIT_MS       3000 /* CONNECT waits this long for the previous owner */
 #define MQTT_CLAIM_STORE_WAIT_MS 5000 /* ... and for __mqtt_sessions to take its claim */
 #define MQTT_RETAINED_BUCKETS    1024
+#define MQTT_QOS2_IN_MAX         1024 /* inbound QoS 2 ids held until PUBREL, per session */
+#define MQTT_ADOPT_PER_SWEEP     1000 /* lost brokers' sessions taken over per sweep */
 
 typedef struct mqtt_server mqtt_server_t;
 typedef struct mqtt_conn mqtt_conn_t;
@@ -115,10 +117,15 @@ typedef struct mqtt_enc_cache {
     size_t n;
 } mqtt_enc_cache_t;
 
+/* mqtt_inflight_t.pubrel: the PUBREL answering the client's PUBREC waits for the
+ * session's save (session_sync.c) */
+#define MQTT_PUBREL_UNSAVED 1
+#define MQTT_PUBREL_SAVING  2
+
 typedef struct mqtt_inflight {
     uint16_t pid;
     uint8_t state;
-    uint8_t qos;
+    uint8_t pubrel; /* 0, MQTT_PUBREL_UNSAVED or MQTT_PUBREL_SAVING */
     int32_t partition;
     const char *log_topic; /* the session's cursor's topic (borrowed); NULL: not from the log */
     int64_t offset;
@@ -167,7 +174,8 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     int64_t disconnected_at;
     uv_timer_t *timer; /* expiry, will delay, catch-up; NULL until first needed */
     mqtt_will_t *will;
-    int64_t will_due; /* ms; 0 none */
+    int64_t will_due;   /* ms; 0: none, or not triggered (the client is connected) */
+    int64_t adopted_at; /* ms: this broker wrote an adopt record for it (session_owner.c) */
     mqtt_sub_t **subs;
     size_t nsubs;
     mqtt_cursor_t *cursors;
@@ -178,6 +186,7 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     size_t nqos2_in;
     uint64_t match_stamp;         /* fan-out: last record this session matched */
     mqtt_session_t *catchup_next; /* srv->catchups list */
+    mqtt_session_t *sync_next;    /* srv->syncs list */
     uint32_t match_slot;          /* ... and its entry in srv->hits */
     uint32_t expiry;              /* session expiry interval, s; UINT32_MAX never */
     int32_t owner;                /* broker holding it (session_owner.c); -1 unknown */
@@ -188,8 +197,9 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     bool persistent;
     bool dirty;         /* subscription set changed since the last save */
     bool catchup_due;   /* queued on srv->catchups for the end of the loop turn */
-    bool remote_online; /* owned by another broker, which has it connected */
+    bool remote_online; /* the last record said online, and it is not connected here */
     bool moved;         /* acknowledged positions moved since the last save */
+    bool sync_due;      /* on srv->syncs: its QoS 2 state is saved at the turn's end */
 };
 
 struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
@@ -222,6 +232,7 @@ struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     bool graceful; /* DISCONNECT 0x00 received: no will */
     bool takeover;
     bool out_queued; /* on srv->outq (holds a reference) */
+    bool q2_saving;  /* a save of the session's QoS 2 state is in flight (session_sync.c) */
 };
 
 typedef struct mqtt_stats {
@@ -323,6 +334,7 @@ struct mqtt_server {
     mqtt_pending_t *pending; /* [npending] in use of [cap_pending] */
     size_t npending, cap_pending;
     mqtt_session_t *catchups;
+    mqtt_session_t *syncs; /* sessions whose QoS 2 state is saved at the turn's end */
     mqtt_conn_t *outq;
     mqtt_recent_t *recent; /* batches appended this turn, delivered from memory (recent.c) */
     size_t nrecent, cap_recent;
@@ -453,6 +465,9 @@ mqtt_inflight_t *mqtt__inflight_find(mqtt_session_t *sess, uint16_t pid);
 /* A taken slot with its packet id set (the caller sets state); NULL when out of memory
  * or the table is at MQTT_MAX_INFLIGHT. */
 mqtt_inflight_t *mqtt__inflight_add(mqtt_session_t *sess);
+/* The entry of packet id pid, taken (a session restored with it in flight; the caller
+ * sets state); NULL when pid is out of the table's range, taken, or out of memory. */
+mqtt_inflight_t *mqtt__inflight_take(mqtt_session_t *sess, uint16_t pid);
 void mqtt__inflight_drop(mqtt_session_t *sess, mqtt_inflight_t *f);
 void mqtt__inflight_free_all(mqtt_session_t *sess);
 
@@ -471,7 +486,12 @@ void mqtt__session_catch_up(mqtt_session_t *sess);
 /* Catch up at the end of this loop turn (once, however many acks came in). */
 void mqtt__session_catch_up_later(mqtt_session_t *sess);
 bool mqtt__session_has_credit(const mqtt_session_t *sess);
-#define MQTT_QOS2_PENDING 0x10000u
+/* qos2_in entries: the packet id, and flags */
+#define MQTT_QOS2_PENDING  0x10000u /* the append is in flight */
+#define MQTT_QOS2_UNSAVED  0x20000u /* appended; PUBREC waits for the session's save */
+#define MQTT_QOS2_SAVING   0x40000u /* ... which is in flight */
+#define MQTT_QOS2_RESTORED 0x80000u /* from __mqtt_sessions (another connection's) */
+#define MQTT_QOS2_WAITING  (MQTT_QOS2_PENDING | MQTT_QOS2_UNSAVED | MQTT_QOS2_SAVING)
 uint32_t *mqtt__qos2_find(mqtt_session_t *sess, uint16_t pid);
 void mqtt__qos2_remove(mqtt_session_t *sess, uint16_t pid);
 int mqtt__session_subscribe(mqtt_session_t *sess, const mqtt_sub_entry_t *e, uint32_t sub_id,
@@ -482,12 +502,25 @@ void mqtt__session_will_publish(mqtt_session_t *sess);
 /* Arms the expiry (and will-delay) timer of an offline session. */
 void mqtt__session_arm_timer(mqtt_session_t *sess);
 
+/* session_sync.c: the QoS 2 state of persistent sessions saved promptly */
+/* The session's QoS 2 state changed: it is saved at the end of this loop turn. */
+void mqtt__session_sync_later(mqtt_session_t *sess);
+/* End of the loop turn: saves the queued sessions (PUBRECs waiting for it go out once
+ * the record is in __mqtt_sessions). */
+void mqtt__sessions_sync(mqtt_server_t *srv);
+/* The session leaves srv->syncs (freed). */
+void mqtt__session_sync_cancel(mqtt_session_t *sess);
+/* True when a PUBREC of this session waits for its state to be saved (persistent, and
+ * __mqtt_sessions exists). */
+bool mqtt__session_sync_gates(const mqtt_session_t *sess);
+
 /* session_store.c: __mqtt_sessions records. Value: the session's state as JSON
  * (NULL: a tombstone); header "mqtt.session": who owns it and why it was written. */
 typedef enum mqtt_rec_kind {
     MQTT_REC_STATE = 0,   /* the owner's state (saved, checkpoint, gone offline) */
     MQTT_REC_CLAIM = 1,   /* a broker takes the session for a CONNECT */
     MQTT_REC_RELEASE = 2, /* the previous owner's final state, for the claimer */
+    MQTT_REC_ADOPT = 3,   /* a session left online on a lost broker, taken over offline */
 } mqtt_rec_kind_t;
 
 typedef struct mqtt_session_rec {
@@ -501,10 +534,14 @@ typedef struct mqtt_session_rec {
 } mqtt_session_rec_t;
 
 /* Writes a record for client_id: sess's state (NULL: an empty session of the given
- * expiry). cb (may be NULL) gets the produce result; 0 or < 0 (cb will not run). */
+ * expiry, with will when not NULL). cb (may be NULL) gets the produce result; 0 or < 0
+ * (cb will not run). */
 int mqtt__session_write(mqtt_server_t *srv, const char *client_id, const mqtt_session_t *sess,
-                        uint32_t expiry, const mqtt_session_rec_t *meta, gn_produce_cb cb,
-                        void *arg);
+                        uint32_t expiry, const mqtt_will_t *will, const mqtt_session_rec_t *meta,
+                        gn_produce_cb cb, void *arg);
+/* The adopt record of a session left online on a lost broker: offline since now, its
+ * will due after its delay; generation sess->gen + 1, owner this broker. */
+int mqtt__session_write_adopt(mqtt_session_t *sess, int64_t now);
 /* The owner's state record (sess->owner, sess->gen). */
 void mqtt__session_save(mqtt_session_t *sess);
 /* A tombstone: the session (of sess->owner at sess->gen) ended. */

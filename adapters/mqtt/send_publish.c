@@ -148,7 +148,6 @@ static uint16_t inflight_add(mqtt_session_t *sess, const mqtt_msg_t *msg, uint8_
 {
     mqtt_inflight_t *f = mqtt__inflight_add(sess);
     if (!f) return 0;
-    f->qos = qos;
     f->state = qos == 1 ? MQTT_WAIT_PUBACK : MQTT_WAIT_PUBREC;
     f->partition = msg->partition;
     f->offset = msg->offset;

@@ -71,6 +71,7 @@ static void on_turn_end(uv_prepare_t *h)
         sess->catchup_due = false;
         mqtt__session_catch_up(sess);
     }
+    if (srv->syncs) mqtt__sessions_sync(srv);
     flush_output(srv);
 }
 
@@ -224,9 +225,11 @@ static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++) {
         while (srv->sessions[b]) {
             mqtt_session_t *sess = srv->sessions[b];
-            if (sess->conn) {
+            if (sess->conn) { /* a shutdown is no failure of the client's: no will */
                 sess->conn->session = NULL;
                 sess->conn = NULL;
+                mqtt__session_will_free(sess);
+                if (!sess->persistent && sess->owner == srv->self_id) mqtt__session_forget(sess);
             }
             if (sess->persistent && sess->owner == srv->self_id) mqtt__session_save(sess);
             mqtt__session_free(sess);

@@ -108,6 +108,7 @@ void mqtt__session_free(mqtt_session_t *sess)
     mqtt__inflight_free_all(sess);
     free(sess->qos2_in);
     mqtt__session_will_free(sess);
+    mqtt__session_sync_cancel(sess);
     if (sess->catchup_due) {
         mqtt_session_t **cp = &srv->catchups;
         while (*cp && *cp != sess)
@@ -399,12 +400,17 @@ static void discover_each(void *arg, const gn_topic_info_t *info)
 void mqtt__session_resume(mqtt_session_t *sess)
 {
     mqtt_conn_t *conn = sess->conn;
+    /* QoS 2 of a previous connection whose PUBREC (PUBREL) waited for a save: the
+     * message was appended (the client's PUBREC came), so the answers go out now */
+    for (size_t i = 0; i < sess->nqos2_in; i++)
+        sess->qos2_in[i] &= ~(MQTT_QOS2_UNSAVED | MQTT_QOS2_SAVING);
     /* in-flight from the previous connection: PUBLISH again with DUP, or PUBREL; from
      * the slot after the last one taken, the oldest first when acks came in order */
     for (size_t i = 0; i < sess->inflight_cap; i++) {
         mqtt_inflight_t *f =
             &sess->inflight[(sess->inflight_next + i) & ((size_t)sess->inflight_cap - 1)];
         if (!f->state) continue;
+        f->pubrel = 0;
         if (f->state == MQTT_WAIT_PUBCOMP) {
             mqtt__send_ack(conn, MQTT_PUBREL, f->pid, 0, NULL);
         } else if (f->packet) {
@@ -430,6 +436,10 @@ static int64_t expiry_deadline(const mqtt_session_t *sess)
 void mqtt__session_arm_timer(mqtt_session_t *sess)
 {
     if (sess->conn) return;
+    if (sess->remote_online) { /* connected on its owner; if that is lost, adopted first */
+        if (sess->timer) uv_timer_stop(sess->timer);
+        return;
+    }
     if (!mqtt__session_acting(sess)) { /* another broker expires it */
         if (sess->timer) uv_timer_stop(sess->timer);
         return;

@@ -10,7 +10,12 @@
  * previous owner's last saved state: QoS 1 messages since then come again), at once
  * when the previous owner is not live or had the session offline. A claim the session
  * store cannot take gets CONNACK 0x88 (3.1.1: 3). Expiry and delayed wills run on the
- * owner, or on the lowest live broker when the owner is not live. Online persistent
+ * owner, or on the lowest live broker when the owner is not live. A session its owner
+ * had online when that broker was lost (fenced or unregistered; or this broker, before
+ * it restarted) is adopted by the lowest live broker: an adopt record of the next
+ * generation takes it over offline, its connection lost now, its will due after its
+ * delay; records apply in log order, so of adopts and claims of one generation the
+ * first wins, and only the broker whose adopt won publishes the will. Online persistent
  * sessions save their acknowledged positions each second. Loop thread only. */
 #include <stdlib.h>
 #include <string.h>
@@ -152,8 +157,11 @@ static int claim_send(mqtt_claim_t *cl)
                                .kind = MQTT_REC_CLAIM,
                                .online = true,
                                .clean = cl->c->clean};
-    int rc = mqtt__session_write(srv, cl->c->client_id, cl->c->clean ? NULL : sess,
-                                 cl->c->session_expiry, &meta, on_claim_written, cl->conn);
+    /* with the CONNECT's will: a broker adopting the session publishes it if this one is
+     * lost */
+    int rc =
+        mqtt__session_write(srv, cl->c->client_id, cl->c->clean ? NULL : sess,
+                            cl->c->session_expiry, cl->c->will, &meta, on_claim_written, cl->conn);
     if (rc == 0) cl->conn->refs++; /* until the produce answers */
     /* without a replica here the claim is never seen applied: it stands as written */
     if (rc == 0 && !gn_cluster_holds_replica(srv->broker, MQTT_SESSIONS_TOPIC, 0)) cl->won = true;
@@ -269,15 +277,17 @@ static void claims_expire(mqtt_server_t *srv, int64_t now)
 /* ---- applying records ----------------------------------------------------------- */
 
 /* This broker's session, claimed by another broker: the connection goes (0x8E, no
- * will) and the final state follows as a release record for the claimer. */
+ * will) and the final state follows as a release record for the claimer. Adopted by
+ * another broker (this one was fenced, with the client still connected): the connection
+ * goes too; the adopter has the state and publishes the will. */
 static void hand_over(mqtt_session_t *sess, const mqtt_session_rec_t *rec)
 {
     mqtt_server_t *srv = sess->srv;
-    if (!rec->clean) {
+    if (!rec->clean && rec->kind != MQTT_REC_ADOPT) {
         mqtt_session_rec_t meta = {
             .owner = rec->owner, .gen = rec->gen, .kind = MQTT_REC_RELEASE, .online = true};
-        mqtt__session_write(srv, sess->client_id, sess->persistent ? sess : NULL, 0, &meta, NULL,
-                            NULL);
+        mqtt__session_write(srv, sess->client_id, sess->persistent ? sess : NULL, 0, NULL, &meta,
+                            NULL, NULL);
     }
     mqtt_conn_t *conn = sess->conn;
     if (conn) {
@@ -343,16 +353,24 @@ static void released(mqtt_server_t *srv, mqtt_session_t *sess, const mqtt_sessio
     cl->released = true;
 }
 
-/* Another broker's state (or this broker's, when loading) replaces what we hold. */
-static void mirror(mqtt_server_t *srv, mqtt_session_t *sess, const mqtt_session_rec_t *rec)
+/* Another broker's state (or this broker's, when loading) replaces what we hold. A
+ * session this broker had online before it restarted counts as online elsewhere: its
+ * connection is lost, it is adopted (the sweep). */
+static void mirror(mqtt_server_t *srv, mqtt_session_t *sess, const mqtt_session_rec_t *rec,
+                   bool loading)
 {
     if (rec->kind != MQTT_REC_CLAIM || rec->clean || !sess)
         sess = mqtt__session_restore(srv, rec); /* a dirty claim keeps the state we have */
     if (!sess) return;
     sess->owner = rec->owner;
     sess->gen = rec->gen;
-    sess->remote_online = rec->online && rec->owner != srv->self_id;
+    sess->remote_online = rec->online && (loading || rec->owner != srv->self_id);
     mqtt__session_arm_timer(sess); /* stopped unless this broker acts for it */
+    if (rec->kind == MQTT_REC_ADOPT && rec->owner == srv->self_id && !loading)
+        GN_INFO(MQTT_MOD,
+                "session of a lost connection adopted | client=%s expiry=%u will_in_ms=%lld",
+                sess->client_id, sess->expiry,
+                sess->will ? (long long)(sess->will_due - gn_now_ms()) : -1LL);
 }
 
 static void apply_tombstone(mqtt_session_t *sess, const mqtt_session_rec_t *rec)
@@ -382,7 +400,8 @@ void mqtt__owner_apply(mqtt_server_t *srv, const mqtt_session_rec_t *rec, bool l
             if (cl) cl->lost = true;
             return;
         }
-        mirror(srv, sess, rec);
+        if (rec->kind == MQTT_REC_ADOPT) return; /* a claim or adopt of it came first */
+        mirror(srv, sess, rec, loading);
         return;
     }
     /* a newer generation */
@@ -391,7 +410,49 @@ void mqtt__owner_apply(mqtt_server_t *srv, const mqtt_session_rec_t *rec, bool l
         claim_won(srv, sess, rec);
         return;
     }
-    mirror(srv, sess, rec);
+    mirror(srv, sess, rec, loading);
+}
+
+/* ---- sessions of lost connections ------------------------------------------------- */
+
+static bool claim_pending(mqtt_server_t *srv, const char *client_id)
+{
+    for (mqtt_claim_t *cl = srv->claims; cl; cl = cl->next)
+        if (strcmp(cl->c->client_id, client_id) == 0) return true;
+    return false;
+}
+
+/* Sessions whose record says online but whose connection is gone with its broker (not
+ * live), or with this broker's previous run: the lowest live broker adopts them (an adopt
+ * record not applied after MQTT_CLAIM_STORE_WAIT_MS is written again). */
+static void adopt_lost(mqtt_server_t *srv, int64_t now)
+{
+    if (!gn_partition_get(srv->broker, MQTT_SESSIONS_TOPIC, 0)) return;
+    gn_cluster_partition_t cp; /* not known to the image: a single node */
+    if (gn_cluster_partition(srv->broker, MQTT_SESSIONS_TOPIC, 0, &cp) == 0 &&
+        (cp.leader < 0 || !live(srv, cp.leader)))
+        return; /* no store to write to: after its election */
+    size_t budget = MQTT_ADOPT_PER_SWEEP;
+    for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++) {
+        for (mqtt_session_t *s = srv->sessions[b]; s; s = s->hnext) {
+            if (s->conn || !s->remote_online) continue;
+            if (s->owner != srv->self_id && s->owner >= 0 && live(srv, s->owner)) continue;
+            if (s->owner != srv->self_id && (srv->nlive == 0 || srv->live[0] != srv->self_id))
+                continue; /* the lowest live broker adopts */
+            if (s->adopted_at && now - s->adopted_at < MQTT_CLAIM_STORE_WAIT_MS) continue;
+            if (claim_pending(srv, s->client_id)) continue; /* its client is back here */
+            int rc = mqtt__session_write_adopt(s, now);
+            if (rc < 0) {
+                GN_WARN(MQTT_MOD,
+                        "adopting the session of a lost broker failed | client=%s "
+                        "owner=%d err=%s",
+                        s->client_id, s->owner, gn_err_name(rc));
+                return; /* the store is unavailable: next sweep */
+            }
+            s->adopted_at = now;
+            if (--budget == 0) return;
+        }
+    }
 }
 
 /* ---- every second ----------------------------------------------------------------- */
@@ -402,6 +463,7 @@ void mqtt__owner_sweep(mqtt_server_t *srv)
         for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++)
             for (mqtt_session_t *s = srv->sessions[b]; s; s = s->hnext)
                 if (!s->conn) mqtt__session_arm_timer(s);
+    adopt_lost(srv, gn_now_ms());
     for (mqtt_conn_t *conn = srv->conns; conn; conn = conn->next) {
         mqtt_session_t *sess = conn->session;
         if (sess && sess->persistent && sess->moved && !conn->closing) mqtt__session_save(sess);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Session records in the compacted topic __mqtt_sessions: key = client id, value =
- * JSON {expiry, disconnected_at, subs, cursors, will} (the cursor saved is the first
- * offset not yet acknowledged; will: a will waiting for its delay), a tombstone when
- * the session ends; header "mqtt.session" = "owner=N gen=G kind=state|claim|release
- * online=0|1 clean=0|1" (session_owner.c decides what a record means). Read from the
- * start when the broker starts and followed as records are appended or replicated, so
- * every broker of a cluster holds every session and offline queues (log offsets)
- * survive a restart. Loop thread only. */
+ * JSON {expiry, disconnected_at, subs, cursors, will, q2in, q2out} (the cursor saved is
+ * the first offset not yet acknowledged; will: the client's will, "due" 0 while it is
+ * connected, else when it goes out; q2in: inbound QoS 2 packet ids answered PUBREC and
+ * not released; q2out: outbound QoS 2 packet ids the client answered PUBREC, so a PUBREL
+ * is owed), a tombstone when the session ends; header "mqtt.session" = "owner=N gen=G
+ * kind=state|claim|release|adopt online=0|1 clean=0|1" (session_owner.c decides what a
+ * record means). Read from the start when the broker starts and followed as records are
+ * appended or replicated, so every broker of a cluster holds every session and offline
+ * queues (log offsets) survive a restart. Loop thread only. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,19 +57,18 @@ static bool hex_to(const char *t, uint8_t **out, size_t *len)
     return true;
 }
 
-/* A will waiting for its delay (the client went away uncleanly): saved with the
- * session so that a broker restart does not lose it. */
-static json_t *will_json(const mqtt_session_t *sess)
+/* The client's will, saved with the session: while it is connected (due 0), so that
+ * another broker can publish it when this one is lost; waiting for its delay (the client
+ * went away uncleanly), so that a restart does not lose it. */
+static json_t *will_json(const mqtt_will_t *w, int64_t due)
 {
-    const mqtt_will_t *w = sess->will;
-    if (!w || !sess->will_due) return NULL;
+    if (!w) return NULL;
     char *payload = hex_of(w->payload, w->payload_len);
     char *props = hex_of(w->props, w->props_len);
-    json_t *j = payload && props
-                    ? json_pack("{s:s, s:s, s:s, s:i, s:b, s:I, s:I}", "t", w->topic, "m", payload,
-                                "p", props, "q", w->qos, "r", w->retain, "d", (json_int_t)w->delay,
-                                "due", (json_int_t)sess->will_due)
-                    : NULL;
+    json_t *j = payload && props ? json_pack("{s:s, s:s, s:s, s:i, s:b, s:I, s:I}", "t", w->topic,
+                                             "m", payload, "p", props, "q", w->qos, "r", w->retain,
+                                             "d", (json_int_t)w->delay, "due", (json_int_t)due)
+                                 : NULL;
     free(payload);
     free(props);
     return j;
@@ -94,7 +95,48 @@ static void will_restore(mqtt_session_t *sess, json_t *j)
     w->delay = (uint32_t)json_integer_value(json_object_get(j, "d"));
     sess->will = w;
     sess->will_due = json_integer_value(json_object_get(j, "due"));
-    if (sess->will_due <= 0) sess->will_due = gn_now_ms();
+    if (sess->will_due < 0) sess->will_due = 0;
+}
+
+/* QoS 2 packet ids: inbound ones held until PUBREL, outbound ones owed a PUBREL. */
+static json_t *qos2_in_json(const mqtt_session_t *sess)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < sess->nqos2_in; i++)
+        if (!(sess->qos2_in[i] & MQTT_QOS2_PENDING)) /* appended: PUBREC sent or due */
+            json_array_append_new(a, json_integer(sess->qos2_in[i] & 0xffff));
+    return a;
+}
+
+static json_t *qos2_out_json(const mqtt_session_t *sess)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < sess->inflight_cap; i++)
+        if (sess->inflight[i].state == MQTT_WAIT_PUBCOMP)
+            json_array_append_new(a, json_integer(sess->inflight[i].pid));
+    return a;
+}
+
+/* Restored inbound ids are flagged: a PUBLISH of that id without DUP is a new message
+ * (its PUBREL was answered after the last save). Bounded as a live session is. */
+static void qos2_restore(mqtt_session_t *sess, json_t *in, json_t *out)
+{
+    size_t n = json_array_size(in), i;
+    if (n > MQTT_QOS2_IN_MAX) n = MQTT_QOS2_IN_MAX;
+    if (n && (sess->qos2_in = calloc(n, sizeof(*sess->qos2_in)))) {
+        for (i = 0; i < n; i++) {
+            json_int_t pid = json_integer_value(json_array_get(in, i));
+            if (pid > 0 && pid <= 0xffff && !mqtt__qos2_find(sess, (uint16_t)pid))
+                sess->qos2_in[sess->nqos2_in++] = (uint32_t)pid | MQTT_QOS2_RESTORED;
+        }
+    }
+    n = json_array_size(out);
+    for (i = 0; i < n; i++) {
+        json_int_t pid = json_integer_value(json_array_get(out, i));
+        mqtt_inflight_t *f =
+            pid > 0 && pid <= 0xffff ? mqtt__inflight_take(sess, (uint16_t)pid) : NULL;
+        if (f) f->state = MQTT_WAIT_PUBCOMP; /* resumed with PUBREL, never the PUBLISH */
+    }
 }
 
 static void on_saved(void *arg, int status, const gn_produce_result_t *res)
@@ -105,7 +147,7 @@ static void on_saved(void *arg, int status, const gn_produce_result_t *res)
 }
 
 #define META_HEADER "mqtt.session"
-static const char *const kind_names[] = {"state", "claim", "release"};
+static const char *const kind_names[] = {"state", "claim", "release", "adopt"};
 
 static int write_record(mqtt_server_t *srv, const char *client_id, gn_bytes_t value,
                         const mqtt_session_rec_t *meta, gn_produce_cb cb, void *arg)
@@ -156,7 +198,7 @@ static void meta_read(const gn_record_t *r, mqtt_session_rec_t *rec)
             continue;
         rec->owner = owner;
         rec->gen = gen;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             if (strcmp(kind, kind_names[k]) == 0) rec->kind = (mqtt_rec_kind_t)k;
         rec->online = online != 0;
         rec->clean = clean != 0;
@@ -169,8 +211,9 @@ void mqtt__session_forget(mqtt_session_t *sess)
     write_record(sess->srv, sess->client_id, GN_BYTES_NULL, &meta, NULL, NULL);
 }
 
-/* The session's state as JSON; sess NULL: an empty session of the given expiry. */
-static json_t *state_json(const mqtt_session_t *sess, uint32_t expiry)
+/* The session's state as JSON; sess NULL: an empty session of the given expiry; will
+ * (not NULL) instead of the session's. */
+static json_t *state_json(const mqtt_session_t *sess, uint32_t expiry, const mqtt_will_t *will)
 {
     json_t *subs = json_array(), *curs = json_array();
     size_t nsubs = sess ? sess->nsubs : 0, ncursors = sess ? sess->ncursors : 0;
@@ -197,19 +240,21 @@ static json_t *state_json(const mqtt_session_t *sess, uint32_t expiry)
     json_t *doc = json_pack("{s:i, s:I, s:I, s:o, s:o}", "v", 1, "expiry",
                             (json_int_t)(sess ? sess->expiry : expiry), "disconnected_at",
                             (json_int_t)at, "subs", subs, "cursors", curs);
-    json_t *will = sess ? will_json(sess) : NULL;
-    if (doc && will)
-        json_object_set_new(doc, "will", will);
+    json_t *wj = will ? will_json(will, 0) : sess ? will_json(sess->will, sess->will_due) : NULL;
+    if (doc && wj)
+        json_object_set_new(doc, "will", wj);
     else
-        json_decref(will);
+        json_decref(wj);
+    if (doc && sess && sess->nqos2_in) json_object_set_new(doc, "q2in", qos2_in_json(sess));
+    if (doc && sess && sess->ninflight) json_object_set_new(doc, "q2out", qos2_out_json(sess));
     return doc;
 }
 
 int mqtt__session_write(mqtt_server_t *srv, const char *client_id, const mqtt_session_t *sess,
-                        uint32_t expiry, const mqtt_session_rec_t *meta, gn_produce_cb cb,
-                        void *arg)
+                        uint32_t expiry, const mqtt_will_t *will, const mqtt_session_rec_t *meta,
+                        gn_produce_cb cb, void *arg)
 {
-    json_t *doc = state_json(sess, expiry);
+    json_t *doc = state_json(sess, expiry, will);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) return GN_ENOMEM;
@@ -225,9 +270,22 @@ void mqtt__session_save(mqtt_session_t *sess)
                                .gen = sess->gen,
                                .kind = MQTT_REC_STATE,
                                .online = sess->conn != NULL};
-    mqtt__session_write(sess->srv, sess->client_id, sess, 0, &meta, NULL, NULL);
+    mqtt__session_write(sess->srv, sess->client_id, sess, 0, NULL, &meta, NULL, NULL);
     sess->dirty = false;
     sess->moved = false;
+}
+
+int mqtt__session_write_adopt(mqtt_session_t *sess, int64_t now)
+{
+    int64_t at = sess->disconnected_at, due = sess->will_due;
+    sess->disconnected_at = now; /* the connection counts as lost now */
+    if (sess->will && !sess->will_due) sess->will_due = now + (int64_t)sess->will->delay * 1000;
+    mqtt_session_rec_t meta = {
+        .owner = sess->srv->self_id, .gen = sess->gen + 1, .kind = MQTT_REC_ADOPT};
+    int rc = mqtt__session_write(sess->srv, sess->client_id, sess, 0, NULL, &meta, NULL, NULL);
+    sess->disconnected_at = at; /* the record, once applied, says so */
+    sess->will_due = due;
+    return rc;
 }
 
 mqtt_session_t *mqtt__session_restore(mqtt_server_t *srv, const mqtt_session_rec_t *rec)
@@ -279,6 +337,7 @@ mqtt_session_t *mqtt__session_restore(mqtt_server_t *srv, const mqtt_session_rec
     }
     json_t *will = json_object_get(doc, "will");
     if (will) will_restore(sess, will);
+    qos2_restore(sess, json_object_get(doc, "q2in"), json_object_get(doc, "q2out"));
     sess->dirty = false;
 out:
     json_decref(doc);
