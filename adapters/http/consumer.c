@@ -141,7 +141,9 @@ int64_t http__consumer_reset_offset(http_consumer_t *c, const char *topic, int32
     gn_partition_t *part = gn_partition_get(c->srv->broker, topic, partition);
     if (!part) return 0;
     bool begin = which == 1 || (which == 0 && c->earliest);
-    return begin ? gn_partition_log_start_offset(part) : gn_partition_high_watermark(part);
+    if (begin) return gn_partition_log_start_offset(part);
+    int64_t end;
+    return gn_partition_latest(part, &end) == 0 ? end : HTTP_POSITION_LATEST_PENDING;
 }
 
 /* ---- positions of a new assignment ------------------------------------------ */

@@ -28,7 +28,7 @@ typedef struct http_consumer http_consumer_t;
 typedef struct http_cpart {
     char topic[GN_TOPIC_NAME_MAX + 1];
     int32_t partition;
-    int64_t position; /* next offset to return; -1 until resolved */
+    int64_t position; /* next offset to return; -1 until resolved, or LATEST_PENDING */
     int64_t consumed; /* next offset after the last record returned; -1 none */
     gn_watch_t watch; /* armed while a records request waits */
     http_consumer_t *c;
@@ -98,7 +98,11 @@ int http__consumer_resolve_pattern(http_consumer_t *c);
 /* Looks up committed offsets for parts whose position is unknown. */
 void http__consumer_resolve_positions(http_consumer_t *c);
 http_cpart_t *http__consumer_part(http_consumer_t *c, const char *topic, int32_t partition);
-/* The position a reset gives (auto.offset.reset), or beginning/end when forced. */
+/* `latest` on a remote copy that has not heard from the leader yet (gn_partition_latest):
+ * the next poll resolves it, woken by the partition's watch. */
+#define HTTP_POSITION_LATEST_PENDING (-2)
+/* The position a reset gives (auto.offset.reset), or beginning/end when forced (end may
+ * be HTTP_POSITION_LATEST_PENDING). */
 int64_t http__consumer_reset_offset(http_consumer_t *c, const char *topic, int32_t partition,
                                     int which /* 0 policy, 1 beginning, 2 end */);
 /* Commits offsets (next offsets to read) through the member or as a simple commit;

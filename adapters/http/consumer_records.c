@@ -133,11 +133,14 @@ static void arm_watches(http_consumer_t *c)
 {
     for (size_t i = 0; i < c->nparts; i++) {
         http_cpart_t *cp = &c->parts[i];
-        if (cp->watch.part || cp->position < 0) continue;
+        if (cp->watch.part || cp->position == -1) continue;
         gn_partition_t *part = gn_partition_get(c->srv->broker, cp->topic, cp->partition);
         if (!part) continue;
         cp->watch.data = cp;
-        gn_partition_watch(part, &cp->watch, cp->position, on_watch);
+        int64_t at = cp->position == HTTP_POSITION_LATEST_PENDING
+                         ? gn_partition_high_watermark(part) /* woken when latest is known */
+                         : cp->position;
+        gn_partition_watch(part, &cp->watch, at, on_watch);
     }
 }
 
@@ -178,8 +181,15 @@ void http__consumer_poll_try(http_consumer_t *c, bool timed_out)
         return;
     }
     bool unresolved = false;
-    for (size_t i = 0; i < c->nparts; i++)
-        if (c->parts[i].position < 0) unresolved = true;
+    for (size_t i = 0; i < c->nparts; i++) {
+        http_cpart_t *cp = &c->parts[i];
+        gn_partition_t *part = cp->position == HTTP_POSITION_LATEST_PENDING
+                                   ? gn_partition_get(c->srv->broker, cp->topic, cp->partition)
+                                   : NULL;
+        int64_t end;
+        if (part && gn_partition_latest(part, &end) == 0) cp->position = end;
+        if (cp->position == -1) unresolved = true;
+    }
     if (unresolved && !c->resolving) http__consumer_resolve_positions(c);
 
     collect_t col = {json_array(), 0, 0, c->poll->max_bytes, c->format};

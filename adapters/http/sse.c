@@ -5,6 +5,7 @@
  * repeated. Records are read from the log only when the previous events have left
  * (lws says writeable): a slow client pauses at its log position. Caught up, it arms
  * one gn_watch per partition. Loop thread only. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,13 @@
 #define SSE_FILL_BYTES     (64u << 10)  /* events formatted per writeable turn */
 #define SSE_READ_BYTES     (256u << 10) /* log bytes read per partition read */
 #define SSE_WRITE_CHUNK    16384
+#define LATEST_PENDING     (-1) /* from=latest on a copy not yet told the leader's end */
 
 struct http_sse {
     http_req_t *req;
     char topic[GN_TOPIC_NAME_MAX + 1];
     int32_t nparts;
-    int64_t *next; /* per partition: the next offset to send */
+    int64_t *next; /* per partition: the next offset to send, or LATEST_PENDING */
     gn_watch_t *watches;
     char *out; /* formatted events not yet written */
     size_t out_len, out_off, out_cap;
@@ -51,14 +53,16 @@ static bool out_append(http_sse_t *sse, const char *s, size_t len)
     return true;
 }
 
-/* "0:12,1:7": every partition's next offset. */
+/* "0:12,1:7": every partition's next offset (a partition still LATEST_PENDING is left
+ * out, and a resume starts it at its log start). */
 static void format_id(const http_sse_t *sse, char *buf, size_t cap)
 {
     size_t pos = 0;
     buf[0] = '\0';
     for (int32_t p = 0; p < sse->nparts && pos + 32 < cap; p++)
-        pos += (size_t)snprintf(buf + pos, cap - pos, "%s%d:%lld", p ? "," : "", (int)p,
-                                (long long)sse->next[p]);
+        if (sse->next[p] >= 0)
+            pos += (size_t)snprintf(buf + pos, cap - pos, "%s%d:%lld", pos ? "," : "", (int)p,
+                                    (long long)sse->next[p]);
 }
 
 static bool emit_record(http_sse_t *sse, int32_t p, const gn_record_t *rec)
@@ -90,6 +94,11 @@ static int fill_partition(http_sse_t *sse, int32_t p)
 {
     gn_partition_t *part = gn_partition_get(sse->req->srv->broker, sse->topic, p);
     if (!part) return GN_EUNKNOWN_TOPIC;
+    if (sse->next[p] == LATEST_PENDING) { /* the copy's first answer wakes the watch */
+        int64_t latest;
+        if (gn_partition_latest(part, &latest) < 0) return 0;
+        sse->next[p] = latest;
+    }
     int64_t hw = gn_partition_high_watermark(part);
     if (sse->next[p] >= hw) return 0;
     gn_read_result_t res;
@@ -165,7 +174,9 @@ static void arm_watches(http_sse_t *sse)
             continue;
         }
         w->data = sse;
-        gn_partition_watch(part, w, sse->next[p], on_watch);
+        int64_t at =
+            sse->next[p] == LATEST_PENDING ? gn_partition_high_watermark(part) : sse->next[p];
+        gn_partition_watch(part, w, at, on_watch);
     }
 }
 
@@ -317,13 +328,15 @@ int http_handle_topic_events(http_req_t *req)
     for (int32_t p = 0; p < sse->nparts; p++) {
         gn_partition_t *part = gn_partition_get(srv->broker, topic, p);
         int64_t lso = part ? gn_partition_log_start_offset(part) : 0;
-        int64_t hw = part ? gn_partition_high_watermark(part) : 0;
+        /* the end: the leader's on a copy (INT64_MAX until the copy has heard from it) */
+        int64_t last = INT64_MAX;
+        if (!part || gn_partition_latest(part, &last) < 0) last = part ? INT64_MAX : 0;
         if (last_id[0] || strcmp(from, "earliest") == 0)
             sse->next[p] = lso; /* partitions a resume id does not name: from the start */
         else if (from_number)
-            sse->next[p] = from_offset < lso ? lso : from_offset > hw ? hw : from_offset;
+            sse->next[p] = from_offset < lso ? lso : from_offset > last ? last : from_offset;
         else
-            sse->next[p] = hw;
+            sse->next[p] = last == INT64_MAX ? LATEST_PENDING : last;
     }
     if (last_id[0] && !parse_event_id(last_id, sse->next, sse->nparts)) {
         http_respond_error(req, 422, 42207, "Malformed Last-Event-ID '%s'", last_id);

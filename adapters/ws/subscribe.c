@@ -37,7 +37,8 @@ static void parts_clear(ws_sub_t *sub)
 void ws__part_watch(ws_part_t *wp, gn_partition_t *part)
 {
     wp->watch.data = wp;
-    gn_partition_watch(part, &wp->watch, wp->next, on_watch);
+    int64_t at = wp->next == WS_LATEST_PENDING ? gn_partition_high_watermark(part) : wp->next;
+    gn_partition_watch(part, &wp->watch, at, on_watch);
 }
 
 void ws_sub_free(ws_sub_t *sub)
@@ -50,21 +51,28 @@ void ws_sub_free(ws_sub_t *sub)
     if (sub->fetch_pending == 0) free(sub);
 }
 
+/* `latest`: the leader's end on a remote copy, WS_LATEST_PENDING until it is known. */
+static int64_t latest(gn_partition_t *part)
+{
+    int64_t off;
+    return gn_partition_latest(part, &off) == 0 ? off : WS_LATEST_PENDING;
+}
+
 static int64_t start_offset(gn_partition_t *part, ws_from_kind_t from, int64_t value)
 {
-    int64_t lso = gn_partition_log_start_offset(part), hw = gn_partition_high_watermark(part);
+    int64_t lso = gn_partition_log_start_offset(part), last = latest(part);
     switch (from) {
     case WS_FROM_EARLIEST:
         return lso;
     case WS_FROM_OFFSET:
-        return value < lso ? lso : value > hw ? hw : value;
+        return value < lso ? lso : last != WS_LATEST_PENDING && value > last ? last : value;
     case WS_FROM_TIMESTAMP: {
         int64_t off = -1, ts = -1;
-        if (gn_partition_offset_for_time(part, value, &off, &ts) < 0 || off < 0) return hw;
+        if (gn_partition_offset_for_time(part, value, &off, &ts) < 0 || off < 0) return last;
         return off;
     }
     default:
-        return hw;
+        return last;
     }
 }
 
@@ -80,6 +88,10 @@ static bool pump_part(ws_session_t *sess, ws_sub_t *sub, ws_part_t *wp)
         if (tr->ops->write_queue_size(tr) >= WS_QUEUE_HIGH) return false;
         gn_partition_t *part = gn_partition_get(sess->broker, sub->topic, wp->partition);
         if (!part) return true;
+        if (wp->next == WS_LATEST_PENDING && (wp->next = latest(part)) == WS_LATEST_PENDING) {
+            if (!wp->watch.part) ws__part_watch(wp, part); /* the copy's first answer wakes it */
+            return true;
+        }
         int64_t hw = gn_partition_high_watermark(part);
         if (wp->next >= hw) {
             if (!ws_feed_join(sess->hub, wp, part) && !wp->watch.part) ws__part_watch(wp, part);
@@ -118,8 +130,11 @@ static json_t *parts_json(const ws_sub_t *sub)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < sub->nparts; i++)
-        json_array_append_new(arr, json_pack("{s:i,s:I}", "partition", sub->parts[i].partition,
-                                             "offset", (json_int_t)sub->parts[i].next));
+        json_array_append_new(
+            arr, json_pack("{s:i,s:o}", "partition", sub->parts[i].partition, "offset",
+                           sub->parts[i].next == WS_LATEST_PENDING
+                               ? json_null() /* latest, as soon as the leader has said where */
+                               : json_integer(sub->parts[i].next)));
     return arr;
 }
 

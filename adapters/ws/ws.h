@@ -121,7 +121,7 @@ typedef struct ws_session ws_session_t;
 
 typedef struct ws_part {
     int32_t partition;
-    int64_t next;
+    int64_t next; /* the next offset to send, or WS_LATEST_PENDING */
     gn_watch_t watch;
     struct ws_sub *sub;
     ws_feed_t *feed; /* the live tail it follows, or NULL (catching up alone) */
@@ -168,6 +168,9 @@ void ws_handle_commit(ws_session_t *sess, ws_msg_t *msg);
 void ws_sub_free(ws_sub_t *sub);
 /* Delivers records while the transport's queue is below WS_QUEUE_HIGH. */
 void ws_pump(ws_session_t *sess);
+/* `latest` on a remote copy that has not heard from the leader yet (gn_partition_latest):
+ * resolved when the partition's watch runs. */
+#define WS_LATEST_PENDING (-1)
 /* Arms the partition's own watch at wp->next (a subscription outside any feed). */
 void ws__part_watch(ws_part_t *wp, gn_partition_t *part);
 /* Joins the feed of wp's topic-partition when wp->next is where the feed is (a caught-up

@@ -46,6 +46,7 @@ typedef struct gn__remote {
     int32_t leader;     /* asked last, -1: none known */
     int64_t live_from;  /* the first offset committed since this stream started (-1: not
                          * known yet): older batches are history, not reported as appends */
+    int64_t leader_hw;  /* the leader's high watermark in its last answer (-1: none yet) */
     int64_t started_ms; /* wall clock at the start, for the leader's time index */
     uint64_t want_ms, retry_at;
     uint32_t backoff_ms;
@@ -391,6 +392,9 @@ static void on_read(void *arg, int status, const json_t *resp, const uint8_t *ra
         const json_t *lf = json_object_get(resp, "live_from");
         c->live_from = json_integer_value(lf ? lf : json_object_get(resp, "hw"));
     }
+    bool first = c->leader_hw < 0;
+    c->leader_hw = json_integer_value(json_object_get(resp, "hw"));
+    if (first && part->watches) gn__partition_wake_watches(part); /* `latest` is known now */
     /* what the leader had committed before this stream started is history: readers reach it
      * by offset, but the append observers (MQTT's live delivery) start at live_from */
     int64_t history_end = c->live_from < end ? c->live_from : end;
@@ -429,6 +433,7 @@ void gn__remote_want(gn_partition_t *part)
                         .part = part,
                         .leader = -1,
                         .live_from = -1,
+                        .leader_hw = -1,
                         .started_ms = gn_now_ms(),
                         .want_ms = now};
     c->next = m->all;
@@ -440,6 +445,17 @@ void gn__remote_want(gn_partition_t *part)
             "topic=%s partition=%d from=%lld",
             part->topic->name, part->id, (long long)gn_log_end_offset(part->log));
     start_read(c);
+}
+
+int gn__remote_latest(gn_partition_t *part, int64_t *offset)
+{
+    gn_remote_mgr_t *m = part->broker->remote;
+    if (!m || !remote_here(m, part)) return 1;
+    const gn__remote_t *c = part->remote;
+    if (!c || c->leader_hw < 0) return GN_EAGAIN;
+    int64_t hw = gn_partition_high_watermark(part);
+    *offset = c->leader_hw > hw ? c->leader_hw : hw;
+    return 0;
 }
 
 int gn__remote_check(gn_partition_t *part)

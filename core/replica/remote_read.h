@@ -26,6 +26,12 @@ void gn__remote_want(gn_partition_t *part);
 /* GN_ENOTLEADER when this broker holds no replica of part and the image names no leader
  * to read from; else 0. */
 int gn__remote_check(gn_partition_t *part);
+/* `latest` for a reader here: 1 when part is not a copy (its own high watermark is the
+ * answer); 0 and *offset = the leader's high watermark as of the copy's last answer (or
+ * the copy's own, when higher); GN_EAGAIN while the copy has not heard from the leader
+ * since its stream started (wanted it first). When the first answer comes, every watch on
+ * the partition runs once, so a reader waiting on GN_EAGAIN asks again. */
+int gn__remote_latest(gn_partition_t *part, int64_t *offset);
 /* The partition is closing: its copy stops fetching. */
 void gn__remote_partition_closed(gn_partition_t *part);
 

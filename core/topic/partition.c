@@ -195,9 +195,35 @@ void gn__partition_close(gn_partition_t *part, int status, bool del)
 
 /* ---- watches ---- */
 
+/* Every watch armed now runs once, whatever its offset (oldest first: a callback that arms
+ * again goes to the head and waits for the next wake). */
+static void wake_every_watch(gn_partition_t *part)
+{
+    size_t n = 0;
+    for (gn_watch_t *w = part->watches; w; w = w->next)
+        n++;
+    while (n-- > 0 && part->watches) {
+        gn_watch_t *w = part->watches;
+        while (w->next)
+            w = w->next;
+        gn_watch_cancel(w);
+        w->cb(w, 0);
+    }
+}
+
+void gn__partition_wake_watches(gn_partition_t *part)
+{
+    part->wake_all = true;
+    gn__defer(part->broker, &part->watch_task);
+}
+
 static void watch_task_run(gn__task_t *task)
 {
     gn_partition_t *part = (gn_partition_t *)((char *)task - offsetof(gn_partition_t, watch_task));
+    if (part->wake_all) {
+        part->wake_all = false;
+        wake_every_watch(part);
+    }
     int64_t hw = gn_partition_high_watermark(part);
     if (hw > part->observed_end) {
         gn_broker_t *broker = part->broker;
@@ -524,6 +550,15 @@ void gn_partition_want(gn_partition_t *part)
 int gn_partition_check_read(gn_partition_t *part)
 {
     return gn__remote_check(part);
+}
+
+int gn_partition_latest(gn_partition_t *part, int64_t *offset)
+{
+    if (!part || !offset) return GN_EINVAL;
+    gn__remote_want(part);
+    int rc = gn__remote_latest(part, offset);
+    if (rc == 1) *offset = gn_partition_high_watermark(part);
+    return rc == 1 ? 0 : rc;
 }
 
 int gn_partition_read(gn_partition_t *part, int64_t offset, size_t max_bytes, gn_read_result_t *res)

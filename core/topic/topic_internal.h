@@ -34,6 +34,7 @@ struct gn_partition {
     gn_watch_t *watches;   /* armed watches, doubly linked */
     gn__task_t watch_task; /* fires watches on the loop after an append */
     int64_t observed_end;  /* offsets below it were reported to the append observers */
+    bool wake_all;         /* the watch task runs every watch once (gn__partition_wake_watches) */
     int64_t unflushed;     /* records appended since the last sync (flush=interval) */
     int64_t last_flush_ms;
     bool compacting;
@@ -74,5 +75,8 @@ int gn__produce_local(gn_partition_t *part, uint8_t *batches, size_t len, gn_ack
 void gn__partition_close(gn_partition_t *part, int status, bool del);
 /* Syncs partitions whose flush.ms passed (flush=interval timer). */
 void gn__partition_flush_due(gn_partition_t *part, int64_t now_ms);
+/* Every armed watch of part runs once on the next loop turn, whatever its offset (a
+ * remote copy learned `latest`, see gn_partition_latest). */
+void gn__partition_wake_watches(gn_partition_t *part);
 
 #endif

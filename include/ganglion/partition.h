@@ -103,6 +103,12 @@ void gn_partition_want(gn_partition_t *part);
 /* GN_ENOTLEADER when this broker holds no replica of part and no broker leads it (its
  * replicas are down): readers get nothing until it is back; else 0. */
 int gn_partition_check_read(gn_partition_t *part);
+/* The offset a reader starting at `latest` begins at: 0 and *offset = the high
+ * watermark, or on a remote copy the leader's (records committed before it are not
+ * news, even while the copy is still catching up to them). GN_EAGAIN while a copy has
+ * not heard from the leader yet (it is wanted by this call): arm a watch at any offset
+ * and ask again when it runs — every watch of the partition runs once at that answer. */
+int gn_partition_latest(gn_partition_t *part, int64_t *offset);
 
 /* Whole batches starting with the one holding offset, up to max_bytes (but at
  * least one batch, as Kafka's KIP-74) and below the high watermark.
