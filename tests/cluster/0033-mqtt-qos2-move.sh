@@ -3,12 +3,13 @@
 # QoS 2 in flight moves with an MQTT 5 session between brokers (three brokers, data topic
 # qm of one partition, replication factor 3), driven packet by packet by a raw-socket
 # client (mqtt_qos2.py):
-# - Inbound: PUBLISH QoS 2 id 7 on broker A, PUBREC 7; the client goes (closes; or stays
-#   while A is killed with -9) and comes back on broker B: PUBLISH 7 again with DUP gets
+# - Inbound: PUBLISH QoS 2 id 7 on broker A, PUBREC 7; the client goes (closes; takes its
+#   session over from B while still connected to A; or stays while A is killed with -9)
+#   and comes back on broker B: PUBLISH 7 again with DUP gets
 #   PUBREC 7 and is not appended again, PUBREL 7 gets PUBCOMP 7 reason 0; the log holds
 #   the message exactly once.
 # - Outbound: a QoS 2 delivery on A answered PUBREC (A sent PUBREL, no PUBCOMP yet); the
-#   client comes back on B (after closing; or A killed): B's first packet is PUBREL for
+#   client comes back on B (after closing; by takeover; or A killed): B's first packet is PUBREL for
 #   that id, not the PUBLISH again, and nothing else follows PUBCOMP.
 # Ports 29600-29649 (GN_CLUSTER_PORTS); about a minute.
 set -euo pipefail
@@ -72,6 +73,31 @@ pid=$(cat "$WORK/out-move.mark")
 retry_finish out-finish "$(mqtt_port 2)" q2out-move "$pid" ||
     fail "outbound QoS 2 moved to broker 2: $(cat "$WORK/q2.err")"
 echo "outbound: PUBREC $pid on broker 1; broker 2 resumed with PUBREL $pid, not the PUBLISH"
+
+# ---- takeover: both clients still connected on broker 1 when they connect on broker 3
+$Q2 in-send "$(mqtt_port 1)" q2in-take qm/in/take once-take "$WORK/in-take.mark" 60 \
+    2>"$WORK/in-take.err" &
+P1=$!
+CLIENTS+=("$P1")
+$Q2 out-recv "$(mqtt_port 1)" q2out-take qm/out/take "$WORK/out-take.ready" "$WORK/out-take.mark" 60 \
+    2>"$WORK/out-take.err" &
+P2=$!
+CLIENTS+=("$P2")
+wait_for 15 "q2out-take subscribed on broker 1" test -s "$WORK/out-take.ready"
+mosquitto_pub -h 127.0.0.1 -p "$(mqtt_port 2)" -V mqttv5 -q 2 -t qm/out/take -m deliver-take ||
+    fail "publish qm/out/take"
+wait_for 15 "PUBREC 7 on broker 1" test -s "$WORK/in-take.mark"
+wait_for 15 "PUBREL on broker 1" test -s "$WORK/out-take.mark"
+retry_finish in-finish "$(mqtt_port 3)" q2in-take qm/in/take once-take ||
+    fail "inbound QoS 2 taken over on broker 3: $(cat "$WORK/q2.err")"
+n=$(count_in_log once-take)
+((n == 1)) || fail "inbound QoS 2 taken over: the message is $n times in the log, want 1"
+pid=$(cat "$WORK/out-take.mark")
+retry_finish out-finish "$(mqtt_port 3)" q2out-take "$pid" ||
+    fail "outbound QoS 2 taken over on broker 3: $(cat "$WORK/q2.err")"
+kill "$P1" "$P2" 2>/dev/null || true
+wait "$P1" "$P2" 2>/dev/null || true
+echo "takeover: on broker 3, PUBREL 7 got PUBCOMP 0 (once in the log); outbound resumed with PUBREL $pid"
 
 # ---- the broker holding both connections is killed with -9 while they are open
 L=$(leader_of __mqtt_sessions)

@@ -10,6 +10,10 @@
 # - c4 (3.1.1) and c5 (MQTT 5, persistent) sent DISCONNECT before the kill: never.
 # - Exactly one survivor adopts each lost session (log line); after the killed broker
 #   restarts, no will is published again.
+# - Cut off instead (SIGSTOP, neither the controller nor the session store's leader) with
+#   c6 (MQTT 5, will) connected: the others fence it and publish c6's will; resumed, it
+#   finds the session adopted and closes c6's connection (DISCONNECT 0x8E) without
+#   publishing the will again.
 # Ports 29600-29649 (GN_CLUSTER_PORTS); about a minute.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
@@ -107,8 +111,35 @@ got=$(grep -v ' wl/x ' "$WORK/wills.out" | cut -d' ' -f2- | sort | tr '\n' '|')
 [[ $got == "wl/c1 c1-gone|wl/c2 c2-gone|" ]] || fail "after broker $K restarted, wills: $got"
 echo "broker $K restarted: no will published again"
 
-kill "$C3" "$W" 2>/dev/null || true
-wait "$C3" "$W" 2>/dev/null || true
+# ---- cut off rather than killed
+L=$(leader_of __mqtt_sessions)
+CTL=$(kcat -L -b "$(bootstrap)" -m 2 2>/dev/null | sed -n 's/.*broker \([0-9]\) at .*(controller).*/\1/p')
+X=""
+for n in 3 2 1; do [[ $n != "$L" && $n != "$CTL" ]] && X=$n && break; done
+O=$((L == X ? CTL : L))
+echo "broker $X (not the controller $CTL nor the store's leader $L) is paused; watcher on broker $O"
+wait_for 30 "__mqtt_sessions with a replica on every broker again" isr_full __mqtt_sessions
+mosquitto_sub $(M "$O") -V mqttv5 -i watcher2 -q 1 -t 'wl/#' -F '%t %p' >"$WORK/wills2.out" 2>&1 &
+W2=$!
+CLIENTS+=("$W2")
+mosquitto_sub $(M "$X") -V mqttv5 -i lw-c6 -t nothing --will-topic wl/c6 --will-payload c6-gone -d \
+    >"$WORK/c6.out" 2>&1 &
+C6=$!
+CLIENTS+=("$C6")
+wait_for 10 "watcher2 connected" grep -q 'client connected.*client=watcher2 ' "$WORK/b$O.log"
+wait_for 10 "lw-c6 connected on broker $X" grep -q 'client connected.*client=lw-c6 ' "$WORK/b$X.log"
+sleep 1.5
+kill -STOP "${PIDS[$X]}"
+wait_for 20 "c6's will while broker $X is paused" grep -q '^wl/c6 c6-gone$' "$WORK/wills2.out"
+kill -CONT "${PIDS[$X]}"
+wait_for 30 "broker $X closed c6's connection (DISCONNECT 0x8E)" grep -q 'Received DISCONNECT (142)' "$WORK/c6.out"
+sleep 3
+n=$(grep -c '^wl/c6 ' "$WORK/wills2.out" || true)
+((n == 1)) || fail "c6's will published $n times, want 1: $(tr '\n' '|' <"$WORK/wills2.out")"
+echo "cut off: c6's will published once by the others; broker $X, resumed, closed c6 with 0x8E"
+
+kill "$C3" "$W" "$W2" "$C6" 2>/dev/null || true
+wait "$C3" "$W" "$W2" "$C6" 2>/dev/null || true
 stop_all
 check_logs
 echo "PASS"
