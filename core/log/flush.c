@@ -135,6 +135,9 @@ static int start_flush(gn_log_t *log)
     w->segs[w->nsegs++] = gn__log_active(log);
     w->target = gn_log_end_offset(log);
     w->log = log;
+    int64_t bytes = log->appended - log->flush_mark;
+    log->flush_mark = log->appended;
+    log->per_fsync = log->per_fsync < 0 ? bytes : (log->per_fsync * 7 + bytes) / 8;
     w->req.data = w;
     log->dir_dirty = false;
     if ((rc = uv_queue_work(log->loop, &w->req, flush_work, flush_done)) < 0) {

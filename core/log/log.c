@@ -47,6 +47,7 @@ int gn_log_open(uv_loop_t *loop, const char *dir, const gn_topic_config_t *cfg,
     }
     log->loop = loop;
     log->cfg = cfg;
+    log->per_fsync = -1;
     if ((rc = gn__flush_init(log)) < 0 || (rc = gn__log_load(log, opts)) < 0 ||
         (rc = gn__epoch_cache_load(&log->epochs, dir)) < 0) {
         gn__log_free(log);
@@ -300,6 +301,7 @@ int gn_log_append_epoch(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
     if (pos0 == 0 || seg->roll_base_ms < 0)
         seg->roll_base_ms = now_ms; /* segment.ms counts from the first append */
     log->size_bytes += (int64_t)len;
+    log->appended += (int64_t)len;
     if (log->cfg->timestamp_type == GN_TIMESTAMP_LOG_APPEND_TIME) info->log_append_time = now_ms;
     /* an index allocation failure only makes lookups walk further: not an error */
     if (index_appended(log, buf, len, pos0, info) < 0)
@@ -307,7 +309,8 @@ int gn_log_append_epoch(gn_log_t *log, uint8_t *buf, size_t len, int64_t now_ms,
     seg->next_offset = info->last_offset + 1;
     note_epochs(log, buf, len);
     /* the next appends overwrite zeros: their fdatasync commits no metadata */
-    if ((rc = gn__segment_zero_ahead(seg, log->cfg->segment_bytes)) < 0)
+    if (log->per_fsync >= 0 && log->per_fsync < GN__ZERO_AHEAD_BELOW &&
+        (rc = gn__segment_zero_ahead(seg, log->cfg->segment_bytes)) < 0)
         GN_DEBUG("log", "cannot write zeros ahead | file=%s.log err=%s", seg->path,
                  gn_err_name(rc));
     return 0;

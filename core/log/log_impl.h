@@ -14,6 +14,10 @@
 
 #define GN__SYNC_WAITERS_MAX 65536 /* bound on queued gn_log_sync calls: GN_EAGAIN beyond */
 #define GN__FLUSH_DEPTH      2     /* group-commit fsyncs in flight at once per log */
+/* Zeros are written ahead of the active segment's end (segment.c) only while the
+ * log's fsyncs cover fewer bytes than this on average: there the journal commit each
+ * fsync saves outweighs writing every byte twice; past it (bulk acks=all) it does not. */
+#define GN__ZERO_AHEAD_BELOW (64 << 10)
 
 typedef struct gn_sync_waiter {
     int64_t upto;
@@ -46,7 +50,10 @@ struct gn_log {
     uv_timer_t *wake; /* delivers waiters that need no fsync, next loop turn */
     int firing;       /* depth of waiter delivery (close is deferred inside) */
     bool close_pending;
-    uint64_t fsyncs; /* completed group-commit fsyncs (tests, metrics) */
+    uint64_t fsyncs;    /* completed group-commit fsyncs (tests, metrics) */
+    int64_t appended;   /* bytes appended since open */
+    int64_t flush_mark; /* appended when the last fsync started */
+    int64_t per_fsync;  /* bytes each fsync covered, moving average; -1 before the first */
 
     gn_epoch_cache_t epochs; /* leader-epoch-checkpoint */
 

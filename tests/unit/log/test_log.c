@@ -176,11 +176,11 @@ static void test_log__rolls_at_segment_bytes(void **state)
     for (int i = 0; i < 10; i++)
         assert_int_equal(tl_append(f->log, 1, 1, i, 200), i);
     assert_int_equal(gn_log_segment_count(f->log), 4); /* 3+3+3+1 */
-    /* rolled segments hold exactly their batches; the active one has zeros written
-     * ahead of its end, never past segment.bytes */
+    /* rolled segments hold exactly their batches; the active one may have zeros
+     * written ahead of its end, never past segment.bytes */
     assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), (int64_t)len * 3);
     assert_int_equal(tl_file_size(f->dir, "00000000000000000003.log"), (int64_t)len * 3);
-    assert_int_equal(tl_file_size(f->dir, "00000000000000000009.log"), (int64_t)len * 3);
+    assert_in_range(tl_file_size(f->dir, "00000000000000000009.log"), len, len * 3);
     assert_int_equal(tl_nonzero_after(f->dir, "00000000000000000009.log", (int64_t)len), 0);
     size_t total;
     uint8_t *all = tl_read_all(f->log, 0, &total);
@@ -215,7 +215,7 @@ static void test_log__rolls_at_segment_ms(void **state)
     assert_int_equal(gn_log_append(f->log, b, len, 11001, &info), 0);
     free(b);
     assert_int_equal(gn_log_segment_count(f->log), 2);
-    assert_int_equal(tl_file_size(f->dir, "00000000000000000004.log"), 64 << 10);
+    assert_true(tl_file_size(f->dir, "00000000000000000004.log") >= (int64_t)len);
     assert_int_equal(tl_nonzero_after(f->dir, "00000000000000000004.log", (int64_t)len), 0);
 }
 
@@ -440,9 +440,28 @@ static void test_log__bad_batches_refused_log_untouched(void **state)
     free(good);
 }
 
-/* The active segment's file runs ahead of its batches with zeros (so an append
- * overwrites allocated blocks and its fdatasync commits no metadata); the zeros never
- * show in reads or sizes, and a clean close cuts them. */
+static void on_synced(void *arg, int status)
+{
+    assert_int_equal(status, 0);
+    ++*(int *)arg;
+}
+
+/* Appends n batches of vlen-byte values, each followed by an fsync (run to its end). */
+static void append_synced(fx_t *f, int n, size_t vlen)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t end = gn_log_end_offset(f->log);
+        assert_int_equal(tl_append(f->log, 1, 1000 + end, (int)end, vlen), end);
+        int synced = 0;
+        assert_int_equal(gn_log_sync(f->log, end + 1, on_synced, &synced), 0);
+        while (!synced)
+            uv_run(&f->loop, UV_RUN_ONCE);
+    }
+}
+
+/* The active segment's file runs ahead of its batches with zeros once its fsyncs are
+ * small (so an append overwrites allocated blocks and its fdatasync commits no
+ * metadata); the zeros never show in reads or sizes, and a clean close cuts them. */
 static void test_log__zeros_ahead_of_the_active_segment(void **state)
 {
     fx_t *f = *state;
@@ -450,8 +469,10 @@ static void test_log__zeros_ahead_of_the_active_segment(void **state)
     free(tl_batch(1, 0, 0, 100, &len));
 
     open_log(f, false);
-    for (int i = 0; i < 10; i++)
-        assert_int_equal(tl_append(f->log, 1, 1000 + i, i, 100), i);
+    assert_int_equal(tl_append(f->log, 1, 1000, 0, 100), 0);
+    /* no fsync yet: nothing says zeros would pay */
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), (int64_t)len);
+    append_synced(f, 9, 100);
     int64_t size = gn_log_size_bytes(f->log);
     assert_int_equal(size, (int64_t)len * 10);
     int64_t fsize = tl_file_size(f->dir, "00000000000000000000.log");
@@ -476,6 +497,19 @@ static void test_log__zeros_ahead_of_the_active_segment(void **state)
     int64_t next = 0;
     assert_int_equal(tl_validate_all(all, total, &next), 6);
     free(all);
+}
+
+/* Bulk fsyncs (64 KiB and more each on average) get no zeros: there writing every
+ * byte twice costs more than the journal commits it saves. */
+static void test_log__no_zeros_ahead_for_bulk_fsyncs(void **state)
+{
+    fx_t *f = *state;
+    size_t len;
+    free(tl_batch(1, 0, 0, 200 << 10, &len));
+
+    open_log(f, false);
+    append_synced(f, 4, 200 << 10);
+    assert_int_equal(tl_file_size(f->dir, "00000000000000000000.log"), (int64_t)len * 4);
 }
 
 static void test_log__close_and_delete_removes_dir(void **state)
@@ -513,6 +547,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log__bad_batches_refused_log_untouched, setup,
                                         tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__zeros_ahead_of_the_active_segment, setup,
+                                        tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__no_zeros_ahead_for_bulk_fsyncs, setup,
                                         tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__close_and_delete_removes_dir, setup, tl_teardown),
     };
