@@ -43,6 +43,7 @@
 #include "record/wire.h"
 #include "replica/forward.h"
 #include "replica/replica.h"
+#include "topic/producer_state.h"
 #include "topic/topic_internal.h"
 
 #define FWD_TIMEOUT_MS      30000 /* one request: Kafka's request.timeout.ms */
@@ -604,6 +605,12 @@ static void outcome(fqueue_t *q, entry_t *e, int status, const gn_produce_result
     } else if (e->stamped && (status == GN_EOUT_OF_ORDER_SEQ || status == GN_EPRODUCER_FENCED)) {
         e->state = E_REFUSED; /* not appended: after a hole, or an epoch the leader fenced */
         e->in_doubt = false;
+    } else if (status == GN_EDUPLICATE_SEQ) {
+        /* in the leader's log already but too old for its duplicate check to give the
+         * offsets (or part of a multi-batch entry): never sent again; if part of it is
+         * missing, the batches behind come back out of order and get a new epoch */
+        e->state = E_DONE;
+        e->in_doubt = false;
     } else {
         e->state = E_DONE; /* refused for good (not appended): a hole when numbered */
         e->in_doubt = false;
@@ -821,6 +828,32 @@ static void on_served(void *arg, int status, const gn_produce_result_t *res)
     serve_done_one(slot->s);
 }
 
+/* Sequence a is at or before b, in the space that wraps past INT32_MAX (within 2^30). */
+static bool seq_not_after(int32_t a, int32_t b)
+{
+    return (((uint32_t)b - (uint32_t)a) & 0x7fffffffu) < (1u << 30);
+}
+
+/* Every batch of buf is its producer's (same epoch) and at or before its last sequence:
+ * appended already, though older than the 5 runs the duplicate check remembers. Kafka
+ * answers OUT_OF_ORDER_SEQUENCE there; a forwarder taking that for "not appended" would
+ * renumber the batch and append it twice, so the forwarded path says duplicate. */
+static bool behind_producer(const gn_partition_t *part, const uint8_t *buf, size_t len)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        gn_batch_header_t hdr;
+        int64_t n = gn_batch_peek(buf + pos, len - pos, &hdr);
+        if (n <= 0 || hdr.producer_id < 0) return false;
+        const gn__producer_t *p = gn__producer_state_find(&part->producers, hdr.producer_id);
+        if (!p || p->nbatches == 0 || p->epoch != hdr.producer_epoch ||
+            !seq_not_after(gn__producer_last_seq(&hdr), p->batches[p->nbatches - 1].last_seq))
+            return false;
+        pos += (size_t)n;
+    }
+    return pos > 0;
+}
+
 static void handle_produce(void *arg, gn_rpc_call_t *call, const json_t *req, const uint8_t *raw,
                            size_t rawlen)
 {
@@ -875,6 +908,8 @@ static void handle_produce(void *arg, gn_rpc_call_t *call, const json_t *req, co
         json_int_t a = json_integer_value(json_array_get(acks, i));
         s->slots[i] = (serve_slot_t){s, i};
         int rc = gn__produce_local(part, copy + off, l, (gn_acks_t)a, on_served, &s->slots[i]);
+        if (rc == GN_EOUT_OF_ORDER_SEQ && behind_producer(part, copy + off, l))
+            rc = GN_EDUPLICATE_SEQ; /* in the log already: the forwarder must not renumber it */
         off += l;
         if (rc < 0) {
             set_result(s, i, rc, NULL);
