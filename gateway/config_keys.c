@@ -88,6 +88,17 @@ static const gn_config_key_t keys[] = {
      .max = I32_MAX,
      .default_value = "500",
      .doc = "How often a broker heartbeats to the controller (six per session by default)."},
+    {.name = "controlled.shutdown.timeout.ms",
+     .group = G_GENERAL,
+     .type = GN_CONFIG_DURATION,
+     FIELD(broker.controlled_shutdown_timeout_ms),
+     .min = 0,
+     .max = I32_MAX,
+     .default_value = "5000",
+     .doc = "On SIGTERM/SIGINT in a cluster, how long a broker waits for the controller to move "
+            "its partition leaderships (and the controller role) to other in-sync brokers "
+            "before it stops; its listeners answer meanwhile, so clients move without waiting "
+            "for a fence. 0: stop at once, as after a crash."},
     {.name = "replica.lag.time.max.ms",
      .group = G_GENERAL,
      .type = GN_CONFIG_DURATION,

@@ -129,12 +129,9 @@ static void on_stop_timer(uv_timer_t *timer)
                     gw->running[i].adapter->name);
 }
 
-static void shutdown_begin(gateway_t *gw, const char *reason, int exit_code)
+static void stop_adapters(void *arg)
 {
-    if (gw->shutting_down) return;
-    gw->shutting_down = true;
-    gw->exit_code = exit_code;
-    GN_INFO(MOD, "shutting down | reason=%s", reason);
+    gateway_t *gw = arg;
     uv_timer_init(&gw->loop, &gw->stop_timer);
     gw->stop_timer.data = gw;
     uv_timer_start(&gw->stop_timer, on_stop_timer, STOP_WARN_MS, STOP_WARN_MS);
@@ -147,6 +144,20 @@ static void shutdown_begin(gateway_t *gw, const char *reason, int exit_code)
     }
     running_adapter_t self = {.gw = gw}; /* the +1 */
     on_adapter_stopped(&self);
+}
+
+/* In a cluster the broker first hands its leaderships over (controlled shutdown) while
+ * the listeners still answer, then the adapters stop, then the broker closes. */
+static void shutdown_begin(gateway_t *gw, const char *reason, int exit_code)
+{
+    if (gw->shutting_down) return;
+    gw->shutting_down = true;
+    gw->exit_code = exit_code;
+    GN_INFO(MOD, "shutting down | reason=%s", reason);
+    if (gw->broker && exit_code == 0) /* not after a failed start-up */
+        gn_broker_drain(gw->broker, stop_adapters, gw);
+    else
+        stop_adapters(gw);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)

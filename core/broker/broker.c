@@ -77,6 +77,7 @@ void gn_broker_config_defaults(gn_broker_config_t *cfg)
     cfg->broker_session_timeout_ms = 3000;
     cfg->broker_heartbeat_interval_ms = 500;
     cfg->replica_lag_time_max_ms = 30000;
+    cfg->controlled_shutdown_timeout_ms = 5000;
 }
 
 uv_loop_t *gn_broker_loop(gn_broker_t *broker)
@@ -485,6 +486,16 @@ static void on_meta_closed(void *arg, int status)
     broker->meta = NULL;
     /* the quorum after the store: its last proposals complete first */
     gn__cluster_close(broker->cluster, on_cluster_closed, broker);
+}
+
+void gn_broker_drain(gn_broker_t *broker, gn_broker_drained_cb cb, void *arg)
+{
+    if (!broker || broker->closing || !broker->controller) {
+        cb(arg);
+        return;
+    }
+    gn__controller_drain(broker->controller, (uint64_t)broker->cfg.controlled_shutdown_timeout_ms,
+                         cb, arg);
 }
 
 void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)

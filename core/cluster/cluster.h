@@ -66,6 +66,10 @@ void gn__cluster_on_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg);
 void gn__cluster_off_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg);
 
 bool gn__cluster_is_leader(gn_cluster_t *cl);
+/* The Raft leader hands its leadership to the most up-to-date other voter (libraft's
+ * raft_transfer: TimeoutNow, no election timeout to wait); watch gn__cluster_is_leader.
+ * 0 started (or already), GN_ENOTLEADER when not the leader or alone, GN_EIO. */
+int gn__cluster_transfer_leadership(gn_cluster_t *cl);
 size_t gn__cluster_voter_count(gn_cluster_t *cl);
 int32_t gn__cluster_leader_id(gn_cluster_t *cl); /* -1 when unknown */
 int32_t gn__cluster_node_id(gn_cluster_t *cl);

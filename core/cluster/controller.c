@@ -34,6 +34,7 @@ typedef struct seen {
     int64_t fenced_epoch;       /* the registration epoch it proposed a fence for (0: none) */
     json_t *registration;       /* a registration to propose once settled() (owned), or NULL */
     uint64_t registration_sent; /* when it was proposed (0: not yet) */
+    bool shutting_down;         /* a controlled shutdown: fenced, never registered again */
 } seen_t;
 
 struct gn_controller {
@@ -57,6 +58,11 @@ struct gn_controller {
      * broker's leaderships (it fences a broker only that long after its last heartbeat) */
     uint64_t hb_sent_at, lease_from, lease_index;
     enum { LEASE_NEVER, LEASE_HELD, LEASE_LOST } lease; /* for the log lines */
+    /* controlled shutdown of this broker (gn__controller_drain) */
+    bool draining, drain_ready;
+    uint64_t drain_deadline;
+    gn_controller_drained_cb drain_cb;
+    void *drain_arg;
 };
 
 static const json_t *image_brokers(gn_controller_t *ctl)
@@ -285,6 +291,30 @@ static bool settled(gn_controller_t *ctl, int32_t id)
     return true;
 }
 
+/* A controlled shutdown's heartbeat (its own, on the controller): the broker is fenced at
+ * its current registration, so decide() moves its leaderships to in-sync replicas and
+ * takes it out of the ISRs, and it is never registered again by this process (a restart
+ * is a new incarnation). True once settled(): nothing is left for it to hand over. */
+static bool shutdown_seen(gn_controller_t *ctl, int32_t id)
+{
+    seen_t *s = seen_now(ctl, id);
+    const json_t *b = image_broker(ctl, id);
+    if (s) {
+        s->shutting_down = true;
+        json_decref(s->registration);
+        s->registration = NULL;
+    }
+    if (s && b && broker_live(ctl, id)) {
+        json_int_t epoch = json_integer_value(json_object_get(b, "epoch"));
+        if (s->fenced_epoch != epoch) {
+            GN_INFO("cluster", "controlled shutdown: moving the broker's leaderships | id=%d", id);
+            s->fenced_epoch = epoch;
+            fence(ctl, b);
+        }
+    }
+    return settled(ctl, id);
+}
+
 /* The registrations heartbeat_seen holds, of brokers settled() in the image: whatever else
  * is in flight, nothing the image says of them can change any more. One in the image
  * already, or of a broker silent for a session since, is dropped. */
@@ -400,8 +430,44 @@ static void on_heartbeat_answer(void *arg, int status, const json_t *resp, const
     if (rc < 0 && rc != GN_EAGAIN && !ctl->closing)
         GN_DEBUG("cluster", "heartbeat failed | err=%s", gn_strerror(rc));
     if (rc < 0) return;
+    if (ctl->draining) { /* fenced on purpose: no lease, only whether it is done */
+        ctl->drain_ready = json_is_true(json_object_get(resp, "shutdown_ready"));
+        return;
+    }
     ctl->lease_from = ctl->hb_sent_at;
     ctl->lease_index = (uint64_t)json_integer_value(json_object_get(resp, "index"));
+}
+
+static bool other_live_broker(gn_controller_t *ctl)
+{
+    const char *key;
+    json_t *b;
+    json_object_foreach((json_t *)image_brokers(ctl), key, b)
+    {
+        int32_t id = (int32_t)json_integer_value(json_object_get(b, "id"));
+        if (id != ctl->broker->cfg.node_id && !json_is_true(json_object_get(b, "fenced")))
+            return true;
+    }
+    return false;
+}
+
+/* A controlled shutdown is over when the controller says nothing is left to hand over
+ * and this broker no longer leads the quorum, or at the deadline, or when no other broker
+ * is there to take anything. */
+static void drain_check(gn_controller_t *ctl, uint64_t now)
+{
+    if (!ctl->draining || !ctl->drain_cb) return;
+    bool done = ctl->drain_ready && !gn__cluster_is_leader(ctl->cl);
+    bool alone = gn__cluster_voter_count(ctl->cl) <= 1 || !other_live_broker(ctl);
+    if (!done && !alone && now < ctl->drain_deadline) return;
+    if (done || alone)
+        GN_INFO("cluster", "controlled shutdown: nothing left to hand over");
+    else
+        GN_WARN("cluster", "controlled shutdown: timed out, shutting down anyway | ready=%s",
+                ctl->drain_ready ? "yes" : "no");
+    gn_controller_drained_cb cb = ctl->drain_cb;
+    ctl->drain_cb = NULL;
+    cb(ctl->drain_arg);
 }
 
 static gn_rpc_client_t *leader_client(gn_controller_t *ctl)
@@ -439,6 +505,7 @@ static void on_tick(uv_timer_t *timer)
     const gn_broker_config_t *cfg = &ctl->broker->cfg;
     log_lease(ctl);
     uint64_t now = uv_now(ctl->broker->loop);
+    drain_check(ctl, now);
     if (gn__cluster_is_leader(ctl->cl)) {
         if (!ctl->was_leader) { /* a new controller gives every broker a full session */
             for (size_t i = 0; i < ctl->nseen; i++) { /* nothing held from an earlier term */
@@ -463,9 +530,13 @@ static void on_tick(uv_timer_t *timer)
             ctl->was_leader = true;
             GN_INFO("cluster", "this broker is the controller now | id=%d", cfg->node_id);
         }
-        /* its own lease, while its own registration is the image's */
-        if (heartbeat_seen(ctl, cfg->node_id, cfg->advertised_host, cfg->advertised_port,
-                           self_listener(ctl), ctl->incarnation) == 0) {
+        /* its own lease, while its own registration is the image's; a controlled shutdown
+         * hands over its leaderships, then the quorum's */
+        if (ctl->draining) {
+            ctl->drain_ready = shutdown_seen(ctl, cfg->node_id);
+            if (ctl->drain_ready) gn__cluster_transfer_leadership(ctl->cl);
+        } else if (heartbeat_seen(ctl, cfg->node_id, cfg->advertised_host, cfg->advertised_port,
+                                  self_listener(ctl), ctl->incarnation) == 0) {
             ctl->lease_from = now;
             ctl->lease_index = 0;
         }
@@ -483,7 +554,7 @@ static void on_tick(uv_timer_t *timer)
     if (leader >= 0) ctl->last_leader = leader;
     /* every interval, at once to a new controller, and every tick while registering */
     if (ctl->hb_inflight || leader < 0 ||
-        (leader == ctl->hb_leader && !ctl->hb_registering &&
+        (leader == ctl->hb_leader && !ctl->hb_registering && !ctl->draining &&
          now - ctl->hb_sent_at < (uint64_t)cfg->broker_heartbeat_interval_ms))
         return;
     gn_rpc_client_t *cli = leader_client(ctl);
@@ -492,6 +563,7 @@ static void on_tick(uv_timer_t *timer)
         json_pack("{s:s, s:i, s:s, s:i, s:s, s:s}", "op", "heartbeat", "broker", cfg->node_id,
                   "host", cfg->advertised_host, "port", cfg->advertised_port, "listener",
                   self_listener(ctl), "incarnation", ctl->incarnation);
+    if (req && ctl->draining) json_object_set_new(req, "shutdown", json_true());
     if (req && gn__rpc_call(cli, req, NULL, 0, cfg->broker_heartbeat_interval_ms,
                             on_heartbeat_answer, ctl) == 0) {
         ctl->hb_inflight = true;
@@ -518,6 +590,14 @@ static void handle_heartbeat(void *arg, gn_rpc_call_t *call, const json_t *req, 
     json_int_t id = json_integer_value(json_object_get(req, "broker"));
     if (!host || !listener || id < 0 || id > INT32_MAX) {
         gn__rpc_reply(call, GN_EINVALID_REQUEST, NULL, NULL, 0);
+        return;
+    }
+    if (json_is_true(json_object_get(req, "shutdown"))) { /* a controlled shutdown */
+        bool ready = shutdown_seen(ctl, (int32_t)id);
+        if (!ready) uv_timer_start(&ctl->timer, on_tick, 0, TICK_MS); /* decide() at once */
+        json_t *resp = json_pack("{s:b}", "shutdown_ready", ready);
+        gn__rpc_reply(call, 0, resp, NULL, 0);
+        json_decref(resp);
         return;
     }
     int rc =
@@ -690,9 +770,27 @@ int gn__controller_open(gn_broker_t *broker, gn_controller_t **out)
 bool gn__controller_lease_ok(gn_controller_t *ctl)
 {
     if (!ctl || gn__cluster_voter_count(ctl->cl) <= 1) return true; /* a quorum of one */
+    if (ctl->draining && !broker_live(ctl, ctl->broker->cfg.node_id))
+        return false; /* handed over */
     uint64_t now = uv_now(ctl->broker->loop);
     if (now - ctl->lease_from > lease_ms(&ctl->broker->cfg)) return false;
     return gn__cluster_applied_index(ctl->cl) >= ctl->lease_index;
+}
+
+void gn__controller_drain(gn_controller_t *ctl, uint64_t timeout_ms, gn_controller_drained_cb cb,
+                          void *arg)
+{
+    if (!ctl || ctl->closing || ctl->draining) {
+        if (cb) cb(arg);
+        return;
+    }
+    GN_INFO("cluster", "controlled shutdown: handing over partition leaderships | timeout_ms=%llu",
+            (unsigned long long)timeout_ms);
+    ctl->draining = true;
+    ctl->drain_cb = cb;
+    ctl->drain_arg = arg;
+    ctl->drain_deadline = uv_now(ctl->broker->loop) + timeout_ms;
+    uv_timer_start(&ctl->timer, on_tick, 0, TICK_MS); /* the first heartbeat now */
 }
 
 gn_rpc_server_t *gn__controller_rpc(gn_controller_t *ctl)

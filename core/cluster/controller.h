@@ -26,6 +26,16 @@ void gn__controller_close(gn_controller_t *ctl);
 bool gn__controller_lease_ok(gn_controller_t *ctl);
 /* The internal RPC server (NULL without cluster.listener), for core/replica's handlers. */
 gn_rpc_server_t *gn__controller_rpc(gn_controller_t *ctl);
+/* Controlled shutdown (Kafka's, KRaft style): this broker's heartbeats ask to shut down;
+ * the controller fences its registration, moves its partition leaderships to in-sync
+ * replicas and takes it out of the ISRs, and says when nothing is left; a controller
+ * broker also hands the Raft leadership to another voter. cb runs once that is done, after
+ * timeout_ms at the latest, or at once without another live broker. Meanwhile, once its
+ * own image says it is fenced, the broker stops acting as partition leader (clients get
+ * NOT_LEADER_OR_FOLLOWER and move). */
+typedef void (*gn_controller_drained_cb)(void *arg);
+void gn__controller_drain(gn_controller_t *ctl, uint64_t timeout_ms, gn_controller_drained_cb cb,
+                          void *arg);
 /* Called after each applied record, once the controller has handled it (core/replica). */
 typedef void (*gn_controller_apply_cb)(void *arg, const json_t *record);
 void gn__controller_on_apply(gn_controller_t *ctl, gn_controller_apply_cb cb, void *arg);

@@ -54,8 +54,10 @@ struct gn_cluster {
     uv_idle_t reaper;       /* never started: closed when raft has closed, frees on its close cb */
     gn_cluster_forward_fn forward; /* proposals on a follower go to the leader */
     void *forward_arg;
-    struct applied_wait *waits; /* forwarded proposals waiting for the local apply */
-    uint64_t fsm_applied;       /* the last entry fsm_apply applied (see applied_index) */
+    struct applied_wait *waits;    /* forwarded proposals waiting for the local apply */
+    struct raft_transfer transfer; /* a leadership hand-over (controlled shutdown) */
+    bool transferring;
+    uint64_t fsm_applied; /* the last entry fsm_apply applied (see applied_index) */
 };
 
 typedef struct applied_wait {
@@ -576,6 +578,28 @@ void gn__cluster_off_apply(gn_cluster_t *cl, gn_cluster_apply_cb cb, void *arg)
         cl->nlisteners--;
         return;
     }
+}
+
+static void on_transferred(struct raft_transfer *req)
+{
+    gn_cluster_t *cl = req->data;
+    cl->transferring = false; /* the caller watches gn__cluster_is_leader */
+}
+
+int gn__cluster_transfer_leadership(gn_cluster_t *cl)
+{
+    if (cl->closing || raft_state(&cl->raft) != RAFT_LEADER || cl->nvoters <= 1)
+        return GN_ENOTLEADER;
+    if (cl->transferring) return 0;
+    cl->transfer.data = cl;
+    int rv = raft_transfer(&cl->raft, &cl->transfer, 0, on_transferred);
+    if (rv != 0) {
+        GN_WARN("cluster", "cannot hand the controller over | err=%s", raft_strerror(rv));
+        return GN_EIO;
+    }
+    cl->transferring = true;
+    GN_INFO("cluster", "handing the controller over to another voter");
+    return 0;
 }
 
 bool gn__cluster_is_leader(gn_cluster_t *cl)

@@ -59,9 +59,10 @@ typedef struct gn_broker_config {
     const char *cluster_listener;
     const char *advertised_host; /* this broker's Kafka listener as other brokers announce it */
     int32_t advertised_port;
-    int64_t broker_session_timeout_ms;    /* broker.session.timeout.ms (3000): then fenced */
-    int64_t broker_heartbeat_interval_ms; /* broker.heartbeat.interval.ms (500) */
-    int64_t replica_lag_time_max_ms;      /* replica.lag.time.max.ms (30000): then out of ISR */
+    int64_t broker_session_timeout_ms;      /* broker.session.timeout.ms (3000): then fenced */
+    int64_t broker_heartbeat_interval_ms;   /* broker.heartbeat.interval.ms (500) */
+    int64_t replica_lag_time_max_ms;        /* replica.lag.time.max.ms (30000): then out of ISR */
+    int64_t controlled_shutdown_timeout_ms; /* controlled.shutdown.timeout.ms (5000) */
 } gn_broker_config_t;
 
 void gn_broker_config_defaults(gn_broker_config_t *cfg);
@@ -69,6 +70,14 @@ void gn_broker_config_defaults(gn_broker_config_t *cfg);
 /* Opens (creating if needed) the data directory, loads topics, recovers logs
  * (no scan after a clean shutdown), starts retention and compaction timers. */
 int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t **out);
+
+/* Controlled shutdown, before gn_broker_close: in a cluster, hands this broker's
+ * partition leaderships (and the controller role) to other in-sync brokers and waits for
+ * that, at most controlled.shutdown.timeout.ms, while the listeners still answer (clients
+ * are told NOT_LEADER_OR_FOLLOWER and move). cb runs on the loop; at once on a single
+ * node or without another live broker. */
+typedef void (*gn_broker_drained_cb)(void *arg);
+void gn_broker_drain(gn_broker_t *broker, gn_broker_drained_cb cb, void *arg);
 
 /* Stops timers, waits for fsyncs in flight, flushes every log, writes the
  * checkpoints and the clean-shutdown marker, frees everything; cb (may be NULL)
