@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Forwarded produce is duplicate-free (core/replica/forward.c, idempotent forwarding):
-# MQTT 5 QoS 1 (MQTT.js, 20 PUBACKs outstanding) and two REST producers (curl, 4 records
-# a request) write through broker P, which does not lead the partition, while the leader
-# is paused with SIGSTOP long enough to be fenced (its answers to P's forwards are lost
-# or come back as "not the leader" after it appended and replicated them), then killed
-# twice (P's forward connection drops after appends the new leader has). Every
-# record in the log must be there once, every acknowledged one must be there, and each
-# producer's records must be in the order it sent them. Without idempotent forwarding the
-# resends append batches twice. Ports 29600-29649 (GN_CLUSTER_PORTS); about two minutes.
+# MQTT 5 QoS 1 (MQTT.js, 20 PUBACKs outstanding), WebSocket JSON produce (Node ws, 20
+# acks outstanding) and two REST producers (curl, 4 records a request) write through
+# broker P, which does not lead the partition, while the leader is paused with SIGSTOP
+# long enough to be fenced (its answers to P's forwards are lost or come back as "not
+# the leader" after it appended and replicated them), then killed twice (P's forward
+# connection drops after appends the new leader has). Every record in the log must be
+# there once, every acknowledged one must be there, and each producer's records must be
+# in the order it sent them. Without idempotent forwarding the resends append batches
+# twice (the code before failed this in 3 of 4 runs). Ports 29600-29649
+# (GN_CLUSTER_PORTS); under a minute here.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 for tool in kcat curl jq node; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 0; }
 done
 HERE="$(cd "$(dirname "$0")" && pwd)"
-[[ -d "$HERE/../node_modules/mqtt" ]] || { echo "SKIP: npm ci --prefix tests first"; exit 0; }
+[[ -d "$HERE/../node_modules/mqtt" && -d "$HERE/../node_modules/ws" ]] ||
+    { echo "SKIP: npm ci --prefix tests first"; exit 0; }
 
 for n in 1 2 3; do start_broker "$n" --gateways --num.partitions=1; done
 wait_for 20 "three brokers registered" brokers_in_metadata 3
@@ -32,6 +35,9 @@ STOP="$WORK/stop"
 node "$HERE/mqtt_acked_pub.mjs" "mqtt://127.0.0.1:$(mqtt_port "$P")" xo/m m 20 "$STOP" 120 \
     >"$WORK/acked-m.txt" 2>"$WORK/mqtt.err" &
 MQ=$!
+node "$HERE/ws_acked_pub.mjs" "http://127.0.0.1:$(http_port "$P")" xo w w 20 "$STOP" 120 \
+    >"$WORK/acked-w.txt" 2>"$WORK/ws.err" &
+WS=$!
 
 # REST producer K: 4 records a request, values rK-<n>; acknowledged = 200 and no error
 rest_loop() {
@@ -103,7 +109,8 @@ done
 touch "$STOP"
 wait "$R1" "$R2"
 wait "$MQ" || fail "the MQTT publisher failed: $(tail -3 "$WORK/mqtt.err")"
-echo "acknowledged: mqtt $(wc -l <"$WORK/acked-m.txt"), rest $(cat "$WORK"/acked-r?.txt | wc -l)"
+wait "$WS" || fail "the WebSocket producer failed: $(tail -3 "$WORK/ws.err")"
+echo "acknowledged: mqtt $(wc -l <"$WORK/acked-m.txt"), websocket $(wc -l <"$WORK/acked-w.txt"), rest $(cat "$WORK"/acked-r?.txt | wc -l)"
 cat "$WORK"/refused-r?.txt 2>/dev/null | head -3 || true
 grep -m3 refused "$WORK/mqtt.err" || true
 
@@ -113,7 +120,7 @@ kcat -C -b "$(bootstrap)" -t xo -p 0 -o beginning -e -q -f '%s\n' | tr -d '"' >"
 echo "$(wc -l <"$WORK/log.txt") records in the log"
 dups=$(sort "$WORK/log.txt" | uniq -d | wc -l)
 ((dups == 0)) || fail "$dups records appended more than once, e.g. $(sort "$WORK/log.txt" | uniq -d | head -5 | tr '\n' ' ')"
-for s in m r1 r2; do
+for s in m w r1 r2; do
     # this producer's records in log order, as numbers
     sed -n "s/^$s-\([0-9]*\)$/\1/p" "$WORK/log.txt" >"$WORK/log-$s.txt"
     sort -n "$WORK/log-$s.txt" | cmp -s - "$WORK/log-$s.txt" ||
