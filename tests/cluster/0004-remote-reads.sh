@@ -54,22 +54,10 @@ mosquitto_sub -h 127.0.0.1 -p "$(mqtt_port "$O")" -V mqttv5 -i sub-o -q 1 -t 'so
     >"$WORK/mqtt.txt" 2>"$WORK/mqtt.err" &
 SUB=$!
 BG+=($SUB)
-CT='Content-Type: application/vnd.kafka.v2+json'
 AJ='Accept: application/vnd.kafka.json.v2+json'
 # the instance is stored in __http_consumers (acks=all): retried while its ISR forms
-create_consumer() {
-    local code
-    code=$(curl -sS -o "$WORK/create.txt" -w '%{http_code}' -X POST -H "$CT" \
-        --data '{"name":"c1","format":"json","auto.offset.reset":"earliest"}' "$OH/consumers/rr")
-    [[ $code == 200 || $code == 409 ]]
-}
-wait_for 30 "REST consumer created on $O" create_consumer
-assign() {
-    r=$(curl -sS -X POST -H "$CT" --data '{"partitions":[{"topic":"solo","partition":0}]}' \
-        -w ' %{http_code}' "$OH/consumers/rr/instances/c1/assignments")
-    [[ $r == *" 204" ]]
-}
-wait_for 30 "REST assignment on $O" assign
+wait_for 30 "REST consumer created on $O" rest_consumer "$OH" rr c1 earliest
+wait_for 30 "REST assignment on $O" rest_assign "$OH" rr c1 solo
 rest_records() { # rest_records WANT: reads (bounded) until WANT values came, prints them
     local all='[]' got
     for ((i = 0; i < 40; i++)); do

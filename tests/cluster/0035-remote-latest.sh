@@ -75,21 +75,9 @@ echo "WebSocket (latest): the 5 live records only ($(grep '^subscribed' "$WORK/w
 
 # REST v2 consumer
 OH=$(http_of late-rest)
-CT='Content-Type: application/vnd.kafka.v2+json'
 AJ='Accept: application/vnd.kafka.json.v2+json'
-create_consumer() {
-    local code
-    code=$(curl -sS -o "$WORK/create.txt" -w '%{http_code}' -X POST -H "$CT" \
-        --data '{"name":"c1","format":"json","auto.offset.reset":"latest"}' "$OH/consumers/lt")
-    [[ $code == 200 || $code == 409 ]]
-}
-wait_for 30 "REST consumer created" create_consumer
-assign() {
-    r=$(curl -sS -X POST -H "$CT" --data '{"partitions":[{"topic":"late-rest","partition":0}]}' \
-        -w ' %{http_code}' "$OH/consumers/lt/instances/c1/assignments")
-    [[ $r == *" 204" ]]
-}
-wait_for 30 "REST assignment" assign
+wait_for 30 "REST consumer created" rest_consumer "$OH" lt c1 latest
+wait_for 30 "REST assignment" rest_assign "$OH" lt c1 late-rest
 first=$(curl -sS -H "$AJ" "$OH/consumers/lt/instances/c1/records?timeout=1000")
 [[ $(jq length <<<"$first") == 0 ]] || fail "REST consumer (latest) read history: $(jq -c '.[0:3]' <<<"$first")"
 live late-rest

@@ -128,3 +128,21 @@ isr_of() {
 isr_full() {
     [[ "$(isr_of "$1")" =~ ^[123],[123],[123]$ ]]
 }
+
+# REST v2 consumer instances for the gateway tests (curl): rest_consumer BASE GROUP NAME
+# RESET creates instance NAME of GROUP (json format, auto.offset.reset RESET), true once
+# it exists; rest_assign BASE GROUP NAME TOPIC assigns it partition 0 of TOPIC. Both are
+# retried with wait_for while the instance store's ISR forms.
+REST_CT='Content-Type: application/vnd.kafka.v2+json'
+rest_consumer() {
+    local code
+    code=$(curl -sS -o "$WORK/rest-create.txt" -w '%{http_code}' -X POST -H "$REST_CT" \
+        --data "{\"name\":\"$3\",\"format\":\"json\",\"auto.offset.reset\":\"$4\"}" "$1/consumers/$2")
+    [[ $code == 200 || $code == 409 ]]
+}
+rest_assign() {
+    local r
+    r=$(curl -sS -X POST -H "$REST_CT" --data "{\"partitions\":[{\"topic\":\"$4\",\"partition\":0}]}" \
+        -w ' %{http_code}' "$1/consumers/$2/instances/$3/assignments")
+    [[ $r == *" 204" ]]
+}
