@@ -365,12 +365,18 @@ typedef struct cconn {
 struct gn_rpc_client {
     uv_loop_t *loop;
     char address[128];
+    /* resolved at the first connect and kept; after a failed connect resolved again on the
+     * thread pool (the name may point elsewhere now). Never on the loop again: getaddrinfo
+     * blocks, and a name whose container is gone took seconds to fail (Docker's DNS
+     * forwarding it), every retry of every follower of a dead leader */
+    struct sockaddr_storage ss;
+    bool resolved, resolving, timer_closed;
+    uv_getaddrinfo_t gai;
     cconn_t *conn;
     pending_t *pending;
     int64_t next_id;
     uv_timer_t timer;
     bool freeing;
-    int handles;
 };
 
 static void on_cconn_closed(uv_handle_t *h)
@@ -440,12 +446,43 @@ static void on_cconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (drain(&c->in, on_answer, cli) < 0 && cli->conn == c) reset(cli, GN_EIO);
 }
 
+static void client_maybe_free(gn_rpc_client_t *cli)
+{
+    if (cli->freeing && cli->timer_closed && !cli->resolving) free(cli);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    gn_rpc_client_t *cli = req->data;
+    cli->resolving = false;
+    if (status == 0 && res && res->ai_addrlen <= sizeof(cli->ss) && !cli->freeing)
+        memcpy(&cli->ss, res->ai_addr, res->ai_addrlen);
+    uv_freeaddrinfo(res);
+    client_maybe_free(cli);
+}
+
+/* The address looked up again, off the loop, for the next connect. */
+static void resolve_again(gn_rpc_client_t *cli)
+{
+    char host[256];
+    const char *colon = strrchr(cli->address, ':');
+    if (cli->resolving || !colon || (size_t)(colon - cli->address) >= sizeof(host)) return;
+    memcpy(host, cli->address, (size_t)(colon - cli->address));
+    host[colon - cli->address] = 0;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    cli->gai.data = cli;
+    if (uv_getaddrinfo(cli->loop, &cli->gai, on_resolved, host[0] ? host : "0.0.0.0", colon + 1,
+                       &hints) == 0)
+        cli->resolving = true;
+}
+
 static void on_connect(uv_connect_t *req, int status)
 {
     cconn_t *c = req->data;
     gn_rpc_client_t *cli = c->cli;
     if (!cli) return;
     if (status < 0) {
+        resolve_again(cli);
         reset(cli, GN_EIO);
         return;
     }
@@ -492,15 +529,15 @@ int gn__rpc_call(gn_rpc_client_t *cli, const json_t *req, const uint8_t *raw, si
 {
     if (cli->freeing) return GN_ESHUTDOWN;
     if (!cli->conn) {
-        struct sockaddr_storage ss;
-        if (resolve(cli->address, &ss) < 0) return GN_EINVAL;
+        if (!cli->resolved && resolve(cli->address, &cli->ss) < 0) return GN_EINVAL;
+        cli->resolved = true;
         cconn_t *c = calloc(1, sizeof(*c));
         if (!c) return GN_ENOMEM;
         uv_tcp_init(cli->loop, &c->tcp);
         c->tcp.data = c;
         c->creq.data = c;
         c->cli = cli;
-        if (uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&ss, on_connect) < 0) {
+        if (uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&cli->ss, on_connect) < 0) {
             uv_close((uv_handle_t *)&c->tcp, on_cconn_closed);
             return GN_EIO;
         }
@@ -533,13 +570,16 @@ int gn__rpc_call(gn_rpc_client_t *cli, const json_t *req, const uint8_t *raw, si
 
 static void on_client_timer_closed(uv_handle_t *h)
 {
-    free(h->data);
+    gn_rpc_client_t *cli = h->data;
+    cli->timer_closed = true;
+    client_maybe_free(cli);
 }
 
 void gn__rpc_client_free(gn_rpc_client_t *cli)
 {
     if (!cli) return;
     cli->freeing = true;
+    if (cli->resolving) uv_cancel((uv_req_t *)&cli->gai); /* or it completes: freed then */
     reset(cli, GN_ESHUTDOWN);
     uv_close((uv_handle_t *)&cli->timer, on_client_timer_closed);
 }
