@@ -9,7 +9,8 @@
  * claimer answers CONNACK once it holds that state, or after MQTT_CLAIM_WAIT_MS (the
  * previous owner's last saved state: QoS 1 messages since then come again), at once
  * when the previous owner is not live or had the session offline. A claim the session
- * store cannot take gets CONNACK 0x88 (3.1.1: 3). Expiry and delayed wills run on the
+ * store cannot take (not created yet, no leader: tried again each second) within
+ * MQTT_CLAIM_STORE_WAIT_MS gets CONNACK 0x88 (3.1.1: 3). Expiry and delayed wills run on the
  * owner, or on the lowest live broker when the owner is not live. A session its owner
  * had online when that broker was lost (fenced or unregistered; or this broker, before
  * it restarted) is adopted by the lowest live broker: an adopt record of the next
@@ -35,7 +36,7 @@ typedef struct mqtt_claim {
     uint32_t gen;
     int32_t prev_owner;
     uint8_t tries;
-    bool unwritten;    /* __mqtt_sessions does not exist yet: written again each second */
+    bool unwritten;    /* the store could not take it yet: written again each second */
     bool produced;     /* the session store took the record */
     bool won;          /* applied here as the session's new generation */
     bool lost;         /* applied, but another claim of that generation came first */
@@ -116,6 +117,13 @@ static void claim_refuse(mqtt_claim_t *cl, const char *why, int err)
     mqtt__conn_close(conn, NULL);
 }
 
+/* The store cannot take a record for now (being created, no leader yet, leadership
+ * moving): the sweep writes the claim again until MQTT_CLAIM_STORE_WAIT_MS. */
+static bool store_busy(int err)
+{
+    return err == GN_EUNKNOWN_TOPIC || err == GN_ENOTLEADER;
+}
+
 static void claim_finish(mqtt_claim_t *cl)
 {
     mqtt_conn_t *conn = cl->conn;
@@ -134,7 +142,9 @@ static void on_claim_written(void *arg, int status, const gn_produce_result_t *r
     mqtt_conn_t *conn = arg;
     mqtt_claim_t *cl = conn->claim;
     if (cl) {
-        if (status < 0) {
+        if (store_busy(status) && gn_now_ms() - cl->started < MQTT_CLAIM_STORE_WAIT_MS) {
+            cl->unwritten = true; /* not appended: the sweep writes it again */
+        } else if (status < 0) {
             claim_refuse(cl, "claim not written", status);
         } else {
             cl->produced = true;
@@ -187,7 +197,7 @@ int mqtt__claim_start(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *e
     srv->claims = cl;
     conn->claim = cl;
     int rc = claim_send(cl);
-    if (rc == GN_EUNKNOWN_TOPIC) { /* a cluster still creating it: the sweep tries again */
+    if (store_busy(rc)) { /* the sweep tries again */
         cl->unwritten = true;
     } else if (rc < 0) {
         claim_refuse(cl, "claim not written", rc);
@@ -237,7 +247,8 @@ void mqtt__claims_run(mqtt_server_t *srv)
     }
 }
 
-/* Claims not written yet (__mqtt_sessions being created) are written again; claims
+/* Claims not written yet (__mqtt_sessions being created or without a leader) are
+ * written again; claims
  * past MQTT_CLAIM_WAIT_MS: the previous owner did not hand over (dead, or cut off): go
  * on from its last saved state; not taken by the store within MQTT_CLAIM_STORE_WAIT_MS:
  * refused. */
@@ -250,7 +261,7 @@ static void claims_expire(mqtt_server_t *srv, int64_t now)
             if (cl->unwritten && now - cl->started < MQTT_CLAIM_STORE_WAIT_MS) {
                 cl->tries--; /* not a lost race */
                 int rc = claim_send(cl);
-                if (rc == GN_EUNKNOWN_TOPIC) continue;
+                if (store_busy(rc)) continue;
                 cl->unwritten = false;
                 if (rc == 0) continue;
                 claim_refuse(cl, "claim not written", rc);
