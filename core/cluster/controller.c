@@ -539,6 +539,8 @@ static void on_tick(uv_timer_t *timer)
                                   self_listener(ctl), ctl->incarnation) == 0) {
             ctl->lease_from = now;
             ctl->lease_index = 0;
+        } else { /* its registration before anything else: the others wait for it to heartbeat */
+            register_waiting(ctl);
         }
         /* the cluster's id: the first controller's meta.properties cluster.id */
         if (!json_object_get(gn__cluster_image(ctl->cl), "cluster_id") && ctl->inflight == 0)
