@@ -223,7 +223,10 @@ static int heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, in
     const json_t *b = image_broker(ctl, id);
     const char *had = json_string_value(json_object_get(b, "incarnation"));
     bool fenced = !b || json_is_true(json_object_get(b, "fenced"));
-    bool restarted = had && incarnation && strcmp(had, incarnation) != 0;
+    bool new_incarnation = had && incarnation && strcmp(had, incarnation) != 0;
+    /* a quorum of one has no other replica to hand anything to: a restart re-registers in
+     * place, without taking every partition offline for a moment and bumping its epoch */
+    bool restarted = new_incarnation && gn__cluster_voter_count(ctl->cl) > 1;
     if (!fenced && restarted && s) {
         json_int_t epoch = json_integer_value(json_object_get(b, "epoch"));
         if (s->fenced_epoch != epoch) {
@@ -250,7 +253,7 @@ static int heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, in
         json_decref(s->registration);
         s->registration = NULL;
     }
-    if ((!had && incarnation) || !str_eq(b, "host", host) ||
+    if ((!had && incarnation) || new_incarnation || !str_eq(b, "host", host) ||
         json_integer_value(json_object_get(b, "port")) != port ||
         !str_eq(b, "listener", listener)) {
         json_t *rec = registration(id, host, port, listener, incarnation);

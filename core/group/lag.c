@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Consumer lag: for each partition a group has committed or been assigned, the
- * committed offset against the partition's high watermark. Reads in-memory state
+ * committed offset against the partition's high watermark (-1 for a partition this
+ * broker holds no replica of: not known here). Reads in-memory state
  * only (the assignment bytes of a "consumer" group are decoded per call), so it
  * answers synchronously. Loop thread only. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "ganglion/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/partition.h"
 #include "group/group_int.h"
@@ -72,8 +74,12 @@ int gn_group_lag(gn_group_coordinator_t *coord, const char *group_id, gn_group_l
             if (rows[j].member_id) r.member_id = rows[j].member_id;
         i = j;
         const gn__offset_t *o = gn__offset_find(g, r.topic, r.partition);
+        /* a partition this broker holds no replica of: its end is not known here (a copy
+         * fetched for readers may trail the leader, or be empty) */
         gn_partition_t *part =
-            coord->broker ? gn_partition_get(coord->broker, r.topic, r.partition) : NULL;
+            coord->broker && gn_cluster_holds_replica(coord->broker, r.topic, r.partition)
+                ? gn_partition_get(coord->broker, r.topic, r.partition)
+                : NULL;
         gn_group_lag_t row = {
             r.topic, r.partition, o ? o->offset : -1, part ? gn_partition_high_watermark(part) : -1,
             -1,      r.member_id};

@@ -303,7 +303,7 @@ typedef struct gn_group_lag {
     const char *topic;
     int32_t partition;
     int64_t committed;      /* -1: none */
-    int64_t high_watermark; /* -1: partition unknown */
+    int64_t high_watermark; /* -1: unknown here (no such partition, or no replica here) */
     int64_t lag;            /* high_watermark - committed; -1 when either is unknown */
     const char *member_id;  /* assigned member, or NULL */
 } gn_group_lag_t;
