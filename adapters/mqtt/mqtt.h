@@ -354,6 +354,11 @@ struct mqtt_server {
     int32_t self_id;             /* this broker's node id */
     int32_t live[MQTT_LIVE_MAX]; /* live brokers, ascending, as of the sweep */
     size_t nlive;
+    struct {
+        int32_t id;
+        int64_t since;     /* ms: first sweep that found it not live */
+    } gone[MQTT_LIVE_MAX]; /* owners of sessions that are not live */
+    size_t ngone;
     bool stopping;
     int open_handles;
     gn_adapter_stopped_cb stop_cb;

@@ -13,7 +13,10 @@
  * MQTT_CLAIM_STORE_WAIT_MS gets CONNACK 0x88 (3.1.1: 3). Expiry and delayed wills run on the
  * owner, or on the lowest live broker when the owner is not live. A session its owner
  * had online when that broker was lost (fenced or unregistered; or this broker, before
- * it restarted) is adopted by the lowest live broker: an adopt record of the next
+ * it restarted) is adopted by the lowest live broker, once that broker has not been live
+ * for longer than a controlled shutdown may take (a broker shutting down cleanly is
+ * fenced first, then its adapter saves its sessions offline without wills), plus a
+ * sweep: an adopt record of the next
  * generation takes it over offline, its connection lost now, its will due after its
  * delay; records apply in log order, so of adopts and claims of one generation the
  * first wins, and only the broker whose adopt won publishes the will. Online persistent
@@ -426,6 +429,36 @@ void mqtt__owner_apply(mqtt_server_t *srv, const mqtt_session_rec_t *rec, bool l
 
 /* ---- sessions of lost connections ------------------------------------------------- */
 
+/* Owners that are not live: since when (the first sweep that found them so). */
+static int64_t gone_since(mqtt_server_t *srv, int32_t id, int64_t now)
+{
+    for (size_t i = 0; i < srv->ngone; i++)
+        if (srv->gone[i].id == id) return srv->gone[i].since;
+    if (srv->ngone < MQTT_LIVE_MAX) {
+        srv->gone[srv->ngone].id = id;
+        srv->gone[srv->ngone++].since = now;
+    }
+    return now;
+}
+
+/* Forgets the owners that are live again. */
+static void gone_refresh(mqtt_server_t *srv)
+{
+    for (size_t i = 0; i < srv->ngone;)
+        if (live(srv, srv->gone[i].id))
+            srv->gone[i] = srv->gone[--srv->ngone];
+        else
+            i++;
+}
+
+/* How long an owner stays not live before its online sessions are adopted: a broker in a
+ * controlled shutdown is fenced while its clients are still connected, then saves them
+ * offline (no will: a clean shutdown is no failure of theirs). */
+static int64_t adopt_grace(mqtt_server_t *srv)
+{
+    return gn_broker_config(srv->broker)->controlled_shutdown_timeout_ms + 2 * MQTT_SWEEP_MS;
+}
+
 static bool claim_pending(mqtt_server_t *srv, const char *client_id)
 {
     for (mqtt_claim_t *cl = srv->claims; cl; cl = cl->next)
@@ -444,12 +477,16 @@ static void adopt_lost(mqtt_server_t *srv, int64_t now)
         (cp.leader < 0 || !live(srv, cp.leader)))
         return; /* no store to write to: after its election */
     size_t budget = MQTT_ADOPT_PER_SWEEP;
+    int64_t grace = adopt_grace(srv);
+    gone_refresh(srv);
     for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++) {
         for (mqtt_session_t *s = srv->sessions[b]; s; s = s->hnext) {
             if (s->conn || !s->remote_online) continue;
             if (s->owner != srv->self_id && s->owner >= 0 && live(srv, s->owner)) continue;
             if (s->owner != srv->self_id && (srv->nlive == 0 || srv->live[0] != srv->self_id))
                 continue; /* the lowest live broker adopts */
+            if (s->owner != srv->self_id && now - gone_since(srv, s->owner, now) < grace)
+                continue; /* perhaps a controlled shutdown: its records come */
             if (s->adopted_at && now - s->adopted_at < MQTT_CLAIM_STORE_WAIT_MS) continue;
             if (claim_pending(srv, s->client_id)) continue; /* its client is back here */
             int rc = mqtt__session_write_adopt(s, now);

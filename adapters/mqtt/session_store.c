@@ -146,6 +146,15 @@ static void on_saved(void *arg, int status, const gn_produce_result_t *res)
     if (status < 0) GN_WARN(MQTT_MOD, "session state not saved | err=%s", gn_err_name(status));
 }
 
+/* A record written while the adapter stops (its sessions saved offline, without wills):
+ * the stop waits for its answer, so that it reaches the store before the broker closes
+ * (other brokers would adopt the sessions otherwise, and publish their wills). */
+static void on_stop_saved(void *arg, int status, const gn_produce_result_t *res)
+{
+    on_saved(NULL, status, res);
+    mqtt__server_handle_closed(arg);
+}
+
 #define META_HEADER "mqtt.session"
 static const char *const kind_names[] = {"state", "claim", "release", "adopt"};
 
@@ -165,9 +174,15 @@ static int write_record(mqtt_server_t *srv, const char *client_id, gn_bytes_t va
     gn_bytes_t key = {(const uint8_t *)client_id, strlen(client_id)};
     int rc = gn_batch_builder_add(&b, key, value, &hdr, 1, gn_now_ms());
     if (rc == 0) rc = gn_batch_builder_finish(&b, 0, &batch);
+    bool held = !cb && srv->stopping;
+    if (held) {
+        cb = on_stop_saved;
+        arg = srv;
+    }
     if (rc == 0)
         rc = gn_produce(part, (uint8_t *)batch.ptr, batch.len, GN_ACKS_LEADER, cb ? cb : on_saved,
                         arg);
+    if (rc == 0 && held) srv->open_handles++; /* until the answer */
     gn_batch_builder_close(&b);
     if (rc < 0 && !cb)
         GN_WARN(MQTT_MOD, "session state not saved | client=%s err=%s", client_id, gn_err_name(rc));

@@ -3,8 +3,8 @@
 # Wills of clients connected to a broker that is killed with -9 (three brokers; the one
 # killed leads __mqtt_sessions, so the session store fails over too; data topic wl of one
 # partition, replication factor 3). A watcher on a survivor subscribes to wl/#.
-# - c1 (3.1.1, clean session, will): its will is published once, soon after the broker is
-#   fenced.
+# - c1 (3.1.1, clean session, will): its will is published once, after the broker is
+#   fenced and the adoption's grace (a controlled shutdown's 5 s + 2 s) has passed.
 # - c2 (MQTT 5, session expiry 600 s, will delay 3 s): published once, 3 s after c1's.
 # - c3 (MQTT 5, will delay 8 s) comes back on a survivor at once: never published.
 # - c4 (3.1.1) and c5 (MQTT 5, persistent) sent DISCONNECT before the kill: never.
@@ -14,7 +14,10 @@
 #   c6 (MQTT 5, will) connected: the others fence it and publish c6's will; resumed, it
 #   finds the session adopted and closes c6's connection (DISCONNECT 0x8E) without
 #   publishing the will again.
-# Ports 29600-29649 (GN_CLUSTER_PORTS); about a minute.
+# - Stopped cleanly (SIGTERM: a controlled shutdown fences the broker while its clients
+#   are still connected) with c7 (MQTT 5, persistent) and c8 (3.1.1) connected, both with
+#   wills: they get DISCONNECT 0x8B (3.1.1: closed) and no will is published.
+# Ports 29600-29649 (GN_CLUSTER_PORTS); about two minutes.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 for tool in kcat mosquitto_pub mosquitto_sub; do
@@ -138,8 +141,33 @@ n=$(grep -c '^wl/c6 ' "$WORK/wills2.out" || true)
 ((n == 1)) || fail "c6's will published $n times, want 1: $(tr '\n' '|' <"$WORK/wills2.out")"
 echo "cut off: c6's will published once by the others; broker $X, resumed, closed c6 with 0x8E"
 
-kill "$C3" "$W" "$W2" "$C6" 2>/dev/null || true
-wait "$C3" "$W" "$W2" "$C6" 2>/dev/null || true
+# ---- stopped cleanly: no will
+Y=$((O == 1 ? 2 : 1))
+wait_for 30 "broker $X back in the ISR of __mqtt_sessions" isr_full __mqtt_sessions
+mosquitto_sub $(M "$Y") -V mqttv5 -c -x 600 -i lw-c7 -t nothing --will-topic wl/c7 \
+    --will-payload c7-wrong -d >"$WORK/c7.out" 2>&1 &
+C7=$!
+CLIENTS+=("$C7")
+mosquitto_sub $(M "$Y") -V mqttv311 -i lw-c8 -t nothing --will-topic wl/c8 --will-payload c8-wrong \
+    >/dev/null 2>&1 &
+C8=$!
+CLIENTS+=("$C8")
+for c in 7 8; do
+    wait_for 10 "lw-c$c connected on broker $Y" grep -q "client connected.*client=lw-c$c " "$WORK/b$Y.log"
+done
+sleep 1.5
+kill -TERM "${PIDS[$Y]}"
+wait "${PIDS[$Y]}" 2>/dev/null || true
+unset "PIDS[$Y]"
+sleep 12 # past the adoption's grace (controlled shutdown timeout 5 s + 2 s) after the fence
+! grep -q ' wl/c[78] \|^wl/c[78] ' "$WORK/wills.out" "$WORK/wills2.out" ||
+    fail "wills published after broker $Y stopped cleanly: $(grep -h 'c[78]-wrong' "$WORK/wills.out" "$WORK/wills2.out" | tr '\n' '|')"
+grep -q 'Received DISCONNECT (139)' "$WORK/c7.out" ||
+    fail "c7 did not get DISCONNECT 0x8B from broker $Y: $(grep -i disconnect "$WORK/c7.out" | tr '\n' '|')"
+echo "stopped cleanly: c7 got DISCONNECT 0x8B, no will for c7 or c8"
+
+kill "$C3" "$W" "$W2" "$C6" "$C7" "$C8" 2>/dev/null || true
+wait "$C3" "$W" "$W2" "$C6" "$C7" "$C8" 2>/dev/null || true
 stop_all
 check_logs
 echo "PASS"
