@@ -97,7 +97,7 @@ NBG=2000
     done
 ) | kcat -P -b "$(bootstrap)" -t bg -X acks=all -X enable.idempotence=true \
     -X message.timeout.ms=90000 -X linger.ms=5 >"$WORK/bg.out" 2>&1 &
-BG=$!
+BGPROD=$!
 sleep 1
 
 ip -n "$NS-hub" link set "h$L" down
@@ -157,7 +157,7 @@ wait_for 20 "identical segment bytes of co-$P on the three brokers" same_logs "c
 echo "broker $L rejoined the ISR of $P with the same bytes as the others"
 
 # the other producer: every record acknowledged, read back once, in order per partition
-wait "$BG" || fail "bg producer failed: $(tail -3 "$WORK/bg.out")"
+wait "$BGPROD" || fail "bg producer failed: $(tail -3 "$WORK/bg.out")"
 grep -q "Delivery failed" "$WORK/bg.out" && fail "bg deliveries failed: $(head -3 "$WORK/bg.out")"
 for p in 0 1 2; do
     kcat -C -b "$(bootstrap)" -t bg -p "$p" -o beginning -e -q >"$WORK/bg-$p.txt" || fail "consume bg $p failed"
