@@ -21,24 +21,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "port $1 did not open"
-    exit 1
-}
-cat >"$WORK/mosquitto.conf" <<CONF
-listener $MPORT 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 0
-max_queued_bytes 0
-max_inflight_messages 0
-max_connections -1
-log_dest none
-CONF
+source "$(dirname "$0")/mqtt_lib.bash"
+mosquitto_conf "$MPORT"
 "$MOSQ" -c "$WORK/mosquitto.conf" >"$WORK/mosq.log" 2>&1 &
 PIDS+=($!)
 wait_port "$MPORT"
