@@ -70,8 +70,14 @@ kill_restart() {
         "(leaders $(leader_p 0),$(leader_p 1),$(leader_p 2))"
     for i in "${!led[@]}"; do
         p=${led[$i]}
-        local after
-        after=$(max_epoch "$p")
+        local after="" try
+        # the broker asked for metadata may name the leader a moment late, and a broker that
+        # is not (yet) the leader answers the fetch with an error: ask again, bounded
+        for ((try = 0; try < 50; try++)); do
+            after=$(max_epoch "$p")
+            [[ $after =~ ^[0-9]+$ && $after -gt ${before[$i]} ]] && break
+            sleep 0.2
+        done
         [[ $after =~ ^[0-9]+$ && $after -gt ${before[$i]} ]] ||
             fail "partition $p: written at leader epoch ${after:-none} after the restart, ${before[$i]} before (its leadership did not move)"
         echo "partition $p: led by $(leader_p "$p") at leader epoch $after (${before[$i]} before)"
