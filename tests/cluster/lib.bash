@@ -127,8 +127,15 @@ bootstrap() {
     echo "$b"
 }
 
-brokers_in_metadata() { # N: metadata lists N brokers
-    [[ "$(kcat -L -b "$(bootstrap)" -m 2 2>/dev/null | grep -c '^  broker ')" == "$1" ]]
+# brokers_in_metadata N: every running broker's own metadata lists N brokers (one
+# broker's image may lag another's: a topic created through it right after would be
+# refused INVALID_REPLICATION_FACTOR while it still counts a new broker as absent)
+brokers_in_metadata() {
+    local n
+    for n in "${!PIDS[@]}"; do
+        [[ "$(kcat -L -b "${NODE_HOST[$n]:-127.0.0.1}:${GN_CLUSTER_PORTS}0$n" -m 2 2>/dev/null |
+            grep -c '^  broker ')" == "$1" ]] || return 1
+    done
 }
 
 # leader_of TOPIC: the partition 0 leader's node id
