@@ -469,6 +469,9 @@ int gn__cluster_open(uv_loop_t *loop, const gn_cluster_opts_t *opts, gn_cluster_
      * 2.6-3.7 s with 1000 (more than one round), 1.4-1.9 s with this (docs/performance.md) */
     raft_set_election_timeout(&cl->raft, nvoters == 1 ? 150 : GN_CLUSTER_ELECTION_TIMEOUT_MS);
     raft_set_heartbeat_timeout(&cl->raft, nvoters == 1 ? 50 : 100);
+    /* a voter asks whether it could win before it raises its term: a restarted voter that
+     * timed out before the leader reached it no longer deposes a healthy controller */
+    raft_set_pre_vote(&cl->raft, nvoters > 1);
     rv = raft_bootstrap(&cl->raft, &conf);
     if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) goto raft_err;
     if (rv == 0)
