@@ -271,27 +271,41 @@ static bool in_ids(const json_t *a, int32_t id)
     return false;
 }
 
-/* Whether decide() has nothing left to change for broker id's registration in the image:
- * fenced (or absent), leading no partition, and in the ISR only of partitions without a
- * live leader (an offline partition keeps its ISR: its last members may lead it again). */
-static bool settled(gn_controller_t *ctl, int32_t id)
+/* fn(ctl, topic, partition, state, arg) for every partition state of the image, topic by
+ * topic, until it returns false; whether it never did */
+typedef bool (*partition_state_fn)(gn_controller_t *ctl, const char *topic, size_t p, json_t *st,
+                                   void *arg);
+static bool each_partition_state(gn_controller_t *ctl, partition_state_fn fn, void *arg)
 {
-    if (broker_live(ctl, id)) return false; /* the previous incarnation: fenced first */
     const char *name;
     json_t *t;
     json_object_foreach(json_object_get(gn__cluster_image(ctl->cl), "topics"), name, t)
     {
         size_t p;
         json_t *st;
-        json_array_foreach(json_object_get(t, "states"), p, st)
-        {
-            int32_t leader = (int32_t)json_integer_value(json_object_get(st, "leader"));
-            if (leader == id) return false;
-            if (leader >= 0 && broker_live(ctl, leader) && in_ids(json_object_get(st, "isr"), id))
-                return false;
-        }
+        json_array_foreach(json_object_get(t, "states"), p,
+                           st) if (!fn(ctl, name, p, st, arg)) return false;
     }
     return true;
+}
+
+static bool partition_settled(gn_controller_t *ctl, const char *topic, size_t p, json_t *st,
+                              void *arg)
+{
+    (void)topic, (void)p;
+    int32_t id = *(const int32_t *)arg;
+    int32_t leader = (int32_t)json_integer_value(json_object_get(st, "leader"));
+    if (leader == id) return false;
+    return !(leader >= 0 && broker_live(ctl, leader) && in_ids(json_object_get(st, "isr"), id));
+}
+
+/* Whether decide() has nothing left to change for broker id's registration in the image:
+ * fenced (or absent), leading no partition, and in the ISR only of partitions without a
+ * live leader (an offline partition keeps its ISR: its last members may lead it again). */
+static bool settled(gn_controller_t *ctl, int32_t id)
+{
+    if (broker_live(ctl, id)) return false; /* the previous incarnation: fenced first */
+    return each_partition_state(ctl, partition_settled, &id);
 }
 
 /* A controlled shutdown's heartbeat (its own, on the controller): the broker is fenced at
@@ -347,6 +361,48 @@ static void register_waiting(gn_controller_t *ctl)
 
 /* The controller's decisions, from the image: fence silent brokers, give leaderless
  * partitions a live in-sync leader, drop fenced brokers from ISRs. */
+/* The metadata record a partition's state calls for, proposed: its leadership moved to a
+ * live in-sync replica (epoch + 1), offline when none is left, or its ISR shrunk to the
+ * live members. */
+static bool decide_partition(gn_controller_t *ctl, const char *name, size_t p, json_t *st,
+                             void *arg)
+{
+    (void)arg;
+    int32_t leader = (int32_t)json_integer_value(json_object_get(st, "leader"));
+    int64_t epoch = json_integer_value(json_object_get(st, "leader_epoch"));
+    json_t *isr = json_object_get(st, "isr");
+    bool leader_ok = leader >= 0 && broker_live(ctl, leader);
+    json_t *live = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(isr, i, v) if (broker_live(ctl, (int32_t)json_integer_value(v)))
+        json_array_append(live, v);
+    int32_t to = leader;
+    json_t *to_isr = live;
+    if (!leader_ok && json_array_size(live) > 0) {
+        to = (int32_t)json_integer_value(json_array_get(live, 0));
+        epoch++;
+        GN_WARN("cluster",
+                "moving partition leadership | topic=%s partition=%zu from=%d to=%d "
+                "leader_epoch=%lld",
+                name, p, leader, to, (long long)epoch);
+    } else if (!leader_ok && leader >= 0) {
+        GN_WARN("cluster", "partition offline: no live in-sync replica | topic=%s partition=%zu",
+                name, p);
+        to = -1;
+        epoch++;
+        to_isr = isr;
+    } else if (!leader_ok || json_array_size(live) == json_array_size(isr)) {
+        to_isr = NULL; /* offline already, or nothing to shrink: nothing to change */
+    }
+    if (to_isr)
+        ctl_propose(ctl, json_pack("{s:s, s:s, s:I, s:i, s:I, s:O}", "type", "partition", "topic",
+                                   name, "partition", (json_int_t)p, "leader", to, "leader_epoch",
+                                   (json_int_t)epoch, "isr", to_isr));
+    json_decref(live);
+    return true;
+}
+
 static void decide(gn_controller_t *ctl)
 {
     const gn_broker_config_t *cfg = &ctl->broker->cfg;
@@ -367,50 +423,7 @@ static void decide(gn_controller_t *ctl)
         }
     }
     if (ctl->inflight > 0) return; /* fences first */
-    const char *name;
-    json_t *t;
-    json_object_foreach(json_object_get(gn__cluster_image(ctl->cl), "topics"), name, t)
-    {
-        size_t p;
-        json_t *st;
-        json_array_foreach(json_object_get(t, "states"), p, st)
-        {
-            int32_t leader = (int32_t)json_integer_value(json_object_get(st, "leader"));
-            int64_t epoch = json_integer_value(json_object_get(st, "leader_epoch"));
-            json_t *isr = json_object_get(st, "isr");
-            bool leader_ok = leader >= 0 && broker_live(ctl, leader);
-            json_t *live = json_array();
-            size_t i;
-            json_t *v;
-            json_array_foreach(isr, i, v) if (broker_live(ctl, (int32_t)json_integer_value(v)))
-                json_array_append(live, v);
-            json_t *rec = NULL;
-            if (!leader_ok && json_array_size(live) > 0) {
-                int32_t nl = (int32_t)json_integer_value(json_array_get(live, 0));
-                GN_WARN("cluster",
-                        "moving partition leadership | topic=%s partition=%zu "
-                        "from=%d to=%d leader_epoch=%lld",
-                        name, p, leader, nl, (long long)epoch + 1);
-                rec = json_pack("{s:s, s:s, s:I, s:i, s:I, s:O}", "type", "partition", "topic",
-                                name, "partition", (json_int_t)p, "leader", nl, "leader_epoch",
-                                (json_int_t)epoch + 1, "isr", live);
-            } else if (!leader_ok && leader >= 0) {
-                GN_WARN("cluster",
-                        "partition offline: no live in-sync replica | topic=%s "
-                        "partition=%zu",
-                        name, p);
-                rec = json_pack("{s:s, s:s, s:I, s:i, s:I, s:O}", "type", "partition", "topic",
-                                name, "partition", (json_int_t)p, "leader", -1, "leader_epoch",
-                                (json_int_t)epoch + 1, "isr", isr);
-            } else if (leader_ok && json_array_size(live) < json_array_size(isr)) {
-                rec = json_pack("{s:s, s:s, s:I, s:i, s:I, s:O}", "type", "partition", "topic",
-                                name, "partition", (json_int_t)p, "leader", leader, "leader_epoch",
-                                (json_int_t)epoch, "isr", live);
-            }
-            json_decref(live);
-            if (rec) ctl_propose(ctl, rec);
-        }
-    }
+    each_partition_state(ctl, decide_partition, NULL);
 }
 
 /* ---- heartbeats ---- */
