@@ -451,11 +451,13 @@ static void gone_refresh(mqtt_server_t *srv)
             i++;
 }
 
-/* How long an owner stays not live before its online sessions are adopted: a broker in a
- * controlled shutdown is fenced while its clients are still connected, then saves them
- * offline (no will: a clean shutdown is no failure of theirs). */
-static int64_t adopt_grace(mqtt_server_t *srv)
+/* How long owner stays not live before its online sessions are adopted: none once it is
+ * fenced for missing heartbeats (killed, or cut off); a broker in a controlled shutdown is
+ * fenced while its clients are still connected, then saves them offline (no will: a clean
+ * shutdown is no failure of theirs), so its sessions wait for as long as that may take. */
+static int64_t adopt_grace(mqtt_server_t *srv, int32_t owner)
 {
+    if (!gn_cluster_broker_stopping(srv->broker, owner)) return 0;
     return gn_broker_config(srv->broker)->controlled_shutdown_timeout_ms + 2 * MQTT_SWEEP_MS;
 }
 
@@ -477,7 +479,6 @@ static void adopt_lost(mqtt_server_t *srv, int64_t now)
         (cp.leader < 0 || !live(srv, cp.leader)))
         return; /* no store to write to: after its election */
     size_t budget = MQTT_ADOPT_PER_SWEEP;
-    int64_t grace = adopt_grace(srv);
     gone_refresh(srv);
     for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++) {
         for (mqtt_session_t *s = srv->sessions[b]; s; s = s->hnext) {
@@ -485,7 +486,8 @@ static void adopt_lost(mqtt_server_t *srv, int64_t now)
             if (s->owner != srv->self_id && s->owner >= 0 && live(srv, s->owner)) continue;
             if (s->owner != srv->self_id && (srv->nlive == 0 || srv->live[0] != srv->self_id))
                 continue; /* the lowest live broker adopts */
-            if (s->owner != srv->self_id && now - gone_since(srv, s->owner, now) < grace)
+            if (s->owner != srv->self_id &&
+                now - gone_since(srv, s->owner, now) < adopt_grace(srv, s->owner))
                 continue; /* perhaps a controlled shutdown: its records come */
             if (s->adopted_at && now - s->adopted_at < MQTT_CLAIM_STORE_WAIT_MS) continue;
             if (claim_pending(srv, s->client_id)) continue; /* its client is back here */

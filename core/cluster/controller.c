@@ -193,12 +193,13 @@ static void log_registration(const json_t *rec)
 
 /* Fences broker b's current registration (its epoch: a fence that commits after the broker
  * registered again changes nothing). */
-static void fence(gn_controller_t *ctl, const json_t *b)
+/* shutdown: the broker asked for it (a controlled shutdown), which the image keeps */
+static void fence(gn_controller_t *ctl, const json_t *b, bool shutdown)
 {
     json_int_t id = json_integer_value(json_object_get(b, "id"));
     json_int_t epoch = json_integer_value(json_object_get(b, "epoch"));
-    ctl_propose(ctl,
-                json_pack("{s:s, s:I, s:I}", "type", "broker_fenced", "id", id, "epoch", epoch));
+    ctl_propose(ctl, json_pack("{s:s, s:I, s:I, s:b}", "type", "broker_fenced", "id", id, "epoch",
+                               epoch, "shutdown", shutdown));
 }
 
 static bool str_eq(const json_t *o, const char *key, const char *v)
@@ -235,7 +236,7 @@ static int heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, in
                     "incarnation=%s previous=%s",
                     id, incarnation, had);
             s->fenced_epoch = epoch;
-            fence(ctl, b);
+            fence(ctl, b, false);
         }
     }
     if (fenced || restarted) {
@@ -326,7 +327,7 @@ static bool shutdown_seen(gn_controller_t *ctl, int32_t id)
         if (s->fenced_epoch != epoch) {
             GN_INFO("cluster", "controlled shutdown: moving the broker's leaderships | id=%d", id);
             s->fenced_epoch = epoch;
-            fence(ctl, b);
+            fence(ctl, b, true);
         }
     }
     return settled(ctl, id);
@@ -419,7 +420,7 @@ static void decide(gn_controller_t *ctl)
         if (now - seen_at(ctl, id) > (uint64_t)cfg->broker_session_timeout_ms) {
             GN_WARN("cluster", "fencing broker: no heartbeat | id=%d timeout_ms=%lld", id,
                     (long long)cfg->broker_session_timeout_ms);
-            fence(ctl, b);
+            fence(ctl, b, false);
         }
     }
     if (ctl->inflight > 0) return; /* fences first */
@@ -877,6 +878,16 @@ size_t gn_cluster_brokers(gn_broker_t *broker, gn_cluster_broker_t *out, size_t 
         n++;
     }
     return n;
+}
+
+bool gn_cluster_broker_stopping(gn_broker_t *broker, int32_t id)
+{
+    char key[16];
+    snprintf(key, sizeof(key), "%d", id);
+    const json_t *b =
+        json_object_get(json_object_get(gn__cluster_image(broker->cluster), "brokers"), key);
+    return json_is_true(json_object_get(b, "fenced")) &&
+           json_is_true(json_object_get(b, "shutdown"));
 }
 
 static size_t ids(const json_t *a, int32_t *out)

@@ -89,7 +89,11 @@ static int apply_broker(json_t *image, const json_t *rec, const char *type)
         if (!int_in(rec, "epoch", 1, INT64_MAX, &epoch)) return GN_EINVAL;
         if (epoch != json_integer_value(json_object_get(b, "epoch"))) return 0;
     }
-    json_object_set_new(b, "fenced", json_boolean(strcmp(type, "broker_fenced") == 0));
+    bool fenced = strcmp(type, "broker_fenced") == 0;
+    json_object_set_new(b, "fenced", json_boolean(fenced));
+    /* fenced at its own request (a controlled shutdown): it still runs, handing over */
+    json_object_set_new(b, "shutdown",
+                        json_boolean(fenced && json_is_true(json_object_get(rec, "shutdown"))));
     return 0;
 }
 

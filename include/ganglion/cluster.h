@@ -24,6 +24,11 @@ typedef struct gn_cluster_broker {
  * up to cap and returns how many there are. */
 size_t gn_cluster_brokers(gn_broker_t *broker, gn_cluster_broker_t *out, size_t cap);
 
+/* Whether broker id is fenced because it asked to shut down (a controlled shutdown: it
+ * is still running and hands its work over) rather than for missing heartbeats or a
+ * restart (it is gone, or cut off). */
+bool gn_cluster_broker_stopping(gn_broker_t *broker, int32_t id);
+
 typedef struct gn_cluster_partition {
     int32_t leader; /* -1: no leader (offline) */
     int32_t leader_epoch;
