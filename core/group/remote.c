@@ -131,7 +131,8 @@ static void shutdown_run(gn__op_t *op, int shutdown)
 
 /* Splits raw into the byte strings whose lengths "lens" lists; false when they do not
  * add up. */
-static bool blobs(const json_t *lens, const uint8_t *raw, size_t rawlen, gn_bytes_t *out, size_t n)
+static bool blobs_split(const json_t *lens, const uint8_t *raw, size_t rawlen, gn_bytes_t *out,
+                        size_t n)
 {
     size_t off = 0;
     if (json_array_size(lens) != n) return false;
@@ -161,7 +162,7 @@ static int answer_join(rcall_t *rc, const json_t *resp, const uint8_t *raw, size
     gn_group_join_member_t *members = calloc(n + 1, sizeof(*members));
     gn_bytes_t *meta = calloc(n + 1, sizeof(*meta));
     int status = members && meta ? 0 : GN_ENOMEM;
-    if (!status && !blobs(json_object_get(resp, "lens"), raw, rawlen, meta, n))
+    if (!status && !blobs_split(json_object_get(resp, "lens"), raw, rawlen, meta, n))
         status = GN_EINVALID_REQUEST;
     for (size_t i = 0; !status && i < n; i++) {
         const json_t *m = json_array_get(ms, i);
@@ -301,82 +302,99 @@ static void set_str(json_t *o, const char *key, const char *v)
 
 /* ---- the calls ------------------------------------------------------------------------ */
 
+/* Named byte strings (join: protocols and their metadata; sync: members and their
+ * assignments) as a request carries them: the names in a JSON array, the lengths in
+ * "lens", the bytes one after another in the frame's raw part. */
+typedef struct blobs_out {
+    json_t *names, *lens;
+    uint8_t *raw;
+    size_t len, cap;
+    bool failed;
+} blobs_out_t;
+
+static void blobs_add(blobs_out_t *b, const char *name, gn_bytes_t bytes)
+{
+    if (b->failed) return;
+    if (b->len + bytes.len > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 256) + bytes.len;
+        uint8_t *raw = realloc(b->raw, cap);
+        if (!raw) {
+            b->failed = true;
+            return;
+        }
+        b->raw = raw;
+        b->cap = cap;
+    }
+    if (json_array_append_new(b->names, json_string(name)) ||
+        json_array_append_new(b->lens, json_integer((json_int_t)bytes.len)))
+        b->failed = true;
+    if (bytes.len) memcpy(b->raw + b->len, bytes.ptr, bytes.len);
+    b->len += bytes.len;
+}
+
+/* Puts the names under key and the lengths under "lens" into j; false after an
+ * allocation failure (the caller drops j). */
+static bool blobs_set(blobs_out_t *b, json_t *j, const char *key)
+{
+    if (b->failed || !b->names || !b->lens || !j) return false;
+    return json_object_set(j, key, b->names) == 0 && json_object_set(j, "lens", b->lens) == 0;
+}
+
+static void blobs_free(blobs_out_t *b)
+{
+    json_decref(b->names);
+    json_decref(b->lens);
+    free(b->raw);
+}
+
 int gn__group_remote_join(gn_group_coordinator_t *coord, int32_t node,
                           const gn_group_join_req_t *req, gn_group_join_cb cb, void *arg)
 {
-    json_t *j = call_new("join", req->group_id);
-    json_t *names = json_array(), *lens = json_array();
-    size_t total = 0;
+    blobs_out_t b = {.names = json_array(), .lens = json_array()};
     for (size_t i = 0; i < req->protocols_count; i++)
-        total += req->protocols[i].metadata.len;
-    uint8_t *raw = malloc(total ? total : 1);
-    size_t off = 0;
-    for (size_t i = 0; raw && names && lens && i < req->protocols_count; i++) {
-        const gn_group_protocol_t *p = &req->protocols[i];
-        json_array_append_new(names, json_string(p->name));
-        json_array_append_new(lens, json_integer((json_int_t)p->metadata.len));
-        if (p->metadata.len) memcpy(raw + off, p->metadata.ptr, p->metadata.len);
-        off += p->metadata.len;
-    }
-    if (j && names && lens && raw) {
+        blobs_add(&b, req->protocols[i].name, req->protocols[i].metadata);
+    json_t *j = call_new("join", req->group_id);
+    if (blobs_set(&b, j, "protocols")) {
         set_str(j, "member", req->member_id);
         set_str(j, "instance", req->instance_id);
         set_str(j, "client_id", req->client_id);
         set_str(j, "client_host", req->client_host);
         set_str(j, "protocol_type", req->protocol_type);
-        json_object_set(j, "protocols", names);
-        json_object_set(j, "lens", lens);
         json_object_set_new(j, "session_timeout", json_integer(req->session_timeout_ms));
         json_object_set_new(j, "rebalance_timeout", json_integer(req->rebalance_timeout_ms));
     } else {
         json_decref(j);
         j = NULL;
     }
-    json_decref(names);
-    json_decref(lens);
-    rcall_t *rc = j && raw ? rcall_new(coord, R_JOIN, arg) : NULL;
+    rcall_t *rc = j ? rcall_new(coord, R_JOIN, arg) : NULL;
     if (rc) rc->cb.join = cb;
     int64_t timeout = (int64_t)req->rebalance_timeout_ms + REMOTE_JOIN_SLACK_MS;
-    int status = send_call(coord, node, j, raw, off, timeout, rc);
-    free(raw);
+    int status = send_call(coord, node, j, b.raw, b.len, timeout, rc);
+    blobs_free(&b);
     return status;
 }
 
 int gn__group_remote_sync(gn_group_coordinator_t *coord, int32_t node,
                           const gn_group_sync_req_t *req, gn_group_sync_cb cb, void *arg)
 {
-    json_t *j = call_new("sync", req->group_id);
-    json_t *ids = json_array(), *lens = json_array();
-    size_t total = 0;
+    blobs_out_t b = {.names = json_array(), .lens = json_array()};
     for (size_t i = 0; i < req->assignments_count; i++)
-        total += req->assignments[i].assignment.len;
-    uint8_t *raw = malloc(total ? total : 1);
-    size_t off = 0;
-    for (size_t i = 0; raw && ids && lens && i < req->assignments_count; i++) {
-        const gn_group_assignment_t *a = &req->assignments[i];
-        json_array_append_new(ids, json_string(a->member_id));
-        json_array_append_new(lens, json_integer((json_int_t)a->assignment.len));
-        if (a->assignment.len) memcpy(raw + off, a->assignment.ptr, a->assignment.len);
-        off += a->assignment.len;
-    }
-    if (j && ids && lens && raw) {
+        blobs_add(&b, req->assignments[i].member_id, req->assignments[i].assignment);
+    json_t *j = call_new("sync", req->group_id);
+    if (blobs_set(&b, j, "assignments")) {
         json_object_set_new(j, "generation", json_integer(req->generation_id));
         set_str(j, "member", req->member_id);
         set_str(j, "instance", req->instance_id);
         set_str(j, "protocol_type", req->protocol_type);
         set_str(j, "protocol_name", req->protocol_name);
-        json_object_set(j, "assignments", ids);
-        json_object_set(j, "lens", lens);
     } else {
         json_decref(j);
         j = NULL;
     }
-    json_decref(ids);
-    json_decref(lens);
-    rcall_t *rc = j && raw ? rcall_new(coord, R_SYNC, arg) : NULL;
+    rcall_t *rc = j ? rcall_new(coord, R_SYNC, arg) : NULL;
     if (rc) rc->cb.sync = cb;
-    int status = send_call(coord, node, j, raw, off, REMOTE_TIMEOUT_MS, rc);
-    free(raw);
+    int status = send_call(coord, node, j, b.raw, b.len, REMOTE_TIMEOUT_MS, rc);
+    blobs_free(&b);
     return status;
 }
 
