@@ -327,11 +327,29 @@ int gn__group_remote_fetch(gn_group_coordinator_t *coord, int32_t node,
  * them, as the JSON array the "view" RPC answers; groups is borrowed for the call, NULL
  * unless status is 0. Returns 0 (cb runs later) or an error (cb never runs). */
 typedef void (*gn__view_json_cb)(void *arg, int status, json_t *groups);
-int gn__group_view_local(gn_group_coordinator_t *coord, const char *group_id, gn__view_json_cb cb,
-                         void *arg);
-/* The same at broker node (remote.c). */
+/* strict: a lag row's end offset comes from the partition's leader or the view fails
+ * (ends.c); otherwise a leader that cannot be asked leaves this broker's value. */
+int gn__group_view_local(gn_group_coordinator_t *coord, const char *group_id, bool strict,
+                         gn__view_json_cb cb, void *arg);
+/* The same at broker node (remote.c), strict. */
 int gn__group_remote_view(gn_group_coordinator_t *coord, int32_t node, const char *group_id,
                           gn__view_json_cb cb, void *arg);
+/* ends.c: fills the "high_watermark" and "lag" of every lag row of groups (the view's
+ * JSON, taken) that another broker leads with that leader's high watermark, asked over
+ * the internal RPC (call "ends"), one call per leader. cb gets groups (borrowed for the
+ * call) or, when strict and a leader could not answer, GN_ETIMEOUT / GN_ENOTLEADER and
+ * NULL. cb may run inside this call. */
+void gn__group_ends_fill(gn_group_coordinator_t *coord, json_t *groups, bool strict,
+                         gn__view_json_cb cb, void *arg);
+/* Asks broker node for the high watermarks of partitions ([[topic, partition], ...],
+ * borrowed); cb gets the answer's "ends" (remote.c). */
+int gn__group_remote_ends(gn_group_coordinator_t *coord, int32_t node, json_t *partitions,
+                          int64_t timeout_ms, gn__view_json_cb cb, void *arg);
+typedef struct gn_rpc_call gn_rpc_call_t; /* cluster/rpc.h */
+/* Serves call "ends" (ends.c): answers {"ends": [{"end"} or {"error"} per partition]}. */
+void gn__group_serve_ends(gn_broker_t *broker, gn_rpc_call_t *call, const json_t *req);
+/* lag.c: end - committed, 0 when the commit is past the end, -1 when either is unknown. */
+int64_t gn__group_lag_of(int64_t committed, int64_t end);
 /* Where group_id is coordinated: 0 here, 1 on broker *node, or GN_ECOORDINATOR_LOADING
  * (here, not loaded yet) / GN_ECOORDINATOR_NOT_AVAILABLE (no leader, no metadata lease). */
 int gn__group_route(gn_group_coordinator_t *coord, const char *group_id, int32_t *node);

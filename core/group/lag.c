@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Consumer lag: for each partition a group has committed or been assigned, the
- * committed offset against the partition's high watermark (-1 for a partition this
- * broker holds no replica of: not known here). Reads in-memory state
- * only (the assignment bytes of a "consumer" group are decoded per call), so it
- * answers synchronously. Loop thread only. */
+ * committed offset against the partition's high watermark as this broker knows it (-1
+ * for a partition it holds no replica of; a follower's may trail the leader's). Reads
+ * in-memory state only (the assignment bytes of a "consumer" group are decoded per
+ * call), so it answers synchronously; the views replace what other brokers lead with
+ * their leaders' answers (ends.c). Loop thread only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,12 @@ static int row_cmp(const void *a, const void *b)
     int c = strcmp(x->topic, y->topic);
     if (c) return c;
     return x->partition < y->partition ? -1 : x->partition > y->partition;
+}
+
+int64_t gn__group_lag_of(int64_t committed, int64_t end)
+{
+    if (committed < 0 || end < 0) return -1;
+    return end > committed ? end - committed : 0;
 }
 
 int gn_group_lag(gn_group_coordinator_t *coord, const char *group_id, gn_group_lag_each_cb each,
@@ -83,10 +90,7 @@ int gn_group_lag(gn_group_coordinator_t *coord, const char *group_id, gn_group_l
         gn_group_lag_t row = {
             r.topic, r.partition, o ? o->offset : -1, part ? gn_partition_high_watermark(part) : -1,
             -1,      r.member_id};
-        if (row.committed >= 0 && row.high_watermark >= 0) {
-            row.lag = row.high_watermark - row.committed;
-            if (row.lag < 0) row.lag = 0;
-        }
+        row.lag = gn__group_lag_of(row.committed, row.high_watermark);
         each(arg, &row);
         out_rows++;
     }

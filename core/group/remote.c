@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The calling side of the group RPC (served by rpc_serve.c): a server-side member whose
+/* The calling side of the group RPC (served by serve.c): a server-side member whose
  * group is coordinated by another broker joins, syncs, heartbeats, commits, fetches
  * offsets and leaves there, over the internal RPC (core/cluster/rpc.h, op "group"), with
  * the same request structs and callbacks as the local API. One RPC client per peer
- * broker, at the internal listener the metadata image names. Binary fields (protocol
- * metadata, assignments) travel as the frame's raw bytes, their lengths in "lens".
+ * broker, at the internal listener the metadata image names; views and the partition
+ * ends of lag (ends.c) use the same clients. Binary fields (protocol metadata,
+ * assignments) travel as the frame's raw bytes, their lengths in "lens".
  * Answers run on the loop; while the coordinator closes, callbacks get GN_ESHUTDOWN from
  * its deferred queue. Loop thread only. */
 #include <stdio.h>
@@ -22,7 +23,7 @@
 
 #define REMOTE_TIMEOUT_MS      30000 /* sync, heartbeat, commit, fetch, leave */
 #define REMOTE_JOIN_SLACK_MS   10000 /* a join waits up to the rebalance timeout */
-#define REMOTE_VIEW_TIMEOUT_MS 5000  /* views answer from memory */
+#define REMOTE_VIEW_TIMEOUT_MS 5000  /* views answer from memory (and the leaders' ends) */
 
 struct gn__peer {
     int32_t node;
@@ -30,7 +31,8 @@ struct gn__peer {
     struct gn__peer *next;
 };
 
-typedef enum rkind { R_JOIN, R_SYNC, R_STATUS, R_COMMIT, R_FETCH, R_VIEW } rkind_t;
+/* R_JSON: an answer handed over as one of its JSON members (view: "groups", ends: "ends") */
+typedef enum rkind { R_JOIN, R_SYNC, R_STATUS, R_COMMIT, R_FETCH, R_JSON } rkind_t;
 
 typedef struct rcall {
     gn__op_t op; /* GN_ESHUTDOWN completion while the coordinator closes */
@@ -42,10 +44,11 @@ typedef struct rcall {
         gn_group_status_cb status;
         gn_group_commit_cb commit;
         gn_group_fetch_cb fetch;
-        gn__view_json_cb view;
+        gn__view_json_cb json;
     } cb;
     void *arg;
-    char *group; /* fetch: the group answered */
+    char *group;     /* fetch: the group answered */
+    const char *key; /* R_JSON: the member of the answer handed over */
 } rcall_t;
 
 /* ---- peers ------------------------------------------------------------------------ */
@@ -115,8 +118,8 @@ static void complete_error(rcall_t *rc, int status)
         rc->cb.fetch(rc->arg, status, &g, 1);
         break;
     }
-    case R_VIEW:
-        rc->cb.view(rc->arg, status, NULL);
+    case R_JSON:
+        rc->cb.json(rc->arg, status, NULL);
         break;
     }
 }
@@ -247,8 +250,8 @@ static void on_answer(void *arg, int status, const json_t *resp, const uint8_t *
         case R_FETCH:
             bad = answer_commit(rc, status, resp);
             break;
-        case R_VIEW:
-            rc->cb.view(rc->arg, 0, json_object_get(resp, "groups"));
+        case R_JSON:
+            rc->cb.json(rc->arg, 0, json_object_get(resp, rc->key));
             break;
         }
         if (bad) {
@@ -477,9 +480,25 @@ int gn__group_remote_view(gn_group_coordinator_t *coord, int32_t node, const cha
 {
     json_t *j = json_pack("{s:s, s:s}", "op", "group", "call", "view");
     set_str(j, "group", group_id);
-    rcall_t *rc = j ? rcall_new(coord, R_VIEW, arg) : NULL;
-    if (rc) rc->cb.view = cb;
+    rcall_t *rc = j ? rcall_new(coord, R_JSON, arg) : NULL;
+    if (rc) {
+        rc->cb.json = cb;
+        rc->key = "groups";
+    }
     return send_call(coord, node, j, NULL, 0, REMOTE_VIEW_TIMEOUT_MS, rc);
+}
+
+int gn__group_remote_ends(gn_group_coordinator_t *coord, int32_t node, json_t *partitions,
+                          int64_t timeout_ms, gn__view_json_cb cb, void *arg)
+{
+    json_t *j =
+        json_pack("{s:s, s:s, s:O}", "op", "group", "call", "ends", "partitions", partitions);
+    rcall_t *rc = j ? rcall_new(coord, R_JSON, arg) : NULL;
+    if (rc) {
+        rc->cb.json = cb;
+        rc->key = "ends";
+    }
+    return send_call(coord, node, j, NULL, 0, timeout_ms, rc);
 }
 
 /* ---- routing: here or at the broker that coordinates the group ------------------------ */

@@ -8,6 +8,9 @@
  * GN_ENOT_COORDINATOR and the caller looks again; requests are never forwarded on.
  *
  *   {"op":"group","call":"join"|"sync"|"heartbeat"|"leave"|"commit"|"fetch","group",...}
+ *   {"op":"group","call":"view","group"?}    groups with members and lag (view.c)
+ *   {"op":"group","call":"ends","partitions":[[topic, partition], ...]}
+ *                                           high watermarks of partitions led here (ends.c)
  *
  * Loop thread only. */
 #include <stdlib.h>
@@ -310,8 +313,8 @@ static void on_view(void *arg, int status, json_t *groups)
 /* Every group this broker coordinates, or one ("group" given). */
 static void serve_view(gn_group_coordinator_t *coord, gn_rpc_call_t *call, const json_t *req)
 {
-    int rc = gn__group_view_local(coord, json_string_value(json_object_get(req, "group")), on_view,
-                                  call);
+    int rc = gn__group_view_local(coord, json_string_value(json_object_get(req, "group")), true,
+                                  on_view, call);
     if (rc) reply_status(call, rc);
 }
 
@@ -323,6 +326,10 @@ static void handle_group(void *arg, gn_rpc_call_t *call, const json_t *req, cons
     gn_broker_t *broker = arg;
     const char *what = jstr(req, "call"), *group = jstr(req, "group");
     bool all = what && strcmp(what, "view") == 0 && !group; /* a view of every group */
+    if (what && strcmp(what, "ends") == 0) { /* partitions, not a group: no coordinator */
+        gn__group_serve_ends(broker, call, req);
+        return;
+    }
     if (!what || (!all && (!group || !*group))) {
         GN_WARN("group", "bad group RPC request | call=%s", what ? what : "(none)");
         reply_status(call, GN_EINVALID_REQUEST);

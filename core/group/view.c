@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Group views (gn_group_view, for REST v3 and /metrics): groups with their members and
  * lag. Locally: ListGroups (or the one id), DescribeGroups, then gn_group_lag per group
- * inside the describe callback (members and lag of one loop turn), rendered as JSON —
+ * inside the describe callback (members and lag of one loop turn), rendered as JSON,
+ * then the ends of partitions other brokers lead taken from those leaders (ends.c) —
  * the JSON the internal RPC answers (op "group", call "view", served by serve.c), so a
  * cluster view merges this broker's answer with every other unfenced broker's (or asks
  * one group's coordinator) and decodes them all one way. The result always arrives
@@ -27,7 +28,8 @@ typedef struct local_view {
     void *arg;
     char **ids;
     size_t count;
-    bool one; /* one group asked for: unknown is GN_EGROUP_ID_NOT_FOUND */
+    bool one;    /* one group asked for: unknown is GN_EGROUP_ID_NOT_FOUND */
+    bool strict; /* every lag row's end from its leader, or fail (ends.c) */
 } local_view_t;
 
 static void local_free(local_view_t *v)
@@ -83,8 +85,12 @@ static void on_local_describe(void *arg, int status, const gn_group_desc_t *grou
                            (int)d->state, "generation_id", (int)d->generation_id, "coordinator",
                            (int)self, "members", members_json(d), "lags", lags));
     }
-    v->cb(v->arg, status, status == 0 ? out : NULL);
-    json_decref(out);
+    if (status == 0) {
+        gn__group_ends_fill(v->coord, out, v->strict, v->cb, v->arg); /* takes out */
+    } else {
+        v->cb(v->arg, status, NULL);
+        json_decref(out);
+    }
     local_free(v);
 }
 
@@ -107,12 +113,13 @@ static void on_local_list(void *arg, int status, const gn_group_listing_t *group
     local_free(v);
 }
 
-int gn__group_view_local(gn_group_coordinator_t *coord, const char *group_id, gn__view_json_cb cb,
-                         void *arg)
+int gn__group_view_local(gn_group_coordinator_t *coord, const char *group_id, bool strict,
+                         gn__view_json_cb cb, void *arg)
 {
     local_view_t *v = calloc(1, sizeof(*v));
     if (!v) return GN_ENOMEM;
     v->coord = coord;
+    v->strict = strict;
     v->cb = cb;
     v->arg = arg;
     int rc;
@@ -139,7 +146,8 @@ typedef struct gather {
     gn_group_view_cb cb;
     void *arg;
     bool one;
-    int pending; /* answers still due, plus one while the calls are being made */
+    bool cluster; /* lag from the partitions' leaders or an error; else as known here */
+    int pending;  /* answers still due, plus one while the calls are being made */
     int status;
     json_t *groups; /* every answer's groups, in arrival order */
 } gather_t;
@@ -270,7 +278,7 @@ static void ask(gather_t *g, int32_t node, const char *group_id)
 {
     g->pending++;
     int32_t self = gn_broker_config(g->coord->broker)->node_id;
-    int rc = node == self ? gn__group_view_local(g->coord, group_id, on_answer, g)
+    int rc = node == self ? gn__group_view_local(g->coord, group_id, g->cluster, on_answer, g)
                           : gn__group_remote_view(g->coord, node, group_id, on_answer, g);
     if (rc < 0) on_answer(g, rc, NULL);
 }
@@ -313,6 +321,7 @@ int gn_group_view(gn_group_coordinator_t *coord, const char *group_id, bool clus
     g->cb = cb;
     g->arg = arg;
     g->one = group_id != NULL;
+    g->cluster = cluster;
     g->pending = 1; /* held while asking, so no answer delivers early */
     if (cluster && !group_id)
         ask_every_broker(g);

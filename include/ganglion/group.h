@@ -303,7 +303,8 @@ typedef struct gn_group_lag {
     const char *topic;
     int32_t partition;
     int64_t committed;      /* -1: none */
-    int64_t high_watermark; /* -1: unknown here (no such partition, or no replica here) */
+    int64_t high_watermark; /* -1: unknown here (no such partition, or no replica here);
+                             * in views: the partition leader's */
     int64_t lag;            /* high_watermark - committed; -1 when either is unknown */
     const char *member_id;  /* assigned member, or NULL */
 } gn_group_lag_t;
@@ -332,14 +333,18 @@ typedef struct gn_group_view {
 
 /* status 0 and the groups (borrowed for the call), GN_EGROUP_ID_NOT_FOUND for an unknown
  * group_id, or an error (GN_ECOORDINATOR_LOADING, GN_ECOORDINATOR_NOT_AVAILABLE, GN_EIO,
- * GN_ETIMEOUT, GN_ESHUTDOWN, GN_ENOMEM). */
+ * GN_ETIMEOUT, GN_ESHUTDOWN, GN_ENOMEM; cluster views also GN_ENOTLEADER / GN_ETIMEOUT
+ * when a partition's leader cannot give its high watermark). */
 typedef void (*gn_group_view_cb)(void *arg, int status, const gn_group_view_t *groups,
                                  size_t count);
 /* A snapshot of groups with members and lag: every group (group_id NULL) or one. cluster
  * false: the groups this broker coordinates. cluster true: one group at its coordinator
  * wherever it is; every group from this broker and each unfenced broker over the internal
- * RPC, and an error if one of them does not answer (never part of the cluster). cb runs
- * later from the loop, never inside the call. Returns 0 or an error (cb will not run). */
+ * RPC, and an error if one of them does not answer (never part of the cluster). Lag rows
+ * of partitions another broker leads take that leader's high watermark (core/group/
+ * ends.c); without cluster, a leader that cannot answer leaves this broker's value. cb
+ * runs later from the loop, never inside the call. Returns 0 or an error (cb will not
+ * run). */
 int gn_group_view(gn_group_coordinator_t *coord, const char *group_id, bool cluster,
                   gn_group_view_cb cb, void *arg);
 

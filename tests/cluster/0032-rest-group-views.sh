@@ -21,8 +21,8 @@ for n in 1 2 3; do
     start_broker "$n" --gateways --num.partitions=3 --group.initial.rebalance.delay.ms=0
 done
 wait_for 20 "three brokers registered" brokers_in_metadata 3
-# replicated on every broker, so each coordinator knows the partitions' ends (a broker
-# without a replica reports -1); created through REST v3 once the three are live
+# replicated on every broker (0036 covers partitions the coordinator holds no replica
+# of); created through REST v3 once the three are live
 create() {
     [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
         --data "{\"topic_name\":\"$T\",\"partitions_count\":3,\"replication_factor\":3}" \
@@ -87,7 +87,6 @@ for n in 1 2 3; do
         [[ $(code "$n" "/$g") == 200 ]] || fail "broker $n: GET $g answers $(code "$n" "/$g")"
         [[ $(v3 "$n" "/$g" | jq -r .state) == EMPTY ]] || fail "broker $n: $g: $(v3 "$n" "/$g")"
         [[ $(code "$n" "/$g/consumers") == 200 ]] || fail "broker $n: $g consumers: $(code "$n" "/$g/consumers")"
-        # the coordinator's high watermark of a partition it follows comes with its next fetch
         lag_is_10 "$n" "$g"
     done
     [[ $(code "$n" "/rv-none") == 404 ]] || fail "broker $n: an unknown group answers $(code "$n" "/rv-none")"

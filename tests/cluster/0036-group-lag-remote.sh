@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Consumer lag of partitions the group's coordinator holds no replica of: three brokers, a
+# 6-partition topic with replication factor 1 (each broker leads two partitions, alone),
+# 10+p records on partition p read and committed by a kcat group member, then p+1 more.
+# Every broker's REST v3 .../lags answers, per partition, committed 10+p, log end 11+2p and
+# lag p+1 (before, the coordinator reported -1 for the four partitions it did not hold),
+# and .../lag-summary and the group list the total 21. Through the Kafka protocol, as
+# kafka-consumer-groups computes it: ListOffsets latest (both isolation levels) answers
+# the end from each partition's leader and NOT_LEADER_OR_FOLLOWER from the other brokers,
+# kcat -Q through a non-leader follows to the leader, and OffsetFetch at the coordinator
+# has the commits. Last a partition leader that is not the coordinator is paused
+# (SIGSTOP): the lag views answer 503/504 instead of a lag they cannot know, and exact
+# lags again once it is resumed. Ports GN_CLUSTER_PORTS (default 29600-29649); about a
+# minute.
+set -euo pipefail
+source "$(dirname "$0")/lib.bash"
+for tool in kcat curl jq python3; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 0; }
+done
+HERE="$(cd "$(dirname "$0")" && pwd)"
+T=gl
+G=gl-lag
+P=6
+
+for n in 1 2 3; do
+    start_broker "$n" --gateways --group.initial.rebalance.delay.ms=0
+done
+wait_for 20 "three brokers registered" brokers_in_metadata 3
+create() {
+    [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        --data "{\"topic_name\":\"$T\",\"partitions_count\":$P,\"replication_factor\":1}" \
+        "http://127.0.0.1:$(http_port 1)/v3/clusters/ganglion/topics") == 201 ]]
+}
+wait_for 30 "topic $T created with replication factor 1" create
+leaders() { kcat -L -b "$(bootstrap)" -t $T -m 2 2>/dev/null | sed -n 's/.*partition \([0-9]*\), leader \([123]\),.*/\1 \2/p' | sort -n; }
+wait_for 20 "$P partitions with a leader" bash -c "[[ \$(kcat -L -b '$(bootstrap)' -t $T -m 2 | grep -c 'leader [123],') == $P ]]"
+declare -A LEADER=()
+while read -r p l; do LEADER[$p]=$l; done < <(leaders)
+echo "leaders: $(for p in $(seq 0 $((P - 1))); do printf '%s:%s ' "$p" "${LEADER[$p]}"; done)"
+
+for p in $(seq 0 $((P - 1))); do
+    seq 1 $((10 + p)) | kcat -P -b "$(bootstrap)" -t $T -p "$p" -X topic.request.required.acks=1 -X message.timeout.ms=10000 ||
+        fail "produce to partition $p"
+done
+coordinator() { python3 "$HERE/group_probe.py" "127.0.0.1:${GN_CLUSTER_PORTS}01" "$1" | sed -n 's/^coordinator=\([0-9]*\).*/\1/p'; }
+wait_for 30 "FindCoordinator answers (__consumer_offsets created)" coordinator $G
+C=$(coordinator $G)
+[[ $C =~ ^[123]$ ]] || fail "no coordinator for $G: '$C'"
+missing=0
+for p in $(seq 0 $((P - 1))); do [[ ${LEADER[$p]} != "$C" ]] && missing=$((missing + 1)); done
+((missing > 0)) || fail "coordinator $C holds every partition: the test needs one it does not"
+echo "group $G: coordinator $C, which holds no replica of $missing of $P partitions"
+
+# a member that reads everything and commits on close (-e)
+timeout 60 kcat -C -b "$(bootstrap)" -G $G -e -X auto.offset.reset=earliest \
+    -X session.timeout.ms=6000 $T >"$WORK/member.out" 2>"$WORK/member.err" ||
+    fail "kcat member: $(tail -3 "$WORK/member.err")"
+read_n=$(wc -l <"$WORK/member.out")
+((read_n == 75)) || fail "the member read $read_n records, not 75"
+for p in $(seq 0 $((P - 1))); do
+    seq 1 $((p + 1)) | kcat -P -b "$(bootstrap)" -t $T -p "$p" -X topic.request.required.acks=1 -X message.timeout.ms=10000 ||
+        fail "produce to partition $p"
+done
+
+# expected per partition: committed 10+p, end 11+2p, lag p+1; total 21, max 6
+want=$(for p in $(seq 0 $((P - 1))); do echo "$p $((10 + p)) $((11 + 2 * p)) $((p + 1))"; done)
+v3() { curl -s --max-time 15 "http://127.0.0.1:$(http_port "$1")/v3/clusters/ganglion/consumer-groups$2"; }
+code() { curl -s -o /dev/null -w '%{http_code}' --max-time 15 "http://127.0.0.1:$(http_port "$1")/v3/clusters/ganglion/consumer-groups$2"; }
+lags_of() { v3 "$1" "/$G/lags" | jq -r '(.data // []) | sort_by(.partition_id)[] | "\(.partition_id) \(.current_offset) \(.log_end_offset) \(.lag)"'; }
+exact() { # N: broker N's lag views are exactly the expected ones
+    [[ $(lags_of "$1") == "$want" ]] || return 1
+    [[ $(v3 "$1" "/$G/lag-summary" | jq -r '"\(.total_lag) \(.max_lag) \(.max_lag_partition_id)"') == "21 6 5" ]] || return 1
+    [[ $(v3 "$1" "" | tee "$WORK/list.json" | jq -r --arg g $G '(.data // [])[] | select(.consumer_group_id == $g) | .total_lag') == 21 ]]
+}
+# (a broker whose coordinator the list's first "view" call creates answers loading a moment)
+exact_within() { # SECONDS N
+    local end=$((SECONDS + $1))
+    until exact "$2"; do
+        ((SECONDS < end)) || return 1
+        sleep 0.2
+    done
+}
+for n in 1 2 3; do
+    exact_within 10 "$n" || fail "broker $n: lags (partition committed end lag) are
+$(lags_of "$n")
+not
+$want
+lag-summary: $(v3 "$n" "/$G/lag-summary")
+list: $(cat "$WORK/list.json")"
+done
+echo "every broker's REST v3 lags, lag-summary and group list are exact"
+
+# Kafka's view: ListOffsets at the leader only, OffsetFetch at the coordinator
+for n in 1 2 3; do
+    out=$(python3 "$HERE/list_offsets.py" "127.0.0.1:${GN_CLUSTER_PORTS}0$n" $T $P) || fail "ListOffsets at broker $n"
+    for p in $(seq 0 $((P - 1))); do
+        for iso in 0 1; do
+            if [[ ${LEADER[$p]} == "$n" ]]; then
+                expect="error=0 offset=$((11 + 2 * p))"
+            else
+                expect="error=6 offset=-1"
+            fi
+            grep -qx "partition=$p isolation=$iso $expect" <<<"$out" ||
+                fail "broker $n: ListOffsets of partition $p (isolation $iso) is not '$expect': $out"
+        done
+    done
+done
+committed=$(python3 "$HERE/group_view.py" "127.0.0.1:${GN_CLUSTER_PORTS}0$C" $G $T $P | sed -n 's/^offset partition=\([0-9]*\) offset=\([0-9-]*\) error=0$/\1 \2/p')
+for p in $(seq 0 $((P - 1))); do
+    grep -qx "$p $((10 + p))" <<<"$committed" || fail "OffsetFetch at $C: partition $p: $committed"
+    other=$((LEADER[$p] % 3 + 1)) # a broker that does not lead p: librdkafka moves to the leader
+    end=$(kcat -Q -b "127.0.0.1:${GN_CLUSTER_PORTS}0$other" -t "$T:$p:-1" | sed -n "s/^$T \[$p\] offset \([0-9-]*\)$/\1/p")
+    [[ $end == $((11 + 2 * p)) ]] || fail "kcat -Q through broker $other: partition $p ends at '$end'"
+done
+echo "Kafka protocol: ListOffsets from the leaders only (NOT_LEADER_OR_FOLLOWER elsewhere), OffsetFetch: lag p+1"
+
+# a leader that cannot be reached: an error, not a lag made up
+X=""
+for p in $(seq 0 $((P - 1))); do [[ ${LEADER[$p]} != "$C" ]] && X=${LEADER[$p]} && break; done
+Y=$((6 - C - X))
+kill -STOP "${PIDS[$X]}"
+seen=""
+for n in $C $Y; do
+    for path in "/$G/lags" "/$G/lag-summary"; do
+        c=$(code "$n" "$path")
+        [[ $c == 503 || $c == 504 ]] || fail "broker $n with leader $X paused: $path answers $c: $(v3 "$n" "$path")"
+        seen="$seen $c"
+    done
+done
+echo "leader $X paused: brokers $C and $Y answer$seen"
+kill -CONT "${PIDS[$X]}"
+for n in 1 2 3; do
+    exact_within 30 "$n" || fail "broker $n's lags not exact 30 s after broker $X resumed: $(lags_of "$n")"
+done
+echo "broker $X resumed: exact lags again"
+check_logs
+echo PASS
