@@ -16,7 +16,10 @@
 #   publishing the will again.
 # - Stopped cleanly (SIGTERM: a controlled shutdown fences the broker while its clients
 #   are still connected) with c7 (MQTT 5, persistent) and c8 (3.1.1) connected, both with
-#   wills: they get DISCONNECT 0x8B (3.1.1: closed) and no will is published.
+#   wills: they get DISCONNECT 0x8B (3.1.1: closed) and no will is published. (This step
+#   catches an adopter that ignores the fence's `shutdown` mark only when one of its
+#   sweeps falls between the fence and the offline saves: a run with no grace at all
+#   passed it.)
 # Ports 29600-29649 (GN_CLUSTER_PORTS); about two minutes.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
