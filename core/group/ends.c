@@ -124,7 +124,7 @@ static void send_batch(ends_t *e, int32_t node, json_t *parts)
     int rc = GN_ENOMEM;
     e->pending++;
     if (b) {
-        *b = (batch_t){e, node, json_incref(parts)};
+        *b = (batch_t){e, node, parts}; /* taken: freed in on_ends */
         rc = gn__group_remote_ends(e->coord, node, parts, ENDS_TIMEOUT_MS, on_ends, b);
     }
     if (rc == 0) return;
