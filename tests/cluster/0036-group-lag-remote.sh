@@ -5,13 +5,14 @@
 # 10+p records on partition p read and committed by a kcat group member, then p+1 more.
 # Every broker's REST v3 .../lags answers, per partition, committed 10+p, log end 11+2p and
 # lag p+1 (before, the coordinator reported -1 for the four partitions it did not hold),
-# and .../lag-summary and the group list the total 21. Through the Kafka protocol, as
+# and .../lag-summary and the group list the total 21; the coordinator's /metrics has
+# ganglion_consumer_group_lag p+1 for each partition. Through the Kafka protocol, as
 # kafka-consumer-groups computes it: ListOffsets latest (both isolation levels) answers
 # the end from each partition's leader and NOT_LEADER_OR_FOLLOWER from the other brokers,
 # kcat -Q through a non-leader follows to the leader, and OffsetFetch at the coordinator
 # has the commits. Last a partition leader that is not the coordinator is paused
-# (SIGSTOP): the lag views answer 503/504 instead of a lag they cannot know, and exact
-# lags again once it is resumed. Ports GN_CLUSTER_PORTS (default 29600-29649); about a
+# (SIGSTOP): the lag views answer 503/504 instead of a lag they cannot know (/metrics
+# answers without those samples), and exact lags again once it is resumed. Ports GN_CLUSTER_PORTS (default 29600-29649); about a
 # minute.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
@@ -95,7 +96,14 @@ $want
 lag-summary: $(v3 "$n" "/$G/lag-summary")
 list: $(cat "$WORK/list.json")"
 done
-echo "every broker's REST v3 lags, lag-summary and group list are exact"
+# /metrics is per broker: the coordinator's has the group, with the leaders' ends too
+metric_lags() { # N: "partition lag" lines of broker N's ganglion_consumer_group_lag for $G
+    curl -s --max-time 15 "http://127.0.0.1:$(http_port "$1")/metrics" |
+        sed -n "s/^ganglion_consumer_group_lag{group=\"$G\",topic=\"$T\",partition=\"\([0-9]*\)\"} \([0-9-]*\)$/\1 \2/p" | sort -n
+}
+want_metrics=$(for p in $(seq 0 $((P - 1))); do echo "$p $((p + 1))"; done)
+[[ $(metric_lags "$C") == "$want_metrics" ]] || fail "broker $C's /metrics lags: $(metric_lags "$C")"
+echo "every broker's REST v3 lags, lag-summary and group list are exact, and /metrics at $C"
 
 # Kafka's view: ListOffsets at the leader only, OffsetFetch at the coordinator
 for n in 1 2 3; do
@@ -135,6 +143,9 @@ for n in $C $Y; do
     done
 done
 echo "leader $X paused: brokers $C and $Y answer$seen"
+# /metrics still answers, without the lag samples it cannot know (no replica at $C)
+want_paused=$(for p in $(seq 0 $((P - 1))); do [[ ${LEADER[$p]} != "$X" ]] && echo "$p $((p + 1))"; done)
+[[ $(metric_lags "$C") == "$want_paused" ]] || fail "broker $C's /metrics lags with $X paused: $(metric_lags "$C")"
 kill -CONT "${PIDS[$X]}"
 for n in 1 2 3; do
     exact_within 30 "$n" || fail "broker $n's lags not exact 30 s after broker $X resumed: $(lags_of "$n")"
