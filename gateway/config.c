@@ -451,11 +451,30 @@ int gn_gateway_config_get(const gn_gateway_config_t *cfg, const char *name, char
 
 /* ---- cross-key checks ---- */
 
+/* "<name>.tls": the TLS listener of adapter <name>, on its host, at its tls_port. */
+static int tls_listener(const gn_gateway_config_t *cfg, const char *name, gn_listener_config_t *out)
+{
+    char base[64];
+    size_t len = strlen(name) - 4;
+    if (len >= sizeof(base)) return GN_ENOENT;
+    memcpy(base, name, len);
+    base[len] = '\0';
+    int rc = gn_gateway_config_listener(cfg, base, out);
+    if (rc == 0) {
+        out->port = out->tls_port;
+        out->advertised_port = out->tls_advertised_port;
+        out->tls_port = out->tls_advertised_port = 0;
+    }
+    return rc;
+}
+
 int gn_gateway_config_listener(const gn_gateway_config_t *cfg, const char *name,
                                gn_listener_config_t *out)
 {
     char buf[128];
     const gn_config_key_t *key;
+    size_t nlen = strlen(name);
+    if (nlen > 4 && strcmp(name + nlen - 4, ".tls") == 0) return tls_listener(cfg, name, out);
     memset(out, 0, sizeof(*out));
     snprintf(buf, sizeof(buf), "%s.port", name);
     if (!(key = gn_config_key_find(buf)) || key->target != GN_CONFIG_FIELD) return GN_ENOENT;
@@ -472,6 +491,13 @@ int gn_gateway_config_listener(const gn_gateway_config_t *cfg, const char *name,
     out->allow_anonymous = true;
     if ((key = gn_config_key_find(buf)))
         memcpy(&out->allow_anonymous, field_cptr(cfg, key), sizeof(bool));
+    /* the TLS listener is on only with a certificate (the gateway sets out->tls) */
+    snprintf(buf, sizeof(buf), "%s.tls.port", name);
+    if (*cfg->tls_cert_file && (key = gn_config_key_find(buf)))
+        out->tls_port = (int)field_int(cfg, key);
+    snprintf(buf, sizeof(buf), "%s.tls.advertised.port", name);
+    if (out->tls_port && (key = gn_config_key_find(buf)))
+        out->tls_advertised_port = (int)field_int(cfg, key);
     return 0;
 }
 
@@ -507,6 +533,17 @@ int gn_gateway_config_check(const gn_gateway_config_t *cfg, FILE *err)
     if (!cfg->kafka_allow_anonymous && !*cfg->auth_users_file) {
         fprintf(err, "ganglion: kafka.allow.anonymous=false needs auth.users.file (no user "
                      "could connect)\n");
+        return GN_EINVALID_CONFIG;
+    }
+    if (*cfg->tls_cert_file && !*cfg->tls_key_file) {
+        fprintf(err, "ganglion: tls.cert.file needs tls.key.file\n");
+        return GN_EINVALID_CONFIG;
+    }
+    if (cfg->tls_client_auth != 0 && !*cfg->tls_ca_file) {
+        fprintf(err,
+                "ganglion: ssl.client.auth=%s needs tls.ca.file (client certificates are "
+                "checked against it)\n",
+                cfg->tls_client_auth == 1 ? "requested" : "required");
         return GN_EINVALID_CONFIG;
     }
     size_t count;

@@ -23,6 +23,8 @@ static const char *const flush_policies[] = {"on_ack_all", "always", "interval",
 static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};
 static const char *const compression_types[] = {"producer", "uncompressed", "gzip", "snappy",
                                                 "lz4",      "zstd",         NULL};
+/* Index = gn_tls_client_auth_t value (include/ganglion/tls.h). */
+static const char *const client_auths[] = {"none", "requested", "required", NULL};
 
 /* The enum fields are written through an int. */
 _Static_assert(sizeof(gn_log_level_t) == sizeof(int), "log level is int-sized");
@@ -34,6 +36,7 @@ _Static_assert(sizeof(gn_flush_policy_t) == sizeof(int), "flush policy is int-si
 #define G_TOPIC   "Topic defaults"
 #define G_GROUPS  "Consumer groups"
 #define G_AUTH    "Authentication"
+#define G_TLS     "TLS"
 
 static const gn_config_key_t keys[] = {
     /* General */
@@ -162,6 +165,23 @@ static const gn_config_key_t keys[] = {
      .max = 65535,
      .default_value = "0",
      .doc = "Port given to Kafka clients in metadata; 0: kafka.port."},
+    {.name = "kafka.tls.port",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_INT,
+     FIELD(kafka_tls_port),
+     .min = 0,
+     .max = 65535,
+     .default_value = "9093",
+     .doc = "TCP port of the Kafka TLS listener on kafka.host (Kafka's SSL, or SASL_SSL with "
+            "auth.users.file); on only when tls.cert.file is set, 0 turns it off."},
+    {.name = "kafka.tls.advertised.port",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_INT,
+     FIELD(kafka_tls_advertised_port),
+     .min = 0,
+     .max = 65535,
+     .default_value = "0",
+     .doc = "Port given in metadata to Kafka clients connected over TLS; 0: kafka.tls.port."},
     {.name = "mqtt.host",
      .group = G_LISTEN,
      .type = GN_CONFIG_STRING,
@@ -176,6 +196,15 @@ static const gn_config_key_t keys[] = {
      .max = 65535,
      .default_value = "1883",
      .doc = "TCP port of the MQTT 3.1.1/5.0 listener; 0 turns it off."},
+    {.name = "mqtt.tls.port",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_INT,
+     FIELD(mqtt_tls_port),
+     .min = 0,
+     .max = 65535,
+     .default_value = "8883",
+     .doc = "TCP port of the MQTT over TLS listener on mqtt.host; on only when tls.cert.file is "
+            "set, 0 turns it off."},
     {.name = "http.host",
      .group = G_LISTEN,
      .type = GN_CONFIG_STRING,
@@ -226,6 +255,37 @@ static const gn_config_key_t keys[] = {
             "auth.users.file is set); false closes a connection whose first request other "
             "than ApiVersions is not SASL (Kafka's SASL_PLAINTEXT listener) and needs "
             "auth.users.file."},
+
+    /* TLS (core/tls; docs/security.md) */
+    {.name = "tls.cert.file",
+     .group = G_TLS,
+     .type = GN_CONFIG_STRING,
+     FIELD(tls_cert_file),
+     .default_value = "",
+     .doc = "PEM file holding the server certificate (then its chain) of the TLS listeners "
+            "(kafka.tls.port, mqtt.tls.port), read at start-up. Empty: no TLS listener."},
+    {.name = "tls.key.file",
+     .group = G_TLS,
+     .type = GN_CONFIG_STRING,
+     FIELD(tls_key_file),
+     .default_value = "",
+     .doc = "PEM file holding the unencrypted private key of tls.cert.file."},
+    {.name = "tls.ca.file",
+     .group = G_TLS,
+     .type = GN_CONFIG_STRING,
+     FIELD(tls_ca_file),
+     .default_value = "",
+     .doc = "PEM file of the CA certificates client certificates must chain to (needed by "
+            "ssl.client.auth requested or required)."},
+    {.name = "ssl.client.auth",
+     .group = G_TLS,
+     .type = GN_CONFIG_ENUM,
+     FIELD(tls_client_auth),
+     .choices = client_auths,
+     .default_value = "none",
+     .doc = "Client certificates on the TLS listeners, as Kafka's key: not asked for, asked "
+            "for and checked against tls.ca.file when sent, or required (a client without one "
+            "fails the handshake)."},
 
     /* Broker */
     {.name = "num.partitions",

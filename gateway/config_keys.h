@@ -26,8 +26,11 @@ typedef struct gn_gateway_config {
     int kafka_port;
     char *kafka_advertised_host;
     int kafka_advertised_port;
+    int kafka_tls_port;            /* "<adapter>.tls.port": the same host, over TLS */
+    int kafka_tls_advertised_port; /* "<adapter>.tls.advertised.port" */
     char *mqtt_host;
     int mqtt_port;
+    int mqtt_tls_port;
     char *http_host;
     int http_port;
 
@@ -36,6 +39,11 @@ typedef struct gn_gateway_config {
     char *auth_users_file;      /* auth.users.file: "" none */
     bool mqtt_allow_anonymous;  /* mqtt.allow.anonymous */
     bool kafka_allow_anonymous; /* kafka.allow.anonymous */
+
+    char *tls_cert_file; /* tls.cert.file: "" no TLS listener */
+    char *tls_key_file;  /* tls.key.file */
+    char *tls_ca_file;   /* tls.ca.file: "" none */
+    int tls_client_auth; /* ssl.client.auth: gn_tls_client_auth_t */
 } gn_gateway_config_t;
 
 typedef enum gn_config_type {

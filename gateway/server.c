@@ -15,6 +15,7 @@
 #include "ganglion/broker.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
+#include "ganglion/tls.h"
 #include "server.h"
 
 #define MOD "gateway"
@@ -35,6 +36,7 @@ struct gateway {
     uv_loop_t loop;
     gn_broker_t *broker;
     gn_auth_store_t *auth; /* auth.users.file; NULL when none */
+    gn_tls_ctx_t *tls;     /* tls.cert.file; NULL when none */
     uv_signal_t sigint, sigterm, sighup;
     running_adapter_t running[GN_GATEWAY_MAX_ADAPTERS];
     size_t nrunning;
@@ -210,8 +212,11 @@ static void warn_unserved_listeners(gateway_t *gw, const gn_adapter_t *const *ad
         memcpy(lname, name, len - 5);
         lname[len - 5] = '\0';
         bool served = false;
+        size_t base = strlen(lname);
+        if (base > 4 && strcmp(lname + base - 4, ".tls") == 0) base -= 4; /* the adapter's own */
         for (size_t a = 0; adapters[a]; a++)
-            if (strcmp(adapters[a]->name, lname) == 0) served = true;
+            if (strlen(adapters[a]->name) == base && strncmp(adapters[a]->name, lname, base) == 0)
+                served = true;
         gn_listener_config_t lc;
         if (served || gn_gateway_config_listener(gw->cfg, lname, &lc) != 0 || lc.port == 0)
             continue;
@@ -255,6 +260,8 @@ static int adapters_start(gateway_t *gw, const gn_adapter_t *const *adapters)
                                        .allow_anonymous = true};
         }
         lc.auth = gw->auth;
+        lc.tls = gw->tls;
+        if (!lc.tls) lc.tls_port = 0;
         if (lc.port == 0) {
             GN_INFO(MOD, "listener off | adapter=%s", ad->name);
             continue;
@@ -282,6 +289,9 @@ static int adapters_start(gateway_t *gw, const gn_adapter_t *const *adapters)
         else
             GN_INFO(MOD, "listening | adapter=%s host=%s port=%d", ad->name,
                     logfmt_value(lc.host, hbuf, sizeof(hbuf)), lc.port);
+        if (lc.tls_port)
+            GN_INFO(MOD, "listening | adapter=%s host=%s port=%d tls=true", ad->name,
+                    logfmt_value(lc.host, hbuf, sizeof(hbuf)), lc.tls_port);
     }
     return 0;
 }
@@ -361,6 +371,31 @@ static int auth_load(gateway_t *gw)
     return 0;
 }
 
+/* The TLS context of tls.cert.file, made once before anything starts. */
+static int tls_load(gateway_t *gw)
+{
+    const gn_gateway_config_t *cfg = gw->cfg;
+    char err[600], ebuf[700], pbuf[600];
+    if (!*cfg->tls_cert_file) return 0;
+    gn_tls_config_t tc = {.cert_file = cfg->tls_cert_file,
+                          .key_file = cfg->tls_key_file,
+                          .ca_file = cfg->tls_ca_file,
+                          .client_auth = (gn_tls_client_auth_t)cfg->tls_client_auth};
+    err[0] = '\0';
+    int rc = gn_tls_ctx_new(&tc, &gw->tls, err, sizeof(err));
+    if (rc != 0) {
+        GN_ERROR(MOD, "cannot set up TLS | error=%s reason=%s", err_name(rc),
+                 logfmt_value(err, ebuf, sizeof(ebuf)));
+        return -1;
+    }
+    GN_INFO(MOD, "TLS ready | cert=%s client_auth=%s",
+            logfmt_value(cfg->tls_cert_file, pbuf, sizeof(pbuf)),
+            cfg->tls_client_auth == 2   ? "required"
+            : cfg->tls_client_auth == 1 ? "requested"
+                                        : "none");
+    return 0;
+}
+
 int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *adapters,
                    const gn_gateway_ws_route_t *ws_routes)
 {
@@ -375,9 +410,14 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
     sigaction(SIGPIPE, &sa, NULL);
 
     if (auth_load(&gw) != 0) return 1;
+    if (tls_load(&gw) != 0) {
+        gn_auth_store_free(gw.auth);
+        return 1;
+    }
     int rc = uv_loop_init(&gw.loop);
     if (rc != 0) {
         gn_auth_store_free(gw.auth);
+        gn_tls_ctx_free(gw.tls);
         GN_ERROR(MOD, "cannot create the event loop | error=%s", uv_err_name(rc));
         return 1;
     }
@@ -434,6 +474,7 @@ run:
         uv_loop_close(&gw.loop);
     }
     gn_auth_store_free(gw.auth); /* the adapters have stopped */
+    gn_tls_ctx_free(gw.tls);
     if (gw.exit_code == 0)
         GN_INFO(MOD, "ganglion stopped | exit_code=0");
     else

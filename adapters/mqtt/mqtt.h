@@ -17,6 +17,7 @@
 #include "ganglion/cluster.h"
 #include "ganglion/partition.h"
 #include "ganglion/record.h"
+#include "ganglion/tls.h"
 #include "ganglion/topic.h"
 #include "ganglion/transport.h"
 
@@ -305,6 +306,9 @@ struct mqtt_server {
     uv_loop_t *loop;
     uv_tcp_t listener;
     bool listening;
+    uv_tcp_t tls_listener; /* mqtt.tls.port (transport_tls.c) */
+    bool tls_listening;
+    gn_tls_ctx_t *tls; /* the gateway's TLS context; NULL: no TLS listener */
     uv_timer_t sys_timer;
     bool sys_timer_init;
     uv_timer_t sweep_timer; /* CONNECT timeouts and keepalives of every connection */
@@ -376,6 +380,10 @@ struct mqtt_server {
 void mqtt__server_handle_closed(mqtt_server_t *srv);
 /* transport_tcp.c: wraps an accepted uv_tcp_t in a gn_transport_t. */
 int mqtt__tcp_accept(mqtt_server_t *srv);
+/* transport_tls.c: the TLS listener when cfg has a context and a port (0 otherwise, or
+ * -errno: then mqtt__tls_close still closes what was opened); closing it. */
+int mqtt__tls_listen(mqtt_server_t *srv, const gn_listener_config_t *cfg);
+void mqtt__tls_close(mqtt_server_t *srv);
 
 /* conn.c */
 int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr);

@@ -168,10 +168,14 @@ static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     srv->open_handles = 1;
     rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
     if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, 511, on_connection);
-    if (rc < 0) {
+    if (rc < 0)
         GN_ERROR(MQTT_MOD, "cannot listen | host=%s port=%d err=%s", host, cfg->port,
                  uv_strerror(rc));
+    else
+        rc = mqtt__tls_listen(srv, cfg);
+    if (rc < 0) {
         srv->stopping = true;
+        mqtt__tls_close(srv);
         uv_close((uv_handle_t *)&srv->listener, on_handle_closed);
         return rc;
     }
@@ -244,6 +248,7 @@ static void mqtt_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     if (srv->sys_timer_init) uv_close((uv_handle_t *)&srv->sys_timer, on_handle_closed);
     if (srv->share_timer_init) uv_close((uv_handle_t *)&srv->share_timer, on_handle_closed);
     uv_close((uv_handle_t *)&srv->listener, on_handle_closed);
+    mqtt__tls_close(srv);
     mqtt__server_handle_closed(srv);
 }
 

@@ -21,6 +21,12 @@ typedef struct gn_listener_config {
      * valid until the adapter has stopped. */
     const struct gn_auth_store *auth;
     bool allow_anonymous; /* "<name>.allow.anonymous"; true where the key does not exist */
+    /* TLS (tls.h): the context made from tls.cert.file and friends, NULL when none is
+     * configured; read-only, valid until the adapter has stopped. The adapter listens
+     * for TLS clients on tls_port ("<name>.tls.port", 0: off) of the same host. */
+    struct gn_tls_ctx *tls;
+    int tls_port;
+    int tls_advertised_port; /* "<name>.tls.advertised.port"; 0: tls_port */
 } gn_listener_config_t;
 
 typedef void (*gn_adapter_stopped_cb)(void *arg);
