@@ -5,7 +5,9 @@
  * behind. The rows another broker leads are asked of that leader over the internal RPC
  * (op "group", call "ends"), one call per leader broker for a whole view, within
  * ENDS_TIMEOUT_MS; the serving side answers from its partitions if it leads them (with
- * its metadata lease), as ListOffsets does. Called by view.c and serve.c. Loop thread. */
+ * its metadata lease), as ListOffsets does. A partition without any leader (offline: its
+ * replicas are down and fenced) has no end anyone can give: -1, as for an unknown one.
+ * Called by view.c and serve.c. Loop thread. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -138,8 +140,7 @@ static void send_batch(ends_t *e, int32_t node, json_t *parts)
 }
 
 /* The rows to ask for, by leader: {"node": [[topic, partition], ...]}, each partition
- * once. Rows led here, of unknown topics, or without a leader (strict: a failure) are
- * not asked for. */
+ * once. Rows led here, of unknown topics, or without a leader are not asked for. */
 static json_t *rows_by_leader(ends_t *e)
 {
     gn_broker_t *broker = e->coord->broker;
@@ -161,12 +162,12 @@ static json_t *rows_by_leader(ends_t *e)
             row_key(key, sizeof(key), topic, p);
             if (json_object_get(seen, key)) continue;
             json_object_set_new(seen, key, json_true());
-            json_t *part = json_pack("[s,I]", topic, p);
-            if (cp.leader < 0) {
-                fail(e, -1, part, GN_ENOTLEADER);
-                json_decref(part);
+            if (cp.leader < 0) { /* offline: nobody knows its end now (a replica here may
+                                  * be behind); strict views say -1, not a stale value */
+                if (e->strict) json_object_set_new(e->got, key, json_integer(-1));
                 continue;
             }
+            json_t *part = json_pack("[s,I]", topic, p);
             snprintf(node, sizeof(node), "%d", (int)cp.leader);
             json_t *list = json_object_get(by, node);
             if (!list) json_object_set_new(by, node, list = json_array());

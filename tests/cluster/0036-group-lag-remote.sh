@@ -11,9 +11,11 @@
 # the end from each partition's leader and NOT_LEADER_OR_FOLLOWER from the other brokers,
 # kcat -Q through a non-leader follows to the leader, and OffsetFetch at the coordinator
 # has the commits. Last a partition leader that is not the coordinator is paused
-# (SIGSTOP): the lag views answer 503/504 instead of a lag they cannot know (/metrics
-# answers without those samples), and exact lags again once it is resumed. Ports GN_CLUSTER_PORTS (default 29600-29649); about a
-# minute.
+# (SIGSTOP; brokers fenced after 15 s here): while the image still names it the lag views
+# answer 503/504 instead of a lag they cannot know (/metrics answers without those
+# samples); once it is fenced its partitions have no leader and show -1, the others stay
+# exact; resumed, every lag is exact again. Ports GN_CLUSTER_PORTS (default 29600-29649);
+# about a minute and a half.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 for tool in kcat curl jq python3; do
@@ -25,7 +27,8 @@ G=gl-lag
 P=6
 
 for n in 1 2 3; do
-    start_broker "$n" --gateways --group.initial.rebalance.delay.ms=0
+    # a paused broker stays in the image (not fenced) 15 s: long enough to ask it in vain
+    start_broker "$n" --gateways --group.initial.rebalance.delay.ms=0 --broker.session.timeout.ms=15000
 done
 wait_for 20 "three brokers registered" brokers_in_metadata 3
 create() {
@@ -88,6 +91,13 @@ exact_within() { # SECONDS N
         sleep 0.2
     done
 }
+lags_within() { # SECONDS N WANT: broker N's lags become WANT
+    local end=$((SECONDS + $1))
+    until [[ $(lags_of "$2") == "$3" ]]; do
+        ((SECONDS < end)) || return 1
+        sleep 0.2
+    done
+}
 for n in 1 2 3; do
     exact_within 10 "$n" || fail "broker $n: lags (partition committed end lag) are
 $(lags_of "$n")
@@ -146,6 +156,18 @@ echo "leader $X paused: brokers $C and $Y answer$seen"
 # /metrics still answers, without the lag samples it cannot know (no replica at $C)
 want_paused=$(for p in $(seq 0 $((P - 1))); do [[ ${LEADER[$p]} != "$X" ]] && echo "$p $((p + 1))"; done)
 [[ $(metric_lags "$C") == "$want_paused" ]] || fail "broker $C's /metrics lags with $X paused: $(metric_lags "$C")"
+# once it is fenced its partitions have no leader at all: their end is unknown (-1, as a
+# partition nobody can answer for), the others' lags are exact
+want_off=$(for p in $(seq 0 $((P - 1))); do
+    if [[ ${LEADER[$p]} == "$X" ]]; then echo "$p $((10 + p)) -1 -1"; else echo "$p $((10 + p)) $((11 + 2 * p)) $((p + 1))"; fi
+done)
+for n in $C $Y; do
+    lags_within 40 "$n" "$want_off" || fail "broker $n: lags 40 s after broker $X paused:
+$(lags_of "$n")
+not
+$want_off"
+done
+echo "broker $X fenced: its partitions' lag is -1 (no leader), the others exact"
 kill -CONT "${PIDS[$X]}"
 for n in 1 2 3; do
     exact_within 30 "$n" || fail "broker $n's lags not exact 30 s after broker $X resumed: $(lags_of "$n")"
