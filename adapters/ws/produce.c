@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ganglion/error.h"
+#include "ganglion/logger.h"
+#include "ganglion/topic.h"
 #include "ws.h"
 
 gn_group_member_t *ws__member_for(ws_session_t *sess, const char *group, const char *topic);
@@ -64,7 +66,9 @@ void ws_handle_produce(ws_session_t *sess, ws_msg_t *msg)
         return;
     }
     gn_partition_t *part0 = NULL;
-    int rc = gn_partition_get_or_create(sess->broker, msg->topic, 0, &part0);
+    int rc = gn_topic_client_may_append(msg->topic);
+    if (rc < 0) GN_WARN("ws", "produce to an internal topic refused | topic=%s", msg->topic);
+    if (rc == 0) rc = gn_partition_get_or_create(sess->broker, msg->topic, 0, &part0);
     gn_topic_info_t info;
     if (rc == 0) rc = gn_topic_describe(sess->broker, msg->topic, &info);
     if (rc < 0) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Kafka's topic-name rules (Topic.validate): [a-zA-Z0-9._-], 1..249 characters, not
- * "." or "..", and the '.'/'_' collision check Kafka warns about (metric names map
- * both to '_'). Pure functions, any thread. */
+ * "." or "..", the '.'/'_' collision check Kafka warns about (metric names map both to
+ * '_'), and which names clients may append to. Pure functions, any thread. */
 #include <string.h>
 
 #include "ganglion/error.h"
@@ -21,6 +21,11 @@ int gn_topic_name_validate(const char *name, size_t len)
     for (size_t i = 0; i < len; i++)
         if (!legal_char((unsigned char)name[i])) return GN_EINVALID_TOPIC;
     return 0;
+}
+
+int gn_topic_client_may_append(const char *name)
+{
+    return name && strncmp(name, "__", 2) == 0 ? GN_EINVALID_TOPIC : 0;
 }
 
 bool gn_topic_name_collides(const char *a, const char *b)

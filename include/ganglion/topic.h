@@ -77,6 +77,12 @@ typedef struct gn_config_entry {
 /* 0 if name follows Kafka's rules ([a-zA-Z0-9._-], 1..249 chars, not "." or ".."),
  * else GN_EINVALID_TOPIC. */
 int gn_topic_name_validate(const char *name, size_t len);
+
+/* 0 if clients (Kafka, REST, WebSocket, MQTT) may append to topic name, else
+ * GN_EINVALID_TOPIC: an internal topic ("__" prefix: __consumer_offsets,
+ * __mqtt_sessions, ...) holds the broker's own state and only the broker writes it, as
+ * Kafka refuses client appends to its internal topics. Reading them is allowed. */
+int gn_topic_client_may_append(const char *name);
 /* Kafka's warning case: names that collide once '.' and '_' are treated as equal. */
 bool gn_topic_name_collides(const char *a, const char *b);
 

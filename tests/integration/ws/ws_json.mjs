@@ -53,6 +53,12 @@ async function main() {
   c.send({ type: 'ping', id: 'p' });
   assert.equal((await c.next(type('pong'))).id, 'p');
 
+  // An internal topic is the broker's own state: clients may not write it.
+  c.send({ type: 'produce', id: 'i', topic: '__consumer_offsets', value: 'junk' });
+  e = await c.next(type('error'));
+  assert.equal(e.code, 'invalid_topic');
+  assert.equal(e.id, 'i');
+
   // Produce (creates the topic), acked with partition and offset.
   c.send({ type: 'produce', id: 1, topic: 'wst', key: 'k', value: 'v1', headers: { h: 'x' } });
   const ack = await c.next(type('ack'));
