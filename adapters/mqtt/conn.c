@@ -107,7 +107,7 @@ static void check_timeouts(mqtt_conn_t *conn, int64_t now)
     char pb[64];
     if (conn->closing) return;
     if (conn->version == 0 || connecting(conn)) { /* no CONNECT, or no end to its AUTH */
-        if (now - conn->attached_ms < MQTT_CONNECT_TIMEOUT_MS) return;
+        if (now - conn->last_rx_ms < MQTT_CONNECT_TIMEOUT_MS) return; /* the attach time */
         GN_INFO(MQTT_MOD, "client sent no CONNECT in time, closing | peer=%s timeout_ms=%d",
                 mqtt__conn_peer(conn, pb, sizeof pb), MQTT_CONNECT_TIMEOUT_MS);
         mqtt__conn_close(conn, NULL);
@@ -151,21 +151,34 @@ void mqtt__conn_keepalive_start(mqtt_conn_t *conn)
     conn->last_rx_ms = (int64_t)uv_now(conn->srv->loop);
 }
 
+/* Grows *bp (NULL: none yet) to hold need bytes, its capacity doubling from min.
+ * 0 or GN_ENOMEM (*bp unchanged). */
+static int buf_reserve(mqtt_buf_t **bp, size_t need, size_t min)
+{
+    mqtt_buf_t *b = *bp;
+    if (b && need <= b->cap) return 0;
+    size_t cap = b ? b->cap : min;
+    while (cap < need)
+        cap *= 2;
+    mqtt_buf_t *nb = realloc(b, sizeof(*nb) + cap);
+    if (!nb) return GN_ENOMEM;
+    if (!b) nb->len = 0;
+    nb->cap = cap;
+    *bp = nb;
+    return 0;
+}
+
 /* Grows conn->in to hold need bytes; closes the connection when out of memory. */
 static int in_reserve(mqtt_conn_t *conn, size_t need)
 {
-    if (need <= conn->in_cap) return 0;
-    size_t cap = conn->in_cap ? conn->in_cap : 4096;
-    while (cap < need)
-        cap *= 2;
-    uint8_t *nb = realloc(conn->in, cap);
-    if (!nb) {
-        mqtt__conn_close(conn, "out of memory");
-        return -1;
-    }
-    conn->in = nb;
-    conn->in_cap = cap;
-    return 0;
+    if (buf_reserve(&conn->in, need, 4096) == 0) return 0;
+    mqtt__conn_close(conn, "out of memory");
+    return -1;
+}
+
+static size_t in_len(const mqtt_conn_t *conn)
+{
+    return conn->in ? conn->in->len : 0;
 }
 
 /* Decodes and handles the whole packets of data (after what conn->in holds); keeps
@@ -175,12 +188,12 @@ static void consume(mqtt_conn_t *conn, const uint8_t *data, size_t len)
     /* parse straight from the transport's buffer; only a partial packet is kept */
     const uint8_t *buf = data;
     size_t blen = len;
-    if (conn->in_len > 0) {
-        if (in_reserve(conn, conn->in_len + len) < 0) return;
-        memcpy(conn->in + conn->in_len, data, len);
-        conn->in_len += len;
-        buf = conn->in;
-        blen = conn->in_len;
+    if (in_len(conn) > 0) {
+        if (in_reserve(conn, conn->in->len + len) < 0) return;
+        memcpy(conn->in->b + conn->in->len, data, len);
+        conn->in->len += len;
+        buf = conn->in->b;
+        blen = conn->in->len;
     }
     size_t pos = 0;
     conn->refs++; /* a handler may close the connection */
@@ -224,17 +237,16 @@ static void consume(mqtt_conn_t *conn, const uint8_t *data, size_t len)
     }
     if (!conn->closing) {
         size_t left = blen - pos;
-        if (buf == conn->in) {
-            memmove(conn->in, conn->in + pos, left);
-            conn->in_len = left;
+        if (conn->in && buf == conn->in->b) {
+            memmove(conn->in->b, conn->in->b + pos, left);
+            conn->in->len = left;
         } else if (left > 0 && in_reserve(conn, left) == 0) {
-            memcpy(conn->in, buf + pos, left);
-            conn->in_len = left;
+            memcpy(conn->in->b, buf + pos, left);
+            conn->in->len = left;
         }
-        if (conn->in_len == 0) { /* an idle connection holds no input buffer */
+        if (in_len(conn) == 0) { /* an idle connection holds no input buffer */
             free(conn->in);
             conn->in = NULL;
-            conn->in_cap = 0;
         }
     }
     mqtt__conn_unref(conn);
@@ -245,9 +257,10 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
     mqtt_conn_t *conn = tr->session;
     mqtt_server_t *srv = conn->srv;
     if (conn->closing) return;
-    conn->last_rx_ms = (int64_t)uv_now(srv->loop);
+    if (conn->version != 0 && !connecting(conn)) /* else it keeps the attach time */
+        conn->last_rx_ms = (int64_t)uv_now(srv->loop);
     srv->stats.bytes_received += len;
-    if (conn->claim && conn->in_len + len > MQTT_MAX_PACKET_IN) {
+    if (conn->claim && in_len(conn) + len > MQTT_MAX_PACKET_IN) {
         mqtt__conn_close(conn, "too much input while CONNECT waits for its session");
         return;
     }
@@ -256,12 +269,10 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
 
 void mqtt__conn_input_resume(mqtt_conn_t *conn)
 {
-    if (conn->closing || conn->claim || conn->in_len == 0) return;
-    uint8_t *in = conn->in;
-    size_t len = conn->in_len;
+    if (conn->closing || conn->claim || in_len(conn) == 0) return;
+    mqtt_buf_t *in = conn->in;
     conn->in = NULL;
-    conn->in_len = conn->in_cap = 0;
-    consume(conn, in, len);
+    consume(conn, in->b, in->len);
     free(in);
 }
 
@@ -280,7 +291,7 @@ int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr)
     conn->next = srv->conns;
     if (srv->conns) srv->conns->prev = conn;
     srv->conns = conn;
-    conn->last_rx_ms = conn->attached_ms = (int64_t)uv_now(srv->loop);
+    conn->last_rx_ms = (int64_t)uv_now(srv->loop);
     return 0;
 }
 
@@ -298,17 +309,10 @@ int mqtt__conn_send(mqtt_conn_t *conn, const uint8_t *p, size_t len)
 {
     if (conn->closing || !conn->tr) return GN_ESHUTDOWN;
     if (conn->max_packet_out && len > conn->max_packet_out) return GN_ETOOLARGE;
-    if (conn->out_len + len > conn->out_cap) {
-        size_t cap = conn->out_cap ? conn->out_cap : OUT_MIN;
-        while (cap < conn->out_len + len)
-            cap *= 2;
-        uint8_t *nb = realloc(conn->out, cap);
-        if (!nb) return GN_ENOMEM;
-        conn->out = nb;
-        conn->out_cap = cap;
-    }
-    memcpy(conn->out + conn->out_len, p, len);
-    conn->out_len += len;
+    size_t have = conn->out ? conn->out->len : 0;
+    if (buf_reserve(&conn->out, have + len, OUT_MIN) < 0) return GN_ENOMEM;
+    memcpy(conn->out->b + have, p, len);
+    conn->out->len += len;
     if (!conn->out_queued) { /* written once at the end of the loop turn (server.c) */
         conn->out_queued = true;
         conn->refs++;
@@ -321,23 +325,21 @@ int mqtt__conn_send(mqtt_conn_t *conn, const uint8_t *p, size_t len)
 
 void mqtt__conn_flush(mqtt_conn_t *conn)
 {
-    if (conn->out_len == 0) return;
-    uint8_t *data = conn->out;
-    size_t len = conn->out_len;
+    mqtt_buf_t *out = conn->out;
+    if (!out) return;
     conn->out = NULL;
-    conn->out_len = conn->out_cap = 0;
-    if (!conn->tr) {
-        free(data);
+    if (!conn->tr || out->len == 0) {
+        free(out);
         return;
     }
     /* the buffer goes with the write; the next turn starts a new one */
-    uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
-    if (conn->tr->ops->write(conn->tr, &buf, 1, on_sent, data) < 0) free(data);
+    uv_buf_t buf = uv_buf_init((char *)out->b, (unsigned)out->len);
+    if (conn->tr->ops->write(conn->tr, &buf, 1, on_sent, out) < 0) free(out);
 }
 
 size_t mqtt__conn_queued(const mqtt_conn_t *conn)
 {
-    size_t q = conn->out_len;
+    size_t q = conn->out ? conn->out->len : 0;
     if (conn->tr) q += conn->tr->ops->write_queue_size(conn->tr);
     return q;
 }

@@ -169,7 +169,6 @@ typedef struct mqtt_auth {
 struct mqtt_session { /* fields ordered by size: one per connection, kept small */
     mqtt_server_t *srv;
     mqtt_session_t *hnext;
-    char *client_id; /* stored after the struct, same allocation */
     uint64_t serial;
     mqtt_conn_t *conn; /* NULL while offline */
     int64_t disconnected_at;
@@ -178,13 +177,9 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     int64_t will_due;   /* ms; 0: none, or not triggered (the client is connected) */
     int64_t adopted_at; /* ms: this broker wrote an adopt record for it (session_owner.c) */
     mqtt_sub_t **subs;
-    size_t nsubs;
     mqtt_cursor_t *cursors;
-    size_t ncursors;
-    mqtt_inflight_t *inflight; /* inflight.c: slot i holds packet id i + 1; state 0 free */
-    size_t ninflight;          /* slots taken */
-    uint32_t *qos2_in;         /* inbound QoS 2 ids awaiting PUBREL; bit 16: append pending */
-    size_t nqos2_in;
+    mqtt_inflight_t *inflight;    /* inflight.c: slot i holds packet id i + 1; state 0 free */
+    uint32_t *qos2_in;            /* inbound QoS 2 ids awaiting PUBREL; bit 16: append pending */
     uint64_t match_stamp;         /* fan-out: last record this session matched */
     mqtt_session_t *catchup_next; /* srv->catchups list */
     mqtt_session_t *sync_next;    /* srv->syncs list */
@@ -192,8 +187,12 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     uint32_t expiry;              /* session expiry interval, s; UINT32_MAX never */
     int32_t owner;                /* broker holding it (session_owner.c); -1 unknown */
     uint32_t gen;                 /* ownership generation: each claim adds one */
-    uint16_t inflight_cap;        /* slots (a power of two, up to MQTT_MAX_INFLIGHT) */
-    uint16_t inflight_next;       /* the slot tried first by the next send */
+    uint32_t nsubs;
+    uint32_t ncursors;
+    uint16_t ninflight;     /* inflight slots taken (<= MQTT_MAX_INFLIGHT) */
+    uint16_t nqos2_in;      /* <= MQTT_QOS2_IN_MAX */
+    uint16_t inflight_cap;  /* slots (a power of two, up to MQTT_MAX_INFLIGHT) */
+    uint16_t inflight_next; /* the slot tried first by the next send */
     uint16_t acks_since_catchup;
     bool persistent;
     bool dirty;         /* subscription set changed since the last save */
@@ -201,7 +200,17 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
     bool remote_online; /* the last record said online, and it is not connected here */
     bool moved;         /* acknowledged positions moved since the last save */
     bool sync_due;      /* on srv->syncs: its QoS 2 state is saved at the turn's end */
+    char client_id[];   /* same allocation */
 };
+_Static_assert(MQTT_MAX_INFLIGHT <= UINT16_MAX && MQTT_QOS2_IN_MAX <= UINT16_MAX,
+               "ninflight and nqos2_in are uint16_t");
+
+/* A connection's partial input packet or this loop turn's output: allocated only
+ * while it holds bytes, so an idle connection holds none (conn.c). */
+typedef struct mqtt_buf {
+    size_t len, cap;
+    uint8_t b[];
+} mqtt_buf_t;
 
 struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     mqtt_server_t *srv;
@@ -210,17 +219,14 @@ struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     mqtt_session_t *session;
     mqtt_auth_t *auth;        /* enhanced authentication; NULL without (auth.c) */
     struct mqtt_claim *claim; /* CONNECT waiting for its session claim (session_owner.c) */
-    uint8_t *in;              /* a partial packet only; NULL when idle */
-    size_t in_len, in_cap;
-    char **alias_in;  /* [MQTT_TOPIC_ALIAS_MAXIMUM + 1] */
-    char **alias_out; /* [topic_alias_max_out + 1] */
-    /* output of this loop turn, written with one write at its end (server.c) */
-    uint8_t *out;
-    size_t out_len, out_cap;
+    mqtt_buf_t *in;           /* a partial packet only; NULL when idle */
+    char **alias_in;          /* [MQTT_TOPIC_ALIAS_MAXIMUM + 1] */
+    char **alias_out;         /* [topic_alias_max_out + 1] */
+    mqtt_buf_t *out; /* output of this loop turn, written with one write at its end (server.c) */
     mqtt_conn_t *out_next;
+    /* until the CONNACK: when the transport attached (CONNECT timeout); then the last
+     * input (keepalive). The server's sweep checks both. */
     int64_t last_rx_ms;
-    int64_t attached_ms;     /* CONNECT timeout (the server's sweep checks both) */
-    int version;             /* 0 until CONNECT */
     uint32_t max_packet_out; /* client's maximum packet size; 0 no limit */
     int inbound_qos_pending;
     int refs; /* produce callbacks in flight + 1 while open */
@@ -228,6 +234,7 @@ struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     uint16_t topic_alias_max_out;
     uint16_t alias_out_next;
     uint16_t keep_alive;
+    uint8_t version; /* 0 until CONNECT */
     bool request_problem_info;
     bool closing;
     bool graceful; /* DISCONNECT 0x00 received: no will */
@@ -559,6 +566,9 @@ int mqtt__session_write_adopt(mqtt_session_t *sess, int64_t now);
 void mqtt__session_save(mqtt_session_t *sess);
 /* A tombstone: the session (of sess->owner at sess->gen) ended. */
 void mqtt__session_forget(mqtt_session_t *sess);
+/* The same for a session this broker does not hold. */
+void mqtt__session_forget_id(mqtt_server_t *srv, const char *client_id, int32_t owner,
+                             uint32_t gen);
 /* Replaces the session client_id (if any) by the one in rec's JSON. NULL when unreadable. */
 mqtt_session_t *mqtt__session_restore(mqtt_server_t *srv, const mqtt_session_rec_t *rec);
 /* Reads __mqtt_sessions from its start (broker start). */

@@ -71,7 +71,7 @@ int mqtt__send_pkt(mqtt_conn_t *conn, const mqtt_pkt_t *pkt, uint16_t pid, bool 
 {
     int rc = mqtt__conn_send(conn, pkt->bytes, pkt->len);
     if (rc < 0) return rc;
-    uint8_t *p = conn->out + conn->out_len - pkt->len; /* this connection's copy */
+    uint8_t *p = conn->out->b + conn->out->len - pkt->len; /* this connection's copy */
     if (dup) p[0] |= 0x08;
     if (pkt->pid_pos && pkt->pid_pos + 2 <= pkt->len) {
         p[pkt->pid_pos] = (uint8_t)(pid >> 8);

@@ -5,6 +5,7 @@
  * lagging cursor is read from the log and filtered against this session's own
  * subscriptions. One timer per session: expiry and will delay while offline, catch-up
  * retries while online. Loop thread only. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,9 +36,8 @@ mqtt_session_t *mqtt__session_new(mqtt_server_t *srv, const char *client_id)
 {
     /* the client id lives in the same allocation; the timer comes when first needed */
     size_t idlen = strlen(client_id);
-    mqtt_session_t *sess = calloc(1, sizeof(*sess) + idlen + 1);
+    mqtt_session_t *sess = calloc(1, offsetof(mqtt_session_t, client_id) + idlen + 1);
     if (!sess) return NULL;
-    sess->client_id = (char *)(sess + 1);
     memcpy(sess->client_id, client_id, idlen + 1);
     sess->srv = srv;
     sess->serial = srv->next_serial++;

@@ -340,11 +340,7 @@ static void claim_won(mqtt_server_t *srv, mqtt_session_t *sess, const mqtt_sessi
             mqtt__session_forget(sess);
             mqtt__session_free(sess);
         } else {
-            mqtt_session_t tmp = {.srv = srv,
-                                  .client_id = (char *)rec->client_id,
-                                  .owner = srv->self_id,
-                                  .gen = rec->gen};
-            mqtt__session_forget(&tmp);
+            mqtt__session_forget_id(srv, rec->client_id, srv->self_id, rec->gen);
         }
         return;
     }

@@ -220,10 +220,15 @@ static void meta_read(const gn_record_t *r, mqtt_session_rec_t *rec)
     }
 }
 
+void mqtt__session_forget_id(mqtt_server_t *srv, const char *client_id, int32_t owner, uint32_t gen)
+{
+    mqtt_session_rec_t meta = {.owner = owner, .gen = gen, .kind = MQTT_REC_STATE};
+    write_record(srv, client_id, GN_BYTES_NULL, &meta, NULL, NULL);
+}
+
 void mqtt__session_forget(mqtt_session_t *sess)
 {
-    mqtt_session_rec_t meta = {.owner = sess->owner, .gen = sess->gen, .kind = MQTT_REC_STATE};
-    write_record(sess->srv, sess->client_id, GN_BYTES_NULL, &meta, NULL, NULL);
+    mqtt__session_forget_id(sess->srv, sess->client_id, sess->owner, sess->gen);
 }
 
 /* The session's state as JSON; sess NULL: an empty session of the given expiry; will

@@ -3,6 +3,7 @@
  * on: wraps an accepted uv_tcp_t, forwards reads to the stream protocol's on_read and
  * reports the close once. Other transports (WebSocket) attach the same protocol through
  * gn_mqtt_stream_protocol. Loop thread only. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,12 +11,27 @@
 #include "ganglion/logger.h"
 #include "mqtt.h"
 
+/* One per connection, kept small: the server is the handle's data, closing is the
+ * handle's (uv_is_closing). */
 typedef struct tcp_transport {
     gn_transport_t tr;
     uv_tcp_t tcp;
-    mqtt_server_t *srv;
-    bool closing;
 } tcp_transport_t;
+
+static tcp_transport_t *of_handle(uv_handle_t *h)
+{
+    return (tcp_transport_t *)((char *)h - offsetof(tcp_transport_t, tcp));
+}
+
+static mqtt_server_t *server_of(const tcp_transport_t *t)
+{
+    return t->tcp.data;
+}
+
+static bool closing(const tcp_transport_t *t)
+{
+    return uv_is_closing((const uv_handle_t *)&t->tcp) != 0;
+}
 
 typedef struct tcp_write {
     uv_write_t req;
@@ -64,7 +80,7 @@ static int tcp_write(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
                      gn_transport_write_cb cb, void *arg)
 {
     tcp_transport_t *t = tr->impl;
-    if (t->closing) return UV_ECANCELED;
+    if (closing(t)) return UV_ECANCELED;
     size_t total = 0;
     for (unsigned i = 0; i < nbufs; i++)
         total += bufs[i].len;
@@ -90,41 +106,41 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     /* one read buffer for every connection (loop thread; conn.c keeps only partial
      * packets), so an idle connection costs no read buffer */
-    tcp_transport_t *t = h->data;
+    mqtt_server_t *srv = h->data;
     (void)suggested;
-    buf->base = (char *)t->srv->rbuf;
-    buf->len = sizeof(t->srv->rbuf);
+    buf->base = (char *)srv->rbuf;
+    buf->len = sizeof(srv->rbuf);
 }
 
 static void tcp_close(gn_transport_t *tr);
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
-    tcp_transport_t *t = s->data;
+    tcp_transport_t *t = of_handle((uv_handle_t *)s);
     if (n < 0) {
         tcp_close(&t->tr);
         return;
     }
-    if (n > 0 && t->tr.on_read && !t->closing)
+    if (n > 0 && t->tr.on_read && !closing(t))
         t->tr.on_read(&t->tr, (const uint8_t *)buf->base, (size_t)n);
 }
 
 static void tcp_pause(gn_transport_t *tr)
 {
     tcp_transport_t *t = tr->impl;
-    if (!t->closing) uv_read_stop((uv_stream_t *)&t->tcp);
+    if (!closing(t)) uv_read_stop((uv_stream_t *)&t->tcp);
 }
 
 static void tcp_resume(gn_transport_t *tr)
 {
     tcp_transport_t *t = tr->impl;
-    if (!t->closing) uv_read_start((uv_stream_t *)&t->tcp, on_alloc, on_read);
+    if (!closing(t)) uv_read_start((uv_stream_t *)&t->tcp, on_alloc, on_read);
 }
 
 static void on_closed(uv_handle_t *h)
 {
-    tcp_transport_t *t = h->data;
-    mqtt_server_t *srv = t->srv;
+    tcp_transport_t *t = of_handle(h);
+    mqtt_server_t *srv = server_of(t);
     if (t->tr.on_close) t->tr.on_close(&t->tr);
     free(t);
     mqtt__server_handle_closed(srv);
@@ -133,8 +149,7 @@ static void on_closed(uv_handle_t *h)
 static void tcp_close(gn_transport_t *tr)
 {
     tcp_transport_t *t = tr->impl;
-    if (t->closing) return;
-    t->closing = true;
+    if (closing(t)) return;
     uv_read_stop((uv_stream_t *)&t->tcp);
     uv_close((uv_handle_t *)&t->tcp, on_closed);
 }
@@ -188,12 +203,11 @@ int mqtt__tcp_accept(mqtt_server_t *srv)
 {
     tcp_transport_t *t = calloc(1, sizeof(*t));
     if (!t) return GN_ENOMEM;
-    t->srv = srv;
     t->tr.ops = &tcp_ops;
     t->tr.kind = "tcp";
     t->tr.impl = t;
     uv_tcp_init(srv->loop, &t->tcp);
-    t->tcp.data = t;
+    t->tcp.data = srv;
     srv->open_handles++;
     if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&t->tcp) < 0) {
         tcp_close(&t->tr);
