@@ -22,7 +22,6 @@
 #define KAFKA_IOV_MAX    64
 
 static void conn_pump(kafka_conn_t *conn);
-static void conn_process(kafka_conn_t *conn);
 
 /* ---- requests -------------------------------------------------------------------------- */
 
@@ -74,7 +73,8 @@ void kafka_req_advertised(const kafka_req_t *req, kafka_endpoint_t *ep)
     const kafka_server_t *srv = conn->srv;
     *ep = conn->local;
     if (srv->adv_host[0]) snprintf(ep->host, sizeof ep->host, "%s", srv->adv_host);
-    if (srv->adv_port) ep->port = srv->adv_port;
+    int port = conn->tls ? srv->tls_adv_port : srv->adv_port; /* the listener it reached */
+    if (port) ep->port = port;
 }
 
 const char *kafka_req_peer(const kafka_req_t *req)
@@ -92,7 +92,7 @@ static void server_flush(kafka_server_t *srv)
         conn->flush_next = NULL;
         conn->flush_queued = false;
         conn_pump(conn);
-        if (!conn->closing) conn_process(conn); /* a freed slot may let buffered frames run */
+        if (!conn->closing) kafka__conn_process(conn); /* a freed slot may let frames run */
     }
     srv->flush_active = false;
     uv_prepare_stop(&srv->flush_prepare);
@@ -166,11 +166,8 @@ void kafka_req_done(kafka_req_t *req, bool no_response)
 
 /* ---- closing --------------------------------------------------------------------------- */
 
-static void on_handle_closed(uv_handle_t *h)
+void kafka__conn_free(kafka_conn_t *conn)
 {
-    kafka_conn_t *conn = h->data;
-    if (h == (uv_handle_t *)&conn->poll) close(conn->poll_fd);
-    if (--conn->open_handles > 0) return;
     kafka_server_t *srv = conn->srv;
     if (conn->prev)
         conn->prev->next = conn->next;
@@ -181,6 +178,15 @@ static void on_handle_closed(uv_handle_t *h)
     kafka_sasl_free(&conn->sasl);
     free(conn->rbuf);
     free(conn);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    kafka_conn_t *conn = h->data;
+    if (h == (uv_handle_t *)&conn->poll) close(conn->poll_fd);
+    if (--conn->open_handles > 0) return;
+    kafka_server_t *srv = conn->srv;
+    kafka__conn_free(conn);
     kafka__server_handle_closed(srv);
 }
 
@@ -203,6 +209,10 @@ void kafka__conn_close(kafka_conn_t *conn, const char *why)
         /* else: the pending completion frees it (kafka_req_done without conn) */
         req = next;
     }
+    if (conn->tls) { /* its on_close frees the connection (conn_tls.c) */
+        conn->tls->ops->close(conn->tls);
+        return;
+    }
     if (conn->reading) uv_read_stop((uv_stream_t *)&conn->tcp);
     conn->open_handles = 1;
     if (conn->poll_fd >= 0) {
@@ -224,7 +234,7 @@ static void on_writable(uv_poll_t *poll, int status, int events)
         return;
     }
     conn_pump(conn);
-    if (!conn->closing) conn_process(conn);
+    if (!conn->closing) kafka__conn_process(conn);
 }
 
 static int wait_writable(kafka_conn_t *conn)
@@ -247,7 +257,7 @@ static int wait_writable(kafka_conn_t *conn)
 }
 
 /* Frees the head responses that are written or have nothing to send. */
-static void pop_done(kafka_conn_t *conn)
+void kafka__conn_pop_done(kafka_conn_t *conn)
 {
     kafka_req_t *req;
     while ((req = conn->q_head) &&
@@ -299,10 +309,10 @@ static ssize_t send_memory(kafka_conn_t *conn)
 
 /* Moves the write position n bytes on over memory segments (what send_memory sent);
  * empty memory segments are stepped over too. */
-static void advance(kafka_conn_t *conn, size_t n)
+void kafka__conn_advance(kafka_conn_t *conn, size_t n)
 {
     for (;;) {
-        pop_done(conn);
+        kafka__conn_pop_done(conn);
         kafka_req_t *req = conn->q_head;
         if (!req && conn->sasl.state == KAFKA_SASL_FAILED) { /* its answer is out: as Kafka */
             kafka__conn_close(conn, "SASL authentication failed");
@@ -345,8 +355,12 @@ static ssize_t send_file(kafka_conn_t *conn, const kafka_wseg_t *ws)
  * or the socket is full (then a poll on the dup'd fd says when to go on). */
 static void conn_pump(kafka_conn_t *conn)
 {
+    if (conn->tls) {
+        kafka__conn_tls_pump(conn);
+        return;
+    }
     while (!conn->closing) {
-        pop_done(conn);
+        kafka__conn_pop_done(conn);
         kafka_req_t *req = conn->q_head;
         if (!req || req->state != KAFKA_REQ_READY) return;
         const kafka_wseg_t *ws = &req->w.segs[conn->wseg];
@@ -359,7 +373,7 @@ static void conn_pump(kafka_conn_t *conn)
             kafka__conn_close(conn, strerror(errno));
             return;
         }
-        if (!ws->is_file) advance(conn, (size_t)n);
+        if (!ws->is_file) kafka__conn_advance(conn, (size_t)n);
     }
 }
 
@@ -405,7 +419,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     conn->rlen += (size_t)nread;
-    conn_process(conn);
+    kafka__conn_process(conn);
 }
 
 static void queue_req(kafka_conn_t *conn, kafka_req_t *req)
@@ -494,7 +508,24 @@ static int conn_frame(kafka_conn_t *conn, uint8_t *frame, size_t len)
     return 0;
 }
 
-static void conn_process(kafka_conn_t *conn)
+/* Reading on or off (back-pressure), on either kind of connection. */
+static void conn_set_reading(kafka_conn_t *conn, bool on)
+{
+    if (conn->tls) {
+        if (on)
+            conn->tls->ops->resume_reading(conn->tls);
+        else
+            conn->tls->ops->pause_reading(conn->tls);
+        conn->reading = on;
+    } else if (!on) {
+        uv_read_stop((uv_stream_t *)&conn->tcp);
+        conn->reading = false;
+    } else if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0) {
+        conn->reading = true;
+    }
+}
+
+void kafka__conn_process(kafka_conn_t *conn)
 {
     size_t pos = 0;
     while (!conn->closing && !conn_congested(conn) && conn->rlen - pos >= 4) {
@@ -533,12 +564,7 @@ static void conn_process(kafka_conn_t *conn)
         conn->rcap = 0;
     }
     bool congested = conn_congested(conn);
-    if (congested && conn->reading) {
-        uv_read_stop((uv_stream_t *)&conn->tcp);
-        conn->reading = false;
-    } else if (!congested && !conn->reading) {
-        if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0) conn->reading = true;
-    }
+    if (congested == conn->reading) conn_set_reading(conn, !congested);
 }
 
 /* ---- accepting ------------------------------------------------------------------------- */
@@ -558,20 +584,27 @@ static void addr_str(const struct sockaddr_storage *ss, char *host, size_t cap, 
     }
 }
 
-void kafka__conn_accept(kafka_server_t *srv)
+kafka_conn_t *kafka__conn_new(kafka_server_t *srv)
 {
     kafka_conn_t *conn = calloc(1, sizeof *conn);
-    if (!conn) return;
+    if (!conn) return NULL;
     conn->srv = srv;
     conn->poll_fd = -1;
-    uv_tcp_init(srv->loop, &conn->tcp);
-    conn->tcp.data = conn;
-    conn->poll.data = conn;
     conn->next = srv->conns;
     if (srv->conns) srv->conns->prev = conn;
     srv->conns = conn;
     srv->nconns++;
-    srv->open_handles++; /* released in kafka__server_handle_closed via on_handle_closed */
+    srv->open_handles++; /* released by kafka__server_handle_closed once it is closed */
+    return conn;
+}
+
+void kafka__conn_accept(kafka_server_t *srv)
+{
+    kafka_conn_t *conn = kafka__conn_new(srv);
+    if (!conn) return;
+    uv_tcp_init(srv->loop, &conn->tcp);
+    conn->tcp.data = conn;
+    conn->poll.data = conn;
     if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&conn->tcp) < 0 ||
         uv_fileno((uv_handle_t *)&conn->tcp, &conn->fd) < 0) {
         kafka__conn_close(conn, NULL);

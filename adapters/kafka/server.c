@@ -26,6 +26,7 @@ void kafka__server_handle_closed(kafka_server_t *srv)
     if (--srv->open_handles > 0 || !srv->stopping) return;
     gn_adapter_stopped_cb cb = srv->stop_cb;
     void *arg = srv->stop_arg;
+    free(srv->tls_chunk);
     free(srv);
     if (cb) cb(arg);
 }
@@ -68,10 +69,14 @@ static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, voi
     srv->open_handles = 1;
     rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
     if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, 511, on_connection);
-    if (rc < 0) {
+    if (rc < 0)
         GN_ERROR("kafka", "cannot listen | host=%s port=%d err=%s", host, cfg->port,
                  uv_strerror(rc));
+    else
+        rc = kafka__tls_listen(srv, cfg);
+    if (rc < 0) {
         srv->stopping = true;
+        kafka__tls_close(srv);
         uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
         return rc;
     }
@@ -99,6 +104,7 @@ static void kafka_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     for (kafka_conn_t *conn = srv->conns; conn; conn = conn->next)
         kafka__conn_close(conn, NULL);
     uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+    kafka__tls_close(srv);
     uv_close((uv_handle_t *)&srv->flush_prepare, on_listener_closed);
     uv_close((uv_handle_t *)&srv->flush_check, on_listener_closed);
 }

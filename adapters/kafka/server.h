@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ganglion/tls.h"
 #include "kafka.h"
 #include "sasl.h"
 
@@ -17,6 +18,11 @@
 #define KAFKA_CONN_MAX_INFLIGHT         256         /* queued requests (pending + unsent) */
 #define KAFKA_CONN_MAX_QUEUED_BYTES     (64u << 20) /* unsent response bytes held in memory */
 #define KAFKA_DEFAULT_MAX_REQUEST_BYTES 104857600   /* socket.request.max.bytes */
+/* Under TLS (conn_tls.c): ciphertext a connection may have waiting in libuv before its
+ * responses wait for it to drain, and the bytes of a Fetch's file slice read and
+ * encrypted at a time (sendfile cannot encrypt). */
+#define KAFKA_TLS_MAX_QUEUED_BYTES (256u << 10)
+#define KAFKA_TLS_FILE_CHUNK       (64u << 10)
 
 struct kafka_server {
     gn_broker_t *broker;
@@ -24,8 +30,13 @@ struct kafka_server {
     uv_tcp_t listener;
     bool listening;
     bool stopping;
-    char adv_host[256]; /* empty: the connection's local address */
-    int adv_port;       /* 0: the connection's local port */
+    char adv_host[256];    /* empty: the connection's local address */
+    int adv_port;          /* 0: the connection's local port */
+    int tls_adv_port;      /* the same for connections to the TLS listener */
+    uv_tcp_t tls_listener; /* kafka.tls.port (conn_tls.c) */
+    bool tls_listening;
+    gn_tls_ctx_t *tls;  /* the gateway's TLS context; NULL: no TLS listener */
+    uint8_t *tls_chunk; /* [KAFKA_TLS_FILE_CHUNK]: file slices read for SSL_write, shared */
     size_t max_request_bytes;
     const gn_auth_store_t *auth; /* auth.users.file: SASL offered; NULL: none */
     bool allow_anonymous;        /* kafka.allow.anonymous: serve clients without SASL */
@@ -48,8 +59,10 @@ struct kafka_conn {
     kafka_conn_t *flush_next; /* in srv->flush_head while flush_queued */
     bool flush_queued;
     kafka_server_t *srv;
-    uv_tcp_t tcp;
-    uv_poll_t poll; /* on a dup of the socket: writable notifications for sendfile */
+    uv_tcp_t tcp;        /* plain connections */
+    gn_transport_t *tls; /* TLS connections (conn_tls.c); tcp and poll unused */
+    bool tls_pumping;    /* in kafka__conn_tls_pump: a write callback does not re-enter */
+    uv_poll_t poll;      /* on a dup of the socket: writable notifications for sendfile */
     int fd, poll_fd;
     bool poll_active;
     bool reading;
@@ -71,5 +84,17 @@ struct kafka_conn {
 void kafka__conn_accept(kafka_server_t *srv);
 void kafka__conn_close(kafka_conn_t *conn, const char *why);
 void kafka__server_handle_closed(kafka_server_t *srv);
+/* conn.c, shared with conn_tls.c: a connection in the server's list (counted in
+ * open_handles), its release once closed, the frame loop, and the write position. */
+kafka_conn_t *kafka__conn_new(kafka_server_t *srv);
+void kafka__conn_free(kafka_conn_t *conn);
+void kafka__conn_process(kafka_conn_t *conn);
+void kafka__conn_pop_done(kafka_conn_t *conn);
+void kafka__conn_advance(kafka_conn_t *conn, size_t n);
+/* conn_tls.c: the TLS listener (0 when off, or -errno: kafka__tls_close still closes
+ * what was opened), its connections, and their writes. */
+int kafka__tls_listen(kafka_server_t *srv, const gn_listener_config_t *cfg);
+void kafka__tls_close(kafka_server_t *srv);
+void kafka__conn_tls_pump(kafka_conn_t *conn);
 
 #endif
