@@ -169,7 +169,7 @@ static int apply_topic_create(json_t *topics, const json_t *rec, bool conditiona
     const char *name = str(rec, "name"), *id = str(rec, "id");
     json_int_t n, rf;
     json_t *configs = json_object_get(rec, "configs");
-    if (!name || !id || !int_in(rec, "partitions", 1, INT32_MAX, &n) ||
+    if (!name || !id || !int_in(rec, "partitions", 1, GN_TOPIC_PARTITIONS_MAX, &n) ||
         !int_in(rec, "replication_factor", 1, INT16_MAX, &rf) ||
         (configs && !json_is_object(configs)))
         return GN_EINVAL;
@@ -188,7 +188,7 @@ static int apply_topic_partitions(json_t *topics, const json_t *rec)
 {
     const char *name;
     json_int_t n;
-    if (!int_in(rec, "partitions", 1, INT32_MAX, &n)) return GN_EINVAL;
+    if (!int_in(rec, "partitions", 1, GN_TOPIC_PARTITIONS_MAX, &n)) return GN_EINVAL;
     const json_t *old = named_topic(topics, rec, &name);
     if (!old) return GN_EUNKNOWN_TOPIC;
     if (n <= json_integer_value(json_object_get(old, "partitions"))) return GN_EINVALID_PARTITIONS;

@@ -11,7 +11,6 @@
 #include "log/log.h"
 #include "topic/producer_state.h"
 
-#define GN_TOPIC_PARTITIONS_MAX 100000 /* per topic: a create cannot make a million dirs */
 
 struct gn_topic {
     char *name;
