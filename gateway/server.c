@@ -440,6 +440,10 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
         bcfg.advertised_host = "127.0.0.1";
     bcfg.advertised_port =
         cfg->kafka_advertised_port > 0 ? cfg->kafka_advertised_port : cfg->kafka_port;
+    if (gw.tls && cfg->kafka_port > 0 && cfg->kafka_tls_port > 0) /* its TLS listener too */
+        bcfg.advertised_tls_port = cfg->kafka_tls_advertised_port > 0
+                                       ? cfg->kafka_tls_advertised_port
+                                       : cfg->kafka_tls_port;
     rc = gn_broker_open(&gw.loop, &bcfg, &gw.broker);
     if (rc != 0) {
         GN_ERROR(MOD, "cannot open the broker | data_dir=%s error=%s reason=%s",

@@ -98,6 +98,11 @@ void kafka__conn_tls_pump(kafka_conn_t *conn)
     conn->tls_pumping = false;
 }
 
+int32_t kafka_req_broker_port(const kafka_req_t *req, const gn_cluster_broker_t *b)
+{
+    return req->conn && req->conn->tls && b->tls_port ? b->tls_port : b->port;
+}
+
 /* ---- reading and closing --------------------------------------------------------------- */
 
 static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)

@@ -14,6 +14,7 @@
 #include "gen/kafka_msgs.h"
 #include "ganglion/adapter.h"
 #include "ganglion/broker.h"
+#include "ganglion/cluster.h"
 
 typedef struct kafka_server kafka_server_t;
 typedef struct kafka_conn kafka_conn_t;
@@ -76,6 +77,9 @@ typedef struct kafka_endpoint {
  * the configured advertised address, else the local address of this connection. */
 void kafka_req_advertised(const kafka_req_t *req, kafka_endpoint_t *ep);
 const char *kafka_req_peer(const kafka_req_t *req); /* "ip:port" for log lines */
+/* Another broker's port for this client: its TLS listener's to a client that came over
+ * TLS (when it registered one), else its plain listener's (conn_tls.c). */
+int32_t kafka_req_broker_port(const kafka_req_t *req, const gn_cluster_broker_t *b);
 
 /* A NUL-terminated copy of a request string in the request's arena; NULL for a null
  * string, an embedded NUL (a name "a\0b" must not become "a") or no memory. */

@@ -172,21 +172,25 @@ static void ctl_propose(gn_controller_t *ctl, json_t *rec)
     json_decref(rec);
 }
 
-static json_t *registration(int32_t id, const char *host, int64_t port, const char *listener,
-                            const char *incarnation)
+static json_t *registration(int32_t id, const char *host, int64_t port, int64_t tls_port,
+                            const char *listener, const char *incarnation)
 {
     json_t *rec = json_pack("{s:s, s:i, s:s, s:I, s:s}", "type", "broker_registered", "id", id,
                             "host", host, "port", (json_int_t)port, "listener", listener);
     if (rec && incarnation) json_object_set_new(rec, "incarnation", json_string(incarnation));
+    if (rec && tls_port > 0) json_object_set_new(rec, "tls_port", json_integer(tls_port));
     return rec;
 }
 
 static void log_registration(const json_t *rec)
 {
-    GN_INFO("cluster", "registering broker | id=%lld host=%s port=%lld listener=%s incarnation=%s",
+    GN_INFO("cluster",
+            "registering broker | id=%lld host=%s port=%lld tls_port=%lld listener=%s "
+            "incarnation=%s",
             (long long)json_integer_value(json_object_get(rec, "id")),
             json_string_value(json_object_get(rec, "host")),
             (long long)json_integer_value(json_object_get(rec, "port")),
+            (long long)json_integer_value(json_object_get(rec, "tls_port")),
             json_string_value(json_object_get(rec, "listener")),
             json_string_value(json_object_get(rec, "incarnation")));
 }
@@ -218,7 +222,7 @@ static bool str_eq(const json_t *o, const char *key, const char *v)
  * once (Kafka's broker epochs). An address change of a live broker, or a registration from
  * before incarnations, is re-registered in place. */
 static int heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, int64_t port,
-                          const char *listener, const char *incarnation)
+                          int64_t tls_port, const char *listener, const char *incarnation)
 {
     seen_t *s = seen_now(ctl, id);
     const json_t *b = image_broker(ctl, id);
@@ -240,7 +244,7 @@ static int heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, in
         }
     }
     if (fenced || restarted) {
-        json_t *rec = s ? registration(id, host, port, listener, incarnation) : NULL;
+        json_t *rec = s ? registration(id, host, port, tls_port, listener, incarnation) : NULL;
         if (rec && !json_equal(rec, s->registration)) { /* else: the one held already */
             json_decref(s->registration);
             s->registration = rec;
@@ -256,8 +260,9 @@ static int heartbeat_seen(gn_controller_t *ctl, int32_t id, const char *host, in
     }
     if ((!had && incarnation) || new_incarnation || !str_eq(b, "host", host) ||
         json_integer_value(json_object_get(b, "port")) != port ||
+        json_integer_value(json_object_get(b, "tls_port")) != tls_port ||
         !str_eq(b, "listener", listener)) {
-        json_t *rec = registration(id, host, port, listener, incarnation);
+        json_t *rec = registration(id, host, port, tls_port, listener, incarnation);
         if (rec) log_registration(rec);
         ctl_propose(ctl, rec);
     }
@@ -553,7 +558,8 @@ static void on_tick(uv_timer_t *timer)
             ctl->drain_ready = shutdown_seen(ctl, cfg->node_id);
             if (ctl->drain_ready) gn__cluster_transfer_leadership(ctl->cl);
         } else if (heartbeat_seen(ctl, cfg->node_id, cfg->advertised_host, cfg->advertised_port,
-                                  self_listener(ctl), ctl->incarnation) == 0) {
+                                  cfg->advertised_tls_port, self_listener(ctl),
+                                  ctl->incarnation) == 0) {
             ctl->lease_from = now;
             ctl->lease_index = 0;
         } else { /* its registration before anything else: the others wait for it to heartbeat */
@@ -583,6 +589,8 @@ static void on_tick(uv_timer_t *timer)
                   "host", cfg->advertised_host, "port", cfg->advertised_port, "listener",
                   self_listener(ctl), "incarnation", ctl->incarnation);
     if (req && ctl->draining) json_object_set_new(req, "shutdown", json_true());
+    if (req && cfg->advertised_tls_port > 0)
+        json_object_set_new(req, "tls_port", json_integer(cfg->advertised_tls_port));
     if (req && gn__rpc_call(cli, req, NULL, 0, cfg->broker_heartbeat_interval_ms,
                             on_heartbeat_answer, ctl) == 0) {
         ctl->hb_inflight = true;
@@ -621,7 +629,7 @@ static void handle_heartbeat(void *arg, gn_rpc_call_t *call, const json_t *req, 
     }
     int rc =
         heartbeat_seen(ctl, (int32_t)id, host, json_integer_value(json_object_get(req, "port")),
-                       listener, incarnation);
+                       json_integer_value(json_object_get(req, "tls_port")), listener, incarnation);
     for (size_t i = 0; i < ctl->nseen; i++)
         if (ctl->seen[i].id == (int32_t)id) ctl->seen[i].conn = gn__rpc_call_conn(call);
     if (rc < 0) { /* registering: decide() at once rather than at the next tick */
@@ -862,6 +870,7 @@ size_t gn_cluster_brokers(gn_broker_t *broker, gn_cluster_broker_t *out, size_t 
             snprintf(out[i].host, sizeof(out[i].host), "%s",
                      json_string_value(json_object_get(b, "host")));
             out[i].port = (int32_t)json_integer_value(json_object_get(b, "port"));
+            out[i].tls_port = (int32_t)json_integer_value(json_object_get(b, "tls_port"));
         }
         n++;
     }
@@ -874,6 +883,7 @@ size_t gn_cluster_brokers(gn_broker_t *broker, gn_cluster_broker_t *out, size_t 
             snprintf(out[i].host, sizeof(out[i].host), "%s",
                      broker->cfg.advertised_host ? broker->cfg.advertised_host : "");
             out[i].port = broker->cfg.advertised_port;
+            out[i].tls_port = broker->cfg.advertised_tls_port;
         }
         n++;
     }

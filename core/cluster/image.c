@@ -77,6 +77,9 @@ static int apply_broker(json_t *image, const json_t *rec, const char *type)
             json_pack("{s:I, s:s, s:I, s:s, s:I, s:b}", "id", id, "host", host, "port", port,
                       "listener", listener ? listener : "", "epoch", epoch, "fenced", 0);
         if (nb && incarnation) json_object_set_new(nb, "incarnation", json_string(incarnation));
+        json_int_t tls_port; /* absent before TLS listeners, and without one */
+        if (nb && int_in(rec, "tls_port", 1, 65535, &tls_port))
+            json_object_set_new(nb, "tls_port", json_integer(tls_port));
         if (!nb) return GN_ENOMEM;
         return json_object_set_new(brokers, key, nb) < 0 ? GN_ENOMEM : 0;
     }

@@ -59,6 +59,7 @@ typedef struct gn_broker_config {
     const char *cluster_listener;
     const char *advertised_host; /* this broker's Kafka listener as other brokers announce it */
     int32_t advertised_port;
+    int32_t advertised_tls_port;            /* its Kafka TLS listener on the same host; 0: none */
     int64_t broker_session_timeout_ms;      /* broker.session.timeout.ms (3000): then fenced */
     int64_t broker_heartbeat_interval_ms;   /* broker.heartbeat.interval.ms (500) */
     int64_t replica_lag_time_max_ms;        /* replica.lag.time.max.ms (30000): then out of ISR */

@@ -18,6 +18,7 @@ typedef struct gn_cluster_broker {
     int32_t node_id;
     char host[GN_CLUSTER_HOST_MAX + 1]; /* its advertised Kafka listener */
     int32_t port;
+    int32_t tls_port; /* its Kafka TLS listener on host; 0: none */
 } gn_cluster_broker_t;
 
 /* Registered, unfenced brokers in ascending node id, this one always among them; fills

@@ -22,7 +22,7 @@ static int other_broker(kafka_req_t *req, int32_t node, gn_bytes_t *host, int32_
     for (size_t i = 0; i < n && i < 64; i++) {
         if (cbs[i].node_id != node) continue;
         *host = kafka_req_keep(req, kafka_cstr_bytes(cbs[i].host));
-        *port = cbs[i].port;
+        *port = kafka_req_broker_port(req, &cbs[i]);
         return 0;
     }
     return GN_ECOORDINATOR_NOT_AVAILABLE;

@@ -117,7 +117,7 @@ int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body)
         if (!h) return GN_ENOMEM;
         b[i].NodeId = cbs[i].node_id;
         b[i].Host = kafka_cstr_bytes(h);
-        b[i].Port = self ? ep.port : cbs[i].port;
+        b[i].Port = self ? ep.port : kafka_req_broker_port(req, &cbs[i]);
         b[i].Rack = GN_BYTES_NULL;
     }
     out.Brokers = (kafka_MetadataResponse_MetadataResponseBroker_array_t){b, nb, false};
