@@ -48,11 +48,8 @@ int http_produce_start(http_req_t *req, const char *topic, int32_t only_partitio
 {
     http_server_t *srv = req->srv;
     gn_partition_t *part0 = NULL;
-    int rc = gn_topic_client_may_append(topic);
-    if (rc < 0) {
-        GN_WARN("http", "produce to an internal topic refused | topic=%s", topic);
-        return rc;
-    }
+    int rc = gn_topic_client_may_write(topic, "produce to");
+    if (rc < 0) return rc;
     if ((rc = gn_partition_get_or_create(srv->broker, topic, 0, &part0)) < 0) return rc;
     gn_topic_info_t info;
     rc = gn_topic_describe(srv->broker, topic, &info);

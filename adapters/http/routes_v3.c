@@ -155,9 +155,10 @@ int http_handle_v3_topic_create(http_req_t *req)
     }
     req->ctx = strdup(name);
     req->ctx_free = free;
-    int rc = req->ctx ? gn_topic_create(req->srv->broker, name, parts, rf, entries,
-                                        entries ? nc : 0, false, on_created, req)
-                      : GN_ENOMEM;
+    int rc = req->ctx ? gn_topic_client_may_write(name, "create") : GN_ENOMEM;
+    if (rc == 0)
+        rc = gn_topic_create(req->srv->broker, name, parts, rf, entries, entries ? nc : 0, false,
+                             on_created, req);
     free(entries);
     json_decref(body); /* name is gone from here on; req->ctx holds a copy */
     if (rc == 0) {

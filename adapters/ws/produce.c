@@ -66,8 +66,7 @@ void ws_handle_produce(ws_session_t *sess, ws_msg_t *msg)
         return;
     }
     gn_partition_t *part0 = NULL;
-    int rc = gn_topic_client_may_append(msg->topic);
-    if (rc < 0) GN_WARN("ws", "produce to an internal topic refused | topic=%s", msg->topic);
+    int rc = gn_topic_client_may_write(msg->topic, "produce to");
     if (rc == 0) rc = gn_partition_get_or_create(sess->broker, msg->topic, 0, &part0);
     gn_topic_info_t info;
     if (rc == 0) rc = gn_topic_describe(sess->broker, msg->topic, &info);

@@ -465,6 +465,9 @@ int gn_topic_delete(gn_broker_t *broker, const char *name, gn_admin_cb cb, void 
     if (broker->closing) return GN_ESHUTDOWN;
     gn_topic_t *topic = gn__topic_find(broker, name);
     if (!topic) return GN_EUNKNOWN_TOPIC;
+    /* an internal topic's existence and partitions are the broker's own state (one
+     * __mqtt_sessions partition, the __consumer_offsets hash): nobody changes them */
+    if (topic->internal) return gn_topic_client_may_write(name, "delete");
     persist_req_t *req = persist_req_new(broker, "delete", name, cb, arg);
     if (!req) return GN_ENOMEM;
     int rc = gn__metastore_delete_topic(broker->meta, name, topic->id, persisted, req);
@@ -485,6 +488,7 @@ int gn_topic_add_partitions(gn_broker_t *broker, const char *name, int32_t total
     if (broker->closing) return GN_ESHUTDOWN;
     gn_topic_t *topic = gn__topic_find(broker, name);
     if (!topic) return GN_EUNKNOWN_TOPIC;
+    if (topic->internal) return gn_topic_client_may_write(name, "add partitions to");
     if (total <= topic->partitions || total > GN_TOPIC_PARTITIONS_MAX)
         return GN_EINVALID_PARTITIONS;
     if (validate_only) return admin_later(broker, cb, arg, 0);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ganglion/error.h"
+#include "ganglion/logger.h"
 #include "ganglion/topic.h"
 
 static int legal_char(unsigned char c)
@@ -23,9 +24,11 @@ int gn_topic_name_validate(const char *name, size_t len)
     return 0;
 }
 
-int gn_topic_client_may_append(const char *name)
+int gn_topic_client_may_write(const char *name, const char *what)
 {
-    return name && strncmp(name, "__", 2) == 0 ? GN_EINVALID_TOPIC : 0;
+    if (!name || strncmp(name, "__", 2) != 0) return 0;
+    GN_WARN("topic", "refused: clients may not %s an internal topic | topic=%s", what, name);
+    return GN_EINVALID_TOPIC;
 }
 
 bool gn_topic_name_collides(const char *a, const char *b)

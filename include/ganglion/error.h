@@ -24,7 +24,7 @@
     XX(EOFFSETRANGE, GN__ERR_BASE - 4, "offset out of range")                                      \
     XX(EUNKNOWN_TOPIC, GN__ERR_BASE - 5, "unknown topic or partition")                             \
     XX(ETOPIC_EXISTS, GN__ERR_BASE - 6, "topic already exists")                                    \
-    XX(EINVALID_TOPIC, GN__ERR_BASE - 7, "invalid topic name")                                     \
+    XX(EINVALID_TOPIC, GN__ERR_BASE - 7, "invalid topic name, or an internal topic")               \
     XX(EINVALID_PARTITIONS, GN__ERR_BASE - 8, "invalid number of partitions")                      \
     XX(EINVALID_REPLICATION, GN__ERR_BASE - 9, "invalid replication factor")                       \
     XX(EINVALID_CONFIG, GN__ERR_BASE - 10, "invalid configuration")                                \

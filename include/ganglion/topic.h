@@ -79,11 +79,13 @@ typedef struct gn_config_entry {
  * else GN_EINVALID_TOPIC. */
 int gn_topic_name_validate(const char *name, size_t len);
 
-/* 0 if clients (Kafka, REST, WebSocket, MQTT) may append to topic name, else
- * GN_EINVALID_TOPIC: an internal topic ("__" prefix: __consumer_offsets,
- * __mqtt_sessions, ...) holds the broker's own state and only the broker writes it, as
- * Kafka refuses client appends to its internal topics. Reading them is allowed. */
-int gn_topic_client_may_append(const char *name);
+/* 0 if clients (Kafka, REST, WebSocket, MQTT) may create topic name, append to it or
+ * delete its records, else GN_EINVALID_TOPIC with a log line: an internal topic ("__"
+ * prefix: __consumer_offsets, __mqtt_sessions, ...) holds the broker's own state and only
+ * the broker makes and writes it, as Kafka refuses client appends and DeleteRecords on its
+ * internal topics. Reading them is allowed; gn_topic_delete and gn_topic_add_partitions
+ * refuse them for everyone. what names the change for the log line ("produce", ...). */
+int gn_topic_client_may_write(const char *name, const char *what);
 /* Kafka's warning case: names that collide once '.' and '_' are treated as equal. */
 bool gn_topic_name_collides(const char *a, const char *b);
 

@@ -94,7 +94,7 @@ int kafka_handle_CreateTopics(kafka_req_t *req, kafka_reader_t *body)
         if (!op) return kafka_admin_abort(adm, GN_ENOMEM);
         const char *name = kafka_req_cstr(req, t->Name);
         ctx->names[i] = name;
-        if (!name) {
+        if (!name || gn_topic_client_may_write(name, "create") < 0) {
             kafka_admin_fail(op, GN_EINVALID_TOPIC);
             continue;
         }

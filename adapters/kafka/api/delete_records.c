@@ -4,6 +4,7 @@
 #include "../kafka.h"
 
 #include "ganglion/error.h"
+#include "ganglion/topic.h"
 
 typedef kafka_DeleteRecordsResponse_DeleteRecordsPartitionResult_t part_resp_t;
 
@@ -39,7 +40,8 @@ int kafka_handle_DeleteRecords(kafka_req_t *req, kafka_reader_t *body)
                 continue;
             }
             int64_t low = -1;
-            rc = gn_partition_delete_records(part, t->Partitions.items[j].Offset, &low);
+            if ((rc = gn_topic_client_may_write(topic, "delete records of")) == 0)
+                rc = gn_partition_delete_records(part, t->Partitions.items[j].Offset, &low);
             pr->ErrorCode = kafka_err_from_gn(rc);
             pr->LowWatermark = rc < 0 ? -1 : low;
         }

@@ -163,7 +163,7 @@ int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body)
             }
             gn_topic_info_t info;
             if (gn_topic_describe(broker, names[i], &info) == 0) continue;
-            if (!auto_create) {
+            if (!auto_create || gn_topic_client_may_write(names[i], "auto-create") < 0) {
                 errs[i] = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }

@@ -216,11 +216,8 @@ int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body)
                 pr->ErrorCode = KAFKA_INVALID_REQUEST;
             else if (!topic || gn_topic_name_validate(topic, strlen(topic)) < 0)
                 pr->ErrorCode = KAFKA_INVALID_TOPIC_EXCEPTION;
-            else if (gn_topic_client_may_append(topic) < 0) {
-                GN_WARN("kafka", "produce to an internal topic refused | client=%s topic=%s",
-                        kafka_req_peer(req), topic);
+            else if (gn_topic_client_may_write(topic, "produce to") < 0)
                 pr->ErrorCode = KAFKA_INVALID_TOPIC_EXCEPTION; /* as Kafka's */
-            }
             else if (!(pp->part = gn_partition_get(req->broker, topic, pd->Index)))
                 pr->ErrorCode = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
             else

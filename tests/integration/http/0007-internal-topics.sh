@@ -4,7 +4,9 @@
 # hold the broker's own state: a client's append is refused in every protocol, as Kafka
 # refuses appends to its internal topics, with a log line, and nothing reaches the log —
 # kcat gets INVALID_TOPIC_EXCEPTION, REST a 422 with the v2 error body, MQTT 5 PUBACK
-# 0x90 (Topic Name invalid). Reading them stays allowed. (WebSocket: ws_json.mjs.)
+# 0x90 (Topic Name invalid). Nor may a client create or delete one (REST v3, Metadata
+# auto-creation; the Kafka admin API: kafkajs_smoke.js). Reading them stays allowed.
+# (WebSocket: ws_json.mjs.)
 # Ports 28483 (HTTP), 28493 (Kafka), 28473 (MQTT).
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
@@ -41,8 +43,15 @@ grep -q "PUBACK.*rc:144\|reason code: 144\|(144)" <<<"$out" || grep -qi "topic n
     fail "MQTT publish to __mqtt_sessions/it-sess: $(tr '\n' '|' <<<"$out")"
 
 expect_eq "junk records in the internal topics" "$(junk_in_internal)" 0
-grep -q 'mod=kafka msg="produce to an internal topic refused"' "$LOG" || fail "no Kafka log line"
-grep -q 'mod=http msg="produce to an internal topic refused"' "$LOG" || fail "no REST log line"
+(($(grep -c 'mod=topic msg="refused: clients may not produce to an internal topic"' "$LOG") >= 4)) ||
+    fail "not a log line for each refused produce"
+
+# REST v3: an internal topic is neither deleted nor created by a client
+expect_eq "REST v3 delete of __mqtt_sessions" "$(status DELETE /v3/clusters/ganglion/topics/__mqtt_sessions)" 422
+expect_eq "REST v3 create of __mine" "$(status POST /v3/clusters/ganglion/topics -H 'Content-Type: application/json' \
+    --data '{"topic_name":"__mine","partitions_count":1}')" 422
+kcat -b "$BROKER" -L 2>/dev/null | grep -q 'topic "__mqtt_sessions"' || fail "__mqtt_sessions is gone"
+kcat -b "$BROKER" -L -t __auto 2>/dev/null | grep -q 'topic "__auto" with [1-9]' && fail "Metadata auto-created __auto"
 
 # the session is intact: it comes back with its subscription state (session present)
 out=$(mosquitto_sub -h 127.0.0.1 -p 28473 -V mqttv5 -i it-sess -c -x 300 -t it/a -W 2 -d 2>&1 || true)
