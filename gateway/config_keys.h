@@ -33,6 +33,7 @@ typedef struct gn_gateway_config {
     int mqtt_tls_port;
     char *http_host;
     int http_port;
+    int http_tls_port;
 
     int64_t socket_request_max_bytes; /* socket.request.max.bytes, every listener */
 

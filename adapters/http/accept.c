@@ -141,12 +141,11 @@ static void on_listen_readable(uv_poll_t *p, int status, int events)
     }
 }
 
-int http__accept_start(http_server_t *srv)
+int http__listen_socket(const char *host, int port)
 {
     struct sockaddr_storage addr;
-    int rc = strchr(srv->host, ':')
-                 ? uv_ip6_addr(srv->host, srv->port, (struct sockaddr_in6 *)&addr)
-                 : uv_ip4_addr(srv->host, srv->port, (struct sockaddr_in *)&addr);
+    int rc = strchr(host, ':') ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
+                               : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
     if (rc < 0) return rc;
     int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
@@ -159,7 +158,14 @@ int http__accept_start(http_server_t *srv)
         close(fd);
         return rc;
     }
-    rc = uv_poll_init_socket(srv->loop, &srv->listen_poll, fd);
+    return fd;
+}
+
+int http__accept_start(http_server_t *srv)
+{
+    int fd = http__listen_socket(srv->host, srv->port);
+    if (fd < 0) return fd;
+    int rc = uv_poll_init_socket(srv->loop, &srv->listen_poll, fd);
     if (rc < 0) {
         close(fd);
         return rc;

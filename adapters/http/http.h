@@ -73,8 +73,13 @@ struct http_server {
     gn_broker_t *broker;
     uv_loop_t *loop;
     struct lws_context *ctx;
-    struct lws_vhost *vh_h1;  /* HTTP/1.1 (and WebSocket upgrades) */
-    struct lws_vhost *vh_h2c; /* h2c with prior knowledge */
+    struct lws_vhost *vh_h1;    /* HTTP/1.1 (and WebSocket upgrades) */
+    struct lws_vhost *vh_h2c;   /* h2c with prior knowledge */
+    struct lws_vhost *vh_https; /* h2 or HTTP/1.1 over lws's TLS (accept_tls.c); NULL: off */
+    int tls_listen_fd;
+    int tls_port;
+    uv_poll_t tls_listen_poll;
+    bool tls_listening;
     int listen_fd;
     int anchor[2]; /* a pipe whose read end is an idle lws wsi (see server.c) */
     uv_poll_t listen_poll;
@@ -109,6 +114,19 @@ struct http_server {
 
 int http__accept_start(http_server_t *srv);
 void http__accept_stop(http_server_t *srv);
+/* A bound, listening, non-blocking socket on host:port, or -errno (accept.c). */
+int http__listen_socket(const char *host, int port);
+/* accept_tls.c: the HTTPS vhost when cfg has a TLS context and port (0 otherwise), its
+ * listener, and stopping it. */
+int http__tls_vhost(http_server_t *srv, const gn_listener_config_t *cfg);
+int http__tls_accept_start(http_server_t *srv);
+void http__tls_accept_stop(http_server_t *srv);
+/* The answer to LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION: 0 when OpenSSL
+ * accepted the client certificate, else 1 (refused, logged with the client). */
+int http__tls_verify(struct lws *wsi, void *x509_store_ctx, size_t preverify_ok);
+/* "https" on a connection of the TLS listener, else "http" (absolute URLs we answer). */
+const char *http_req_scheme(const http_req_t *req);
+extern const struct lws_protocols http__protocols[];
 void http__server_handle_closed(http_server_t *srv);
 /* ws_transport.c: the once-per-turn direct write of WebSocket queues (start: init the
  * handles; stop: close them, each counted in open_handles). */

@@ -24,6 +24,12 @@ static uint64_t now_ns(void)
     return uv_hrtime();
 }
 
+const char *http_req_scheme(const http_req_t *req)
+{
+    /* an h2 stream's own wsi does not carry the TLS: its connection's does */
+    return req->wsi && lws_is_ssl(lws_get_network_wsi(req->wsi)) ? "https" : "http";
+}
+
 const char *http_req_header(http_req_t *req, enum lws_token_indexes tok, char *buf, int cap)
 {
     buf[0] = '\0';
@@ -202,6 +208,10 @@ int http__lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     http_server_t *srv = vh ? lws_get_vhost_user(vh) : NULL;
 
     switch (reason) {
+    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+        /* lws takes our answer over OpenSSL's (0 accepts): keep OpenSSL's verdict on a
+         * client certificate, len being its preverify_ok (accept_tls.c) */
+        return http__tls_verify(wsi, user, len); /* user: the X509_STORE_CTX */
     case LWS_CALLBACK_HTTP:
         if (!srv || srv->stopping) return -1;
         return on_http(wsi, pss, srv);

@@ -282,7 +282,8 @@ int http_handle_consumer_create(http_req_t *req)
     if (!host[0])
         snprintf(host, sizeof host, "%.255s:%d",
                  req->srv->adv_host[0] ? req->srv->adv_host : req->srv->host, req->srv->adv_port);
-    snprintf(uri, sizeof uri, "http://%s/consumers/%s/instances/%s", host, group, name);
+    snprintf(uri, sizeof uri, "%s://%s/consumers/%s/instances/%s", http_req_scheme(req), host,
+             group, name);
     save_then_respond(c, req, 200, json_pack("{s:s,s:s}", "instance_id", name, "base_uri", uri),
                       true);
     return 0;

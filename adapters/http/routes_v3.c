@@ -276,7 +276,7 @@ static void v3_base(http_req_t *req, char *buf, size_t cap)
     http_req_header(req, WSI_TOKEN_HOST, host, 256);
     if (!host[0]) http_req_header(req, WSI_TOKEN_HTTP_COLON_AUTHORITY, host, 256);
     if (!host[0]) snprintf(host, sizeof host, "%s:%d", req->srv->adv_host, req->srv->adv_port);
-    snprintf(buf, cap, "http://%s/v3/clusters/%s", host, V3_CLUSTER_ID);
+    snprintf(buf, cap, "%s://%s/v3/clusters/%s", http_req_scheme(req), host, V3_CLUSTER_ID);
 }
 
 /* path with every byte but unreserved ones and '/' percent-encoded (ids in URLs). */

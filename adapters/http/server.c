@@ -17,7 +17,7 @@
 #include "http.h"
 
 /* The WebSocket subprotocols lws may select; serve_stream routes pick among them. */
-static const struct lws_protocols http_protocols[] = {
+const struct lws_protocols http__protocols[] = {
     {"http", http__lws_callback, sizeof(http_pss_t), 0, 0, NULL, 0},
     {"mqtt", http__lws_callback, sizeof(http_pss_t), 0, 0, NULL, 0},
     {"mqttv3.1", http__lws_callback, sizeof(http_pss_t), 0, 0, NULL, 0},
@@ -103,6 +103,7 @@ static void http_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     srv->stop_cb = cb;
     srv->stop_arg = arg;
     http__accept_stop(srv);
+    http__tls_accept_stop(srv);
     http__consumers_stop(srv);
     http__ws_flush_stop(srv);
     if (srv->ctx) {
@@ -122,7 +123,7 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     if (!srv) return GN_ENOMEM;
     srv->broker = broker;
     srv->loop = gn_broker_loop(broker);
-    srv->listen_fd = -1;
+    srv->listen_fd = srv->tls_listen_fd = -1;
     srv->anchor[0] = srv->anchor[1] = -1;
     srv->max_body = cfg->max_request_bytes > 0 ? cfg->max_request_bytes : HTTP_DEFAULT_MAX_BODY;
     /* REST bodies are JSON records, not Kafka batches: bounded by the smaller limit. */
@@ -140,6 +141,7 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    if (cfg->tls && cfg->tls_port) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.foreign_loops = loops;
     info.pcontext = &srv->ctx_destroyed;
     info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
@@ -159,7 +161,7 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     struct lws_context_creation_info vi;
     memset(&vi, 0, sizeof vi);
     vi.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-    vi.protocols = http_protocols;
+    vi.protocols = http__protocols;
     vi.vhost_name = "http1";
     vi.keepalive_timeout = 60;
     vi.timeout_secs = 30;
@@ -173,6 +175,7 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
         GN_ERROR(HTTP_MOD, "cannot create the libwebsockets vhosts");
         goto fail;
     }
+    if ((rc = http__tls_vhost(srv, cfg)) < 0) goto fail;
     /* lws finishes destroying a context on a foreign loop when its last wsi closes; with
      * no listening wsi of its own, an idle pipe is that wsi. */
     if (pipe2(srv->anchor, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -192,6 +195,12 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     if (rc < 0) {
         GN_ERROR(HTTP_MOD, "cannot listen | host=%s port=%d err=%s", srv->host, srv->port,
                  uv_strerror(rc));
+        goto fail;
+    }
+    rc = http__tls_accept_start(srv);
+    if (rc < 0) {
+        GN_ERROR(HTTP_MOD, "cannot listen | listener=tls host=%s port=%d err=%s", srv->host,
+                 srv->tls_port, uv_strerror(rc));
         goto fail;
     }
     GN_INFO(HTTP_MOD, "listening | host=%s port=%d protocols=http/1.1,h2c,websocket max_body=%ld",

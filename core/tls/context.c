@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ganglion/error.h"
 #include "tls_internal.h"
@@ -80,6 +81,11 @@ int gn_tls_ctx_new(const gn_tls_config_t *cfg, gn_tls_ctx_t **out, char *err, si
     SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx->ssl, SSL_MODE_RELEASE_BUFFERS);
     int rc = load(ctx->ssl, cfg, err, errcap);
+    ctx->cfg.client_auth = cfg->client_auth;
+    if (rc == 0 && (!(ctx->cfg.cert_file = strdup(cfg->cert_file)) ||
+                    !(ctx->cfg.key_file = strdup(cfg->key_file)) ||
+                    !(ctx->cfg.ca_file = strdup(cfg->ca_file ? cfg->ca_file : ""))))
+        rc = GN_ENOMEM;
     if (rc < 0) {
         gn_tls_ctx_free(ctx);
         return rc;
@@ -92,5 +98,13 @@ void gn_tls_ctx_free(gn_tls_ctx_t *ctx)
 {
     if (!ctx) return;
     SSL_CTX_free(ctx->ssl);
+    free((char *)ctx->cfg.cert_file);
+    free((char *)ctx->cfg.key_file);
+    free((char *)ctx->cfg.ca_file);
     free(ctx);
+}
+
+const gn_tls_config_t *gn_tls_ctx_config(const gn_tls_ctx_t *ctx)
+{
+    return &ctx->cfg;
 }

@@ -14,6 +14,7 @@
 
 struct gn_tls_ctx {
     SSL_CTX *ssl;
+    gn_tls_config_t cfg; /* its strings owned */
     /* Borrowed by one transport at a time, for the length of one read callback: the
      * loop thread processes reads one after another, so one pair serves all. */
     uint8_t rbuf[GN_TLS_READ_BYTES];

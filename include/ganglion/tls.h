@@ -33,6 +33,9 @@ typedef struct gn_tls_ctx gn_tls_ctx_t;
  * naming the file and OpenSSL's reason. */
 int gn_tls_ctx_new(const gn_tls_config_t *cfg, gn_tls_ctx_t **out, char *err, size_t errcap);
 void gn_tls_ctx_free(gn_tls_ctx_t *ctx);
+/* The files and client_auth ctx was made from (for libwebsockets, which loads its own
+ * context from them: the HTTP listener); valid while ctx is. */
+const gn_tls_config_t *gn_tls_ctx_config(const gn_tls_ctx_t *ctx);
 
 /* Called once the transport is closed and its memory released (after tr->on_close). */
 typedef void (*gn_tls_closed_cb)(void *arg);
