@@ -88,7 +88,7 @@ static void on_tls_listen_readable(uv_poll_t *p, int status, int events)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        http__h2_reads_track(fd, false); /* a closed h2c socket's number, reused */
+        http__h2_reads_track_tls(fd); /* bounded reads if it chooses h2 (h2_reads.c) */
         srv->metrics.connections_total++;
         char peer[64];
         peer_name(fd, peer, sizeof peer); /* lws closes fd when the handshake fails */

@@ -134,6 +134,8 @@ void http__ws_flush_start(http_server_t *srv);
 void http__ws_flush_stop(http_server_t *srv);
 /* h2_reads.c: bound recv() on an h2c socket to DATA frame ends (lws 4.1.6 h2 bug). */
 void http__h2_reads_track(int fd, bool on);
+/* The same for a socket of the TLS port, once its ALPN choice is h2 (SSL_read). */
+void http__h2_reads_track_tls(int fd);
 int http__lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len);
 
