@@ -325,6 +325,9 @@ static void test_config__bad_values_rejected(void **state)
         {"--mqtt.port=9092", "kafka.port and mqtt.port both listen on port 9092"},
         {"--kafka.host=", "kafka.host must not be empty"},
         {"--mqtt.allow.anonymous=false", "mqtt.allow.anonymous=false needs auth.users.file"},
+        {"--tls.cert.file=server.pem", "tls.cert.file needs tls.key.file"},
+        {"--ssl.client.auth=required", "ssl.client.auth=required needs tls.ca.file"},
+        {"--ssl.client.auth=sometimes", "'sometimes' is not one of none, requested, required"},
         {"--nope=1", "unknown flag --nope"},
         {"--kafka.prot=1", "unknown flag --kafka.prot (did you mean --kafka.port?"},
         {"stray", "unexpected argument 'stray'"},
@@ -338,6 +341,22 @@ static void test_config__bad_values_rejected(void **state)
         assert_string_equal(r.out, "");
         run_free(&r);
     }
+}
+
+/* A TLS port counts as a listener only with a certificate: then it may not take a port
+ * another listener has, and without one it is off and takes nothing. */
+static void test_config__tls_ports_only_with_a_certificate(void **state)
+{
+    (void)state;
+    run_t r;
+    run_args(&r, "--tls.cert.file=c.pem", "--tls.key.file=k.pem", "--mqtt.tls.port=1883", NULL);
+    if (r.rc != GN_EINVALID_CONFIG ||
+        !strstr(r.err, "mqtt.port and mqtt.tls.port both listen on port 1883"))
+        fail_msg("rc=%d err=%s", r.rc, r.err);
+    run_free(&r);
+    run_args(&r, "--mqtt.tls.port=1883", "--kafka.tls.port=9092", NULL);
+    if (r.rc != 0) fail_msg("TLS ports without a certificate: rc=%d err=%s", r.rc, r.err);
+    run_free(&r);
 }
 
 static void test_config__bad_files_rejected(void **state)
@@ -545,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_config__flag_forms),
         cmocka_unit_test(test_config__durations),
         cmocka_unit_test(test_config__bad_values_rejected),
+        cmocka_unit_test(test_config__tls_ports_only_with_a_certificate),
         cmocka_unit_test(test_config__bad_files_rejected),
         cmocka_unit_test(test_config__set_is_atomic),
         cmocka_unit_test(test_config__get_round_trips),
