@@ -3,6 +3,7 @@
  * iterator (decompressing the records blob once, into a buffer it owns) and the
  * header walker. Used by adapters that deliver record by record, and by
  * compaction. Caller-owned state, any thread. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,20 +97,63 @@ int64_t gn__record_parse(const uint8_t *p, size_t len, gn__raw_record_t *rec)
     return c.end - p;
 }
 
+/* The validation walk reads fields with these: a pointer in, the pointer past the
+ * field out (NULL when it is not there), no record filled in. */
+static inline const uint8_t *skip_varint(const uint8_t *p, const uint8_t *end, int64_t *v)
+{
+    if (end - p >= 1 && !(p[0] & 0x80)) {
+        *v = (int64_t)(p[0] >> 1) ^ -(int64_t)(p[0] & 1);
+        return p + 1;
+    }
+    if (end - p >= 2 && !(p[1] & 0x80)) {
+        uint64_t u = (uint64_t)(p[0] & 0x7F) | ((uint64_t)p[1] << 7);
+        *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+        return p + 2;
+    }
+    int n = gn_varint_read(p, (size_t)(end - p), v);
+    return n < 0 ? NULL : p + n;
+}
+
+/* Length-prefixed bytes, stepped over: -1 (null) when nullable, else 0..what is left. */
+static inline const uint8_t *skip_bytes(const uint8_t *p, const uint8_t *end, bool nullable)
+{
+    int64_t n;
+    if (!(p = skip_varint(p, end, &n))) return NULL;
+    if (n == -1 && nullable) return p;
+    if (n < 0 || n > end - p) return NULL;
+    return p + n;
+}
+
+/* The same checks as gn__record_parse on each record, in one pass that fills nothing:
+ * this runs over every byte produced (perf: the per-record parse was 1-2 % of the
+ * broker at 1 KiB, more at 100 B). */
 int gn__records_check(const uint8_t *p, size_t len, int32_t count, int32_t last_offset_delta)
 {
-    gn__raw_record_t rec;
+    const uint8_t *end = p + len;
     int64_t prev = -1;
-    size_t pos = 0;
 
     for (int32_t i = 0; i < count; i++) {
-        int64_t n = gn__record_parse(p + pos, len - pos, &rec);
-        if (n < 0) return GN_ECORRUPT;
-        if (rec.offset_delta <= prev || rec.offset_delta > last_offset_delta) return GN_ECORRUPT;
-        prev = rec.offset_delta;
-        pos += (size_t)n;
+        int64_t length, ts_delta, offset_delta, nheaders;
+        if (!(p = skip_varint(p, end, &length)) || length < 1 || length > end - p)
+            return GN_ECORRUPT;
+        const uint8_t *rend = p + length; /* nothing below reads past the record */
+        p++;                              /* attributes: int8, unused */
+        if (!(p = skip_varint(p, rend, &ts_delta)) || !(p = skip_varint(p, rend, &offset_delta)))
+            return GN_ECORRUPT;
+        /* within (prev, last_offset_delta]: an int32, strictly increasing */
+        if (offset_delta <= prev || offset_delta > last_offset_delta) return GN_ECORRUPT;
+        prev = offset_delta;
+        if (!(p = skip_bytes(p, rend, true)) || !(p = skip_bytes(p, rend, true)) ||
+            !(p = skip_varint(p, rend, &nheaders)) || nheaders < 0 || nheaders > INT32_MAX)
+            return GN_ECORRUPT;
+        for (int64_t h = 0; h < nheaders; h++) {
+            /* Kafka refuses null header keys; values may be null */
+            if (!(p = skip_bytes(p, rend, false)) || !(p = skip_bytes(p, rend, true)))
+                return GN_ECORRUPT;
+        }
+        if (p != rend) return GN_ECORRUPT; /* the length varint must match what the fields use */
     }
-    return pos == len ? 0 : GN_ECORRUPT;
+    return p == end ? 0 : GN_ECORRUPT;
 }
 
 int gn_record_iter_init(gn_record_iter_t *it, const uint8_t *batch, size_t len)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The record iterator and the codecs: batches written by real librdkafka 2.0.2 in
  * every codec, builder round trips, LogAppendTime, snappy's xerial framing, gzip
- * members, the decompression bound, and corrupt or truncated compressed blobs. */
+ * members, the decompression bound, corrupt or truncated compressed blobs, and the
+ * validation walk against the parser on every byte flip and truncation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -318,6 +319,73 @@ static void test_record_iter__header_walk_refuses_corrupt(void **state)
     assert_int_equal(gn_record_header_next(&raw, &h), GN_ECORRUPT);
 }
 
+/* The validation walk (gn__records_check, skip-only) and the parser the iterator uses
+ * (gn__record_parse) must agree on every blob: the reference below is the walk as it
+ * was written on top of the parser. */
+static int records_check_by_parse(const uint8_t *p, size_t len, int32_t count, int32_t last)
+{
+    gn__raw_record_t rec;
+    int64_t prev = -1;
+    size_t pos = 0;
+    for (int32_t i = 0; i < count; i++) {
+        int64_t n = gn__record_parse(p + pos, len - pos, &rec);
+        if (n < 0 || rec.offset_delta <= prev || rec.offset_delta > last) return GN_ECORRUPT;
+        prev = rec.offset_delta;
+        pos += (size_t)n;
+    }
+    return pos == len ? 0 : GN_ECORRUPT;
+}
+
+static void test_record_iter__record_walk_agrees_with_parser(void **state)
+{
+    static const uint8_t flips[] = {0x00, 0x01, 0x02, 0x7F, 0x80, 0x81, 0xFE, 0xFF};
+    gn_batch_builder_t b;
+    gn_bytes_t out;
+    uint8_t big[300];
+    (void)state;
+
+    memset(big, 'v', sizeof(big));
+    /* an empty header key: one flip (0x00 -> 0x01) makes it null, which is refused */
+    gn_record_header_t hs[3] = {{GN_BYTES_STR("h1"), GN_BYTES_STR("x")},
+                                {GN_BYTES_STR("h2"), GN_BYTES_NULL},
+                                {GN_BYTES_STR(""), GN_BYTES_STR("y")}};
+    gn_batch_builder_init(&b, GN_COMPRESSION_NONE);
+    assert_int_equal(gn_batch_builder_add(&b, GN_BYTES_NULL, GN_BYTES_STR("a"), NULL, 0, 5), 0);
+    assert_int_equal(
+        gn_batch_builder_add(&b, GN_BYTES_STR("k"), (gn_bytes_t){big, sizeof(big)}, hs, 3, 7), 0);
+    assert_int_equal(gn_batch_builder_add(&b, GN_BYTES_STR(""), GN_BYTES_NULL, hs, 1, 1), 0);
+    assert_int_equal(gn_batch_builder_finish(&b, 0, &out), 0);
+    const uint8_t *blob0 = out.ptr + GN_BATCH_HEADER_SIZE;
+    size_t len = out.len - GN_BATCH_HEADER_SIZE;
+    assert_int_equal(gn__records_check(blob0, len, 3, 2), 0);
+
+    uint8_t *blob = malloc(len);
+    int agreed_corrupt = 0;
+    for (size_t i = 0; i < len; i++) {
+        for (size_t f = 0; f < sizeof(flips); f++) {
+            memcpy(blob, blob0, len);
+            blob[i] = flips[f];
+            int want = records_check_by_parse(blob, len, 3, 2);
+            assert_int_equal(gn__records_check(blob, len, 3, 2), want);
+            agreed_corrupt += want < 0;
+        }
+    }
+    assert_true(agreed_corrupt > 0);         /* the flips did reach the checks */
+    for (size_t cut = 0; cut < len; cut++) { /* exact-size copies: ASan sees any overread */
+        uint8_t *t = malloc(cut ? cut : 1);
+        memcpy(t, blob0, cut);
+        for (int32_t count = 0; count <= 3; count++)
+            assert_int_equal(gn__records_check(t, cut, count, 2),
+                             records_check_by_parse(t, cut, count, 2));
+        free(t);
+    }
+    /* offset deltas: the declared last delta bounds them */
+    assert_int_equal(gn__records_check(blob0, len, 3, 1), GN_ECORRUPT);
+    assert_int_equal(gn__records_check(blob0, len, 2, 2), GN_ECORRUPT); /* trailing record */
+    free(blob);
+    gn_batch_builder_close(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_record_iter__corrupt_compressed_blob_refused),
         cmocka_unit_test(test_record_iter__truncated_batch_needs_more),
         cmocka_unit_test(test_record_iter__header_walk_refuses_corrupt),
+        cmocka_unit_test(test_record_iter__record_walk_agrees_with_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
