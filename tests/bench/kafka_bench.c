@@ -52,6 +52,7 @@ typedef struct opts {
     int lat_reps;        /* rounds of the whole latency grid, medians reported */
     const char *linger;  /* producer linger.ms */
     const char *batch;   /* producer batch.size (NULL: librdkafka's default) */
+    const char *cases;   /* producer cases to run, "SIZE/ACKS,..." (NULL: all four) */
 } opts_t;
 
 /* ---- process, clocks, helpers ----------------------------------------------------- */
@@ -730,7 +731,7 @@ static void usage(void)
         "                   [--windows N] [--window-s S] [--msgs-1k N] [--msgs-100 N]\n"
         "                   [--big BYTES] [--reps N] [--lat-s S] [--lat-rate N] [--lat-high N]\n"
         "                   [--lat-reps N]\n"
-        "                   [--linger MS] [--batch BYTES]\n"
+        "                   [--linger MS] [--batch BYTES] [--cases SIZE/ACKS,...]\n"
         "  --ganglion  broker program (default: ../ganglion next to this executable)\n"
         "  --dir       where the temp data dir is made (default /var/tmp)\n"
         "  --port      Kafka port on 127.0.0.1 (default 29301)\n"
@@ -746,18 +747,31 @@ static void usage(void)
         "  --lat-reps  rounds of the latency runs, medians reported (default 1, at most 5)\n"
         "  --lat-high  msg/s of the high-rate runs if the produce phase is skipped (150000)\n"
         "  --linger    producer linger.ms (default 5)\n"
-        "  --batch     producer batch.size (default: librdkafka's, 1000000)\n");
+        "  --batch     producer batch.size (default: librdkafka's, 1000000)\n"
+        "  --cases     producer cases, e.g. 1024/1,1024/all (default: 100/1,1024/1,100/all,"
+        "1024/all)\n");
     exit(2);
 }
 
 typedef struct prod_case {
     int size;
     const char *acks;
+    bool on; /* selected by --cases */
     bool bounded;
     prod_result_t g[MAX_REPS], m[MAX_REPS];
     double ratio[MAX_REPS];
     double cpu_ratio[MAX_REPS]; /* mock's CPU per message / ganglion's (client included) */
 } prod_case_t;
+
+/* --cases "1024/1,100/all": is this case in the list (every case without the option)? */
+static bool case_selected(const opts_t *o, const prod_case_t *p)
+{
+    char tok[32], list[256];
+    if (!o->cases) return true;
+    snprintf(tok, sizeof(tok), ",%d/%s,", p->size, p->acks);
+    snprintf(list, sizeof(list), ",%s,", o->cases);
+    return strstr(list, tok) != NULL;
+}
 
 static double med_field(const prod_result_t *v, int n, size_t off)
 {
@@ -785,16 +799,25 @@ int main(int argc, char **argv)
                 .lat_reps = 1,
                 .linger = "5",
                 .batch = NULL};
-    static const struct option lopts[] = {
-        {"ganglion", required_argument, 0, 'g'}, {"dir", required_argument, 0, 'd'},
-        {"port", required_argument, 0, 'p'},     {"reps", required_argument, 0, 'n'},
-        {"window-s", required_argument, 0, 'c'}, {"windows", required_argument, 0, 'w'},
-        {"phases", required_argument, 0, 'P'},   {"lat-high", required_argument, 0, 'H'},
-        {"msgs-1k", required_argument, 0, 'k'},  {"msgs-100", required_argument, 0, 'h'},
-        {"big", required_argument, 0, 'b'},      {"lat-s", required_argument, 0, 'l'},
-        {"linger", required_argument, 0, 'L'},   {"batch", required_argument, 0, 'B'},
-        {"lat-rate", required_argument, 0, 'R'}, {"lat-reps", required_argument, 0, 'r'},
-        {"help", no_argument, 0, '?'},           {0, 0, 0, 0}};
+    static const struct option lopts[] = {{"ganglion", required_argument, 0, 'g'},
+                                          {"dir", required_argument, 0, 'd'},
+                                          {"port", required_argument, 0, 'p'},
+                                          {"reps", required_argument, 0, 'n'},
+                                          {"window-s", required_argument, 0, 'c'},
+                                          {"windows", required_argument, 0, 'w'},
+                                          {"phases", required_argument, 0, 'P'},
+                                          {"lat-high", required_argument, 0, 'H'},
+                                          {"msgs-1k", required_argument, 0, 'k'},
+                                          {"msgs-100", required_argument, 0, 'h'},
+                                          {"big", required_argument, 0, 'b'},
+                                          {"lat-s", required_argument, 0, 'l'},
+                                          {"linger", required_argument, 0, 'L'},
+                                          {"batch", required_argument, 0, 'B'},
+                                          {"lat-rate", required_argument, 0, 'R'},
+                                          {"lat-reps", required_argument, 0, 'r'},
+                                          {"cases", required_argument, 0, 'C'},
+                                          {"help", no_argument, 0, '?'},
+                                          {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (c) {
@@ -845,6 +868,9 @@ int main(int argc, char **argv)
             break;
         case 'R':
             o.lat_low_rate = atof(optarg);
+            break;
+        case 'C':
+            o.cases = optarg;
             break;
         default:
             usage();
@@ -899,9 +925,12 @@ int main(int argc, char **argv)
                          {.size = 1024, .acks = "1"},
                          {.size = 100, .acks = "all"},
                          {.size = 1024, .acks = "all"}};
+    for (int k = 0; k < 4; k++)
+        pc[k].on = case_selected(&o, &pc[k]);
     if (strchr(o.phases, 'p')) {
         for (int k = 0; k < 4; k++) {
             prod_case_t *p = &pc[k];
+            if (!p->on) continue;
             int64_t count = p->size == 100 ? o.msgs_100 : o.msgs_1k;
             char *val = malloc((size_t)p->size), topic[128];
             memset(val, 'x', (size_t)p->size);
@@ -1013,8 +1042,8 @@ int main(int argc, char **argv)
      * ~260 ms with 500), so it is polled every millisecond. It keeps only ~5 MiB per
      * partition: a consumer lagging further behind loses records there (received <
      * sent, and those records have no latency). */
-    double peak =
-        do_p ? med_field(pc[1].g, o.windows, offsetof(prod_result_t, msgs_s)) : 2 * o.lat_high;
+    double peak = do_p && pc[1].on ? med_field(pc[1].g, o.windows, offsetof(prod_result_t, msgs_s))
+                                   : 2 * o.lat_high;
     double rates[LAT_RATES] = {peak / 2, o.lat_low_rate};
     const char *lingers[LAT_LINGERS] = {o.linger, "0"};
     static lat_result_t lat[MAX_LAT_REPS][LAT_RATES][LAT_LINGERS][LAT_WAYS];
@@ -1043,6 +1072,7 @@ int main(int argc, char **argv)
     for (int k = 0; do_p && k < 4; k++) {
         prod_case_t *p = &pc[k];
         char fig[64];
+        if (!p->on) continue;
         double gm = med_field(p->g, o.windows, offsetof(prod_result_t, msgs_s));
         double mm = med_field(p->m, o.windows, offsetof(prod_result_t, msgs_s));
         double gb = med_field(p->g, o.windows, offsetof(prod_result_t, mib_s));
@@ -1106,6 +1136,7 @@ int main(int argc, char **argv)
                " whole setup's cost, steadier than wall time on a shared machine\n");
         for (int k = 0; k < 4; k++) {
             double lo = 1e9, hi = 0;
+            if (!pc[k].on) continue;
             for (int i = 0; i < o.windows; i++) {
                 if (pc[k].ratio[i] < lo) lo = pc[k].ratio[i];
                 if (pc[k].ratio[i] > hi) hi = pc[k].ratio[i];
