@@ -53,6 +53,7 @@ typedef struct opts {
     const char *linger;  /* producer linger.ms */
     const char *batch;   /* producer batch.size (NULL: librdkafka's default) */
     const char *cases;   /* producer cases to run, "SIZE/ACKS,..." (NULL: all four) */
+    int passes;          /* reads of the small topic per re-read window */
 } opts_t;
 
 /* ---- process, clocks, helpers ----------------------------------------------------- */
@@ -536,6 +537,98 @@ static cons_result_t consume_all(const target_t *t, const char *topic, int64_t e
     return r;
 }
 
+/* ---- consumer vs the mock: a small topic read again and again --------------------------- */
+
+#define SMALL_MSGS 3000 /* 1 KiB values, ~3 MiB: under the ~5 MiB the mock keeps per partition */
+
+/* One consumer on one target for the whole phase, assigned to partition 0 of topic. The
+ * mock answers a Fetch at the log end only when fetch.wait.max.ms expires, so both
+ * targets get fetch.wait.max.ms=1 (the same client settings). */
+typedef struct reader {
+    const target_t *t;
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *at0; /* partition 0 at offset 0, for the seeks */
+} reader_t;
+
+/* Reads offsets 0..end-1 once; false when more than 30 s pass. */
+static bool read_pass(reader_t *r, int64_t end, int64_t *bytes)
+{
+    int64_t next = 0;
+    double t0 = now_s();
+    while (next < end) {
+        if (now_s() - t0 > 30) return false;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 100);
+        if (!m) continue;
+        if (!m->err) {
+            *bytes += (int64_t)m->len;
+            next = m->offset + 1;
+        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            fprintf(stderr, "  re-read %s: %s\n", r->t->name, rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_error_t *err = rd_kafka_seek_partitions(r->rk, r->at0, 10000);
+    if (err) die("seek: %s", rd_kafka_error_string(err));
+    return true;
+}
+
+static void reader_open(reader_t *r, const target_t *t, const char *topic)
+{
+    target_t tt = *t;
+    tt.fetch_wait = "1";
+    int64_t bytes = 0;
+    r->t = t;
+    r->rk = new_consumer(&tt, "kafka-bench-reread");
+    rd_kafka_poll_set_consumer(r->rk);
+    r->at0 = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(r->at0, topic, 0)->offset = 0;
+    assign_at(r->rk, topic, 0);
+    if (!read_pass(r, SMALL_MSGS, &bytes)) die("re-read warm-up on %s timed out", t->name);
+}
+
+static void reader_close(reader_t *r)
+{
+    rd_kafka_topic_partition_list_destroy(r->at0);
+    rd_kafka_consumer_close(r->rk);
+    rd_kafka_destroy(r->rk);
+}
+
+/* One window: passes reads of the whole topic; rates and CPU as for a producer window. */
+static prod_result_t reread_window(reader_t *r, int passes)
+{
+    prod_result_t res = {0};
+    int64_t bytes = 0;
+    double cpu0 = r->t->pid ? proc_cpu_s(r->t->pid) : 0, self0 = self_cpu_s(), t0 = now_s();
+    for (int i = 0; i < passes; i++)
+        if (!read_pass(r, SMALL_MSGS, &bytes)) die("re-read on %s timed out", r->t->name);
+    double el = now_s() - t0;
+    double cpu1 = r->t->pid ? proc_cpu_s(r->t->pid) : 0, self1 = self_cpu_s();
+    double msgs = (double)passes * SMALL_MSGS;
+    res.sent = (int64_t)msgs;
+    res.msgs_s = msgs / el;
+    res.mib_s = (double)bytes / (double)MiB / el;
+    res.cpu_us_per_msg = (self1 - self0 + cpu1 - cpu0) * 1e6 / msgs;
+    res.broker_cpu_per_gib = r->t->pid ? (cpu1 - cpu0) / ((double)bytes / (double)GiB) : -1;
+    return res;
+}
+
+/* Fills topic on target t with SMALL_MSGS values of 1 KiB (acks=1). */
+static void fill_small(const opts_t *o, const target_t *t, const char *topic)
+{
+    prod_stats_t s = {0};
+    char val[1024];
+    memset(val, 'z', sizeof(val));
+    make_topic(t, topic);
+    rd_kafka_t *rk = new_producer(o, t, "1", o->linger, &s);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    for (int i = 0; i < SMALL_MSGS; i++)
+        produce_one(rk, rkt, val, sizeof(val));
+    rd_kafka_flush(rk, 30000);
+    if (atomic_load(&s.delivered) != SMALL_MSGS) die("small topic on %s not filled", t->name);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+}
+
 /* ---- end-to-end latency ------------------------------------------------------------- */
 
 #define LAT_WINDOWS  8 /* the run is also cut into this many windows by send time */
@@ -731,11 +824,12 @@ static void usage(void)
         "                   [--windows N] [--window-s S] [--msgs-1k N] [--msgs-100 N]\n"
         "                   [--big BYTES] [--reps N] [--lat-s S] [--lat-rate N] [--lat-high N]\n"
         "                   [--lat-reps N]\n"
-        "                   [--linger MS] [--batch BYTES] [--cases SIZE/ACKS,...]\n"
+        "                   [--linger MS] [--batch BYTES] [--cases SIZE/ACKS,...] [--passes N]\n"
         "  --ganglion  broker program (default: ../ganglion next to this executable)\n"
         "  --dir       where the temp data dir is made (default /var/tmp)\n"
         "  --port      Kafka port on 127.0.0.1 (default 29301)\n"
-        "  --phases    p = produce vs mock, c = consume from 0 + RSS, l = latency (default pcl)\n"
+        "  --phases    p = produce vs mock, r = re-read a 3 MiB topic vs mock, c = consume from 0\n"
+        "              + RSS, l = latency (default prcl)\n"
         "  --windows   producer windows per case, targets alternate (default 15)\n"
         "  --window-s  time bound of one producer window in seconds (default 5)\n"
         "  --msgs-1k   messages per 1 KiB producer window (default 200000)\n"
@@ -749,7 +843,8 @@ static void usage(void)
         "  --linger    producer linger.ms (default 5)\n"
         "  --batch     producer batch.size (default: librdkafka's, 1000000)\n"
         "  --cases     producer cases, e.g. 1024/1,1024/all (default: 100/1,1024/1,100/all,"
-        "1024/all)\n");
+        "1024/all)\n"
+        "  --passes    reads of the 3 MiB topic per re-read window (default 40)\n");
     exit(2);
 }
 
@@ -789,7 +884,7 @@ int main(int argc, char **argv)
                 .reps = 3,
                 .windows = 15,
                 .window_s = 5,
-                .phases = "pcl",
+                .phases = "prcl",
                 .lat_high = 150000,
                 .msgs_1k = 200000,
                 .msgs_100 = 500000,
@@ -798,26 +893,19 @@ int main(int argc, char **argv)
                 .lat_low_rate = 10000,
                 .lat_reps = 1,
                 .linger = "5",
-                .batch = NULL};
-    static const struct option lopts[] = {{"ganglion", required_argument, 0, 'g'},
-                                          {"dir", required_argument, 0, 'd'},
-                                          {"port", required_argument, 0, 'p'},
-                                          {"reps", required_argument, 0, 'n'},
-                                          {"window-s", required_argument, 0, 'c'},
-                                          {"windows", required_argument, 0, 'w'},
-                                          {"phases", required_argument, 0, 'P'},
-                                          {"lat-high", required_argument, 0, 'H'},
-                                          {"msgs-1k", required_argument, 0, 'k'},
-                                          {"msgs-100", required_argument, 0, 'h'},
-                                          {"big", required_argument, 0, 'b'},
-                                          {"lat-s", required_argument, 0, 'l'},
-                                          {"linger", required_argument, 0, 'L'},
-                                          {"batch", required_argument, 0, 'B'},
-                                          {"lat-rate", required_argument, 0, 'R'},
-                                          {"lat-reps", required_argument, 0, 'r'},
-                                          {"cases", required_argument, 0, 'C'},
-                                          {"help", no_argument, 0, '?'},
-                                          {0, 0, 0, 0}};
+                .batch = NULL,
+                .passes = 40};
+    static const struct option lopts[] = {
+        {"ganglion", required_argument, 0, 'g'}, {"dir", required_argument, 0, 'd'},
+        {"port", required_argument, 0, 'p'},     {"reps", required_argument, 0, 'n'},
+        {"window-s", required_argument, 0, 'c'}, {"windows", required_argument, 0, 'w'},
+        {"phases", required_argument, 0, 'P'},   {"lat-high", required_argument, 0, 'H'},
+        {"msgs-1k", required_argument, 0, 'k'},  {"msgs-100", required_argument, 0, 'h'},
+        {"big", required_argument, 0, 'b'},      {"lat-s", required_argument, 0, 'l'},
+        {"linger", required_argument, 0, 'L'},   {"batch", required_argument, 0, 'B'},
+        {"lat-rate", required_argument, 0, 'R'}, {"lat-reps", required_argument, 0, 'r'},
+        {"cases", required_argument, 0, 'C'},    {"passes", required_argument, 0, 'A'},
+        {"help", no_argument, 0, '?'},           {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (c) {
@@ -872,6 +960,9 @@ int main(int argc, char **argv)
         case 'C':
             o.cases = optarg;
             break;
+        case 'A':
+            o.passes = atoi(optarg);
+            break;
         default:
             usage();
         }
@@ -880,7 +971,7 @@ int main(int argc, char **argv)
     if (o.reps <= 0 || o.reps > MAX_REPS || o.window_s <= 0 || o.windows <= 0 ||
         o.windows > MAX_REPS || o.lat_high <= 0 || o.msgs_1k <= 0 || o.msgs_100 <= 0 ||
         o.big_bytes < MiB || o.lat_s <= 0 || o.lat_low_rate <= 0 || o.port <= 0 || o.lat_reps < 1 ||
-        o.lat_reps > MAX_LAT_REPS)
+        o.passes < 1 || o.lat_reps > MAX_LAT_REPS)
         usage();
     if (access(o.ganglion, X_OK) != 0) die("broker program %s not found (--ganglion)", o.ganglion);
 
@@ -965,6 +1056,40 @@ int main(int argc, char **argv)
     }
     double prod_s = now_s() - run0;
     bool do_p = strchr(o.phases, 'p'), do_c = strchr(o.phases, 'c'), do_l = strchr(o.phases, 'l');
+    bool do_r = strchr(o.phases, 'r');
+
+    /* 1b. Consumer vs the mock: the same ~3 MiB topic on both, read from offset 0 to its
+     * end --passes times per window, windows alternating as for the producer. */
+    prod_result_t rr_g[MAX_REPS], rr_m[MAX_REPS];
+    double rr_ratio[MAX_REPS], rr_cpu_ratio[MAX_REPS];
+    if (do_r) {
+        reader_t *rg = calloc(1, sizeof(*rg)), *rm = calloc(1, sizeof(*rm));
+        fill_small(&o, &gan, "reread-g");
+        fill_small(&o, &mock, "reread-m");
+        reader_open(rg, &gan, "reread-g");
+        reader_open(rm, &mock, "reread-m");
+        printf("  re-read %d x 1 KiB from offset 0, %d passes per window; ratio per window:",
+               SMALL_MSGS, o.passes);
+        for (int w = 0; w < o.windows; w++) {
+            if (w % 2 == 0) {
+                rr_g[w] = reread_window(rg, o.passes);
+                rr_m[w] = reread_window(rm, o.passes);
+            } else {
+                rr_m[w] = reread_window(rm, o.passes);
+                rr_g[w] = reread_window(rg, o.passes);
+            }
+            rr_ratio[w] = rr_g[w].mib_s / rr_m[w].mib_s;
+            rr_cpu_ratio[w] = rr_m[w].cpu_us_per_msg / rr_g[w].cpu_us_per_msg;
+            printf(" %.2f", rr_ratio[w]);
+            fflush(stdout);
+        }
+        printf("\n");
+        reader_close(rg);
+        reader_close(rm);
+        drop_topic(&gan, "reread-g");
+        free(rg);
+        free(rm);
+    }
 
     /* 2. A large topic, read from offset 0 --reps times with the broker's RSS sampled. */
     const int big_size = 1024;
@@ -1086,6 +1211,14 @@ int main(int argc, char **argv)
         snprintf(fig, sizeof(fig), "produce %4d B acks=%s MiB/s", p->size, p->acks);
         printf("%-36s %14.1f %14.1f\n", fig, gb, mb);
     }
+    if (do_r) {
+        double ra = median(rr_ratio, o.windows);
+        printf("%-36s %14.1f %14.1f %7.2f  %-20s %-8s %.2f\n", "re-read 3 MiB topic MiB/s (1 KiB)",
+               med_field(rr_g, o.windows, offsetof(prod_result_t, mib_s)),
+               med_field(rr_m, o.windows, offsetof(prod_result_t, mib_s)), ra,
+               ">= 0.90 of the mock", ra >= 0.9 ? "met" : "NOT met",
+               median(rr_cpu_ratio, o.windows));
+    }
     if (do_c) {
         printf("%-36s %14.1f %14s %7s  %-20s\n", "consume 0..end MiB/s (1 KiB values)",
                median(cons_mib, o.reps), "-", "", "-");
@@ -1147,7 +1280,32 @@ int main(int argc, char **argv)
                    med_field(pc[k].g, o.windows, offsetof(prod_result_t, broker_cpu_per_gib)),
                    med_field(pc[k].g, o.windows, offsetof(prod_result_t, cpu_us_per_msg)),
                    med_field(pc[k].m, o.windows, offsetof(prod_result_t, cpu_us_per_msg)));
+            printf("    broker CPU s per GiB by window:");
+            for (int i = 0; i < o.windows; i++)
+                printf(" %.2f", pc[k].g[i].broker_cpu_per_gib);
+            printf("\n    CPU us/msg by window, ganglion setup | mock setup:");
+            for (int i = 0; i < o.windows; i++)
+                printf(" %.2f", pc[k].g[i].cpu_us_per_msg);
+            printf(" |");
+            for (int i = 0; i < o.windows; i++)
+                printf(" %.2f", pc[k].m[i].cpu_us_per_msg);
+            printf("\n");
         }
+    }
+    if (do_r) {
+        double lo = 1e9, hi = 0;
+        for (int i = 0; i < o.windows; i++) {
+            if (rr_ratio[i] < lo) lo = rr_ratio[i];
+            if (rr_ratio[i] > hi) hi = rr_ratio[i];
+        }
+        printf("  re-read: one consumer per target (assign, fetch.wait.max.ms=1 for both, other"
+               " settings librdkafka's), %d passes of offsets 0..%d per window, a seek to 0"
+               " after each; window ratios %.2f .. %.2f; broker %.2f CPU s per GiB read; CPU"
+               " us/msg ganglion setup %.2f, mock setup %.2f\n",
+               o.passes, SMALL_MSGS - 1, lo, hi,
+               med_field(rr_g, o.windows, offsetof(prod_result_t, broker_cpu_per_gib)),
+               med_field(rr_g, o.windows, offsetof(prod_result_t, cpu_us_per_msg)),
+               med_field(rr_m, o.windows, offsetof(prod_result_t, cpu_us_per_msg)));
     }
     if (do_c)
         printf("  consume: 1 KiB values, %.2f GiB from offset 0 via assign(), librdkafka's default"
