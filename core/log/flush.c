@@ -270,10 +270,14 @@ void gn__flush_close(gn_log_t *log, int err)
     log->flush_head = log->flush_tail = NULL;
     log->nflushing = 0;
     for (int i = 0; i < log->nunsynced; i++) {
-        if (rc == 0) rc = sync_segment(log->unsynced[i], true);
+        if (rc == 0 && !log->discard) rc = sync_segment(log->unsynced[i], true);
         gn__segment_unref(log->unsynced[i]);
     }
     log->nunsynced = 0;
+    if (log->discard) { /* the files are removed next: keep nothing */
+        deliver(log);
+        return;
+    }
     /* the index files are trimmed to their entries and hold the final time entry */
     if (gn__segment_seal(active) < 0)
         GN_WARN("log", "cannot write index files on close | file=%s.index", active->path);

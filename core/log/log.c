@@ -91,6 +91,13 @@ void gn_log_close(gn_log_t *log)
         gn__log_free(log); /* else freed when the outer waiter delivery unwinds */
 }
 
+void gn_log_close_discard(gn_log_t *log)
+{
+    if (!log || log->close_pending) return;
+    log->discard = true;
+    gn_log_close(log);
+}
+
 void gn_log_close_and_delete(gn_log_t *log)
 {
     uv_loop_t *loop;
@@ -99,9 +106,9 @@ void gn_log_close_and_delete(gn_log_t *log)
     if (!log || log->close_pending) return;
     loop = log->loop;
     dir = strdup(log->dir);
-    /* Close first: it rewrites the index files, which must not race the removal. */
+    /* Close first: its files must be closed before the removal starts. */
     bool handed_to_cleaner = dir && gn__compact_detach(log, dir);
-    gn_log_close(log);
+    gn_log_close_discard(log);
     if (!handed_to_cleaner && dir) gn__log_remove_dir(loop, dir);
     free(dir);
 }

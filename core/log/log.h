@@ -30,7 +30,11 @@ int gn_log_open(uv_loop_t *loop, const char *dir, const gn_topic_config_t *cfg,
 /* Synchronous: waits for an fsync in flight, fsyncs what is unflushed, trims the
  * index files and closes. Pending sync waiters fire with GN_ESHUTDOWN. */
 void gn_log_close(gn_log_t *log);
-/* Closes and removes the directory (topic deletion; unlink on the thread pool). */
+/* For a log whose files are removed next: closes without gn_log_close's fsyncs and
+ * index rewrite (a deleted topic may hold gigabytes not yet written back, and close
+ * runs on the loop), leaving the files as a crash at this instant would. */
+void gn_log_close_discard(gn_log_t *log);
+/* Closes (as gn_log_close_discard) and removes the directory (unlink on the thread pool). */
 void gn_log_close_and_delete(gn_log_t *log);
 
 typedef struct gn_log_append_info {

@@ -50,6 +50,7 @@ struct gn_log {
     uv_timer_t *wake; /* delivers waiters that need no fsync, next loop turn */
     int firing;       /* depth of waiter delivery (close is deferred inside) */
     bool close_pending;
+    bool discard;       /* closing for removal: nothing is synced or sealed */
     uint64_t fsyncs;    /* completed group-commit fsyncs (tests, metrics) */
     int64_t appended;   /* bytes appended since open */
     int64_t flush_mark; /* appended when the last fsync started */
@@ -82,7 +83,8 @@ int gn__log_load(gn_log_t *log, const gn_log_open_opts_t *opts);
 /* flush.c */
 int gn__flush_init(gn_log_t *log);
 int gn__flush_note_roll(gn_log_t *log, gn_segment_t *seg);
-/* Synchronous fsync of everything unflushed (close); fails waiters with err. */
+/* Synchronous fsync of everything unflushed (close; none with log->discard); fails
+ * waiters with err. */
 void gn__flush_close(gn_log_t *log, int err);
 
 /* compaction.c: stops a compaction in flight (its output is discarded). With

@@ -170,7 +170,7 @@ void gn__partition_close(gn_partition_t *part, int status, bool del)
         part->log = NULL;
         snapshot_at(part, end, "close");
     }
-    if (part->log) gn_log_close(part->log);
+    if (part->log) gn_log_close_discard(part->log); /* deleted: its files go next */
     gn__producer_state_close(&part->producers);
     if (del) {
         /* as Kafka: rename to <topic>-<p>.<uuid>-delete first, so a topic re-created

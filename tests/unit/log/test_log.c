@@ -526,6 +526,35 @@ static void test_log__close_and_delete_removes_dir(void **state)
     free(sub);
 }
 
+/* Closed for removal (a deleted partition): no index rewrite and no fsync, the files as
+ * a crash would leave them; a plain close writes the index files. */
+static void test_log__close_discard_writes_no_index(void **state)
+{
+    fx_t *f = *state;
+    char *a = tl_sub(f->dir, "a-0"), *b = tl_sub(f->dir, "b-0");
+
+    f->cfg.index_interval_bytes = 1; /* an index entry per batch */
+    assert_int_equal(tl_open(&f->loop, a, &f->cfg, false, 0, &f->log), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tl_append(f->log, 1, 1000 + i, i, 10), i);
+    gn_log_close(f->log);
+    f->log = NULL;
+    tl_drain(&f->loop);
+    assert_true(tl_file_size(a, "00000000000000000000.index") > 0);
+
+    assert_int_equal(tl_open(&f->loop, b, &f->cfg, false, 0, &f->log), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tl_append(f->log, 1, 1000 + i, i, 10), i);
+    int64_t data = tl_file_size(b, "00000000000000000000.log");
+    gn_log_close_discard(f->log);
+    f->log = NULL;
+    tl_drain(&f->loop);
+    assert_true(tl_file_size(b, "00000000000000000000.index") <= 0);
+    assert_int_equal(tl_file_size(b, "00000000000000000000.log"), data); /* the data stays */
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +578,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log__zeros_ahead_of_the_active_segment, setup,
                                         tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__no_zeros_ahead_for_bulk_fsyncs, setup,
+                                        tl_teardown),
+        cmocka_unit_test_setup_teardown(test_log__close_discard_writes_no_index, setup,
                                         tl_teardown),
         cmocka_unit_test_setup_teardown(test_log__close_and_delete_removes_dir, setup, tl_teardown),
     };
