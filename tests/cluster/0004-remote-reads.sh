@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib.bash"
 for tool in kcat mosquitto_sub curl jq node; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 0; }
 done
-need_node_modules ws
+need_tests_node_modules ws
 
 for n in 1 2 3; do start_broker "$n" --gateways --num.partitions=1; done
 wait_for 20 "three brokers registered" brokers_in_metadata 3

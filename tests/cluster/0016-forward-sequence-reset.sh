@@ -15,7 +15,7 @@ for tool in kcat curl jq node; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 0; }
 done
 HERE="$(cd "$(dirname "$0")" && pwd)"
-[[ -d "$HERE/../node_modules/mqtt" ]] || { echo "SKIP: npm ci --prefix tests first"; exit 0; }
+need_tests_node_modules mqtt
 
 for n in 1 2 3; do start_broker "$n" --gateways --num.partitions=1; done
 wait_for 20 "three brokers registered" brokers_in_metadata 3

@@ -27,16 +27,12 @@ cleanup() {
 BG=()
 trap 'for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done; cleanup' EXIT
 
-# need_node_modules NAME...: the Node packages a script drives (tests/package.json),
+# need_tests_node_modules NAME...: the Node packages a script drives (tests/package.json),
 # installed with npm ci when one is missing; exits 0 with SKIP when that fails.
-need_node_modules() {
-    local tests m
-    tests="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-    for m in "$@"; do
-        [[ -d "$tests/node_modules/$m" ]] && continue
-        npm ci --prefix "$tests" --no-audit --no-fund >/dev/null || { echo "SKIP: Node package $m not installed"; exit 0; }
-        return 0
-    done
+source "$(dirname "${BASH_SOURCE[0]}")/../node_modules.bash"
+need_tests_node_modules() {
+    need_node_modules "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" "$@" ||
+        { echo "SKIP: Node packages $* not installed"; exit 0; }
 }
 
 fail() {

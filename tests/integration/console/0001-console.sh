@@ -9,7 +9,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/../http/lib.bash"
 TESTS="$HERE/../.."
 [[ -x /usr/bin/chromium ]] || fail "no /usr/bin/chromium (apt-get install chromium)"
-[[ -d "$TESTS/node_modules/playwright-core" ]] || npm ci --prefix "$TESTS" --no-audit --no-fund >/dev/null
+source "$TESTS/node_modules.bash"
+need_node_modules "$TESTS" playwright-core || fail "npm ci --prefix tests"
 start_broker 28482 --num.partitions=2 --kafka.host=127.0.0.1 --kafka.port=28492 \
     --group.initial.rebalance.delay.ms=0
 JSON='Content-Type: application/vnd.kafka.json.v2+json'

@@ -46,10 +46,8 @@ grep -q 'requests: 400 total, 400 started, 400 done, 400 succeeded' "$WORK/h2loa
 # the plain listener is unchanged
 expect_eq "plain health" "$(c -o /dev/null -w '%{http_code}' "$URL/healthz")" "200"
 
-if [[ ! -d "$HERE/../../node_modules/ws" || ! -d "$HERE/../../node_modules/mqtt" ]]; then
-    timeout 180 flock "$HERE/../../package.json" npm ci --prefix "$HERE/../.." --no-audit \
-        --no-fund >/dev/null 2>&1 || fail "cannot install the Node clients (npm ci --prefix tests)"
-fi
+source "$HERE/../../node_modules.bash"
+need_node_modules "$HERE/../.." ws mqtt || fail "cannot install the Node clients (npm ci --prefix tests)"
 timeout 60 node "$HERE/https_wss.mjs" "$HTTPS" "$CERTS/ca.pem" || fail "WSS clients"
 
 # refused: plaintext on the TLS port, a client trusting another CA

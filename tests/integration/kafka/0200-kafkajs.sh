@@ -7,10 +7,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-if [[ ! -d "$HERE/node_modules/kafkajs" ]]; then
-    timeout 180 flock "$HERE/package.json" npm ci --prefix "$HERE" --no-audit --no-fund >/dev/null 2>&1 ||
-        fail "cannot install kafkajs (npm ci --prefix $HERE)"
-fi
+source "$HERE/../../node_modules.bash"
+need_node_modules "$HERE" kafkajs || fail "cannot install kafkajs (npm ci --prefix $HERE)"
 start_broker 29095
 (cd "$HERE" && timeout 60 node kafkajs_smoke.js "$BROKER") || fail "kafkajs smoke test failed"
 echo "PASS"

@@ -18,10 +18,8 @@ USERS="$WORK/users"
 "$GN_BUILD_DIR/ganglion-users" --file="$USERS" add bob --password=builder \
     --mechanism=SCRAM-SHA-512 >/dev/null || fail "ganglion-users add bob"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-if [[ ! -d "$HERE/node_modules/kafkajs" ]]; then # as 0200-kafkajs.sh, one install at a time
-    timeout 180 flock "$HERE/package.json" npm ci --prefix "$HERE" --no-audit --no-fund >/dev/null 2>&1 ||
-        fail "cannot install kafkajs (npm ci --prefix $HERE)"
-fi
+source "$HERE/../../node_modules.bash"
+need_node_modules "$HERE" kafkajs || fail "cannot install kafkajs (npm ci --prefix $HERE)"
 start_broker 29510 --auth.users.file="$USERS" --kafka.allow.anonymous=false
 
 # ksasl MECHANISM USER PASSWORD kcat-args...

@@ -8,8 +8,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
 SRC=${GN_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
-[ -d "$SRC/tests/node_modules/mqtt" ] || npm ci --prefix "$SRC/tests" >/dev/null 2>&1 ||
-    fail "npm ci --prefix tests"
+. "$SRC/tests/node_modules.bash"
+need_node_modules "$SRC/tests" mqtt || fail "npm ci --prefix tests"
 start_broker 21901 29191 --http.host=127.0.0.1 --http.port=28190
 wait_port 28190
 echo seed | kcat -b 127.0.0.1:29191 -P -t wsx -k seed >/dev/null || fail "kcat produce"

@@ -14,8 +14,8 @@ timeout 60 "$PROG" 127.0.0.1 21903 || fail "feature checks"
 # What libmosquitto 2.0.11 cannot receive, with MQTT.js: server -> client topic aliases
 # (QoS 0) and several subscription identifiers on one delivery (overlapping filters).
 SRC=${GN_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
-[ -d "$SRC/tests/node_modules/mqtt" ] || npm ci --prefix "$SRC/tests" >/dev/null 2>&1 ||
-    fail "npm ci --prefix tests"
+. "$SRC/tests/node_modules.bash"
+need_node_modules "$SRC/tests" mqtt || fail "npm ci --prefix tests"
 cat >"$DATA.js" <<'JS'
 const mqtt = require(process.argv[2] + '/tests/node_modules/mqtt');
 const { execSync } = require('child_process');

@@ -12,8 +12,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
 SRC=${GN_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
-[ -d "$SRC/tests/node_modules/mqtt" ] || npm ci --prefix "$SRC/tests" >/dev/null 2>&1 ||
-    fail "npm ci --prefix tests"
+. "$SRC/tests/node_modules.bash"
+need_node_modules "$SRC/tests" mqtt || fail "npm ci --prefix tests"
 USERS=$DATA.users
 "$GN_BUILD_DIR/ganglion-users" --file="$USERS" add alice --password=wonderland ||
     fail "ganglion-users add"

@@ -5,7 +5,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/../http/lib.bash"
 TESTS="$HERE/../.."
-[[ -d "$TESTS/node_modules/ws" ]] || npm ci --prefix "$TESTS" --no-audit --no-fund >/dev/null
+source "$TESTS/node_modules.bash"
+need_node_modules "$TESTS" ws || fail "npm ci --prefix tests"
 start_broker "${GN_WS_TEST_PORT:-28083}"
 timeout 120 node "$HERE/ws_json.mjs" "$URL" || fail "ws_json.mjs"
 stop_broker

@@ -6,7 +6,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/../http/lib.bash"
 TESTS="$HERE/../.."
-[[ -d "$TESTS/node_modules/ws" ]] || npm ci --prefix "$TESTS" --no-audit --no-fund >/dev/null
+source "$TESTS/node_modules.bash"
+need_node_modules "$TESTS" ws || fail "npm ci --prefix tests"
 start_broker "${GN_WS_TEST_PORT:-28285}" --num.partitions=2 ${GN_WS_TEST_FLAGS:-}
 timeout 120 node "$HERE/ws_fanout.mjs" "$URL" || fail "ws_fanout.mjs"
 stop_broker
