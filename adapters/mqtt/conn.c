@@ -295,20 +295,50 @@ int mqtt__conn_attach(mqtt_server_t *srv, gn_transport_t *tr)
     return 0;
 }
 
+/* Output buffers start small and grow; a written one goes back to the server's spares
+ * (up to MQTT_OUT_SPARES of up to MQTT_OUT_SPARE_CAP bytes), where the next connection
+ * with output takes it: busy connections reuse the same few buffers turn after turn
+ * instead of a malloc, its growth by realloc and a free each (which made glibc trim
+ * and regrow the heap with brk), and an idle connection holds none. */
+#define OUT_MIN 1024
+
+static mqtt_buf_t *spare_take(mqtt_server_t *srv)
+{
+    if (srv->nout_spare == 0) return NULL;
+    mqtt_buf_t *b = srv->out_spare[--srv->nout_spare];
+    b->len = 0;
+    return b;
+}
+
+static void spare_put(mqtt_server_t *srv, mqtt_buf_t *b)
+{
+    if (srv->nout_spare < MQTT_OUT_SPARES && b->cap <= MQTT_OUT_SPARE_CAP)
+        srv->out_spare[srv->nout_spare++] = b;
+    else
+        free(b);
+}
+
+void mqtt__conn_spares_free(mqtt_server_t *srv)
+{
+    while (srv->nout_spare > 0)
+        free(srv->out_spare[--srv->nout_spare]);
+}
+
 static void on_sent(gn_transport_t *tr, void *arg, int status)
 {
     (void)tr;
     (void)status;
-    free(arg);
+    mqtt_buf_t *out = arg;
+    mqtt_conn_t *conn = out->conn;
+    spare_put(conn->srv, out);
+    mqtt__conn_unref(conn);
 }
-
-/* The output buffer starts small (an idle connection holds none) and grows. */
-#define OUT_MIN 1024
 
 int mqtt__conn_send(mqtt_conn_t *conn, const uint8_t *p, size_t len)
 {
     if (conn->closing || !conn->tr) return GN_ESHUTDOWN;
     if (conn->max_packet_out && len > conn->max_packet_out) return GN_ETOOLARGE;
+    if (!conn->out) conn->out = spare_take(conn->srv);
     size_t have = conn->out ? conn->out->len : 0;
     if (buf_reserve(&conn->out, have + len, OUT_MIN) < 0) return GN_ENOMEM;
     memcpy(conn->out->b + have, p, len);
@@ -329,12 +359,15 @@ void mqtt__conn_flush(mqtt_conn_t *conn)
     if (!out) return;
     conn->out = NULL;
     if (!conn->tr || out->len == 0) {
-        free(out);
+        spare_put(conn->srv, out);
         return;
     }
-    /* the buffer goes with the write; the next turn starts a new one */
+    /* the buffer goes with the write (most leave whole at once, and come back before
+     * write returns) and holds the connection until it is back */
+    out->conn = conn;
+    conn->refs++;
     uv_buf_t buf = uv_buf_init((char *)out->b, (unsigned)out->len);
-    if (conn->tr->ops->write(conn->tr, &buf, 1, on_sent, out) < 0) free(out);
+    if (conn->tr->ops->write(conn->tr, &buf, 1, on_sent, out) < 0) on_sent(conn->tr, out, 0);
 }
 
 size_t mqtt__conn_queued(const mqtt_conn_t *conn)

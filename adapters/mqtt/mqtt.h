@@ -205,12 +205,19 @@ struct mqtt_session { /* fields ordered by size: one per connection, kept small 
 _Static_assert(MQTT_MAX_INFLIGHT <= UINT16_MAX && MQTT_QOS2_IN_MAX <= UINT16_MAX,
                "ninflight and nqos2_in are uint16_t");
 
-/* A connection's partial input packet or this loop turn's output: allocated only
- * while it holds bytes, so an idle connection holds none (conn.c). */
+/* A connection's partial input packet or this loop turn's output: a connection holds
+ * one only while it has bytes in it, so an idle connection holds none (conn.c). Output
+ * buffers come from and go back to the server's spares (srv->out_spare). */
 typedef struct mqtt_buf {
+    mqtt_conn_t *conn; /* output being written: its connection (holds a reference) */
     size_t len, cap;
     uint8_t b[];
 } mqtt_buf_t;
+
+/* Output buffers kept across loop turns for the next connections that write: at most
+ * this many, each of at most MQTT_OUT_SPARE_CAP bytes. */
+#define MQTT_OUT_SPARES    64
+#define MQTT_OUT_SPARE_CAP (64 * 1024)
 
 struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     mqtt_server_t *srv;
@@ -338,6 +345,8 @@ struct mqtt_server {
     bool share_timer_init;
     mqtt_wbuf_t w;
     mqtt_wbuf_t props;
+    mqtt_buf_t *out_spare[MQTT_OUT_SPARES]; /* conn.c */
+    size_t nout_spare;
     mqtt_stats_t stats;
     uv_prepare_t turn_end;   /* end of each loop turn: pending batches, catch-ups, output */
     bool turn_end_init;      /* ... and polled, started with it */
@@ -406,6 +415,8 @@ void mqtt__conn_close(mqtt_conn_t *conn, const char *why);
 void mqtt__conn_disconnect(mqtt_conn_t *conn, uint8_t rc, const char *why);
 void mqtt__conn_unref(mqtt_conn_t *conn);
 void mqtt__conn_keepalive_start(mqtt_conn_t *conn);
+/* Frees the server's spare output buffers (server stop). */
+void mqtt__conn_spares_free(mqtt_server_t *srv);
 /* Handles the packets that arrived while CONNECT waited for its session claim. */
 void mqtt__conn_input_resume(mqtt_conn_t *conn);
 /* The one timer that checks CONNECT timeouts and keepalives of all connections. */

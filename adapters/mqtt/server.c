@@ -22,6 +22,7 @@ void mqtt__server_handle_closed(mqtt_server_t *srv)
     mqtt__recent_free(srv);
     free(srv->scan_buf);
     free(srv->hits);
+    mqtt__conn_spares_free(srv);
     mqtt_wbuf_free(&srv->w);
     mqtt_wbuf_free(&srv->props);
     free(srv);
