@@ -103,6 +103,7 @@ struct http_server {
     uv_idle_t ws_flush_spin;  /* active while ws_dirty is not empty: poll does not block */
     http_metrics_t metrics;
     struct http_consumers *consumers; /* REST consumer instances (consumer.c) */
+    struct connect_registry *connect; /* Kafka Connect's connectors (connect.c) */
     uint8_t *ws_scratch; /* LWS_PRE + HTTP_WS_COALESCE_BYTES: coalesced WebSocket frames */
     uv_timer_t stop_timer;
     unsigned stop_ticks, idle_ticks;
@@ -275,5 +276,22 @@ int http_handle_positions_end(http_req_t *req);
 int http_handle_consumer_records(http_req_t *req);
 int http_handle_offsets_commit(http_req_t *req);
 int http_handle_offsets_get(http_req_t *req);
+/* Kafka Connect (routes_connect.c) */
+int http_handle_connectors_list(http_req_t *req);
+int http_handle_connector_create(http_req_t *req);
+int http_handle_connector_get(http_req_t *req);
+int http_handle_connector_config_get(http_req_t *req);
+int http_handle_connector_config_put(http_req_t *req);
+int http_handle_connector_status(http_req_t *req);
+int http_handle_connector_tasks(http_req_t *req);
+int http_handle_connector_pause(http_req_t *req);
+int http_handle_connector_resume(http_req_t *req);
+int http_handle_connector_restart(http_req_t *req);
+int http_handle_connector_task_restart(http_req_t *req);
+int http_handle_connector_delete(http_req_t *req);
+int http_handle_connector_plugins(http_req_t *req);
+/* connect.c: the connector registry, started and stopped with the server */
+int http__connect_start(http_server_t *srv);
+void http__connect_stop(http_server_t *srv);
 
 #endif
