@@ -252,21 +252,41 @@ static void on_tick_closed(uv_handle_t *h)
     http__server_handle_closed(srv);
 }
 
-void http__connect_stop(http_server_t *srv)
+/* Frees every connector and closes the tick once no operation is out: an append that
+ * is acknowledged during the shutdown still gets its position stored. */
+static void finish_stop(connect_registry_t *reg)
 {
-    connect_registry_t *reg = srv->connect;
-    if (!reg || !reg->tick_open) return;
-    /* Configs stay in __connect_configs: the connectors come back with the broker. */
     while (reg->list) {
         connector_t *c = reg->list;
         reg->list = c->next;
         c->reg = NULL;
-        if (!c->busy) connector_free(c);
+        if (!c->busy) connector_free(c); /* else when its operation ends */
     }
     reg->count = 0;
     reg->tick_open = false;
     uv_timer_stop(&reg->tick);
     uv_close((uv_handle_t *)&reg->tick, on_tick_closed);
+}
+
+static void on_stop_tick(uv_timer_t *t)
+{
+    connect_registry_t *reg = t->data;
+    bool busy = false;
+    for (connector_t *c = reg->list; c; c = c->next)
+        busy |= c->busy;
+    if (!busy || ++reg->stop_ticks * CONNECT_STOP_TICK_MS >= CONNECT_STOP_WAIT_MS) {
+        if (busy) GN_WARN(CONNECT_MOD, "stopping with a connector operation still out");
+        finish_stop(reg);
+    }
+}
+
+void http__connect_stop(http_server_t *srv)
+{
+    connect_registry_t *reg = srv->connect;
+    if (!reg || !reg->tick_open || reg->stopping) return;
+    /* Configs stay in __connect_configs: the connectors come back with the broker. */
+    reg->stopping = true;
+    uv_timer_start(&reg->tick, on_stop_tick, 0, CONNECT_STOP_TICK_MS);
 }
 
 int connect_open(connector_t *c, int flags)

@@ -19,6 +19,8 @@
 #define CONNECT_CONFIGS_TOPIC "__connect_configs"
 #define CONNECT_OFFSETS_TOPIC "__connect_offsets"
 #define CONNECT_TICK_MS       100
+#define CONNECT_STOP_TICK_MS  10
+#define CONNECT_STOP_WAIT_MS  5000
 #define CONNECT_MAX           256         /* connectors per cluster */
 #define CONNECT_NAME_MAX      200         /* the group connect-<name> stays a valid id */
 #define CONNECT_READ_BYTES    (64u << 10) /* a source reads at most this per turn */
@@ -121,6 +123,8 @@ typedef struct connect_registry {
     uv_timer_t tick;
     bool tick_open;
     bool runs_here; /* this broker leads __connect_configs partition 0 */
+    bool stopping;  /* no new step; waits for operations out (≤ CONNECT_STOP_WAIT_MS) */
+    unsigned stop_ticks;
 } connect_registry_t;
 
 /* connect.c */

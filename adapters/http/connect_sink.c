@@ -224,6 +224,7 @@ static void discover(connector_t *c)
 
 void connect_sink_step(connector_t *c)
 {
+    if (c->reg->stopping) return;
     if (!c->offsets_loaded) {
         fetch_offsets(c);
         return;

@@ -123,6 +123,7 @@ static void load_position(connector_t *c)
 
 void connect_source_step(connector_t *c)
 {
+    if (c->reg->stopping) return;
     if (c->fd < 0) {
         int fd = connect_open(c, O_RDONLY);
         if (fd == -ENOENT) return; /* Connect waits for the file to appear */
