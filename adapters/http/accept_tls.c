@@ -69,7 +69,7 @@ int http__tls_verify(struct lws *wsi, void *x509_store_ctx, size_t preverify_ok)
     X509_STORE_CTX *xs = x509_store_ctx;
     int err = xs ? X509_STORE_CTX_get_error(xs) : 0;
     char peer[64];
-    peer_name(lws_get_socket_fd(lws_get_network_wsi(wsi)), peer, sizeof peer);
+    peer_name(wsi ? lws_get_socket_fd(lws_get_network_wsi(wsi)) : -1, peer, sizeof peer);
     GN_WARN(HTTP_MOD, "TLS handshake failed; closing | client=%s listener=tls reason=\"%s\"", peer,
             X509_verify_cert_error_string(err));
     return 1;
