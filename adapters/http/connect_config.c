@@ -173,7 +173,7 @@ static int check_source(const json_t *config, connect_spec_t *spec, char *err, s
         return -1;
     }
     if (strlen(topic) >= sizeof spec->topic || gn_topic_name_validate(topic, strlen(topic)) < 0 ||
-        gn_topic_client_may_append(topic) < 0) {
+        gn_topic_client_may_write(topic, "connector") < 0) {
         snprintf(err, errlen, "Invalid value %.249s for configuration topic", topic);
         return -1;
     }
