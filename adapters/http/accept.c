@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ganglion/error.h"
+#include "ganglion/listen.h"
 #include "ganglion/logger.h"
 #include "http.h"
 
@@ -144,8 +145,7 @@ static void on_listen_readable(uv_poll_t *p, int status, int events)
 int http__listen_socket(const char *host, int port)
 {
     struct sockaddr_storage addr;
-    int rc = strchr(host, ':') ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
-                               : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    int rc = gn_listen_addr(host, port, &addr);
     if (rc < 0) return rc;
     int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
@@ -153,7 +153,7 @@ int http__listen_socket(const char *host, int port)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     socklen_t alen =
         addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    if (bind(fd, (struct sockaddr *)&addr, alen) != 0 || listen(fd, 511) != 0) {
+    if (bind(fd, (struct sockaddr *)&addr, alen) != 0 || listen(fd, GN_LISTEN_BACKLOG) != 0) {
         rc = -errno;
         close(fd);
         return rc;

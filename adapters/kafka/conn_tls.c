@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ganglion/error.h"
+#include "ganglion/listen.h"
 #include "ganglion/logger.h"
 #include "server.h"
 
@@ -189,10 +190,6 @@ int kafka__tls_listen(kafka_server_t *srv, const gn_listener_config_t *cfg)
 {
     if (!cfg->tls || cfg->tls_port == 0) return 0;
     const char *host = cfg->host && cfg->host[0] ? cfg->host : "0.0.0.0";
-    struct sockaddr_storage addr;
-    int rc = strchr(host, ':') ? uv_ip6_addr(host, cfg->tls_port, (struct sockaddr_in6 *)&addr)
-                               : uv_ip4_addr(host, cfg->tls_port, (struct sockaddr_in *)&addr);
-    if (rc < 0) return rc;
     if (!(srv->tls_chunk = malloc(KAFKA_TLS_FILE_CHUNK))) return GN_ENOMEM;
     srv->tls = cfg->tls;
     /* as for the plain port: a configured advertised host takes the TLS port with it */
@@ -203,8 +200,7 @@ int kafka__tls_listen(kafka_server_t *srv, const gn_listener_config_t *cfg)
     srv->tls_listener.data = srv;
     srv->tls_listening = true; /* closed by kafka__tls_close from here on */
     srv->open_handles++;
-    rc = uv_tcp_bind(&srv->tls_listener, (const struct sockaddr *)&addr, 0);
-    if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->tls_listener, 511, on_connection);
+    int rc = gn_tcp_listen(&srv->tls_listener, host, cfg->tls_port, on_connection);
     if (rc < 0) {
         GN_ERROR("kafka", "cannot listen | listener=tls host=%s port=%d err=%s", host,
                  cfg->tls_port, uv_strerror(rc));

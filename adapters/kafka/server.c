@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ganglion/error.h"
+#include "ganglion/listen.h"
 #include "ganglion/logger.h"
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -56,19 +57,10 @@ static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, voi
     }
 
     const char *host = cfg->host && cfg->host[0] ? cfg->host : "0.0.0.0";
-    struct sockaddr_storage addr;
-    int rc = strchr(host, ':') ? uv_ip6_addr(host, cfg->port, (struct sockaddr_in6 *)&addr)
-                               : uv_ip4_addr(host, cfg->port, (struct sockaddr_in *)&addr);
-    if (rc < 0) {
-        GN_ERROR("kafka", "bad listener address | host=%s err=%s", host, uv_strerror(rc));
-        free(srv);
-        return rc;
-    }
     uv_tcp_init(srv->loop, &srv->listener);
     srv->listener.data = srv;
     srv->open_handles = 1;
-    rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&addr, 0);
-    if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, 511, on_connection);
+    int rc = gn_tcp_listen(&srv->listener, host, cfg->port, on_connection);
     if (rc < 0)
         GN_ERROR("kafka", "cannot listen | host=%s port=%d err=%s", host, cfg->port,
                  uv_strerror(rc));
