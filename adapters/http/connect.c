@@ -157,8 +157,8 @@ static void on_config_record(void *arg, gn_bytes_t key, gn_bytes_t value)
 
 void connect_catch_up(connect_registry_t *reg)
 {
-    int rc = connect_store_read(reg->srv->broker, CONNECT_CONFIGS_TOPIC, &reg->configs_next,
-                                on_config_record, reg);
+    int rc = http__topic_scan(reg->srv->broker, CONNECT_CONFIGS_TOPIC, &reg->configs_next,
+                              on_config_record, reg);
     if (rc < 0 && rc != GN_EOFFSETRANGE)
         GN_DEBUG(CONNECT_MOD, "configs not read | err=%s", gn_err_name(rc));
 }
@@ -229,7 +229,7 @@ int http__connect_start(http_server_t *srv)
     srv->connect = reg;
     set_dir(reg);
     int64_t next = 0;
-    int rc = connect_store_read(srv->broker, CONNECT_OFFSETS_TOPIC, &next, on_offset_record, reg);
+    int rc = http__topic_scan(srv->broker, CONNECT_OFFSETS_TOPIC, &next, on_offset_record, reg);
     if (rc < 0) GN_WARN(CONNECT_MOD, "source offsets not read | err=%s", gn_err_name(rc));
     connect_catch_up(reg);
     uv_timer_init(srv->loop, &reg->tick);

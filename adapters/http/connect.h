@@ -145,11 +145,6 @@ typedef void (*connect_written_cb)(void *arg, int status);
  * topic, creating it compacted on first use; acks=all. cb only when 0 is returned. */
 int connect_store_write(gn_broker_t *broker, const char *topic, const char *const *keys,
                         const char *const *values, size_t n, connect_written_cb cb, void *arg);
-/* Calls each(arg, key, value, offset) for the records of partition 0 of topic from *next up
- * to its high watermark; *next moves past them. 0 or a negative error. */
-typedef void (*connect_each_cb)(void *arg, gn_bytes_t key, gn_bytes_t value);
-int connect_store_read(gn_broker_t *broker, const char *topic, int64_t *next, connect_each_cb each,
-                       void *arg);
 /* Connect's source offset key: ["<name>",{"filename":"<path>"}] (malloc'd). */
 char *connect_offset_key(const char *name, const char *path);
 

@@ -2,8 +2,8 @@
 /* Connect's two internal topics, both compacted with one partition: __connect_configs
  * (connector configs and target states, read by connect.c) and __connect_offsets (source
  * positions under Connect's key ["<name>",{"filename":"<path>"}], value {"position":N}).
- * Writes are acks=all appends through gn_produce; reads walk partition 0 up to its high
- * watermark with the record iterator. Loop thread only. */
+ * Writes are acks=all appends through gn_produce; reads are http__topic_scan's
+ * (topic_scan.c). Loop thread only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,60 +68,6 @@ int connect_store_write(gn_broker_t *broker, const char *topic, const char *cons
     return rc;
 }
 
-/* The records of one buffer of whole batches at offsets >= *next and < hw. */
-static void each_record(const uint8_t *buf, size_t len, int64_t *next, int64_t hw,
-                        connect_each_cb each, void *arg)
-{
-    size_t pos = 0;
-    while (pos < len) {
-        gn_batch_header_t hdr;
-        int64_t size = gn_batch_peek(buf + pos, len - pos, &hdr);
-        if (size <= 0) break;
-        int64_t last = gn_batch_last_offset(&hdr);
-        if (last >= *next && !(hdr.attributes & GN_ATTR_CONTROL)) {
-            gn_record_iter_t it;
-            if (gn_record_iter_init(&it, buf + pos, (size_t)size) == 0) {
-                gn_record_t rec;
-                while (gn_record_iter_next(&it, &rec) == 1)
-                    if (rec.offset >= *next && rec.offset < hw) each(arg, rec.key, rec.value);
-                gn_record_iter_close(&it);
-            }
-        }
-        if (last + 1 > *next) *next = last + 1 < hw ? last + 1 : hw;
-        pos += (size_t)size;
-    }
-}
-
-int connect_store_read(gn_broker_t *broker, const char *topic, int64_t *next, connect_each_cb each,
-                       void *arg)
-{
-    gn_partition_t *part = gn_partition_get(broker, topic, 0);
-    if (!part) return 0;
-    int64_t start = gn_partition_log_start_offset(part), hw = gn_partition_high_watermark(part);
-    if (*next < start) *next = start;
-    while (*next < hw) {
-        gn_read_result_t res;
-        int rc = gn_partition_read(part, *next, 1u << 20, &res);
-        if (rc < 0) return rc;
-        if (res.slice.len <= 0) {
-            gn_log_slice_release(&res.slice);
-            break;
-        }
-        size_t len = (size_t)res.slice.len;
-        uint8_t *buf = malloc(len);
-        if (!buf || gn_log_slice_read(&res.slice, buf) < 0) {
-            gn_log_slice_release(&res.slice);
-            free(buf);
-            return GN_ENOMEM;
-        }
-        gn_log_slice_release(&res.slice);
-        int64_t before = *next;
-        each_record(buf, len, next, hw, each, arg);
-        free(buf);
-        if (*next == before) break;
-    }
-    return 0;
-}
 
 char *connect_offset_key(const char *name, const char *path)
 {

@@ -114,8 +114,10 @@ int http__consumer_forget(http_server_t *srv, const char *group, const char *nam
 
 /* ---- loading ------------------------------------------------------------------- */
 
-static void restore(http_server_t *srv, gn_bytes_t key, gn_bytes_t value)
+static void restore(void *arg, gn_bytes_t key, gn_bytes_t value)
 {
+    http_server_t *srv = arg;
+    if (!key.ptr) return;
     json_t *k = json_loadb((const char *)key.ptr, key.len, 0, NULL);
     const char *group = json_string_value(json_array_get(k, 0));
     const char *name = json_string_value(json_array_get(k, 1));
@@ -180,46 +182,6 @@ out:
 
 int http__consumers_load(http_server_t *srv)
 {
-    gn_partition_t *part = gn_partition_get(srv->broker, HTTP_CONSUMERS_TOPIC, 0);
-    if (!part) return 0;
-    int64_t next = gn_partition_log_start_offset(part), hw = gn_partition_high_watermark(part);
-    while (next < hw) {
-        gn_read_result_t res;
-        int rc = gn_partition_read(part, next, 1u << 20, &res);
-        if (rc < 0) return rc;
-        if (res.slice.len <= 0) {
-            gn_log_slice_release(&res.slice);
-            break;
-        }
-        size_t len = (size_t)res.slice.len;
-        uint8_t *buf = malloc(len);
-        if (!buf || gn_log_slice_read(&res.slice, buf) < 0) {
-            gn_log_slice_release(&res.slice);
-            free(buf);
-            return GN_ENOMEM;
-        }
-        gn_log_slice_release(&res.slice);
-        int64_t before = next;
-        size_t pos = 0;
-        while (pos < len) {
-            gn_batch_header_t hdr;
-            int64_t size = gn_batch_peek(buf + pos, len - pos, &hdr);
-            if (size <= 0) break;
-            if (gn_batch_last_offset(&hdr) >= next && !(hdr.attributes & GN_ATTR_CONTROL)) {
-                gn_record_iter_t it;
-                if (gn_record_iter_init(&it, buf + pos, (size_t)size) == 0) {
-                    gn_record_t rec;
-                    while (gn_record_iter_next(&it, &rec) == 1)
-                        if (rec.offset >= next && rec.key.ptr && rec.offset < hw)
-                            restore(srv, rec.key, rec.value);
-                    gn_record_iter_close(&it);
-                }
-            }
-            if (gn_batch_last_offset(&hdr) + 1 > next) next = gn_batch_last_offset(&hdr) + 1;
-            pos += (size_t)size;
-        }
-        free(buf);
-        if (next == before) break;
-    }
-    return 0;
+    int64_t next = 0;
+    return http__topic_scan(srv->broker, HTTP_CONSUMERS_TOPIC, &next, restore, srv);
 }

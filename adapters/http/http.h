@@ -290,6 +290,12 @@ int http_handle_connector_restart(http_req_t *req);
 int http_handle_connector_task_restart(http_req_t *req);
 int http_handle_connector_delete(http_req_t *req);
 int http_handle_connector_plugins(http_req_t *req);
+/* topic_scan.c: calls each(arg, key, value) for the records of partition 0 of topic from
+ * *next up to its high watermark; *next moves past them. 0 (also when the topic does not
+ * exist) or a negative error. */
+typedef void (*http_record_cb)(void *arg, gn_bytes_t key, gn_bytes_t value);
+int http__topic_scan(gn_broker_t *broker, const char *topic, int64_t *next, http_record_cb each,
+                     void *arg);
 /* connect.c: the connector registry, started and stopped with the server */
 int http__connect_start(http_server_t *srv);
 void http__connect_stop(http_server_t *srv);
