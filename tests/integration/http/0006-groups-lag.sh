@@ -4,12 +4,12 @@
 # 2-partition topic and commits; a second member then joins without committing. The
 # REST v3 consumer-groups endpoints (group, consumers, lags, lag-summary, 404s) and
 # /metrics (members, state, committed offset, lag) must show lag = produced - committed.
-# Ports 28481 (HTTP), 28492 (Kafka).
+# Ports 28481 (HTTP), 28494 (Kafka; 28492 is the console test's, which ctest may run beside this one).
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
-start_broker 28481 --kafka.host=127.0.0.1 --kafka.port=28492 --num.partitions=2 \
+start_broker 28481 --kafka.host=127.0.0.1 --kafka.port=28494 --num.partitions=2 \
     --group.initial.rebalance.delay.ms=0
-BROKER=127.0.0.1:28492
+BROKER=127.0.0.1:28494
 V3="$URL/v3/clusters/ganglion"
 KCAT_PID=""
 trap 'if [[ -n "$KCAT_PID" ]]; then kill -TERM "$KCAT_PID" 2>/dev/null || true; wait "$KCAT_PID" 2>/dev/null || true; fi; cleanup' EXIT
