@@ -15,7 +15,6 @@ command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 0; }
 
 for n in 1 2 3; do start_broker "$n"; done
 wait_for 20 "three brokers registered" brokers_in_metadata 3
-controller_id() { kcat -L -b "$(bootstrap)" -m 2 2>/dev/null | sed -n 's/.*broker \([0-9]*\) at .*(controller).*/\1/p'; }
 isr3() { [[ "$(kcat -L -b "$(bootstrap)" -t "$1" -m 2 2>/dev/null | grep -o 'isrs: .*')" =~ ^isrs:\ [0-9],[0-9],[0-9]$ ]]; }
 
 # stop_under_load TOPIC BROKER: SIGTERM BROKER while a producer writes N records to TOPIC

@@ -134,6 +134,9 @@ brokers_in_metadata() {
     done
 }
 
+# controller_id: the node id of the controller (the Raft leader) as Metadata names it
+controller_id() { kcat -L -b "$(bootstrap)" -m 2 2>/dev/null | sed -n 's/.*broker \([0-9]*\) at .*(controller).*/\1/p'; }
+
 # leader_of TOPIC: the partition 0 leader's node id
 leader_of() {
     kcat -L -b "$(bootstrap)" -t "$1" -m 2 2>/dev/null | sed -n 's/.*partition 0, leader \([0-9-]*\),.*/\1/p'
