@@ -46,6 +46,9 @@ BG+=($!)
 node "$(dirname "$0")/ws_records.mjs" "$OH" solo 150 60 >"$WORK/ws.txt" 2>"$WORK/ws.err" &
 WS=$!
 BG+=($WS)
+# the MQTT session store first: a CONNECT before __mqtt_sessions has a leader is refused
+# 0x88 after 5 s (CI's broker 1 had not created it yet: it waits for three brokers)
+wait_for 30 "__mqtt_sessions with a replica on every broker" isr_full __mqtt_sessions
 mosquitto_sub -h 127.0.0.1 -p "$(mqtt_port "$O")" -V mqttv5 -i sub-o -q 1 -t 'solo/#' -C 50 -W 60 \
     >"$WORK/mqtt.txt" 2>"$WORK/mqtt.err" &
 SUB=$!
