@@ -68,7 +68,6 @@ int connect_store_write(gn_broker_t *broker, const char *topic, const char *cons
     return rc;
 }
 
-
 char *connect_offset_key(const char *name, const char *path)
 {
     json_t *k = json_pack("[s,{s:s}]", name, "filename", path);

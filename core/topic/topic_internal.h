@@ -11,7 +11,6 @@
 #include "log/log.h"
 #include "topic/producer_state.h"
 
-
 struct gn_topic {
     char *name;
     uint8_t id[16];

@@ -14,7 +14,7 @@
 
 typedef struct gn_broker gn_broker_t;
 
-#define GN_TOPIC_NAME_MAX 249
+#define GN_TOPIC_NAME_MAX       249
 #define GN_TOPIC_PARTITIONS_MAX 100000 /* per topic: a create cannot make a million dirs */
 
 typedef enum gn_timestamp_type {
