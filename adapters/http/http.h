@@ -113,15 +113,17 @@ struct http_server {
     struct lws_context *ctx_destroyed; /* lws writes NULL here once fully destroyed */
 };
 
+/* accept.c: the plain listener, the TLS one (when the HTTPS vhost exists), and stopping
+ * both with the connections still being peeked. */
 int http__accept_start(http_server_t *srv);
+int http__tls_accept_start(http_server_t *srv);
 void http__accept_stop(http_server_t *srv);
 /* A bound, listening, non-blocking socket on host:port, or -errno (accept.c). */
 int http__listen_socket(const char *host, int port);
-/* accept_tls.c: the HTTPS vhost when cfg has a TLS context and port (0 otherwise), its
- * listener, and stopping it. */
+/* "ip:port" of a socket's peer, "-:0" when unknown (accept.c). */
+void http__peer_name(int fd, char *buf, size_t cap);
+/* accept_tls.c: the HTTPS vhost when cfg has a TLS context and port (0 otherwise). */
 int http__tls_vhost(http_server_t *srv, const gn_listener_config_t *cfg);
-int http__tls_accept_start(http_server_t *srv);
-void http__tls_accept_stop(http_server_t *srv);
 /* The answer to LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION: 0 when OpenSSL
  * accepted the client certificate, else 1 (refused, logged with the client). */
 int http__tls_verify(struct lws *wsi, void *x509_store_ctx, size_t preverify_ok);

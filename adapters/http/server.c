@@ -103,7 +103,6 @@ static void http_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     srv->stop_cb = cb;
     srv->stop_arg = arg;
     http__accept_stop(srv);
-    http__tls_accept_stop(srv);
     http__consumers_stop(srv);
     http__connect_stop(srv);
     http__ws_flush_stop(srv);
