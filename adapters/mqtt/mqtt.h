@@ -603,6 +603,20 @@ void mqtt__owner_sweep(mqtt_server_t *srv);
 /* This broker runs the session's expiry and delayed will: its owner, or the lowest live
  * broker when the owner is not live. */
 bool mqtt__session_acting(const mqtt_session_t *sess);
+/* What the sweep knows of a session whose record says online but that no connection of
+ * this broker holds, when it decides whether to write an adopt record for it. */
+typedef struct {
+    bool owner_is_self;          /* owned by this broker's previous run */
+    bool owner_live;             /* its owner is a live broker */
+    bool self_lowest_live;       /* this broker is the lowest live one */
+    bool owner_stopping;         /* its owner was fenced in a controlled shutdown */
+    int64_t owner_gone_ms;       /* how long its owner has not been live */
+    int64_t shutdown_timeout_ms; /* controlled.shutdown.timeout.ms */
+    int64_t since_adopt_ms;      /* since this broker's last adopt record of it; <0 none */
+    bool claim_pending;          /* its client is connecting to this broker */
+} mqtt_adopt_facts_t;
+/* Whether this broker adopts it now (pure; tests/unit/mqtt/test_adopt.c). */
+bool mqtt__should_adopt(const mqtt_adopt_facts_t *f);
 void mqtt__claims_free(mqtt_server_t *srv);
 
 /* share.c: $share/G/... sessions as members of consumer group G */

@@ -447,14 +447,22 @@ static void gone_refresh(mqtt_server_t *srv)
             i++;
 }
 
-/* How long owner stays not live before its online sessions are adopted: none once it is
- * fenced for missing heartbeats (killed, or cut off); a broker in a controlled shutdown is
- * fenced while its clients are still connected, then saves them offline (no will: a clean
- * shutdown is no failure of theirs), so its sessions wait for as long as that may take. */
-static int64_t adopt_grace(mqtt_server_t *srv, int32_t owner)
+/* How long an owner stays not live before its online sessions are adopted: none once it
+ * is fenced for missing heartbeats (killed, or cut off); a broker in a controlled shutdown
+ * is fenced while its clients are still connected, then saves them offline (no will: a
+ * clean shutdown is no failure of theirs), so its sessions wait for as long as that may
+ * take. */
+bool mqtt__should_adopt(const mqtt_adopt_facts_t *f)
 {
-    if (!gn_cluster_broker_stopping(srv->broker, owner)) return 0;
-    return gn_broker_config(srv->broker)->controlled_shutdown_timeout_ms + 2 * MQTT_SWEEP_MS;
+    if (!f->owner_is_self) {
+        if (f->owner_live) return false;
+        if (!f->self_lowest_live) return false; /* the lowest live broker adopts */
+        int64_t grace = f->owner_stopping ? f->shutdown_timeout_ms + 2 * MQTT_SWEEP_MS : 0;
+        if (f->owner_gone_ms < grace) return false; /* its own records may still come */
+    }
+    if (f->since_adopt_ms >= 0 && f->since_adopt_ms < MQTT_CLAIM_STORE_WAIT_MS)
+        return false;         /* the last adopt record is not applied yet */
+    return !f->claim_pending; /* its client is back here */
 }
 
 static bool claim_pending(mqtt_server_t *srv, const char *client_id)
@@ -479,14 +487,20 @@ static void adopt_lost(mqtt_server_t *srv, int64_t now)
     for (size_t b = 0; b < MQTT_SESSION_BUCKETS; b++) {
         for (mqtt_session_t *s = srv->sessions[b]; s; s = s->hnext) {
             if (s->conn || !s->remote_online) continue;
-            if (s->owner != srv->self_id && s->owner >= 0 && live(srv, s->owner)) continue;
-            if (s->owner != srv->self_id && (srv->nlive == 0 || srv->live[0] != srv->self_id))
-                continue; /* the lowest live broker adopts */
-            if (s->owner != srv->self_id &&
-                now - gone_since(srv, s->owner, now) < adopt_grace(srv, s->owner))
-                continue; /* perhaps a controlled shutdown: its records come */
-            if (s->adopted_at && now - s->adopted_at < MQTT_CLAIM_STORE_WAIT_MS) continue;
-            if (claim_pending(srv, s->client_id)) continue; /* its client is back here */
+            mqtt_adopt_facts_t f = {
+                .owner_is_self = s->owner == srv->self_id,
+                .owner_live = s->owner >= 0 && live(srv, s->owner),
+                .self_lowest_live = srv->nlive > 0 && srv->live[0] == srv->self_id,
+                .shutdown_timeout_ms =
+                    gn_broker_config(srv->broker)->controlled_shutdown_timeout_ms,
+                .since_adopt_ms = s->adopted_at ? now - s->adopted_at : -1,
+                .claim_pending = claim_pending(srv, s->client_id),
+            };
+            if (!f.owner_is_self && !f.owner_live) {
+                f.owner_stopping = gn_cluster_broker_stopping(srv->broker, s->owner);
+                f.owner_gone_ms = now - gone_since(srv, s->owner, now);
+            }
+            if (!mqtt__should_adopt(&f)) continue;
             int rc = mqtt__session_write_adopt(s, now);
             if (rc < 0) {
                 GN_WARN(MQTT_MOD,
