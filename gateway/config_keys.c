@@ -37,6 +37,7 @@ _Static_assert(sizeof(gn_flush_policy_t) == sizeof(int), "flush policy is int-si
 #define G_GROUPS  "Consumer groups"
 #define G_AUTH    "Authentication"
 #define G_TLS     "TLS"
+#define G_AUTHZ   "Authorization"
 
 static const gn_config_key_t keys[] = {
     /* General */
@@ -264,6 +265,30 @@ static const gn_config_key_t keys[] = {
             "auth.users.file is set); false closes a connection whose first request other "
             "than ApiVersions is not SASL (Kafka's SASL_PLAINTEXT listener) and needs "
             "auth.users.file."},
+
+    /* Authorization (core/acl; docs/security.md) */
+    {.name = "authorizer.enabled",
+     .group = G_AUTHZ,
+     .type = GN_CONFIG_BOOL,
+     FIELD(broker.authorizer_enabled),
+     .default_value = "false",
+     .doc = "Check every Kafka request, MQTT PUBLISH and SUBSCRIBE against the ACLs "
+            "(Kafka's StandardAuthorizer model; managed with CreateAcls/DeleteAcls, kept in "
+            "the cluster metadata log). false: every authenticated or anonymous client may do "
+            "anything, and the ACL APIs answer SECURITY_DISABLED."},
+    {.name = "super.users",
+     .group = G_AUTHZ,
+     .type = GN_CONFIG_STRING,
+     FIELD(broker.super_users),
+     .default_value = "",
+     .doc = "Principals that bypass the ACLs, separated by ';' (\"User:admin;User:CN=ops\")."},
+    {.name = "allow.everyone.if.no.acl.found",
+     .group = G_AUTHZ,
+     .type = GN_CONFIG_BOOL,
+     FIELD(broker.allow_everyone_if_no_acl_found),
+     .default_value = "true",
+     .doc = "With authorizer.enabled, allow an operation on a resource that no ACL matches at "
+            "all (for anyone); false denies it (only super.users and ACLs grant access)."},
 
     /* TLS (core/tls; docs/security.md) */
     {.name = "tls.cert.file",

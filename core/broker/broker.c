@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "acl/acl_internal.h"
 #include "broker/broker_internal.h"
 #include "broker/meta_properties.h"
 #include "cluster/cluster.h"
@@ -78,6 +79,7 @@ void gn_broker_config_defaults(gn_broker_config_t *cfg)
     cfg->broker_heartbeat_interval_ms = 500;
     cfg->replica_lag_time_max_ms = 30000;
     cfg->controlled_shutdown_timeout_ms = 5000;
+    cfg->allow_everyone_if_no_acl_found = true;
 }
 
 uv_loop_t *gn_broker_loop(gn_broker_t *broker)
@@ -377,6 +379,10 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
     if ((rc = gn__cluster_open(loop, &copts, &broker->cluster)) < 0) goto out;
     if ((rc = gn__metastore_raft_open(broker->cluster, loop, broker->data_dir, &broker->meta)) < 0)
         goto out;
+    gn__acl_config_t acfg = {.enabled = cfg->authorizer_enabled,
+                             .super_users = cfg->super_users,
+                             .allow_if_no_acl = cfg->allow_everyone_if_no_acl_found};
+    if ((rc = gn__acl_new(&acfg, broker->cluster, &broker->acl)) < 0) goto out;
     remove_deleted_dirs(broker);
     load_ctx_t ctx = {broker, 0};
     rc = gn__metastore_load(broker->meta, load_one, &ctx);
@@ -420,6 +426,7 @@ out:
     broker->closing = true; /* no deferral from here: nothing ran */
     gn__topic_close_all(broker);
     if (broker->meta) gn__metastore_close(broker->meta, meta_closed_noop, NULL);
+    gn__acl_free(broker->acl);
     if (broker->cluster) {
         bool cluster_closed = false;
         gn__cluster_close(broker->cluster, cluster_closed_flag, &cluster_closed);
@@ -514,6 +521,8 @@ void gn_broker_close(gn_broker_t *broker, gn_broker_closed_cb cb, void *arg)
     gn__controller_close(broker->controller); /* no more cluster decisions or RPCs */
     broker->controller = NULL;
     gn__producer_ids_close(broker);
+    gn__acl_free(broker->acl); /* the adapters asking it have stopped */
+    broker->acl = NULL;
     uv_timer_stop(&broker->retention_timer);
     uv_timer_stop(&broker->cleaner_timer);
     uv_timer_stop(&broker->checkpoint_timer);

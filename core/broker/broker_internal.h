@@ -39,6 +39,7 @@ struct gn_broker {
     struct gn_replica_mgr *replicas;  /* core/replica: followers fetch, ISR, high watermark */
     struct gn_forwarder *forwarder;   /* core/replica: produce forwarded to other leaders */
     struct gn_remote_mgr *remote;     /* core/replica: reads of partitions held elsewhere */
+    struct gn_acl *acl;               /* core/acl: the authorizer (bindings from the image) */
 
     gn_topic_t **topics; /* sorted by name (bsearch) */
     size_t ntopics, topics_cap;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acl/acl_internal.h"
 #include "cluster/cluster.h"
 #include "ganglion/error.h"
 #include "ganglion/topic.h"
@@ -296,5 +297,6 @@ int gn__image_apply(json_t *image, const json_t *record)
         return 0;
     }
     if (strcmp(type, "producer_ids") == 0) return apply_producer_ids(image, record);
+    if (strcmp(type, "acl") == 0) return gn__acl_image_apply(image, record);
     return GN_EINVAL; /* unknown type: a newer broker's record; ignored */
 }

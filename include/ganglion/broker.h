@@ -64,6 +64,12 @@ typedef struct gn_broker_config {
     int64_t broker_heartbeat_interval_ms;   /* broker.heartbeat.interval.ms (500) */
     int64_t replica_lag_time_max_ms;        /* replica.lag.time.max.ms (30000): then out of ISR */
     int64_t controlled_shutdown_timeout_ms; /* controlled.shutdown.timeout.ms (5000) */
+    /* Authorization (core/acl, acl.h): authorizer.enabled (false: everything allowed),
+     * super.users "User:a;User:b" (borrowed; NULL or "": none), and
+     * allow.everyone.if.no.acl.found (true, as Kafka's default). */
+    bool authorizer_enabled;
+    const char *super_users;
+    bool allow_everyone_if_no_acl_found;
 } gn_broker_config_t;
 
 void gn_broker_config_defaults(gn_broker_config_t *cfg);

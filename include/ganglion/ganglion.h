@@ -3,6 +3,7 @@
 #ifndef GANGLION_H
 #define GANGLION_H
 
+#include "acl.h"
 #include "adapter.h"
 #include "broker.h"
 #include "bytes.h"
