@@ -35,12 +35,17 @@ need_tests_node_modules() {
         { echo "SKIP: Node packages $* not installed"; exit 0; }
 }
 
+# fail MESSAGE: each broker's warnings and errors, then its last lines of every level (CI
+# keeps only what a failing test prints)
 fail() {
     echo "FAIL: $*"
     for n in 1 2 3; do
         [[ -f "$WORK/b$n.log" ]] || continue
         echo "--- broker $n log (warnings and errors)"
-        grep -E "level=(warn|error)" "$WORK/b$n.log" | tail -20 || true
+        grep -E "level=(warn|error)" "$WORK/b$n.log" | grep -v 'msg="moving partition leadership"' |
+            tail -20 || true
+        echo "--- broker $n log (last lines)"
+        tail -n 25 "$WORK/b$n.log"
     done
     exit 1
 }
