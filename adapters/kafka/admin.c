@@ -108,3 +108,11 @@ int kafka_admin_complete(kafka_admin_t *adm)
     finish(adm);
     return KAFKA_DONE;
 }
+
+void kafka_admin_refuse(void *arg, int16_t error_code)
+{
+    kafka_admin_op_t *op = arg;
+    record(op, 0);
+    if (op->error_code) *op->error_code = error_code;
+    op->adm->pending--;
+}

@@ -4,7 +4,7 @@
  * read it, so they cannot drift (librdkafka's mock broker does the same). Ranges
  * follow the "suggested" column of the protocol notes, widened where a handler
  * serves more versions; keys not listed are not implemented (transactions,
- * ACLs, quotas). Any thread (read-only data). */
+ * quotas). Any thread (read-only data). */
 #include "kafka.h"
 #include "api/group_api.h"
 
@@ -34,6 +34,9 @@ static const kafka_api_t kafka_apis[] = {
     {22, "InitProducerId", 0, 4, KAFKA_InitProducerIdRequest_FLEX_MIN, kafka_handle_InitProducerId},
     {23, "OffsetForLeaderEpoch", 0, 4, KAFKA_OffsetForLeaderEpochRequest_FLEX_MIN,
      kafka_handle_OffsetForLeaderEpoch},
+    {29, "DescribeAcls", 0, 3, KAFKA_DescribeAclsRequest_FLEX_MIN, kafka_handle_DescribeAcls},
+    {30, "CreateAcls", 0, 3, KAFKA_CreateAclsRequest_FLEX_MIN, kafka_handle_CreateAcls},
+    {31, "DeleteAcls", 0, 3, KAFKA_DeleteAclsRequest_FLEX_MIN, kafka_handle_DeleteAcls},
     {32, "DescribeConfigs", 0, 4, KAFKA_DescribeConfigsRequest_FLEX_MIN,
      kafka_handle_DescribeConfigs},
     {33, "AlterConfigs", 0, 2, KAFKA_AlterConfigsRequest_FLEX_MIN, kafka_handle_AlterConfigs},

@@ -12,6 +12,7 @@
 
 #include "codec.h"
 #include "gen/kafka_msgs.h"
+#include "ganglion/acl.h"
 #include "ganglion/adapter.h"
 #include "ganglion/broker.h"
 #include "ganglion/cluster.h"
@@ -103,6 +104,9 @@ void *kafka_admin_op(kafka_admin_t *adm, int16_t *error_code, gn_bytes_t *error_
 void kafka_admin_cb(void *op, int status); /* a gn_admin_cb */
 /* The operation's call failed synchronously (its callback will never run). */
 void kafka_admin_fail(void *op, int status);
+/* The operation is refused before it starts, with a Kafka code (an authorization
+ * failure: TOPIC_/CLUSTER_/GROUP_AUTHORIZATION_FAILED) and no message. */
+void kafka_admin_refuse(void *op, int16_t error_code);
 /* A handler that fails (out of memory) after starting operations: returns the error
  * when none is in flight, else KAFKA_ASYNC and the last completion closes the
  * connection (the client cannot get a well-formed answer). */
@@ -110,6 +114,26 @@ int kafka_admin_abort(kafka_admin_t *adm, int err);
 /* After the last operation was started: KAFKA_DONE (all finished, response encoded)
  * or KAFKA_ASYNC (kafka_req_done follows from the last callback). */
 int kafka_admin_complete(kafka_admin_t *adm);
+
+/* Authorization (authz.c, core/acl): true when the authorizer is off or allows the
+ * request's principal (from its connection's host) op on the resource; a refusal is
+ * logged by the authorizer. kafka_allowed decides without the log line (filtering).
+ * kafka_authorize_bytes takes a name from the request frame. */
+bool kafka_authorize(kafka_req_t *req, gn_acl_op_t op, gn_acl_resource_type_t type,
+                     const char *name);
+bool kafka_allowed(kafka_req_t *req, gn_acl_op_t op, gn_acl_resource_type_t type, const char *name);
+bool kafka_authorize_bytes(kafka_req_t *req, gn_acl_op_t op, gn_acl_resource_type_t type,
+                           gn_bytes_t name);
+bool kafka_authorize_cluster(kafka_req_t *req, gn_acl_op_t op);
+/* op on some resource of the type (gn_acl_allowed_any); not logged. */
+bool kafka_allowed_any(kafka_req_t *req, gn_acl_op_t op, gn_acl_resource_type_t type);
+/* An ACL filter of DescribeAcls/DeleteAcls (describe_acls.c): null strings are any;
+ * GN_EINVALID_REQUEST for values Kafka does not define or names holding a NUL. */
+int kafka_acl_filter(kafka_req_t *req, int8_t type, gn_bytes_t name, int8_t pattern,
+                     gn_bytes_t principal, gn_bytes_t host, int8_t op, int8_t permission,
+                     gn_acl_binding_t *f);
+/* "User:<name>" or "User:ANONYMOUS" (valid while the connection is). */
+const char *kafka_req_principal(kafka_req_t *req);
 
 /* Error translation at the edge (errors.c): gn error -> Kafka ErrorCode. */
 int16_t kafka_err_from_gn(int err);
@@ -171,6 +195,8 @@ enum {
     KAFKA_UNKNOWN_PRODUCER_ID = 59,
     KAFKA_REASSIGNMENT_IN_PROGRESS = 60,
     KAFKA_GROUP_ID_NOT_FOUND = 69,
+    KAFKA_SECURITY_DISABLED = 54,
+    KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53,
     KAFKA_FETCH_SESSION_ID_NOT_FOUND = 70,
     KAFKA_INVALID_FETCH_SESSION_EPOCH = 71,
     KAFKA_NON_EMPTY_GROUP = 68,
@@ -208,6 +234,9 @@ int kafka_handle_IncrementalAlterConfigs(kafka_req_t *req, kafka_reader_t *body)
 int kafka_handle_DescribeCluster(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_SaslHandshake(kafka_req_t *req, kafka_reader_t *body);
 int kafka_handle_SaslAuthenticate(kafka_req_t *req, kafka_reader_t *body);
+int kafka_handle_DescribeAcls(kafka_req_t *req, kafka_reader_t *body);
+int kafka_handle_CreateAcls(kafka_req_t *req, kafka_reader_t *body);
+int kafka_handle_DeleteAcls(kafka_req_t *req, kafka_reader_t *body);
 /* A raw SASL token frame after a v0 SaslHandshake: the raw answer in req->w
  * (KAFKA_DONE), or < 0 to close the connection (a failed token). */
 int kafka_sasl_raw_frame(kafka_req_t *req, const uint8_t *frame, size_t len);

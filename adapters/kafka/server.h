@@ -71,6 +71,13 @@ struct kafka_conn {
     char peer[64];
     kafka_endpoint_t local;
     kafka_sasl_t sasl;
+    /* authz.c: the principal requests are authorized as, made at the first check and
+     * again once SASL succeeded; tls_subject is the client certificate's subject DN
+     * (conn_tls.c, empty without one); host is the peer's IP address */
+    char principal[GN_ACL_PRINCIPAL_MAX];
+    bool principal_sasl;
+    char tls_subject[GN_ACL_PRINCIPAL_MAX - 8];
+    char host[64];
     /* input */
     uint8_t *rbuf;
     size_t rlen, rcap;

@@ -54,6 +54,9 @@ int mqtt_rc_from_gn(int err)
     case GN_ESHUTDOWN:
         return MQTT_RC_SERVER_SHUTTING_DOWN;
     case GN_EPOLICY:
+    case GN_ETOPIC_AUTHORIZATION:
+    case GN_EGROUP_AUTHORIZATION:
+    case GN_ECLUSTER_AUTHORIZATION:
         return MQTT_RC_NOT_AUTHORIZED;
     case GN_EAUTH:
         return MQTT_RC_BAD_USERNAME_OR_PASSWORD;

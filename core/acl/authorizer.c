@@ -155,6 +155,19 @@ static bool allow_covers(gn_acl_op_t granted, gn_acl_op_t op)
     return false;
 }
 
+static bool is_super(const gn_acl_t *acl, const char *principal)
+{
+    for (size_t i = 0; i < acl->nsuper; i++)
+        if (strcmp(acl->super_users[i], principal) == 0) return true;
+    return false;
+}
+
+static bool applies_to(const gn_acl_binding_t *b, const char *principal, const char *host)
+{
+    return (strcmp(b->principal, principal) == 0 || strcmp(b->principal, "User:*") == 0) &&
+           (strcmp(b->host, GN_ACL_WILDCARD) == 0 || strcmp(b->host, host) == 0);
+}
+
 static bool decide(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
                    gn_acl_resource_type_t type, const char *name)
 {
@@ -185,6 +198,31 @@ bool gn_acl_allowed(gn_acl_t *acl, const char *principal, const char *host, gn_a
                     gn_acl_resource_type_t type, const char *name)
 {
     return decide(acl, principal, host, op, type, name);
+}
+
+bool gn_acl_allowed_any(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
+                        gn_acl_resource_type_t type)
+{
+    if (!acl || !acl->enabled) return true;
+    if (!principal) principal = GN_ACL_ANONYMOUS;
+    if (!host) host = "";
+    if (is_super(acl, principal)) return true;
+    refresh(acl);
+    bool found = false, allowed = false;
+    for (size_t i = 0; i < acl->nentries; i++) {
+        const gn_acl_binding_t *b = &acl->entries[i]->b;
+        if (b->resource_type != type) continue;
+        found = true;
+        if (!applies_to(b, principal, host)) continue;
+        if (b->permission == GN_ACL_PERMISSION_DENY) {
+            if ((b->op == op || b->op == GN_ACL_OP_ALL) && b->pattern == GN_ACL_PATTERN_LITERAL &&
+                strcmp(b->name, GN_ACL_WILDCARD) == 0)
+                return false;
+        } else if (allow_covers(b->op, op)) {
+            allowed = true;
+        }
+    }
+    return allowed || (!found && acl->allow_if_no_acl);
 }
 
 /* One line per refusal, at most GN__ACL_LOG_PER_SEC a second; the next line written

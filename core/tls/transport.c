@@ -352,3 +352,28 @@ int gn_tls_transport_start(gn_transport_t *tr)
     if (rc < 0) tls_close(tr);
     return rc;
 }
+
+int gn_tls_transport_peer_subject(gn_transport_t *tr, char *buf, size_t cap)
+{
+    tls_transport_t *t = (tls_transport_t *)tr;
+    if (cap) buf[0] = 0;
+    if (!t || !t->ssl || !t->handshaken || cap == 0) return GN_ENOENT;
+    X509 *cert = SSL_get_peer_certificate(t->ssl); /* verified: the handshake checked it */
+    if (!cert) return GN_ENOENT;
+    BIO *bio = BIO_new(BIO_s_mem());
+    int rc = GN_ENOMEM;
+    if (bio && X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+        char *data;
+        long len = BIO_get_mem_data(bio, &data);
+        if (len >= 0 && (size_t)len < cap) {
+            memcpy(buf, data, (size_t)len);
+            buf[len] = 0;
+            rc = 0;
+        } else {
+            rc = GN_EINVAL; /* longer than any principal we keep */
+        }
+    }
+    BIO_free(bio);
+    X509_free(cert);
+    return rc;
+}

@@ -106,6 +106,15 @@ bool gn_acl_authorize(gn_acl_t *acl, const char *principal, const char *host, gn
 bool gn_acl_allowed(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
                     gn_acl_resource_type_t type, const char *name);
 
+/* May principal perform op on some resource of the type (Kafka's
+ * authorizeByResourceType: InitProducerId lets a producer with WRITE on any topic be
+ * idempotent)? True for super.users, when an ALLOW covering op exists for the principal
+ * and host and no DENY of op (or ALL) covers every name ("*"), or when the type has no
+ * bindings at all and allow.everyone.if.no.acl.found. Not logged. acl NULL or disabled:
+ * true. */
+bool gn_acl_allowed_any(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
+                        gn_acl_resource_type_t type);
+
 /* ---- the bindings: listed from, and changed through, the metadata log ------------ */
 
 /* Calls fn for every binding of this broker's image that filter selects (NULL: every

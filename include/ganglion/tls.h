@@ -52,5 +52,9 @@ int gn_tls_transport_accept(gn_tls_ctx_t *ctx, uv_stream_t *listener, const char
                             gn_tls_closed_cb closed, void *arg, gn_transport_t **out);
 /* Starts reading. 0 or -errno (then the transport is closing). */
 int gn_tls_transport_start(gn_transport_t *tr);
+/* The subject DN of the client certificate the handshake verified, in RFC 2253 form
+ * ("CN=alice,OU=ops,O=acme": Kafka's default SSL principal name). 0, or GN_ENOENT (no
+ * certificate, or the handshake is not done), GN_EINVAL (longer than cap), GN_ENOMEM. */
+int gn_tls_transport_peer_subject(gn_transport_t *tr, char *buf, size_t cap);
 
 #endif

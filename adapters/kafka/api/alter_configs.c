@@ -24,6 +24,10 @@ static int alter_resource(kafka_req_t *req, kafka_admin_t *adm, int8_t type, gn_
         kafka_admin_fail(op, type != 2 ? GN_EINVALID_REQUEST : GN_EINVALID_TOPIC);
         return 0;
     }
+    if (!kafka_authorize(req, GN_ACL_OP_ALTER_CONFIGS, GN_ACL_RESOURCE_TOPIC, name)) {
+        kafka_admin_refuse(op, KAFKA_TOPIC_AUTHORIZATION_FAILED);
+        return 0;
+    }
     if (!entries) return GN_ENOMEM;
     if (!err)
         err = gn_topic_alter_configs(req->broker, name, entries, ops, n, ops == NULL, validate_only,

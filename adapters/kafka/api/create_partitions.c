@@ -41,6 +41,10 @@ int kafka_handle_CreatePartitions(kafka_req_t *req, kafka_reader_t *body)
             kafka_admin_fail(op, GN_EINVALID_TOPIC);
             continue;
         }
+        if (!kafka_authorize(req, GN_ACL_OP_ALTER, GN_ACL_RESOURCE_TOPIC, name)) {
+            kafka_admin_refuse(op, KAFKA_TOPIC_AUTHORIZATION_FAILED);
+            continue;
+        }
         bool bad = false;
         for (int32_t a = 0; a < t->Assignments.count; a++) {
             kafka_int32_array_t *ids = &t->Assignments.items[a].BrokerIds;

@@ -82,6 +82,8 @@ int kafka_handle_CreateTopics(kafka_req_t *req, kafka_reader_t *body)
     kafka_admin_t *adm = kafka_admin_new(req, finish, ctx);
     if (!ctx->resp.Topics.items || !ctx->names || !adm) return GN_ENOMEM;
     ctx->resp.Topics.count = n;
+    bool cluster_create =
+        n > 0 && kafka_allowed(req, GN_ACL_OP_CREATE, GN_ACL_RESOURCE_CLUSTER, GN_ACL_CLUSTER_NAME);
     for (int32_t i = 0; i < n; i++) {
         kafka_CreateTopicsRequest_CreatableTopic_t *t = &in.Topics.items[i];
         topic_resp_t *tr = &ctx->resp.Topics.items[i];
@@ -96,6 +98,12 @@ int kafka_handle_CreateTopics(kafka_req_t *req, kafka_reader_t *body)
         ctx->names[i] = name;
         if (!name || gn_topic_client_may_write(name, "create") < 0) {
             kafka_admin_fail(op, GN_EINVALID_TOPIC);
+            continue;
+        }
+        /* Kafka: CREATE on the cluster, or else on the topic */
+        if (!cluster_create &&
+            !kafka_authorize(req, GN_ACL_OP_CREATE, GN_ACL_RESOURCE_TOPIC, name)) {
+            kafka_admin_refuse(op, KAFKA_TOPIC_AUTHORIZATION_FAILED);
             continue;
         }
         int32_t partitions = t->NumPartitions;

@@ -8,6 +8,7 @@ typedef struct delete_ctx {
     kafka_req_t *req;
     const char **ids;
     size_t count;
+    bool *denied; /* [i]: no DELETE on group i: GROUP_AUTHORIZATION_FAILED, not deleted */
 } delete_ctx_t;
 
 static void encode(delete_ctx_t *ctx, int status, const int *errors)
@@ -17,9 +18,10 @@ static void encode(delete_ctx_t *ctx, int status, const int *errors)
     kafka_DeleteGroupsResponse_init(&out);
     out.Results.items = kafka_arena_calloc(&req->arena, ctx->count + 1, sizeof *out.Results.items);
     if (out.Results.items) out.Results.count = (int32_t)ctx->count;
-    for (size_t i = 0; out.Results.items && i < ctx->count; i++) {
+    for (size_t i = 0, k = 0; out.Results.items && i < ctx->count; i++) {
         out.Results.items[i].GroupId = kafka_cstr_bytes(ctx->ids[i]);
-        out.Results.items[i].ErrorCode = kafka_err_from_gn(status ? status : errors[i]);
+        int err = ctx->denied[i] ? GN_EGROUP_AUTHORIZATION : status ? status : errors[k++];
+        out.Results.items[i].ErrorCode = kafka_err_from_gn(err);
     }
     kafka_resp_begin(req);
     kafka_DeleteGroupsResponse_encode(&req->w, req->version, &out);
@@ -44,11 +46,22 @@ int kafka_handle_DeleteGroups(kafka_req_t *req, kafka_reader_t *body)
     ctx->req = req;
     ctx->count = in.GroupsNames.count > 0 ? (size_t)in.GroupsNames.count : 0;
     ctx->ids = kafka_arena_calloc(&req->arena, ctx->count + 1, sizeof *ctx->ids);
-    if (!ctx->ids) return GN_ENOMEM;
-    for (size_t i = 0; i < ctx->count; i++) /* copies: the frame buffer moves on */
+    ctx->denied = kafka_arena_calloc(&req->arena, ctx->count + 1, sizeof *ctx->denied);
+    const char **allowed = kafka_arena_calloc(&req->arena, ctx->count + 1, sizeof *allowed);
+    if (!ctx->ids || !ctx->denied || !allowed) return GN_ENOMEM;
+    size_t nallowed = 0;
+    for (size_t i = 0; i < ctx->count; i++) { /* copies: the frame buffer moves on */
         if (!(ctx->ids[i] = kafka_group_str(req, in.GroupsNames.items[i])))
             return GN_EINVALID_REQUEST;
-    rc = coord ? gn_group_delete(coord, ctx->ids, ctx->count, on_delete, ctx)
+        ctx->denied[i] =
+            !kafka_authorize(req, GN_ACL_OP_DELETE, GN_ACL_RESOURCE_GROUP, ctx->ids[i]);
+        if (!ctx->denied[i]) allowed[nallowed++] = ctx->ids[i];
+    }
+    if (nallowed == 0) {
+        encode(ctx, 0, NULL);
+        return KAFKA_DONE;
+    }
+    rc = coord ? gn_group_delete(coord, allowed, nallowed, on_delete, ctx)
                : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) return KAFKA_ASYNC;
     encode(ctx, rc, NULL);

@@ -28,10 +28,16 @@ int kafka_handle_DeleteRecords(kafka_req_t *req, kafka_reader_t *body)
         if (!tr->Partitions.items) return GN_ENOMEM;
         tr->Partitions.count = np;
         const char *topic = kafka_req_cstr(req, t->Name);
+        bool denied = topic && np > 0 &&
+                      !kafka_authorize(req, GN_ACL_OP_DELETE, GN_ACL_RESOURCE_TOPIC, topic);
         for (int32_t j = 0; j < np; j++) {
             part_resp_t *pr = &tr->Partitions.items[j];
             pr->PartitionIndex = t->Partitions.items[j].PartitionIndex;
             pr->LowWatermark = -1;
+            if (denied) {
+                pr->ErrorCode = KAFKA_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             gn_partition_t *part =
                 topic ? gn_partition_get(req->broker, topic, pr->PartitionIndex) : NULL;
             if (!part) {

@@ -72,6 +72,10 @@ int kafka_handle_DeleteTopics(kafka_req_t *req, kafka_reader_t *body)
             kafka_admin_fail(op, GN_EINVALID_TOPIC);
             continue;
         }
+        if (!kafka_authorize(req, GN_ACL_OP_DELETE, GN_ACL_RESOURCE_TOPIC, name)) {
+            kafka_admin_refuse(op, KAFKA_TOPIC_AUTHORIZATION_FAILED);
+            continue;
+        }
         rc = gn_topic_delete(req->broker, name, kafka_admin_cb, op);
         if (rc < 0) kafka_admin_fail(op, rc);
     }

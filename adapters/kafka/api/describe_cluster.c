@@ -13,6 +13,15 @@ int kafka_handle_DescribeCluster(kafka_req_t *req, kafka_reader_t *body)
     int32_t node = gn_broker_config(req->broker)->node_id;
     kafka_DescribeClusterResponse_t out;
     kafka_DescribeClusterResponse_init(&out);
+    out.ErrorMessage = GN_BYTES_NULL;
+    out.ClusterId = kafka_cstr_bytes(gn_broker_cluster_id(req->broker));
+    if (!kafka_authorize_cluster(req, GN_ACL_OP_DESCRIBE)) {
+        out.ErrorCode = KAFKA_CLUSTER_AUTHORIZATION_FAILED;
+        out.ControllerId = -1;
+        kafka_resp_begin(req);
+        kafka_DescribeClusterResponse_encode(&req->w, req->version, &out);
+        return KAFKA_DONE;
+    }
     kafka_endpoint_t ep;
     kafka_req_advertised(req, &ep);
     kafka_DescribeClusterResponse_DescribeClusterBroker_t *b =

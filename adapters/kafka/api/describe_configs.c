@@ -141,6 +141,15 @@ int kafka_handle_DescribeConfigs(kafka_req_t *req, kafka_reader_t *body)
         res->ResourceName = r->ResourceName;
         res->ErrorMessage = GN_BYTES_NULL;
         const char *name = kafka_req_cstr(req, r->ResourceName);
+        /* Kafka: DESCRIBE_CONFIGS on the topic, or on the cluster for a broker's */
+        bool topic = r->ResourceType == KAFKA_RESOURCE_TOPIC;
+        if (name && (topic || r->ResourceType == KAFKA_RESOURCE_BROKER) &&
+            !(topic ? kafka_authorize(req, GN_ACL_OP_DESCRIBE_CONFIGS, GN_ACL_RESOURCE_TOPIC, name)
+                    : kafka_authorize_cluster(req, GN_ACL_OP_DESCRIBE_CONFIGS))) {
+            res->ErrorCode =
+                topic ? KAFKA_TOPIC_AUTHORIZATION_FAILED : KAFKA_CLUSTER_AUTHORIZATION_FAILED;
+            continue;
+        }
         if (r->ResourceType == KAFKA_RESOURCE_TOPIC) {
             rc = name ? describe_topic(req, name, &r->ConfigurationKeys, in.IncludeSynonyms, res)
                       : GN_EINVALID_TOPIC;

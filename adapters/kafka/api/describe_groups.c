@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DescribeGroups (key 15), v0-5: state, protocol type and chosen assignor, members
  * with their metadata and assignment. An unknown group answers state "Dead" without
- * an error, as Kafka does. Loop thread. */
+ * an error, as Kafka does. A group the client may not DESCRIBE answers
+ * GROUP_AUTHORIZATION_FAILED and nothing else. Loop thread. */
 #include "group_api.h"
 
 typedef kafka_DescribeGroupsResponse_DescribedGroupMember_t member_t;
@@ -21,6 +22,11 @@ static void encode(kafka_req_t *req, int status, const gn_group_desc_t *groups, 
         o->ProtocolType = kafka_req_keep(req, kafka_group_bytes(g->protocol_type));
         o->ProtocolData = kafka_req_keep(req, kafka_group_bytes(g->protocol_name));
         o->AuthorizedOperations = INT32_MIN;
+        if (!kafka_allowed(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_GROUP, g->group_id)) {
+            o->ErrorCode = KAFKA_GROUP_AUTHORIZATION_FAILED; /* logged when asked */
+            o->GroupState = o->ProtocolType = o->ProtocolData = GN_BYTES_STR("");
+            continue;
+        }
         if (!g->members_count) continue;
         o->Members.items = kafka_arena_calloc(&req->arena, g->members_count, sizeof(member_t));
         if (!o->Members.items) continue;
@@ -62,6 +68,8 @@ int kafka_handle_DescribeGroups(kafka_req_t *req, kafka_reader_t *body)
     if (!ids) return GN_ENOMEM;
     for (size_t i = 0; i < n; i++)
         if (!(ids[i] = kafka_group_str(req, in.Groups.items[i]))) return GN_EINVALID_REQUEST;
+    for (size_t i = 0; i < n; i++)
+        kafka_authorize(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_GROUP, ids[i]);
     rc = coord ? gn_group_describe(coord, ids, n, on_describe, req) : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) return KAFKA_ASYNC;
     gn_group_desc_t *errs = kafka_arena_calloc(&req->arena, n + 1, sizeof *errs);

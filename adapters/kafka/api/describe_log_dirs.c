@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DescribeLogDirs (key 35), v0-4: the one data directory, the size of every partition
  * asked for (all when the list is null), and (v4+) the file system's total and usable
- * bytes. Loop thread. */
+ * bytes. Needs DESCRIBE on the cluster (v3+ say CLUSTER_AUTHORIZATION_FAILED, older
+ * versions get no directory). Loop thread. */
 #include "../kafka.h"
 
 #include <sys/statvfs.h>
@@ -51,6 +52,12 @@ int kafka_handle_DescribeLogDirs(kafka_req_t *req, kafka_reader_t *body)
     if (rc < 0) return rc;
     kafka_DescribeLogDirsResponse_t out;
     kafka_DescribeLogDirsResponse_init(&out);
+    if (!kafka_authorize_cluster(req, GN_ACL_OP_DESCRIBE)) { /* as Kafka: no directory */
+        out.ErrorCode = KAFKA_CLUSTER_AUTHORIZATION_FAILED;
+        kafka_resp_begin(req);
+        kafka_DescribeLogDirsResponse_encode(&req->w, req->version, &out);
+        return KAFKA_DONE;
+    }
     kafka_DescribeLogDirsResponse_DescribeLogDirsResult_t *res =
         kafka_arena_alloc(&req->arena, sizeof *res);
     if (!res) return GN_ENOMEM;

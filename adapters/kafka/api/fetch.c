@@ -15,6 +15,7 @@ typedef struct fetch_ctx fetch_ctx_t;
 typedef struct fetch_part {
     fetch_ctx_t *ctx;
     const char *topic; /* NULL: invalid name */
+    bool denied;       /* no READ on the topic */
     kafka_FetchRequest_FetchPartition_t *in;
     part_resp_t *out;
     gn_watch_t watch;
@@ -56,8 +57,9 @@ static int64_t evaluate(fetch_ctx_t *ctx, bool *has_error)
         pr->AbortedTransactions.is_null = !committed;
         pr->AbortedTransactions.count = 0;
         pr->PreferredReadReplica = -1;
-        if (!fp->topic) {
-            pr->ErrorCode = KAFKA_INVALID_TOPIC_EXCEPTION;
+        if (fp->denied || !fp->topic) {
+            pr->ErrorCode =
+                fp->denied ? KAFKA_TOPIC_AUTHORIZATION_FAILED : KAFKA_INVALID_TOPIC_EXCEPTION;
             *has_error = true;
             continue;
         }
@@ -232,10 +234,13 @@ int kafka_handle_Fetch(kafka_req_t *req, kafka_reader_t *body)
         if (!tr->Partitions.items) return GN_ENOMEM;
         tr->Partitions.count = np;
         const char *topic = kafka_req_cstr(req, ft->Topic);
+        bool denied =
+            topic && np > 0 && !kafka_authorize(req, GN_ACL_OP_READ, GN_ACL_RESOURCE_TOPIC, topic);
         for (int32_t j = 0; j < np; j++) {
             fetch_part_t *fp = &ctx->parts[ctx->nparts++];
             fp->ctx = ctx;
             fp->topic = topic;
+            fp->denied = denied;
             fp->in = &ft->Partitions.items[j];
             fp->out = &tr->Partitions.items[j];
             fp->out->PartitionIndex = fp->in->Partition;

@@ -47,6 +47,8 @@ static int16_t locate(kafka_req_t *req, int8_t key_type, gn_bytes_t key, int32_t
     /* made on first use: __consumer_offsets is created and loaded from here on */
     gn_group_coordinator_t *coord = gn_broker_group_coordinator(req->broker);
     const char *group = kafka_req_cstr(req, key);
+    if (group && !kafka_authorize(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_GROUP, group))
+        return KAFKA_GROUP_AUTHORIZATION_FAILED; /* Kafka: DESCRIBE on the group */
     int32_t leader = -1;
     int rc = coord && group ? gn_group_coordinator_locate(coord, group, &leader)
                             : GN_ECOORDINATOR_NOT_AVAILABLE;

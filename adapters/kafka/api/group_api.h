@@ -50,6 +50,12 @@ static inline const char *kafka_group_host(kafka_req_t *req)
     return h;
 }
 
+/* READ on the group (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit). */
+static inline bool kafka_group_authorize(kafka_req_t *req, const char *group)
+{
+    return kafka_authorize(req, GN_ACL_OP_READ, GN_ACL_RESOURCE_GROUP, group);
+}
+
 static inline gn_bytes_t kafka_group_bytes(const char *s)
 {
     return kafka_cstr_bytes(s ? s : "");

@@ -29,9 +29,10 @@ int kafka_handle_Heartbeat(kafka_req_t *req, kafka_reader_t *body)
     const char *member = kafka_group_str(req, in.MemberId);
     if (!group || !member) return GN_EINVALID_REQUEST;
     const char *instance = req->version >= 3 ? kafka_group_opt(req, in.GroupInstanceId) : NULL;
-    rc = coord ? gn_group_heartbeat(coord, group, in.GenerationId, member, instance, on_heartbeat,
-                                    req)
-               : GN_ECOORDINATOR_NOT_AVAILABLE;
+    rc = !kafka_group_authorize(req, group) ? GN_EGROUP_AUTHORIZATION
+         : coord ? gn_group_heartbeat(coord, group, in.GenerationId, member, instance, on_heartbeat,
+                                      req)
+                 : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) return KAFKA_ASYNC;
     encode(req, rc);
     return KAFKA_DONE;

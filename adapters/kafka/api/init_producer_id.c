@@ -4,7 +4,9 @@
  * transactional id Kafka's TransactionCoordinator hands out a new id whatever
  * ProducerId/ProducerEpoch the request carries (v3+, KIP-360 bumps epochs only for
  * transactional ids), and so does this. Transactional ids are refused: no transaction
- * coordinator yet. The sequence and epoch checks are the core's (gn_produce). Loop thread. */
+ * coordinator yet. The sequence and epoch checks are the core's (gn_produce). With the
+ * authorizer, an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on
+ * some topic (Kafka 2.8+), a transactional id WRITE on it. Loop thread. */
 #include "../kafka.h"
 
 #include "ganglion/error.h"
@@ -19,7 +21,13 @@ int kafka_handle_InitProducerId(kafka_req_t *req, kafka_reader_t *body)
     out.ProducerId = -1;
     out.ProducerEpoch = -1;
     if (in.TransactionalId.ptr) {
-        out.ErrorCode = KAFKA_INVALID_REQUEST;
+        out.ErrorCode = kafka_authorize_bytes(req, GN_ACL_OP_WRITE,
+                                              GN_ACL_RESOURCE_TRANSACTIONAL_ID, in.TransactionalId)
+                            ? KAFKA_INVALID_REQUEST
+                            : KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    } else if (!kafka_allowed_any(req, GN_ACL_OP_WRITE, GN_ACL_RESOURCE_TOPIC) &&
+               !kafka_authorize_cluster(req, GN_ACL_OP_IDEMPOTENT_WRITE)) {
+        out.ErrorCode = KAFKA_CLUSTER_AUTHORIZATION_FAILED;
     } else {
         int64_t id;
         rc = gn_broker_next_producer_id(req->broker, &id);

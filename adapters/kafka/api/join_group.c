@@ -73,7 +73,9 @@ int kafka_handle_JoinGroup(kafka_req_t *req, kafka_reader_t *body)
         .require_known_member_id = req->version >= 4,
     };
     if (!jr.group_id || !jr.member_id || !jr.protocol_type) return GN_EINVALID_REQUEST;
-    rc = coord ? gn_group_join(coord, &jr, on_join, req) : GN_ECOORDINATOR_NOT_AVAILABLE;
+    rc = !kafka_group_authorize(req, jr.group_id) ? GN_EGROUP_AUTHORIZATION
+         : coord                                  ? gn_group_join(coord, &jr, on_join, req)
+                                                  : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) return KAFKA_ASYNC;
     gn_group_join_res_t none = {.member_id = jr.member_id};
     encode(req, rc, &none);

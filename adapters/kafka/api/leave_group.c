@@ -68,8 +68,9 @@ int kafka_handle_LeaveGroup(kafka_req_t *req, kafka_reader_t *body)
         refs[i].instance_id = kafka_group_opt(req, ctx->in.Members.items[i].GroupInstanceId);
         if (!refs[i].member_id) return GN_EINVALID_REQUEST;
     }
-    rc = coord ? gn_group_leave(coord, group, refs, n, on_leave, ctx)
-               : GN_ECOORDINATOR_NOT_AVAILABLE;
+    rc = !kafka_group_authorize(req, group) ? GN_EGROUP_AUTHORIZATION
+         : coord                            ? gn_group_leave(coord, group, refs, n, on_leave, ctx)
+                                            : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) return KAFKA_ASYNC;
     encode(ctx, rc, NULL, 0);
     return KAFKA_DONE;

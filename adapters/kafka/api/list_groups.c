@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ListGroups (key 16), v0-5: every group with its protocol type, state (v4+) and
  * type "classic" (v5+); StatesFilter (v4+) and TypesFilter (v5+) narrow the list.
- * Loop thread. */
+ * With the authorizer, as Kafka: DESCRIBE on the cluster lists every group, else only
+ * the groups the client may DESCRIBE. Loop thread. */
 #include <strings.h>
 
 #include "group_api.h"
@@ -14,17 +15,17 @@ static void encode(kafka_req_t *req, int status, const gn_group_listing_t *group
     bool none = req->ctx != NULL; /* a filter no group can match */
     if (!status && !none && count) {
         out.Groups.items = kafka_arena_calloc(&req->arena, count, sizeof *out.Groups.items);
-        if (out.Groups.items) {
-            out.Groups.count = (int32_t)count;
-            for (size_t i = 0; i < count; i++) {
-                out.Groups.items[i].GroupId =
-                    kafka_req_keep(req, kafka_cstr_bytes(groups[i].group_id));
-                out.Groups.items[i].ProtocolType =
-                    kafka_req_keep(req, kafka_group_bytes(groups[i].protocol_type));
-                out.Groups.items[i].GroupState =
-                    kafka_cstr_bytes(gn_group_state_name(groups[i].state));
-                out.Groups.items[i].GroupType = GN_BYTES_STR("classic");
-            }
+        bool all =
+            kafka_allowed(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_CLUSTER, GN_ACL_CLUSTER_NAME);
+        for (size_t i = 0; out.Groups.items && i < count; i++) {
+            if (!all &&
+                !kafka_allowed(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_GROUP, groups[i].group_id))
+                continue;
+            kafka_ListGroupsResponse_ListedGroup_t *o = &out.Groups.items[out.Groups.count++];
+            o->GroupId = kafka_req_keep(req, kafka_cstr_bytes(groups[i].group_id));
+            o->ProtocolType = kafka_req_keep(req, kafka_group_bytes(groups[i].protocol_type));
+            o->GroupState = kafka_cstr_bytes(gn_group_state_name(groups[i].state));
+            o->GroupType = GN_BYTES_STR("classic");
         }
     }
     kafka_resp_begin(req);

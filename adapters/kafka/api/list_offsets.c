@@ -14,13 +14,17 @@
 
 typedef kafka_ListOffsetsResponse_ListOffsetsPartitionResponse_t part_resp_t;
 
-static void lookup(kafka_req_t *req, const char *topic,
+static void lookup(kafka_req_t *req, const char *topic, bool denied,
                    const kafka_ListOffsetsRequest_ListOffsetsPartition_t *in, part_resp_t *out)
 {
     out->PartitionIndex = in->PartitionIndex;
     out->Timestamp = -1;
     out->Offset = -1;
     out->LeaderEpoch = -1;
+    if (denied) {
+        out->ErrorCode = KAFKA_TOPIC_AUTHORIZATION_FAILED;
+        return;
+    }
     if (!topic) {
         out->ErrorCode = KAFKA_INVALID_TOPIC_EXCEPTION;
         return;
@@ -87,8 +91,10 @@ int kafka_handle_ListOffsets(kafka_req_t *req, kafka_reader_t *body)
         if (!tr->Partitions.items) return GN_ENOMEM;
         tr->Partitions.count = np;
         const char *topic = kafka_req_cstr(req, t->Name);
+        bool denied = topic && np > 0 &&
+                      !kafka_authorize(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_TOPIC, topic);
         for (int32_t j = 0; j < np; j++)
-            lookup(req, topic, &t->Partitions.items[j], &tr->Partitions.items[j]);
+            lookup(req, topic, denied, &t->Partitions.items[j], &tr->Partitions.items[j]);
     }
     kafka_resp_begin(req);
     kafka_ListOffsetsResponse_encode(&req->w, req->version, &out);

@@ -3,7 +3,10 @@
  * address, by default the local address of the client's connection), and the topics
  * asked for (all when the list is null, or empty in v0) with each partition's leader,
  * replicas and ISR from the cluster metadata image. Unknown topics are created when
- * both the request (v4+) and auto.create.topics.enable allow it. Loop thread. */
+ * both the request (v4+) and auto.create.topics.enable allow it. With the authorizer,
+ * the full list holds only the topics the client may DESCRIBE, a topic asked for by name
+ * without DESCRIBE is TOPIC_AUTHORIZATION_FAILED, and auto-creation needs CREATE on the
+ * cluster or the topic (as Kafka). Loop thread. */
 #include "../kafka.h"
 
 #include "ganglion/cluster.h"
@@ -75,6 +78,7 @@ static void each_topic(void *arg, const gn_topic_info_t *info)
             lc->found_name = kafka_arena_strdup(&lc->req->arena, kafka_cstr_bytes(info->name));
         return;
     }
+    if (!kafka_allowed(lc->req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_TOPIC, info->name)) return;
     topic_resp_t *t = &lc->resp->Topics.items[lc->resp->Topics.count];
     memset(t, 0, sizeof *t);
     t->TopicAuthorizedOperations = INT32_MIN;
@@ -153,7 +157,10 @@ int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body)
                 gn_topic_list(broker, each_topic, &lc);
                 lc.want_id = NULL;
                 names[i] = lc.found_name;
-                if (!names[i]) errs[i] = KAFKA_UNKNOWN_TOPIC_ID;
+                if (!names[i])
+                    errs[i] = KAFKA_UNKNOWN_TOPIC_ID;
+                else if (!kafka_authorize(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_TOPIC, names[i]))
+                    errs[i] = KAFKA_TOPIC_AUTHORIZATION_FAILED;
                 continue;
             }
             names[i] = kafka_req_cstr(req, rt->Name);
@@ -161,10 +168,20 @@ int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body)
                 errs[i] = KAFKA_INVALID_TOPIC_EXCEPTION;
                 continue;
             }
+            if (!kafka_authorize(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_TOPIC, names[i])) {
+                errs[i] = KAFKA_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             gn_topic_info_t info;
             if (gn_topic_describe(broker, names[i], &info) == 0) continue;
             if (!auto_create || gn_topic_client_may_write(names[i], "auto-create") < 0) {
                 errs[i] = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (!kafka_allowed(req, GN_ACL_OP_CREATE, GN_ACL_RESOURCE_CLUSTER,
+                               GN_ACL_CLUSTER_NAME) &&
+                !kafka_authorize(req, GN_ACL_OP_CREATE, GN_ACL_RESOURCE_TOPIC, names[i])) {
+                errs[i] = KAFKA_TOPIC_AUTHORIZATION_FAILED;
                 continue;
             }
             gn_partition_t *part;

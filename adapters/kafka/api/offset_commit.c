@@ -2,12 +2,15 @@
 /* OffsetCommit (key 8), v0-8: checks generation and member (v1+; v0 and generation
  * -1 are simple commits for groups without members), and answers once the offsets
  * are durable in __consumer_offsets. RetentionTimeMs (v2-4) is ignored, as Kafka
- * 2.1+ does. Loop thread. */
+ * 2.1+ does. With the authorizer: READ on the group (else every partition is
+ * GROUP_AUTHORIZATION_FAILED) and on each topic (else its partitions are
+ * TOPIC_AUTHORIZATION_FAILED and the others are committed), as Kafka. Loop thread. */
 #include "group_api.h"
 
 typedef struct commit_ctx {
     kafka_req_t *req;
     kafka_OffsetCommitRequest_t in;
+    bool *denied; /* [k]: the k-th partition's topic may not be read; not committed */
 } commit_ctx_t;
 
 static void encode(commit_ctx_t *ctx, int status, const gn_group_offset_t *res, size_t count)
@@ -18,7 +21,7 @@ static void encode(commit_ctx_t *ctx, int status, const gn_group_offset_t *res, 
     int32_t nt = ctx->in.Topics.count > 0 ? ctx->in.Topics.count : 0;
     out.Topics.items = kafka_arena_calloc(&req->arena, (size_t)nt + 1, sizeof *out.Topics.items);
     out.Topics.count = out.Topics.items ? nt : 0;
-    size_t k = 0;
+    size_t k = 0, r = 0; /* r: the next of the committed partitions' results */
     for (int32_t i = 0; i < out.Topics.count; i++) {
         kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *t = &ctx->in.Topics.items[i];
         kafka_OffsetCommitResponse_OffsetCommitResponseTopic_t *o = &out.Topics.items[i];
@@ -29,7 +32,10 @@ static void encode(commit_ctx_t *ctx, int status, const gn_group_offset_t *res, 
         o->Partitions.count = o->Partitions.items ? np : 0;
         for (int32_t j = 0; j < o->Partitions.count; j++, k++) {
             o->Partitions.items[j].PartitionIndex = t->Partitions.items[j].PartitionIndex;
-            int err = status ? status : (k < count ? res[k].error : GN_ESHUTDOWN);
+            int err = status           ? status
+                      : ctx->denied[k] ? GN_ETOPIC_AUTHORIZATION
+                      : r < count      ? res[r++].error
+                                       : GN_ESHUTDOWN;
             o->Partitions.items[j].ErrorCode = kafka_err_from_gn(err);
         }
     }
@@ -59,20 +65,25 @@ int kafka_handle_OffsetCommit(kafka_req_t *req, kafka_reader_t *body)
             (size_t)(in->Topics.items[i].Partitions.count > 0 ? in->Topics.items[i].Partitions.count
                                                               : 0);
     gn_group_offset_t *offs = kafka_arena_calloc(&req->arena, n + 1, sizeof *offs);
-    if (!offs) return GN_ENOMEM;
-    size_t k = 0;
+    ctx->denied = kafka_arena_calloc(&req->arena, n + 1, sizeof *ctx->denied);
+    if (!offs || !ctx->denied) return GN_ENOMEM;
+    size_t k = 0, committed = 0;
     for (int32_t i = 0; i < in->Topics.count; i++) {
         kafka_OffsetCommitRequest_OffsetCommitRequestTopic_t *t = &in->Topics.items[i];
         t->Name = kafka_req_keep(req, t->Name); /* echoed in the async response */
         const char *topic = kafka_group_str(req, t->Name);
         if (!topic) return GN_EINVALID_REQUEST;
+        bool denied = t->Partitions.count > 0 &&
+                      !kafka_authorize(req, GN_ACL_OP_READ, GN_ACL_RESOURCE_TOPIC, topic);
         for (int32_t j = 0; j < t->Partitions.count; j++, k++) {
             kafka_OffsetCommitRequest_OffsetCommitRequestPartition_t *p = &t->Partitions.items[j];
-            offs[k].topic = topic;
-            offs[k].partition = p->PartitionIndex;
-            offs[k].offset = p->CommittedOffset;
-            offs[k].leader_epoch = req->version >= 6 ? p->CommittedLeaderEpoch : -1;
-            offs[k].metadata = kafka_group_opt(req, p->CommittedMetadata);
+            if ((ctx->denied[k] = denied)) continue;
+            gn_group_offset_t *o = &offs[committed++];
+            o->topic = topic;
+            o->partition = p->PartitionIndex;
+            o->offset = p->CommittedOffset;
+            o->leader_epoch = req->version >= 6 ? p->CommittedLeaderEpoch : -1;
+            o->metadata = kafka_group_opt(req, p->CommittedMetadata);
         }
     }
     gn_group_commit_req_t cr = {
@@ -81,10 +92,12 @@ int kafka_handle_OffsetCommit(kafka_req_t *req, kafka_reader_t *body)
         .member_id = req->version >= 1 ? kafka_group_str(req, in->MemberId) : "",
         .instance_id = req->version >= 7 ? kafka_group_opt(req, in->GroupInstanceId) : NULL,
         .offsets = offs,
-        .count = n,
+        .count = committed,
     };
     if (!cr.group_id || !cr.member_id) return GN_EINVALID_REQUEST;
-    rc = coord ? gn_group_commit(coord, &cr, on_commit, ctx) : GN_ECOORDINATOR_NOT_AVAILABLE;
+    rc = !kafka_group_authorize(req, cr.group_id) ? GN_EGROUP_AUTHORIZATION
+         : coord                                  ? gn_group_commit(coord, &cr, on_commit, ctx)
+                                                  : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) return KAFKA_ASYNC;
     encode(ctx, rc, NULL, 0);
     return KAFKA_DONE;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OffsetFetch (key 9), v0-8: committed offsets of one group (v0-7; null topics =
  * every committed offset, v2+) or of several groups (v8+). A partition never
- * committed answers offset -1 without an error, as Kafka does. Loop thread. */
+ * committed answers offset -1 without an error, as Kafka does. With the authorizer a
+ * group needs DESCRIBE (else GROUP_AUTHORIZATION_FAILED), and a topic the client may not
+ * DESCRIBE answers TOPIC_AUTHORIZATION_FAILED with offset -1. Loop thread. */
 #include "group_api.h"
 
 typedef kafka_OffsetFetchResponse_OffsetFetchResponsePartition_t part_v0_t;
@@ -13,6 +15,12 @@ static size_t count_topics(const gn_group_fetch_res_t *g)
     for (size_t i = 0; i < g->count; i++)
         if (i == 0 || strcmp(g->offsets[i].topic, g->offsets[i - 1].topic) != 0) n++;
     return n;
+}
+
+/* A topic the client may not DESCRIBE: its partitions say so, without offsets. */
+static bool topic_hidden(kafka_req_t *req, const char *topic)
+{
+    return !kafka_allowed(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_TOPIC, topic);
 }
 
 static void fill_v0(kafka_req_t *req, const gn_group_fetch_res_t *g,
@@ -40,6 +48,12 @@ static void fill_v0(kafka_req_t *req, const gn_group_fetch_res_t *g,
             /* v0-1 have no group-level error: it goes to every partition */
             p->ErrorCode =
                 kafka_err_from_gn(req->version < 2 && g->error ? g->error : g->offsets[k].error);
+            if (topic_hidden(req, g->offsets[k].topic)) {
+                p->CommittedOffset = -1;
+                p->CommittedLeaderEpoch = -1;
+                p->Metadata = GN_BYTES_STR("");
+                p->ErrorCode = KAFKA_TOPIC_AUTHORIZATION_FAILED;
+            }
         }
         i = j;
     }
@@ -50,6 +64,10 @@ static void fill_v8(kafka_req_t *req, const gn_group_fetch_res_t *g,
 {
     o->GroupId = kafka_req_keep(req, kafka_cstr_bytes(g->group_id));
     o->ErrorCode = kafka_err_from_gn(g->error);
+    if (!kafka_allowed(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_GROUP, g->group_id)) {
+        o->ErrorCode = KAFKA_GROUP_AUTHORIZATION_FAILED; /* logged when asked */
+        return;
+    }
     size_t nt = count_topics(g), t = 0;
     o->Topics.items = kafka_arena_calloc(&req->arena, nt + 1, sizeof *o->Topics.items);
     if (!o->Topics.items) return;
@@ -70,6 +88,12 @@ static void fill_v8(kafka_req_t *req, const gn_group_fetch_res_t *g,
             p->CommittedLeaderEpoch = g->offsets[k].leader_epoch;
             p->Metadata = kafka_req_keep(req, kafka_group_bytes(g->offsets[k].metadata));
             p->ErrorCode = kafka_err_from_gn(g->offsets[k].error);
+            if (topic_hidden(req, g->offsets[k].topic)) {
+                p->CommittedOffset = -1;
+                p->CommittedLeaderEpoch = -1;
+                p->Metadata = GN_BYTES_STR("");
+                p->ErrorCode = KAFKA_TOPIC_AUTHORIZATION_FAILED;
+            }
         }
         i = j;
     }
@@ -164,9 +188,13 @@ int kafka_handle_OffsetFetch(kafka_req_t *req, kafka_reader_t *body)
                        &groups[i]);
         if (rc < 0) return rc;
         if (!groups[i].group_id) return GN_EINVALID_REQUEST;
+        kafka_authorize(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_GROUP, groups[i].group_id);
     }
-    rc = coord ? gn_group_fetch_offsets(coord, groups, n, on_fetch, req)
-               : GN_ECOORDINATOR_NOT_AVAILABLE;
+    bool denied = req->version < 8 && !kafka_authorize(req, GN_ACL_OP_DESCRIBE,
+                                                       GN_ACL_RESOURCE_GROUP, groups[0].group_id);
+    rc = denied  ? GN_EGROUP_AUTHORIZATION
+         : coord ? gn_group_fetch_offsets(coord, groups, n, on_fetch, req)
+                 : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) return KAFKA_ASYNC;
     gn_group_fetch_res_t *errs = kafka_arena_calloc(&req->arena, n + 1, sizeof *errs);
     if (!errs) return GN_ENOMEM;

@@ -10,13 +10,17 @@
 
 typedef kafka_OffsetForLeaderEpochResponse_EpochEndOffset_t part_resp_t;
 
-static void lookup(kafka_req_t *req, const char *topic,
+static void lookup(kafka_req_t *req, const char *topic, bool denied,
                    const kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t *in,
                    part_resp_t *out)
 {
     out->Partition = in->Partition;
     out->LeaderEpoch = -1;
     out->EndOffset = -1;
+    if (denied) {
+        out->ErrorCode = KAFKA_TOPIC_AUTHORIZATION_FAILED;
+        return;
+    }
     gn_partition_t *part = topic ? gn_partition_get(req->broker, topic, in->Partition) : NULL;
     if (!part) {
         out->ErrorCode = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
@@ -51,8 +55,10 @@ int kafka_handle_OffsetForLeaderEpoch(kafka_req_t *req, kafka_reader_t *body)
         if (!tr->Partitions.items) return GN_ENOMEM;
         tr->Partitions.count = np;
         const char *topic = kafka_req_cstr(req, t->Topic);
+        bool denied = topic && np > 0 &&
+                      !kafka_authorize(req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_TOPIC, topic);
         for (int32_t j = 0; j < np; j++)
-            lookup(req, topic, &t->Partitions.items[j], &tr->Partitions.items[j]);
+            lookup(req, topic, denied, &t->Partitions.items[j], &tr->Partitions.items[j]);
     }
     kafka_resp_begin(req);
     kafka_OffsetForLeaderEpochResponse_encode(&req->w, req->version, &out);

@@ -200,6 +200,8 @@ int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body)
         }
         tr->PartitionResponses.count = np;
         const char *topic = kafka_req_cstr(req, td->Name);
+        bool allowed =
+            !topic || kafka_authorize(req, GN_ACL_OP_WRITE, GN_ACL_RESOURCE_TOPIC, topic);
         for (int32_t j = 0; j < np; j++, pp++) {
             kafka_ProduceRequest_PartitionProduceData_t *pd = &td->PartitionData.items[j];
             part_resp_t *pr = &tr->PartitionResponses.items[j];
@@ -214,6 +216,8 @@ int kafka_handle_Produce(kafka_req_t *req, kafka_reader_t *body)
                 pr->ErrorCode = KAFKA_INVALID_REQUIRED_ACKS;
             else if (txn)
                 pr->ErrorCode = KAFKA_INVALID_REQUEST;
+            else if (!allowed)
+                pr->ErrorCode = KAFKA_TOPIC_AUTHORIZATION_FAILED;
             else if (!topic || gn_topic_name_validate(topic, strlen(topic)) < 0)
                 pr->ErrorCode = KAFKA_INVALID_TOPIC_EXCEPTION;
             else if (gn_topic_client_may_write(topic, "produce to") < 0)

@@ -52,7 +52,9 @@ int kafka_handle_SyncGroup(kafka_req_t *req, kafka_reader_t *body)
         .assignments_count = (size_t)n,
     };
     if (!sr.group_id || !sr.member_id) return GN_EINVALID_REQUEST;
-    rc = coord ? gn_group_sync(coord, &sr, on_sync, req) : GN_ECOORDINATOR_NOT_AVAILABLE;
+    rc = !kafka_group_authorize(req, sr.group_id) ? GN_EGROUP_AUTHORIZATION
+         : coord                                  ? gn_group_sync(coord, &sr, on_sync, req)
+                                                  : GN_ECOORDINATOR_NOT_AVAILABLE;
     if (rc == 0) return KAFKA_ASYNC;
     encode(req, rc, NULL, NULL, GN_BYTES_NULL);
     return KAFKA_DONE;

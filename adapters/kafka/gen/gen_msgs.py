@@ -16,6 +16,7 @@ MESSAGES = [
     "CreateTopics", "DeleteTopics", "DeleteRecords", "InitProducerId", "DescribeConfigs",
     "AlterConfigs", "DescribeLogDirs", "CreatePartitions", "IncrementalAlterConfigs",
     "DescribeCluster", "OffsetForLeaderEpoch", "SaslHandshake", "SaslAuthenticate",
+    "DescribeAcls", "CreateAcls", "DeleteAcls",
 ]
 
 PRIM = {

@@ -5823,3 +5823,860 @@ void kafka_SaslAuthenticateResponse_encode(kafka_writer_t *w, int16_t v,
 {
     encode_kafka_SaslAuthenticateResponse(w, v, m);
 }
+
+static void init_kafka_DescribeAclsRequest(kafka_DescribeAclsRequest_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ResourceNameFilter = GN_BYTES_STR("");
+    m->PatternTypeFilter = 3;
+    m->PrincipalFilter = GN_BYTES_STR("");
+    m->HostFilter = GN_BYTES_STR("");
+}
+
+static void decode_kafka_DescribeAclsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                             kafka_DescribeAclsRequest_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ResourceTypeFilter = kr_int8(r);
+    }
+    {
+        m->ResourceNameFilter = kr_string(r, flex);
+    }
+    if (v >= 1) {
+        m->PatternTypeFilter = kr_int8(r);
+    }
+    {
+        m->PrincipalFilter = kr_string(r, flex);
+    }
+    {
+        m->HostFilter = kr_string(r, flex);
+    }
+    {
+        m->Operation = kr_int8(r);
+    }
+    {
+        m->PermissionType = kr_int8(r);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_DescribeAclsRequest(kafka_writer_t *w, int16_t v,
+                                             kafka_DescribeAclsRequest_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int8(w, m->ResourceTypeFilter);
+    }
+    {
+        kw_string(w, flex, m->ResourceNameFilter);
+    }
+    if (v >= 1) {
+        kw_int8(w, m->PatternTypeFilter);
+    }
+    {
+        kw_string(w, flex, m->PrincipalFilter);
+    }
+    {
+        kw_string(w, flex, m->HostFilter);
+    }
+    {
+        kw_int8(w, m->Operation);
+    }
+    {
+        kw_int8(w, m->PermissionType);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_DescribeAclsRequest_init(kafka_DescribeAclsRequest_t *m)
+{
+    init_kafka_DescribeAclsRequest(m);
+}
+int kafka_DescribeAclsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_DescribeAclsRequest_t *m)
+{
+    init_kafka_DescribeAclsRequest(m);
+    decode_kafka_DescribeAclsRequest(r, v, a, m);
+    return r->err;
+}
+void kafka_DescribeAclsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DescribeAclsRequest_t *m)
+{
+    encode_kafka_DescribeAclsRequest(w, v, m);
+}
+
+static void
+init_kafka_DescribeAclsResponse_AclDescription(kafka_DescribeAclsResponse_AclDescription_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->Principal = GN_BYTES_STR("");
+    m->Host = GN_BYTES_STR("");
+}
+
+static void
+decode_kafka_DescribeAclsResponse_AclDescription(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                                 kafka_DescribeAclsResponse_AclDescription_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->Principal = kr_string(r, flex);
+    }
+    {
+        m->Host = kr_string(r, flex);
+    }
+    {
+        m->Operation = kr_int8(r);
+    }
+    {
+        m->PermissionType = kr_int8(r);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void
+encode_kafka_DescribeAclsResponse_AclDescription(kafka_writer_t *w, int16_t v,
+                                                 kafka_DescribeAclsResponse_AclDescription_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_string(w, flex, m->Principal.ptr ? m->Principal : GN_BYTES_STR(""));
+    }
+    {
+        kw_string(w, flex, m->Host.ptr ? m->Host : GN_BYTES_STR(""));
+    }
+    {
+        kw_int8(w, m->Operation);
+    }
+    {
+        kw_int8(w, m->PermissionType);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_DescribeAclsResponse_DescribeAclsResource(
+    kafka_DescribeAclsResponse_DescribeAclsResource_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ResourceName = GN_BYTES_STR("");
+    m->PatternType = 3;
+}
+
+static void decode_kafka_DescribeAclsResponse_DescribeAclsResource(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_DescribeAclsResponse_DescribeAclsResource_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ResourceType = kr_int8(r);
+    }
+    {
+        m->ResourceName = kr_string(r, flex);
+    }
+    if (v >= 1) {
+        m->PatternType = kr_int8(r);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Acls.is_null = n < 0;
+        m->Acls.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Acls.items = kafka_arena_calloc(a, (size_t)n,
+                                               sizeof(kafka_DescribeAclsResponse_AclDescription_t));
+            if (!m->Acls.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_DescribeAclsResponse_AclDescription(&m->Acls.items[i]);
+                decode_kafka_DescribeAclsResponse_AclDescription(r, v, a, &m->Acls.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_DescribeAclsResponse_DescribeAclsResource(
+    kafka_writer_t *w, int16_t v, kafka_DescribeAclsResponse_DescribeAclsResource_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int8(w, m->ResourceType);
+    }
+    {
+        kw_string(w, flex, m->ResourceName.ptr ? m->ResourceName : GN_BYTES_STR(""));
+    }
+    if (v >= 1) {
+        kw_int8(w, m->PatternType);
+    }
+    {
+        kw_array_len(w, flex, m->Acls.count);
+        for (int32_t i = 0; i < m->Acls.count; i++)
+            encode_kafka_DescribeAclsResponse_AclDescription(w, v, &m->Acls.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_DescribeAclsResponse(kafka_DescribeAclsResponse_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ErrorMessage = GN_BYTES_STR("");
+}
+
+static void decode_kafka_DescribeAclsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                              kafka_DescribeAclsResponse_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ThrottleTimeMs = kr_int32(r);
+    }
+    {
+        m->ErrorCode = kr_int16(r);
+    }
+    {
+        m->ErrorMessage = kr_string(r, flex);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Resources.is_null = n < 0;
+        m->Resources.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Resources.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_DescribeAclsResponse_DescribeAclsResource_t));
+            if (!m->Resources.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_DescribeAclsResponse_DescribeAclsResource(&m->Resources.items[i]);
+                decode_kafka_DescribeAclsResponse_DescribeAclsResource(r, v, a,
+                                                                       &m->Resources.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_DescribeAclsResponse(kafka_writer_t *w, int16_t v,
+                                              kafka_DescribeAclsResponse_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int32(w, m->ThrottleTimeMs);
+    }
+    {
+        kw_int16(w, m->ErrorCode);
+    }
+    {
+        kw_string(w, flex, m->ErrorMessage);
+    }
+    {
+        kw_array_len(w, flex, m->Resources.count);
+        for (int32_t i = 0; i < m->Resources.count; i++)
+            encode_kafka_DescribeAclsResponse_DescribeAclsResource(w, v, &m->Resources.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_DescribeAclsResponse_init(kafka_DescribeAclsResponse_t *m)
+{
+    init_kafka_DescribeAclsResponse(m);
+}
+int kafka_DescribeAclsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_DescribeAclsResponse_t *m)
+{
+    init_kafka_DescribeAclsResponse(m);
+    decode_kafka_DescribeAclsResponse(r, v, a, m);
+    return r->err;
+}
+void kafka_DescribeAclsResponse_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_DescribeAclsResponse_t *m)
+{
+    encode_kafka_DescribeAclsResponse(w, v, m);
+}
+
+static void init_kafka_CreateAclsRequest_AclCreation(kafka_CreateAclsRequest_AclCreation_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ResourceName = GN_BYTES_STR("");
+    m->ResourcePatternType = 3;
+    m->Principal = GN_BYTES_STR("");
+    m->Host = GN_BYTES_STR("");
+}
+
+static void decode_kafka_CreateAclsRequest_AclCreation(kafka_reader_t *r, int16_t v,
+                                                       kafka_arena_t *a,
+                                                       kafka_CreateAclsRequest_AclCreation_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ResourceType = kr_int8(r);
+    }
+    {
+        m->ResourceName = kr_string(r, flex);
+    }
+    if (v >= 1) {
+        m->ResourcePatternType = kr_int8(r);
+    }
+    {
+        m->Principal = kr_string(r, flex);
+    }
+    {
+        m->Host = kr_string(r, flex);
+    }
+    {
+        m->Operation = kr_int8(r);
+    }
+    {
+        m->PermissionType = kr_int8(r);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_CreateAclsRequest_AclCreation(kafka_writer_t *w, int16_t v,
+                                                       kafka_CreateAclsRequest_AclCreation_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int8(w, m->ResourceType);
+    }
+    {
+        kw_string(w, flex, m->ResourceName.ptr ? m->ResourceName : GN_BYTES_STR(""));
+    }
+    if (v >= 1) {
+        kw_int8(w, m->ResourcePatternType);
+    }
+    {
+        kw_string(w, flex, m->Principal.ptr ? m->Principal : GN_BYTES_STR(""));
+    }
+    {
+        kw_string(w, flex, m->Host.ptr ? m->Host : GN_BYTES_STR(""));
+    }
+    {
+        kw_int8(w, m->Operation);
+    }
+    {
+        kw_int8(w, m->PermissionType);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_CreateAclsRequest(kafka_CreateAclsRequest_t *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static void decode_kafka_CreateAclsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                           kafka_CreateAclsRequest_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Creations.is_null = n < 0;
+        m->Creations.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Creations.items =
+                kafka_arena_calloc(a, (size_t)n, sizeof(kafka_CreateAclsRequest_AclCreation_t));
+            if (!m->Creations.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_CreateAclsRequest_AclCreation(&m->Creations.items[i]);
+                decode_kafka_CreateAclsRequest_AclCreation(r, v, a, &m->Creations.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_CreateAclsRequest(kafka_writer_t *w, int16_t v,
+                                           kafka_CreateAclsRequest_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_array_len(w, flex, m->Creations.count);
+        for (int32_t i = 0; i < m->Creations.count; i++)
+            encode_kafka_CreateAclsRequest_AclCreation(w, v, &m->Creations.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_CreateAclsRequest_init(kafka_CreateAclsRequest_t *m)
+{
+    init_kafka_CreateAclsRequest(m);
+}
+int kafka_CreateAclsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_CreateAclsRequest_t *m)
+{
+    init_kafka_CreateAclsRequest(m);
+    decode_kafka_CreateAclsRequest(r, v, a, m);
+    return r->err;
+}
+void kafka_CreateAclsRequest_encode(kafka_writer_t *w, int16_t v, kafka_CreateAclsRequest_t *m)
+{
+    encode_kafka_CreateAclsRequest(w, v, m);
+}
+
+static void
+init_kafka_CreateAclsResponse_AclCreationResult(kafka_CreateAclsResponse_AclCreationResult_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ErrorMessage = GN_BYTES_STR("");
+}
+
+static void
+decode_kafka_CreateAclsResponse_AclCreationResult(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                                  kafka_CreateAclsResponse_AclCreationResult_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ErrorCode = kr_int16(r);
+    }
+    {
+        m->ErrorMessage = kr_string(r, flex);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void
+encode_kafka_CreateAclsResponse_AclCreationResult(kafka_writer_t *w, int16_t v,
+                                                  kafka_CreateAclsResponse_AclCreationResult_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int16(w, m->ErrorCode);
+    }
+    {
+        kw_string(w, flex, m->ErrorMessage);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_CreateAclsResponse(kafka_CreateAclsResponse_t *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static void decode_kafka_CreateAclsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                            kafka_CreateAclsResponse_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ThrottleTimeMs = kr_int32(r);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Results.is_null = n < 0;
+        m->Results.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Results.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_CreateAclsResponse_AclCreationResult_t));
+            if (!m->Results.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_CreateAclsResponse_AclCreationResult(&m->Results.items[i]);
+                decode_kafka_CreateAclsResponse_AclCreationResult(r, v, a, &m->Results.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_CreateAclsResponse(kafka_writer_t *w, int16_t v,
+                                            kafka_CreateAclsResponse_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int32(w, m->ThrottleTimeMs);
+    }
+    {
+        kw_array_len(w, flex, m->Results.count);
+        for (int32_t i = 0; i < m->Results.count; i++)
+            encode_kafka_CreateAclsResponse_AclCreationResult(w, v, &m->Results.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_CreateAclsResponse_init(kafka_CreateAclsResponse_t *m)
+{
+    init_kafka_CreateAclsResponse(m);
+}
+int kafka_CreateAclsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_CreateAclsResponse_t *m)
+{
+    init_kafka_CreateAclsResponse(m);
+    decode_kafka_CreateAclsResponse(r, v, a, m);
+    return r->err;
+}
+void kafka_CreateAclsResponse_encode(kafka_writer_t *w, int16_t v, kafka_CreateAclsResponse_t *m)
+{
+    encode_kafka_CreateAclsResponse(w, v, m);
+}
+
+static void
+init_kafka_DeleteAclsRequest_DeleteAclsFilter(kafka_DeleteAclsRequest_DeleteAclsFilter_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ResourceNameFilter = GN_BYTES_STR("");
+    m->PatternTypeFilter = 3;
+    m->PrincipalFilter = GN_BYTES_STR("");
+    m->HostFilter = GN_BYTES_STR("");
+}
+
+static void
+decode_kafka_DeleteAclsRequest_DeleteAclsFilter(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                                kafka_DeleteAclsRequest_DeleteAclsFilter_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ResourceTypeFilter = kr_int8(r);
+    }
+    {
+        m->ResourceNameFilter = kr_string(r, flex);
+    }
+    if (v >= 1) {
+        m->PatternTypeFilter = kr_int8(r);
+    }
+    {
+        m->PrincipalFilter = kr_string(r, flex);
+    }
+    {
+        m->HostFilter = kr_string(r, flex);
+    }
+    {
+        m->Operation = kr_int8(r);
+    }
+    {
+        m->PermissionType = kr_int8(r);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void
+encode_kafka_DeleteAclsRequest_DeleteAclsFilter(kafka_writer_t *w, int16_t v,
+                                                kafka_DeleteAclsRequest_DeleteAclsFilter_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int8(w, m->ResourceTypeFilter);
+    }
+    {
+        kw_string(w, flex, m->ResourceNameFilter);
+    }
+    if (v >= 1) {
+        kw_int8(w, m->PatternTypeFilter);
+    }
+    {
+        kw_string(w, flex, m->PrincipalFilter);
+    }
+    {
+        kw_string(w, flex, m->HostFilter);
+    }
+    {
+        kw_int8(w, m->Operation);
+    }
+    {
+        kw_int8(w, m->PermissionType);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_DeleteAclsRequest(kafka_DeleteAclsRequest_t *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static void decode_kafka_DeleteAclsRequest(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                           kafka_DeleteAclsRequest_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->Filters.is_null = n < 0;
+        m->Filters.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->Filters.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_DeleteAclsRequest_DeleteAclsFilter_t));
+            if (!m->Filters.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_DeleteAclsRequest_DeleteAclsFilter(&m->Filters.items[i]);
+                decode_kafka_DeleteAclsRequest_DeleteAclsFilter(r, v, a, &m->Filters.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_DeleteAclsRequest(kafka_writer_t *w, int16_t v,
+                                           kafka_DeleteAclsRequest_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_array_len(w, flex, m->Filters.count);
+        for (int32_t i = 0; i < m->Filters.count; i++)
+            encode_kafka_DeleteAclsRequest_DeleteAclsFilter(w, v, &m->Filters.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_DeleteAclsRequest_init(kafka_DeleteAclsRequest_t *m)
+{
+    init_kafka_DeleteAclsRequest(m);
+}
+int kafka_DeleteAclsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_DeleteAclsRequest_t *m)
+{
+    init_kafka_DeleteAclsRequest(m);
+    decode_kafka_DeleteAclsRequest(r, v, a, m);
+    return r->err;
+}
+void kafka_DeleteAclsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DeleteAclsRequest_t *m)
+{
+    encode_kafka_DeleteAclsRequest(w, v, m);
+}
+
+static void init_kafka_DeleteAclsResponse_DeleteAclsMatchingAcl(
+    kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ErrorMessage = GN_BYTES_STR("");
+    m->ResourceName = GN_BYTES_STR("");
+    m->PatternType = 3;
+    m->Principal = GN_BYTES_STR("");
+    m->Host = GN_BYTES_STR("");
+}
+
+static void decode_kafka_DeleteAclsResponse_DeleteAclsMatchingAcl(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ErrorCode = kr_int16(r);
+    }
+    {
+        m->ErrorMessage = kr_string(r, flex);
+    }
+    {
+        m->ResourceType = kr_int8(r);
+    }
+    {
+        m->ResourceName = kr_string(r, flex);
+    }
+    if (v >= 1) {
+        m->PatternType = kr_int8(r);
+    }
+    {
+        m->Principal = kr_string(r, flex);
+    }
+    {
+        m->Host = kr_string(r, flex);
+    }
+    {
+        m->Operation = kr_int8(r);
+    }
+    {
+        m->PermissionType = kr_int8(r);
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_DeleteAclsResponse_DeleteAclsMatchingAcl(
+    kafka_writer_t *w, int16_t v, kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int16(w, m->ErrorCode);
+    }
+    {
+        kw_string(w, flex, m->ErrorMessage);
+    }
+    {
+        kw_int8(w, m->ResourceType);
+    }
+    {
+        kw_string(w, flex, m->ResourceName.ptr ? m->ResourceName : GN_BYTES_STR(""));
+    }
+    if (v >= 1) {
+        kw_int8(w, m->PatternType);
+    }
+    {
+        kw_string(w, flex, m->Principal.ptr ? m->Principal : GN_BYTES_STR(""));
+    }
+    {
+        kw_string(w, flex, m->Host.ptr ? m->Host : GN_BYTES_STR(""));
+    }
+    {
+        kw_int8(w, m->Operation);
+    }
+    {
+        kw_int8(w, m->PermissionType);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_DeleteAclsResponse_DeleteAclsFilterResult(
+    kafka_DeleteAclsResponse_DeleteAclsFilterResult_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->ErrorMessage = GN_BYTES_STR("");
+}
+
+static void decode_kafka_DeleteAclsResponse_DeleteAclsFilterResult(
+    kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+    kafka_DeleteAclsResponse_DeleteAclsFilterResult_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ErrorCode = kr_int16(r);
+    }
+    {
+        m->ErrorMessage = kr_string(r, flex);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->MatchingAcls.is_null = n < 0;
+        m->MatchingAcls.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->MatchingAcls.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_t));
+            if (!m->MatchingAcls.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_DeleteAclsResponse_DeleteAclsMatchingAcl(&m->MatchingAcls.items[i]);
+                decode_kafka_DeleteAclsResponse_DeleteAclsMatchingAcl(r, v, a,
+                                                                      &m->MatchingAcls.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_DeleteAclsResponse_DeleteAclsFilterResult(
+    kafka_writer_t *w, int16_t v, kafka_DeleteAclsResponse_DeleteAclsFilterResult_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int16(w, m->ErrorCode);
+    }
+    {
+        kw_string(w, flex, m->ErrorMessage);
+    }
+    {
+        kw_array_len(w, flex, m->MatchingAcls.count);
+        for (int32_t i = 0; i < m->MatchingAcls.count; i++)
+            encode_kafka_DeleteAclsResponse_DeleteAclsMatchingAcl(w, v, &m->MatchingAcls.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+static void init_kafka_DeleteAclsResponse(kafka_DeleteAclsResponse_t *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static void decode_kafka_DeleteAclsResponse(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                            kafka_DeleteAclsResponse_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    (void)a;
+    {
+        m->ThrottleTimeMs = kr_int32(r);
+    }
+    {
+        int32_t n = kr_array_len(r, flex);
+        m->FilterResults.is_null = n < 0;
+        m->FilterResults.count = n < 0 ? 0 : n;
+        if (n > 0) {
+            m->FilterResults.items = kafka_arena_calloc(
+                a, (size_t)n, sizeof(kafka_DeleteAclsResponse_DeleteAclsFilterResult_t));
+            if (!m->FilterResults.items) {
+                r->err = GN_ENOMEM;
+                return;
+            }
+            for (int32_t i = 0; i < n && !r->err; i++) {
+                init_kafka_DeleteAclsResponse_DeleteAclsFilterResult(&m->FilterResults.items[i]);
+                decode_kafka_DeleteAclsResponse_DeleteAclsFilterResult(r, v, a,
+                                                                       &m->FilterResults.items[i]);
+            }
+        }
+    }
+    if (flex) kr_tags_skip(r);
+}
+
+static void encode_kafka_DeleteAclsResponse(kafka_writer_t *w, int16_t v,
+                                            kafka_DeleteAclsResponse_t *m)
+{
+    bool flex = v >= 2;
+    (void)flex;
+    {
+        kw_int32(w, m->ThrottleTimeMs);
+    }
+    {
+        kw_array_len(w, flex, m->FilterResults.count);
+        for (int32_t i = 0; i < m->FilterResults.count; i++)
+            encode_kafka_DeleteAclsResponse_DeleteAclsFilterResult(w, v,
+                                                                   &m->FilterResults.items[i]);
+    }
+    kw_tags_empty(w, flex);
+}
+
+void kafka_DeleteAclsResponse_init(kafka_DeleteAclsResponse_t *m)
+{
+    init_kafka_DeleteAclsResponse(m);
+}
+int kafka_DeleteAclsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_DeleteAclsResponse_t *m)
+{
+    init_kafka_DeleteAclsResponse(m);
+    decode_kafka_DeleteAclsResponse(r, v, a, m);
+    return r->err;
+}
+void kafka_DeleteAclsResponse_encode(kafka_writer_t *w, int16_t v, kafka_DeleteAclsResponse_t *m)
+{
+    encode_kafka_DeleteAclsResponse(w, v, m);
+}

@@ -1467,4 +1467,221 @@ int kafka_SaslAuthenticateResponse_decode(kafka_reader_t *r, int16_t v, kafka_ar
 void kafka_SaslAuthenticateResponse_encode(kafka_writer_t *w, int16_t v,
                                            kafka_SaslAuthenticateResponse_t *m);
 
+/* DescribeAclsRequest: versions 0-3, flexible 2+ */
+#define KAFKA_DescribeAclsRequest_MIN      0
+#define KAFKA_DescribeAclsRequest_MAX      3
+#define KAFKA_DescribeAclsRequest_FLEX_MIN 2
+typedef struct kafka_DescribeAclsRequest kafka_DescribeAclsRequest_t;
+typedef struct kafka_DescribeAclsRequest_array {
+    kafka_DescribeAclsRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DescribeAclsRequest_array_t;
+struct kafka_DescribeAclsRequest {
+    int8_t ResourceTypeFilter;
+    gn_bytes_t ResourceNameFilter;
+    int8_t PatternTypeFilter;
+    gn_bytes_t PrincipalFilter;
+    gn_bytes_t HostFilter;
+    int8_t Operation;
+    int8_t PermissionType;
+};
+void kafka_DescribeAclsRequest_init(kafka_DescribeAclsRequest_t *m);
+int kafka_DescribeAclsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                     kafka_DescribeAclsRequest_t *m);
+void kafka_DescribeAclsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DescribeAclsRequest_t *m);
+
+/* DescribeAclsResponse: versions 0-3, flexible 2+ */
+#define KAFKA_DescribeAclsResponse_MIN      0
+#define KAFKA_DescribeAclsResponse_MAX      3
+#define KAFKA_DescribeAclsResponse_FLEX_MIN 2
+typedef struct kafka_DescribeAclsResponse_AclDescription
+    kafka_DescribeAclsResponse_AclDescription_t;
+typedef struct kafka_DescribeAclsResponse_AclDescription_array {
+    kafka_DescribeAclsResponse_AclDescription_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DescribeAclsResponse_AclDescription_array_t;
+typedef struct kafka_DescribeAclsResponse_DescribeAclsResource
+    kafka_DescribeAclsResponse_DescribeAclsResource_t;
+typedef struct kafka_DescribeAclsResponse_DescribeAclsResource_array {
+    kafka_DescribeAclsResponse_DescribeAclsResource_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DescribeAclsResponse_DescribeAclsResource_array_t;
+typedef struct kafka_DescribeAclsResponse kafka_DescribeAclsResponse_t;
+typedef struct kafka_DescribeAclsResponse_array {
+    kafka_DescribeAclsResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DescribeAclsResponse_array_t;
+struct kafka_DescribeAclsResponse_AclDescription {
+    gn_bytes_t Principal;
+    gn_bytes_t Host;
+    int8_t Operation;
+    int8_t PermissionType;
+};
+struct kafka_DescribeAclsResponse_DescribeAclsResource {
+    int8_t ResourceType;
+    gn_bytes_t ResourceName;
+    int8_t PatternType;
+    kafka_DescribeAclsResponse_AclDescription_array_t Acls;
+};
+struct kafka_DescribeAclsResponse {
+    int32_t ThrottleTimeMs;
+    int16_t ErrorCode;
+    gn_bytes_t ErrorMessage;
+    kafka_DescribeAclsResponse_DescribeAclsResource_array_t Resources;
+};
+void kafka_DescribeAclsResponse_init(kafka_DescribeAclsResponse_t *m);
+int kafka_DescribeAclsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                      kafka_DescribeAclsResponse_t *m);
+void kafka_DescribeAclsResponse_encode(kafka_writer_t *w, int16_t v,
+                                       kafka_DescribeAclsResponse_t *m);
+
+/* CreateAclsRequest: versions 0-3, flexible 2+ */
+#define KAFKA_CreateAclsRequest_MIN      0
+#define KAFKA_CreateAclsRequest_MAX      3
+#define KAFKA_CreateAclsRequest_FLEX_MIN 2
+typedef struct kafka_CreateAclsRequest_AclCreation kafka_CreateAclsRequest_AclCreation_t;
+typedef struct kafka_CreateAclsRequest_AclCreation_array {
+    kafka_CreateAclsRequest_AclCreation_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_CreateAclsRequest_AclCreation_array_t;
+typedef struct kafka_CreateAclsRequest kafka_CreateAclsRequest_t;
+typedef struct kafka_CreateAclsRequest_array {
+    kafka_CreateAclsRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_CreateAclsRequest_array_t;
+struct kafka_CreateAclsRequest_AclCreation {
+    int8_t ResourceType;
+    gn_bytes_t ResourceName;
+    int8_t ResourcePatternType;
+    gn_bytes_t Principal;
+    gn_bytes_t Host;
+    int8_t Operation;
+    int8_t PermissionType;
+};
+struct kafka_CreateAclsRequest {
+    kafka_CreateAclsRequest_AclCreation_array_t Creations;
+};
+void kafka_CreateAclsRequest_init(kafka_CreateAclsRequest_t *m);
+int kafka_CreateAclsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_CreateAclsRequest_t *m);
+void kafka_CreateAclsRequest_encode(kafka_writer_t *w, int16_t v, kafka_CreateAclsRequest_t *m);
+
+/* CreateAclsResponse: versions 0-3, flexible 2+ */
+#define KAFKA_CreateAclsResponse_MIN      0
+#define KAFKA_CreateAclsResponse_MAX      3
+#define KAFKA_CreateAclsResponse_FLEX_MIN 2
+typedef struct kafka_CreateAclsResponse_AclCreationResult
+    kafka_CreateAclsResponse_AclCreationResult_t;
+typedef struct kafka_CreateAclsResponse_AclCreationResult_array {
+    kafka_CreateAclsResponse_AclCreationResult_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_CreateAclsResponse_AclCreationResult_array_t;
+typedef struct kafka_CreateAclsResponse kafka_CreateAclsResponse_t;
+typedef struct kafka_CreateAclsResponse_array {
+    kafka_CreateAclsResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_CreateAclsResponse_array_t;
+struct kafka_CreateAclsResponse_AclCreationResult {
+    int16_t ErrorCode;
+    gn_bytes_t ErrorMessage;
+};
+struct kafka_CreateAclsResponse {
+    int32_t ThrottleTimeMs;
+    kafka_CreateAclsResponse_AclCreationResult_array_t Results;
+};
+void kafka_CreateAclsResponse_init(kafka_CreateAclsResponse_t *m);
+int kafka_CreateAclsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_CreateAclsResponse_t *m);
+void kafka_CreateAclsResponse_encode(kafka_writer_t *w, int16_t v, kafka_CreateAclsResponse_t *m);
+
+/* DeleteAclsRequest: versions 0-3, flexible 2+ */
+#define KAFKA_DeleteAclsRequest_MIN      0
+#define KAFKA_DeleteAclsRequest_MAX      3
+#define KAFKA_DeleteAclsRequest_FLEX_MIN 2
+typedef struct kafka_DeleteAclsRequest_DeleteAclsFilter kafka_DeleteAclsRequest_DeleteAclsFilter_t;
+typedef struct kafka_DeleteAclsRequest_DeleteAclsFilter_array {
+    kafka_DeleteAclsRequest_DeleteAclsFilter_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DeleteAclsRequest_DeleteAclsFilter_array_t;
+typedef struct kafka_DeleteAclsRequest kafka_DeleteAclsRequest_t;
+typedef struct kafka_DeleteAclsRequest_array {
+    kafka_DeleteAclsRequest_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DeleteAclsRequest_array_t;
+struct kafka_DeleteAclsRequest_DeleteAclsFilter {
+    int8_t ResourceTypeFilter;
+    gn_bytes_t ResourceNameFilter;
+    int8_t PatternTypeFilter;
+    gn_bytes_t PrincipalFilter;
+    gn_bytes_t HostFilter;
+    int8_t Operation;
+    int8_t PermissionType;
+};
+struct kafka_DeleteAclsRequest {
+    kafka_DeleteAclsRequest_DeleteAclsFilter_array_t Filters;
+};
+void kafka_DeleteAclsRequest_init(kafka_DeleteAclsRequest_t *m);
+int kafka_DeleteAclsRequest_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                   kafka_DeleteAclsRequest_t *m);
+void kafka_DeleteAclsRequest_encode(kafka_writer_t *w, int16_t v, kafka_DeleteAclsRequest_t *m);
+
+/* DeleteAclsResponse: versions 0-3, flexible 2+ */
+#define KAFKA_DeleteAclsResponse_MIN      0
+#define KAFKA_DeleteAclsResponse_MAX      3
+#define KAFKA_DeleteAclsResponse_FLEX_MIN 2
+typedef struct kafka_DeleteAclsResponse_DeleteAclsMatchingAcl
+    kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_t;
+typedef struct kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_array {
+    kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_array_t;
+typedef struct kafka_DeleteAclsResponse_DeleteAclsFilterResult
+    kafka_DeleteAclsResponse_DeleteAclsFilterResult_t;
+typedef struct kafka_DeleteAclsResponse_DeleteAclsFilterResult_array {
+    kafka_DeleteAclsResponse_DeleteAclsFilterResult_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DeleteAclsResponse_DeleteAclsFilterResult_array_t;
+typedef struct kafka_DeleteAclsResponse kafka_DeleteAclsResponse_t;
+typedef struct kafka_DeleteAclsResponse_array {
+    kafka_DeleteAclsResponse_t *items;
+    int32_t count;
+    bool is_null;
+} kafka_DeleteAclsResponse_array_t;
+struct kafka_DeleteAclsResponse_DeleteAclsMatchingAcl {
+    int16_t ErrorCode;
+    gn_bytes_t ErrorMessage;
+    int8_t ResourceType;
+    gn_bytes_t ResourceName;
+    int8_t PatternType;
+    gn_bytes_t Principal;
+    gn_bytes_t Host;
+    int8_t Operation;
+    int8_t PermissionType;
+};
+struct kafka_DeleteAclsResponse_DeleteAclsFilterResult {
+    int16_t ErrorCode;
+    gn_bytes_t ErrorMessage;
+    kafka_DeleteAclsResponse_DeleteAclsMatchingAcl_array_t MatchingAcls;
+};
+struct kafka_DeleteAclsResponse {
+    int32_t ThrottleTimeMs;
+    kafka_DeleteAclsResponse_DeleteAclsFilterResult_array_t FilterResults;
+};
+void kafka_DeleteAclsResponse_init(kafka_DeleteAclsResponse_t *m);
+int kafka_DeleteAclsResponse_decode(kafka_reader_t *r, int16_t v, kafka_arena_t *a,
+                                    kafka_DeleteAclsResponse_t *m);
+void kafka_DeleteAclsResponse_encode(kafka_writer_t *w, int16_t v, kafka_DeleteAclsResponse_t *m);
+
 #endif
