@@ -55,6 +55,9 @@ static int check_password(mqtt_conn_t *conn, const mqtt_packet_t *pkt, mqtt_conn
     if (rc < 0)
         return refuse(conn, c, MQTT_RC_BAD_USERNAME_OR_PASSWORD, c->user,
                       "bad user name or password");
+    free(conn->user); /* the principal the ACLs know it as */
+    conn->user = strndup((const char *)pkt->username.ptr, pkt->username.len);
+    if (!conn->user) return refuse(conn, c, MQTT_RC_SERVER_UNAVAILABLE, c->user, "out of memory");
     return 0;
 }
 

@@ -38,6 +38,7 @@ static const char *client_name(const mqtt_conn_t *conn)
 static void conn_free(mqtt_conn_t *conn)
 {
     mqtt_server_t *srv = conn->srv;
+    free(conn->user);
     if (conn->alias_in) {
         for (size_t i = 0; i <= MQTT_TOPIC_ALIAS_MAXIMUM; i++)
             free(conn->alias_in[i]);

@@ -36,6 +36,20 @@ static int refuse(mqtt_conn_t *conn, uint8_t qos, uint16_t pid, uint8_t rc, cons
     return -1;
 }
 
+/* The ACLs refuse it (the authorizer logged it): MQTT 5 answers QoS 1/2 with 0x87 Not
+ * authorized; 3.1.1 has no negative ack, so its QoS 1/2 are acknowledged as if accepted
+ * (the spec's [MQTT-3.3.5-2] allows that or closing); QoS 0 is dropped. Nothing is
+ * appended; every one is counted. A QoS 2 refused here holds no packet id. */
+static int not_authorized(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
+{
+    conn->srv->stats.publish_not_authorized++;
+    if (pkt->qos == 0) return 0;
+    uint8_t rc = conn->version == MQTT_V5 ? MQTT_RC_NOT_AUTHORIZED : 0;
+    mqtt__send_ack(conn, pkt->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, pkt->packet_id, rc,
+                   rc ? "not authorized" : NULL);
+    return 0;
+}
+
 static void published(mqtt_conn_t *conn, uint16_t pid, uint8_t qos, const char *topic, int status)
 {
     if (!conn->closing) {
@@ -114,6 +128,7 @@ int mqtt__handle_publish(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
             return -1;
         }
     }
+    if (!mqtt__authorize_publish(conn, topic)) return not_authorized(conn, pkt);
     if (pkt->qos == 2) {
         uint32_t *e = mqtt__qos2_find(sess, pkt->packet_id);
         if (e && (*e & MQTT_QOS2_RESTORED) && !pkt->dup) {

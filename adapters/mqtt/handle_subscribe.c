@@ -53,6 +53,16 @@ int mqtt__handle_subscribe(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
             rcs[n++] = v5 ? MQTT_RC_TOPIC_FILTER_INVALID : 0x80;
             continue;
         }
+        gn_bytes_t group = GN_BYTES_NULL, topic_filter = f;
+        if (shared) {
+            const uint8_t *slash = memchr(f.ptr + 7, '/', f.len - 7);
+            group = (gn_bytes_t){f.ptr + 7, (size_t)(slash - f.ptr - 7)};
+            topic_filter = (gn_bytes_t){slash + 1, f.len - (size_t)(slash + 1 - f.ptr)};
+        }
+        if (!mqtt__authorize_subscribe(conn, topic_filter, group)) { /* logged by core/acl */
+            rcs[n++] = v5 ? MQTT_RC_NOT_AUTHORIZED : 0x80;
+            continue;
+        }
         bool existed = false;
         int rc = mqtt__session_subscribe(sess, &e, sub_id, &existed);
         if (rc < 0) {

@@ -225,6 +225,7 @@ struct mqtt_conn { /* fields ordered by size: one per connection, kept small */
     gn_transport_t *tr;
     mqtt_session_t *session;
     mqtt_auth_t *auth;        /* enhanced authentication; NULL without (auth.c) */
+    char *user;               /* the user name and password CONNECT checked (auth.c); NULL: none */
     struct mqtt_claim *claim; /* CONNECT waiting for its session claim (session_owner.c) */
     mqtt_buf_t *in;           /* a partial packet only; NULL when idle */
     char **alias_in;          /* [MQTT_TOPIC_ALIAS_MAXIMUM + 1] */
@@ -261,6 +262,7 @@ typedef struct mqtt_stats {
     uint64_t bytes_sent;
     uint64_t publish_received;
     uint64_t publish_sent;
+    uint64_t publish_not_authorized; /* PUBLISH refused by the ACLs (QoS 0 ones dropped) */
     int64_t started_ms;
 } mqtt_stats_t;
 
@@ -429,6 +431,14 @@ void mqtt__internal_topics_ensure(mqtt_server_t *srv);
 void mqtt__remote_want(mqtt_server_t *srv, const mqtt_session_t *subscriber);
 /* The peer address "ip:port" into buf ("?" when unknown). */
 const char *mqtt__conn_peer(const mqtt_conn_t *conn, char *buf, size_t cap);
+
+/* Authorization (authz.c, core/acl) as "User:<the authenticated user>" or User:ANONYMOUS
+ * from the client's IP address: WRITE on the log topic a PUBLISH topic maps to (true for
+ * a topic that maps to none: the publish path refuses it), READ on a SUBSCRIBE filter's
+ * topic (every topic for a wildcard first level) and on the group of $share/G/... A
+ * refusal is logged by the authorizer. */
+bool mqtt__authorize_publish(mqtt_conn_t *conn, gn_bytes_t topic);
+bool mqtt__authorize_subscribe(mqtt_conn_t *conn, gn_bytes_t filter, gn_bytes_t group);
 
 /* handle_connect.c: answers a CONNECT that authentication let through (session,
  * takeover, CONNACK with extra properties, e.g. the server-final of SCRAM). Takes c.

@@ -37,6 +37,7 @@ void mqtt__sys_publish(mqtt_server_t *srv)
     sys_u64(srv, "$SYS/broker/messages/received", st->msgs_received);
     sys_u64(srv, "$SYS/broker/messages/sent", st->msgs_sent);
     sys_u64(srv, "$SYS/broker/publish/messages/received", st->publish_received);
+    sys_u64(srv, "$SYS/broker/publish/messages/not_authorized", st->publish_not_authorized);
     sys_u64(srv, "$SYS/broker/publish/messages/sent", st->publish_sent);
     sys_u64(srv, "$SYS/broker/publish/messages/dropped", st->msgs_dropped);
     sys_u64(srv, "$SYS/broker/bytes/received", st->bytes_received);

@@ -225,11 +225,36 @@ bool gn_acl_allowed_any(gn_acl_t *acl, const char *principal, const char *host, 
     return allowed || (!found && acl->allow_if_no_acl);
 }
 
+bool gn_acl_allowed_all(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
+                        gn_acl_resource_type_t type)
+{
+    if (!acl || !acl->enabled) return true;
+    if (!principal) principal = GN_ACL_ANONYMOUS;
+    if (!host) host = "";
+    if (is_super(acl, principal)) return true;
+    refresh(acl);
+    bool found = false, everything = false;
+    for (size_t i = 0; i < acl->nentries; i++) {
+        const gn_acl_binding_t *b = &acl->entries[i]->b;
+        if (b->resource_type != type) continue;
+        found = true;
+        if (!applies_to(b, principal, host)) continue;
+        if (b->permission == GN_ACL_PERMISSION_DENY) {
+            if (b->op == op || b->op == GN_ACL_OP_ALL) return false;
+        } else if (allow_covers(b->op, op) && b->pattern == GN_ACL_PATTERN_LITERAL &&
+                   strcmp(b->name, GN_ACL_WILDCARD) == 0) {
+            everything = true;
+        }
+    }
+    return everything || (!found && acl->allow_if_no_acl);
+}
+
 /* One line per refusal, at most GN__ACL_LOG_PER_SEC a second; the next line written
  * says how many were not. */
-static void log_refusal(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
+void gn_acl_log_refusal(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
                         gn_acl_resource_type_t type, const char *name)
 {
+    if (!acl) return;
     int64_t now = gn_now_ms();
     if (now - acl->log_window_ms >= 1000) {
         acl->log_window_ms = now;
@@ -253,7 +278,7 @@ bool gn_acl_authorize(gn_acl_t *acl, const char *principal, const char *host, gn
                       gn_acl_resource_type_t type, const char *name)
 {
     if (decide(acl, principal, host, op, type, name)) return true;
-    log_refusal(acl, principal, host, op, type, name);
+    gn_acl_log_refusal(acl, principal, host, op, type, name);
     return false;
 }
 

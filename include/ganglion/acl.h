@@ -115,6 +115,20 @@ bool gn_acl_allowed(gn_acl_t *acl, const char *principal, const char *host, gn_a
 bool gn_acl_allowed_any(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
                         gn_acl_resource_type_t type);
 
+/* May principal perform op on every resource of the type, present and future (an MQTT
+ * subscription whose first level is a wildcard)? Conservative: true for super.users;
+ * false when any DENY of op (or ALL) on the type applies to the principal and host;
+ * true with an ALLOW of op (or ALL, or an implying op) on LITERAL "*", or when the type
+ * has no bindings at all and allow.everyone.if.no.acl.found; else false. Not logged.
+ * acl NULL or disabled: true. */
+bool gn_acl_allowed_all(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
+                        gn_acl_resource_type_t type);
+
+/* The refusal line of gn_acl_authorize (rate-limited alike), for a refusal an adapter
+ * decided with gn_acl_allowed_any/_all. */
+void gn_acl_log_refusal(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
+                        gn_acl_resource_type_t type, const char *name);
+
 /* ---- the bindings: listed from, and changed through, the metadata log ------------ */
 
 /* Calls fn for every binding of this broker's image that filter selects (NULL: every

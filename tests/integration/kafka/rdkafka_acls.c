@@ -7,7 +7,9 @@
  *   count N   DescribeAcls ANY finds N bindings
  *   denied    CreateAcls and DescribeAcls answer CLUSTER_AUTHORIZATION_FAILED
  *   disabled  CreateAcls answers SECURITY_DISABLED (no authorizer)
- * Run by 0430-acls.sh. Exit 0 on success. */
+ *   add TYPE NAME PATTERN PRINCIPAL OPERATION PERMISSION   one binding (librdkafka's
+ *             names: TOPIC GROUP BROKER, LITERAL PREFIXED, READ WRITE ..., ALLOW DENY)
+ * Run by 0430-acls.sh (and tests/integration/mqtt/18-acl.sh). Exit 0 on success. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +170,42 @@ static void step_refused(rd_kafka_resp_err_t want)
         FAIL("DescribeAcls: want %s, got %ld", rd_kafka_err2name(want), n);
 }
 
+/* The value whose name(v) is s, among lo..hi. */
+static int by_name(const char *s, int lo, int hi, const char *(*name)(int))
+{
+    for (int v = lo; v <= hi; v++)
+        if (!strcmp(name(v), s)) return v;
+    FAIL("unknown name %s", s);
+}
+static const char *type_name(int v)
+{
+    return rd_kafka_ResourceType_name((rd_kafka_ResourceType_t)v);
+}
+static const char *pattern_name(int v)
+{
+    return rd_kafka_ResourcePatternType_name((rd_kafka_ResourcePatternType_t)v);
+}
+static const char *op_name(int v)
+{
+    return rd_kafka_AclOperation_name((rd_kafka_AclOperation_t)v);
+}
+static const char *perm_name(int v)
+{
+    return rd_kafka_AclPermissionType_name((rd_kafka_AclPermissionType_t)v);
+}
+
+static void step_add(char **a)
+{
+    rd_kafka_AclBinding_t *acls[] = {
+        binding((rd_kafka_ResourceType_t)by_name(a[0], 2, 4, type_name), a[1],
+                (rd_kafka_ResourcePatternType_t)by_name(a[2], 3, 4, pattern_name), a[3],
+                (rd_kafka_AclOperation_t)by_name(a[4], 2, 12, op_name),
+                (rd_kafka_AclPermissionType_t)by_name(a[5], 2, 3, perm_name))};
+    rd_kafka_resp_err_t errs[1];
+    create(acls, 1, errs);
+    if (errs[0]) FAIL("CreateAcls: %s", rd_kafka_err2name(errs[0]));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) FAIL("usage: %s host:port user password step [n]", argv[0]);
@@ -191,6 +229,8 @@ int main(int argc, char **argv)
         if (n != atol(argv[5])) FAIL("DescribeAcls: want %s bindings, got %ld", argv[5], n);
     } else if (!strcmp(argv[4], "denied"))
         step_refused(RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    else if (!strcmp(argv[4], "add") && argc == 11)
+        step_add(argv + 5);
     else if (!strcmp(argv[4], "disabled"))
         step_refused(RD_KAFKA_RESP_ERR_SECURITY_DISABLED);
     else

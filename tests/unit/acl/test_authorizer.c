@@ -180,6 +180,27 @@ static void test_authorizer__super_users_bypass(void **state)
     assert_int_equal(gn__acl_new(&bad, NULL, &acl), GN_EINVALID_CONFIG);
 }
 
+static void test_authorizer__any_and_all_of_a_type(void **state)
+{
+    (void)state;
+    gn_acl_t *acl = authorizer(true, "User:admin");
+    /* no topic ACLs at all: everything, with allow.everyone.if.no.acl.found */
+    assert_true(gn_acl_allowed_all(acl, "User:u", "h", GN_ACL_OP_READ, T));
+    gn__acl_free(acl);
+    put(T, PRE, "app.", "User:u", "*", GN_ACL_OP_WRITE, ALLOW);
+    put(T, LIT, "*", "User:reader", "*", GN_ACL_OP_READ, ALLOW);
+    put(T, LIT, "secret", "User:reader2", "*", GN_ACL_OP_READ, DENY);
+    put(T, LIT, "*", "User:reader2", "*", GN_ACL_OP_READ, ALLOW);
+    acl = authorizer(true, "User:admin");
+    assert_true(gn_acl_allowed_any(acl, "User:u", "h", GN_ACL_OP_WRITE, T));
+    assert_false(gn_acl_allowed_any(acl, "User:v", "h", GN_ACL_OP_WRITE, T));
+    assert_false(gn_acl_allowed_all(acl, "User:u", "h", GN_ACL_OP_READ, T));
+    assert_true(gn_acl_allowed_all(acl, "User:reader", "h", GN_ACL_OP_READ, T));
+    assert_false(gn_acl_allowed_all(acl, "User:reader2", "h", GN_ACL_OP_READ, T));
+    assert_true(gn_acl_allowed_all(acl, "User:admin", "h", GN_ACL_OP_READ, T));
+    gn__acl_free(acl);
+}
+
 static void test_records__create_is_idempotent_and_delete_removes(void **state)
 {
     (void)state;
@@ -248,6 +269,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_authorizer__patterns_principals_hosts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_authorizer__super_users_bypass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_authorizer__any_and_all_of_a_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_records__create_is_idempotent_and_delete_removes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_binding__check_and_filters, setup, teardown),
