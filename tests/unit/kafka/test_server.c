@@ -4,7 +4,8 @@
  * checks what a client would see: pipelined answers in request order (acks=0 gets
  * none), the ApiVersions unsupported-version rule, connections closed on an unknown
  * API key and on an oversized frame, and Fetch long-poll woken by a produce or ended
- * by MaxWaitMs. Listens on 127.0.0.1:29099. */
+ * by MaxWaitMs; CreateAcls/DescribeAcls/DeleteAcls in their flexible versions (v2-3,
+ * which librdkafka 2.0 does not send) with authorizer.enabled. Listens on 127.0.0.1:29099. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,7 +224,122 @@ static int64_t fetch_records_len(kafka_arena_t *a, const uint8_t *frame, size_t 
     return (int64_t)resp.Responses.items[0].Partitions.items[0].Records.bytes.len;
 }
 
+/* Sends one request (key, version, flexible header) whose body encode() writes, and
+ * returns the response body after its header (v1: tagged fields) in *frame (free it). */
+static kafka_reader_t round_trip(int fd, int16_t key, int16_t version, int32_t corr,
+                                 void (*encode)(kafka_writer_t *, int16_t, void *), void *m,
+                                 uint8_t **frame)
+{
+    kafka_writer_t w, req;
+    kafka_writer_init(&w, 0);
+    req_begin(&req, key, version, corr, true);
+    encode(&req, version, m);
+    kafka_writer_finish(&req);
+    kw_raw(&w, req.buf, req.len);
+    kafka_writer_close(&req);
+    send_writer(fd, &w);
+    ssize_t n = read_frame(fd, frame);
+    assert_true(n > 5);
+    assert_int_equal(corr_of(*frame), corr);
+    assert_int_equal((*frame)[4], 0); /* no tagged fields in the response header */
+    kafka_reader_t r;
+    kafka_reader_init(&r, *frame + 5, (size_t)n - 5);
+    return r;
+}
+
+static void encode_create(kafka_writer_t *w, int16_t v, void *m)
+{
+    kafka_CreateAclsRequest_encode(w, v, m);
+}
+static void encode_describe(kafka_writer_t *w, int16_t v, void *m)
+{
+    kafka_DescribeAclsRequest_encode(w, v, m);
+}
+static void encode_delete(kafka_writer_t *w, int16_t v, void *m)
+{
+    kafka_DeleteAclsRequest_encode(w, v, m);
+}
+
+/* DescribeAcls v2 of every binding: how many resources and ACLs it lists. */
+static void describe_all(int fd, int32_t corr, int32_t *resources, int32_t *acls)
+{
+    kafka_DescribeAclsRequest_t d;
+    kafka_DescribeAclsRequest_init(&d);
+    d.ResourceTypeFilter = GN_ACL_RESOURCE_ANY;
+    d.ResourceNameFilter = d.PrincipalFilter = d.HostFilter = GN_BYTES_NULL;
+    d.PatternTypeFilter = GN_ACL_PATTERN_ANY;
+    d.Operation = GN_ACL_OP_ANY;
+    d.PermissionType = GN_ACL_PERMISSION_ANY;
+    uint8_t *frame;
+    kafka_reader_t r = round_trip(fd, 29, 2, corr, encode_describe, &d, &frame);
+    kafka_arena_t a;
+    kafka_arena_init(&a, 0);
+    kafka_DescribeAclsResponse_t resp;
+    assert_int_equal(kafka_DescribeAclsResponse_decode(&r, 2, &a, &resp), 0);
+    assert_int_equal(resp.ErrorCode, 0);
+    *resources = resp.Resources.count;
+    *acls = 0;
+    for (int32_t i = 0; i < resp.Resources.count; i++)
+        *acls += resp.Resources.items[i].Acls.count;
+    kafka_arena_free(&a);
+    free(frame);
+}
+
 /* ---- scenarios (client thread) ---- */
+
+static void scenario_acls_flexible(fixture_t *f)
+{
+    (void)f;
+    int fd = client_connect();
+    assert_true(fd >= 0);
+    kafka_CreateAclsRequest_AclCreation_t c[3] = {
+        {GN_ACL_RESOURCE_TOPIC, GN_BYTES_STR("t"), GN_ACL_PATTERN_LITERAL, GN_BYTES_STR("User:a"),
+         GN_BYTES_STR("*"), GN_ACL_OP_READ, GN_ACL_PERMISSION_ALLOW},
+        {GN_ACL_RESOURCE_TOPIC, GN_BYTES_STR("t"), GN_ACL_PATTERN_LITERAL, GN_BYTES_STR("User:b"),
+         GN_BYTES_STR("*"), GN_ACL_OP_WRITE, GN_ACL_PERMISSION_DENY},
+        {GN_ACL_RESOURCE_GROUP, GN_BYTES_STR("g"), GN_ACL_PATTERN_MATCH, GN_BYTES_STR("User:a"),
+         GN_BYTES_STR("*"), GN_ACL_OP_READ, GN_ACL_PERMISSION_ALLOW}, /* MATCH: refused */
+    };
+    kafka_CreateAclsRequest_t cr;
+    kafka_CreateAclsRequest_init(&cr);
+    cr.Creations = (kafka_CreateAclsRequest_AclCreation_array_t){c, 3, false};
+    uint8_t *frame;
+    kafka_reader_t r = round_trip(fd, 30, 3, 1, encode_create, &cr, &frame);
+    kafka_arena_t a;
+    kafka_arena_init(&a, 0);
+    kafka_CreateAclsResponse_t cresp;
+    assert_int_equal(kafka_CreateAclsResponse_decode(&r, 3, &a, &cresp), 0);
+    assert_int_equal(cresp.Results.count, 3);
+    assert_int_equal(cresp.Results.items[0].ErrorCode, 0);
+    assert_int_equal(cresp.Results.items[1].ErrorCode, 0);
+    assert_int_equal(cresp.Results.items[2].ErrorCode, KAFKA_INVALID_REQUEST);
+    free(frame);
+    int32_t resources, acls;
+    describe_all(fd, 2, &resources, &acls);
+    assert_int_equal(resources, 1); /* both on TOPIC t LITERAL */
+    assert_int_equal(acls, 2);
+
+    kafka_DeleteAclsRequest_DeleteAclsFilter_t df = {
+        GN_ACL_RESOURCE_TOPIC, GN_BYTES_NULL, GN_ACL_PATTERN_MATCH, GN_BYTES_STR("User:b"),
+        GN_BYTES_NULL,         GN_ACL_OP_ANY, GN_ACL_PERMISSION_ANY};
+    df.ResourceNameFilter = GN_BYTES_STR("t");
+    kafka_DeleteAclsRequest_t dr;
+    kafka_DeleteAclsRequest_init(&dr);
+    dr.Filters = (kafka_DeleteAclsRequest_DeleteAclsFilter_array_t){&df, 1, false};
+    r = round_trip(fd, 31, 3, 3, encode_delete, &dr, &frame);
+    kafka_DeleteAclsResponse_t dresp;
+    assert_int_equal(kafka_DeleteAclsResponse_decode(&r, 3, &a, &dresp), 0);
+    assert_int_equal(dresp.FilterResults.count, 1);
+    assert_int_equal(dresp.FilterResults.items[0].ErrorCode, 0);
+    assert_int_equal(dresp.FilterResults.items[0].MatchingAcls.count, 1);
+    assert_int_equal(dresp.FilterResults.items[0].MatchingAcls.items[0].PermissionType,
+                     GN_ACL_PERMISSION_DENY);
+    free(frame);
+    kafka_arena_free(&a);
+    describe_all(fd, 4, &resources, &acls);
+    assert_int_equal(acls, 1);
+    close(fd);
+}
 
 static void scenario_pipelined(fixture_t *f)
 {
@@ -427,6 +543,7 @@ static void run(void (*client)(fixture_t *))
     gn_broker_config_defaults(&cfg);
     cfg.data_dir = f.dir;
     cfg.flush = GN_FLUSH_OS;
+    cfg.authorizer_enabled = client == scenario_acls_flexible;
     assert_int_equal(gn_broker_open(&f.loop, &cfg, &f.broker), 0);
     gn_listener_config_t lcfg = {.host = "127.0.0.1", .port = PORT, .max_request_bytes = 1 << 20};
     assert_int_equal(gn_kafka_adapter.start(f.broker, &lcfg, &f.state), 0);
@@ -459,6 +576,10 @@ static void test_server__fetch_long_poll(void **state)
 {
     run(scenario_fetch_long_poll);
 }
+static void test_server__acls_flexible_versions(void **state)
+{
+    run(scenario_acls_flexible);
+}
 
 int main(void)
 {
@@ -467,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_server__api_versions_unsupported_version),
         cmocka_unit_test(test_server__closes_on_bad_input),
         cmocka_unit_test(test_server__fetch_long_poll),
+        cmocka_unit_test(test_server__acls_flexible_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
