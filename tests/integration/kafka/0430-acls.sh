@@ -7,10 +7,12 @@
 # "orders" (WRITE/READ), consumes in group app-1 (PREFIXED "app-"), is refused group
 # other-1; kcat as bob is refused TOPIC_AUTHORIZATION_FAILED and does not see the topic
 # in Metadata; a refusal writes a log line; DeleteAcls removes alice's WRITE, which then
-# fails; the bindings survive a restart; without authorizer.enabled the ACL APIs answer
-# SECURITY_DISABLED. Port 29520.
+# fails; the bindings survive a restart; on the TLS listener a client certificate is the
+# principal User:CN=test-client; without authorizer.enabled the ACL APIs answer
+# SECURITY_DISABLED. Ports 29520, 29522 (TLS).
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/../tls_certs.bash"
 BIN="$GN_BUILD_DIR/tests/integration/kafka/rdkafka_acls"
 [[ -x "$BIN" ]] || fail "$BIN not built (librdkafka-dev missing?)"
 USERS="$WORK/users"
@@ -68,6 +70,26 @@ stop_ganglion
 start_broker 29520 "${AUTHZ[@]}"
 acls admin count 3 >/dev/null || fail "the bindings did not survive a restart"
 as alice -C -t orders -p 0 -o beginning -e -q >/dev/null || fail "alice's READ after restart"
+stop_ganglion
+
+# TLS client certificates: the subject DN is the principal
+make_tls_certs "$WORK/certs" || fail "making certificates"
+start_broker 29520 "${AUTHZ[@]}" --kafka.tls.port=29522 --tls.cert.file="$WORK/certs/server.pem" \
+    --tls.key.file="$WORK/certs/server.key" --tls.ca.file="$WORK/certs/ca.pem" \
+    --ssl.client.auth=required
+echo first | as admin -P -t certs -p 0 || fail "super user cannot produce to certs"
+acls admin add TOPIC certs LITERAL "User:CN=test-client" WRITE ALLOW >/dev/null ||
+    fail "CreateAcls for the certificate"
+cert() {
+    timeout 30 kcat -b 127.0.0.1:29522 -X security.protocol=ssl \
+        -X ssl.ca.location="$WORK/certs/ca.pem" -X ssl.certificate.location="$WORK/certs/client.pem" \
+        -X ssl.key.location="$WORK/certs/client.key" -X message.timeout.ms=3000 "$@"
+}
+echo by-cert | cert -P -t certs -p 0 || fail "the certificate's WRITE on certs"
+out=$(echo by-cert | cert -P -t orders -p 0 2>&1) && fail "the certificate could write orders"
+grep -qi "topic authorization failed" <<<"$out" || fail "certificate on orders: $out"
+grep -q 'principal="User:CN=test-client".*resource="orders"' "$LOG" ||
+    fail "no refusal line naming the certificate"
 stop_ganglion
 
 start_broker 29520 --auth.users.file="$USERS"
