@@ -28,7 +28,7 @@ int mqtt__map_topic(gn_bytes_t t, char *buf, size_t cap, gn_bytes_t *key)
     memcpy(buf, t.ptr, first);
     buf[first] = '\0';
     if (gn_topic_name_validate(buf, first) < 0) return GN_EINVALID_TOPIC;
-    if (strncmp(buf, "__", 2) == 0) return GN_EINVALID_TOPIC; /* internal: the caller logs */
+    if (gn_topic_name_internal(buf)) return GN_EINVALID_TOPIC; /* internal: the caller logs */
     if (slash)
         *key = (gn_bytes_t){slash + 1, t.len - first - 1};
     else

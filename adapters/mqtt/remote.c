@@ -21,7 +21,7 @@ static void want_topic(void *arg, const gn_topic_info_t *info)
 {
     want_ctx_t *w = arg;
     /* internal topics are never MQTT topics (mapping.c) */
-    if (strncmp(info->name, "__", 2) == 0 || !mqtt__trie_may_match_first(w->srv->trie, info->name))
+    if (gn_topic_name_internal(info->name) || !mqtt__trie_may_match_first(w->srv->trie, info->name))
         return;
     for (int32_t p = 0; p < info->partitions; p++) {
         gn_partition_t *part = gn_partition_get(w->srv->broker, info->name, p);

@@ -169,7 +169,7 @@ static gn_topic_t *topic_new(const char *name)
         free(topic);
         return NULL;
     }
-    topic->internal = strncmp(name, "__", 2) == 0;
+    topic->internal = gn_topic_name_internal(name);
     return topic;
 }
 

@@ -24,9 +24,14 @@ int gn_topic_name_validate(const char *name, size_t len)
     return 0;
 }
 
+bool gn_topic_name_internal(const char *name)
+{
+    return name && strncmp(name, "__", 2) == 0;
+}
+
 int gn_topic_client_may_write(const char *name, const char *what)
 {
-    if (!name || strncmp(name, "__", 2) != 0) return 0;
+    if (!gn_topic_name_internal(name)) return 0;
     GN_WARN("topic", "refused: clients may not %s an internal topic | topic=%s", what, name);
     return GN_EINVALID_TOPIC;
 }

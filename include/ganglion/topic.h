@@ -86,6 +86,8 @@ int gn_topic_name_validate(const char *name, size_t len);
  * internal topics. Reading them is allowed; gn_topic_delete and gn_topic_add_partitions
  * refuse them for everyone. what names the change for the log line ("produce", ...). */
 int gn_topic_client_may_write(const char *name, const char *what);
+/* Whether name is an internal topic's ("__" prefix), without a log line. */
+bool gn_topic_name_internal(const char *name);
 /* Kafka's warning case: names that collide once '.' and '_' are treated as equal. */
 bool gn_topic_name_collides(const char *a, const char *b);
 

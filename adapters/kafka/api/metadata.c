@@ -174,7 +174,9 @@ int kafka_handle_Metadata(kafka_req_t *req, kafka_reader_t *body)
             }
             gn_topic_info_t info;
             if (gn_topic_describe(broker, names[i], &info) == 0) continue;
-            if (!auto_create || gn_topic_client_may_write(names[i], "auto-create") < 0) {
+            /* a missing internal topic is only unknown (Kafka's answer), not bad input: the
+             * broker creates those itself, and clients poll for them */
+            if (!auto_create || gn_topic_name_internal(names[i])) {
                 errs[i] = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
