@@ -4,17 +4,33 @@
  * image as every broker applies the committed Raft log. A record is whatever a peer
  * proposed, so a malformed one must be refused (GN_EINVAL) without a crash, a leak or
  * unbounded work, and the image must stay well formed: every topic has as many partition
- * states as partitions, each with an integer leader and an id array as ISR. Seeds:
+ * states as partitions, each with an integer leader and an id array as ISR, and every
+ * ACL binding is valid and held once (core/acl/records.c). Seeds:
  * tests/fuzz/corpus/cluster_image. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl/acl_internal.h"
 #include "cluster/cluster.h"
+
+static void check_acls(const json_t *acls)
+{
+    size_t i, k;
+    const json_t *a, *b;
+    json_array_foreach(acls, i, a)
+    {
+        gn_acl_binding_t x, y;
+        if (gn__acl_binding_from_json(a, &x) < 0) abort();
+        json_array_foreach(acls, k, b) if (k != i && gn__acl_binding_from_json(b, &y) == 0 &&
+                                           gn__acl_binding_equal(&x, &y)) abort();
+    }
+}
 
 static void check_image(const json_t *image)
 {
+    check_acls(json_object_get(image, "acls"));
     const char *name;
     json_t *t;
     json_object_foreach(json_object_get(image, "topics"), name, t)
