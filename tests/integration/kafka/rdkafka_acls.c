@@ -9,6 +9,8 @@
  *   disabled  CreateAcls answers SECURITY_DISABLED (no authorizer)
  *   add TYPE NAME PATTERN PRINCIPAL OPERATION PERMISSION   one binding (librdkafka's
  *             names: TOPIC GROUP BROKER, LITERAL PREFIXED, READ WRITE ..., ALLOW DENY)
+ *   remove TYPE NAME PATTERN PRINCIPAL OPERATION PERMISSION   DeleteAcls of exactly that
+ *             binding: one match
  * Run by 0430-acls.sh (and tests/integration/mqtt/18-acl.sh). Exit 0 on success. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -206,6 +208,27 @@ static void step_add(char **a)
     if (errs[0]) FAIL("CreateAcls: %s", rd_kafka_err2name(errs[0]));
 }
 
+static void step_remove(char **a)
+{
+    char err[256];
+    rd_kafka_AclBindingFilter_t *f[] = {rd_kafka_AclBindingFilter_new(
+        (rd_kafka_ResourceType_t)by_name(a[0], 2, 4, type_name), a[1],
+        (rd_kafka_ResourcePatternType_t)by_name(a[2], 3, 4, pattern_name), a[3], "*",
+        (rd_kafka_AclOperation_t)by_name(a[4], 2, 12, op_name),
+        (rd_kafka_AclPermissionType_t)by_name(a[5], 2, 3, perm_name), err, sizeof err)};
+    if (!f[0]) FAIL("filter: %s", err);
+    rd_kafka_DeleteAcls(rk, f, 1, NULL, q);
+    rd_kafka_event_t *ev = wait_result(RD_KAFKA_EVENT_DELETEACLS_RESULT);
+    if (rd_kafka_event_error(ev)) FAIL("DeleteAcls: %s", rd_kafka_event_error_string(ev));
+    size_t cnt, nm = 0;
+    const rd_kafka_DeleteAcls_result_response_t **resp =
+        rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(ev), &cnt);
+    if (cnt == 1) rd_kafka_DeleteAcls_result_response_matching_acls(resp[0], &nm);
+    if (cnt != 1 || nm != 1) FAIL("DeleteAcls: %zu responses, %zu matches", cnt, nm);
+    rd_kafka_event_destroy(ev);
+    rd_kafka_AclBinding_destroy_array(f, 1);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5) FAIL("usage: %s host:port user password step [n]", argv[0]);
@@ -231,6 +254,8 @@ int main(int argc, char **argv)
         step_refused(RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED);
     else if (!strcmp(argv[4], "add") && argc == 11)
         step_add(argv + 5);
+    else if (!strcmp(argv[4], "remove") && argc == 11)
+        step_remove(argv + 5);
     else if (!strcmp(argv[4], "disabled"))
         step_refused(RD_KAFKA_RESP_ERR_SECURITY_DISABLED);
     else
