@@ -135,6 +135,7 @@ static void on_sweep(uv_timer_t *t)
     mqtt__internal_topics_ensure(srv); /* a no-op once they exist */
     mqtt__remote_want(srv, NULL);      /* partitions held elsewhere keep coming */
     mqtt__owner_sweep(srv);
+    mqtt__authz_sweep(srv); /* bindings changed: subscriptions checked again */
 }
 
 void mqtt__conn_sweep_start(mqtt_server_t *srv)

@@ -227,7 +227,10 @@ int mqtt__connect_finish(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t
             conn->auth && conn->auth->user ? conn->auth->user
                                            : (srv->auth && c->user ? c->user : "-"));
     mqtt__connect_free(c);
-    if (session_present) mqtt__session_resume(sess);
+    if (session_present) {
+        mqtt__authz_recheck(conn); /* what it subscribed to before may be refused now */
+        mqtt__session_resume(sess);
+    }
     /* every broker learns it is online here, with its state (the saved will is gone) */
     if (sess->persistent) mqtt__session_save(sess);
     return 0;

@@ -350,6 +350,7 @@ struct mqtt_server {
     mqtt_buf_t *out_spare[MQTT_OUT_SPARES]; /* conn.c */
     size_t nout_spare;
     mqtt_stats_t stats;
+    uint64_t acl_generation; /* the ACL bindings subscriptions were last checked against */
     uv_prepare_t turn_end;   /* end of each loop turn: pending batches, catch-ups, output */
     bool turn_end_init;      /* ... and polled, started with it */
     uv_check_t polled;       /* right after each poll: that poll's publishes and acks out */
@@ -439,6 +440,13 @@ const char *mqtt__conn_peer(const mqtt_conn_t *conn, char *buf, size_t cap);
  * refusal is logged by the authorizer. */
 bool mqtt__authorize_publish(mqtt_conn_t *conn, gn_bytes_t topic);
 bool mqtt__authorize_subscribe(mqtt_conn_t *conn, gn_bytes_t filter, gn_bytes_t group);
+/* Checks the subscriptions of conn's session again, removing (and logging) those the
+ * ACLs no longer allow: at CONNECT of a session that was present, before its queue is
+ * sent. */
+void mqtt__authz_recheck(mqtt_conn_t *conn);
+/* From the 1 s sweep: when the bindings changed since the last sweep, every connected
+ * session's subscriptions are checked again. */
+void mqtt__authz_sweep(mqtt_server_t *srv);
 
 /* handle_connect.c: answers a CONNECT that authentication let through (session,
  * takeover, CONNACK with extra properties, e.g. the server-final of SCRAM). Takes c.

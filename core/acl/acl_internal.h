@@ -35,6 +35,7 @@ struct gn_acl {
     bool dirty;                 /* an "acl" record applied since */
     gn__acl_entry_t **entries;  /* in the image's order */
     size_t nentries;
+    uint64_t generation; /* + 1 at each load of the bindings */
     /* refusal log lines: at most GN__ACL_LOG_PER_SEC a second */
     int64_t log_window_ms;
     int logged;

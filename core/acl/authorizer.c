@@ -43,6 +43,7 @@ int gn__acl_load(gn_acl_t *acl, const json_t *acls)
     clear_entries(acl);
     acl->entries = entries;
     acl->nentries = k;
+    acl->generation++;
     return 0;
 }
 
@@ -280,6 +281,13 @@ bool gn_acl_authorize(gn_acl_t *acl, const char *principal, const char *host, gn
     if (decide(acl, principal, host, op, type, name)) return true;
     gn_acl_log_refusal(acl, principal, host, op, type, name);
     return false;
+}
+
+uint64_t gn_acl_generation(gn_acl_t *acl)
+{
+    if (!acl) return 0;
+    refresh(acl);
+    return acl->generation;
 }
 
 void gn_acl_list(gn_acl_t *acl, const gn_acl_binding_t *filter, gn_acl_each_cb fn, void *arg)

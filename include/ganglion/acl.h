@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "broker.h"
 
@@ -128,6 +129,11 @@ bool gn_acl_allowed_all(gn_acl_t *acl, const char *principal, const char *host, 
  * decided with gn_acl_allowed_any/_all. */
 void gn_acl_log_refusal(gn_acl_t *acl, const char *principal, const char *host, gn_acl_op_t op,
                         gn_acl_resource_type_t type, const char *name);
+
+/* A number that changes whenever the bindings this broker holds change (a binding
+ * created or deleted anywhere in the cluster, once applied here): what an adapter that
+ * granted something earlier (an MQTT subscription) compares to check it again. */
+uint64_t gn_acl_generation(gn_acl_t *acl);
 
 /* ---- the bindings: listed from, and changed through, the metadata log ------------ */
 

@@ -6,7 +6,8 @@
 # sensors/... is refused (5.0: PUBACK 0x87; 3.1.1: acknowledged and dropped) and never
 # delivered, his SUBSCRIBE gets SUBACK 0x87 (3.1.1: 0x80); a wildcard first level needs
 # READ on every topic (refused to alice, granted to the super user); $share/g1/ is
-# refused to bob on a topic without ACLs; refusals are logged.
+# refused to bob on a topic without ACLs; refusals are logged. Deleting alice's READ
+# (DeleteAcls) removes her live subscription within the 1 s sweep: nothing more reaches it.
 # Ports 21920 (MQTT), 29521 (Kafka).
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
@@ -58,4 +59,20 @@ grep -q 'mod=acl msg="authorization denied" principal="User:bob".*operation=WRIT
     "$LOG" || fail "no log line for bob's publish"
 grep -q 'principal="User:alice".*operation=READ resource_type=TOPIC resource="\*"' "$LOG" ||
     fail "no log line for alice's wildcard"
+# revocation: a live subscription goes when the binding that allowed it is deleted
+sub -V mqttv5 -u alice -P pw-alice -t sensors/# -v >"$DATA.live" &
+S=$!
+sleep 0.5
+timeout 30 "$ACLS" 127.0.0.1:29521 admin pw-admin remove TOPIC sensors LITERAL User:alice READ ALLOW ||
+    fail "DeleteAcls of alice's READ"
+for _ in $(seq 1 40); do
+    grep -q 'subscription removed: not authorized any more.*filter="sensors/#"' "$LOG" && break
+    sleep 0.1
+done
+grep -q 'subscription removed: not authorized any more' "$LOG" || fail "subscription not removed"
+pub -V mqttv5 -u alice -P pw-alice -q 1 -t sensors/t1 -m after-revoke || fail "alice's publish"
+sleep 0.5
+kill $S 2>/dev/null || true
+wait $S 2>/dev/null || true
+[ ! -s "$DATA.live" ] || fail "delivered after the revocation: $(cat "$DATA.live")"
 echo "ok"
