@@ -487,6 +487,7 @@ int gn_gateway_config_listener(const gn_gateway_config_t *cfg, const char *name,
     snprintf(buf, sizeof(buf), "%s.advertised.port", name);
     if ((key = gn_config_key_find(buf))) out->advertised_port = (int)field_int(cfg, key);
     out->max_request_bytes = (long)cfg->socket_request_max_bytes;
+    out->max_idle_ms = (long)cfg->connections_max_idle_ms;
     snprintf(buf, sizeof(buf), "%s.allow.anonymous", name);
     out->allow_anonymous = true;
     if ((key = gn_config_key_find(buf)))

@@ -238,6 +238,16 @@ static const gn_config_key_t keys[] = {
      .default_value = "104857600",
      .doc = "Largest request a client may send on any listener; a larger one closes the "
             "connection."},
+    {.name = "connections.max.idle.ms",
+     .group = G_LISTEN,
+     .type = GN_CONFIG_LONG,
+     FIELD(connections_max_idle_ms),
+     .min = 0,
+     .max = I64_MAX,
+     .default_value = "600000",
+     .doc = "A Kafka connection (plain or TLS, including one that never finishes its TLS "
+            "handshake) that sent nothing and has no request in progress for this long is "
+            "closed, as Kafka's connections.max.idle.ms; 0: never."},
 
     /* Authentication (core/auth; docs/security.md) */
     {.name = "auth.users.file",

@@ -36,6 +36,7 @@ typedef struct gn_gateway_config {
     int http_tls_port;
 
     int64_t socket_request_max_bytes; /* socket.request.max.bytes, every listener */
+    int64_t connections_max_idle_ms;  /* connections.max.idle.ms: the Kafka listeners */
 
     char *auth_users_file;      /* auth.users.file: "" none */
     bool mqtt_allow_anonymous;  /* mqtt.allow.anonymous */

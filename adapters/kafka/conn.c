@@ -419,6 +419,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     conn->rlen += (size_t)nread;
+    conn->last_read = uv_now(conn->srv->loop);
     kafka__conn_process(conn);
 }
 
@@ -595,6 +596,7 @@ kafka_conn_t *kafka__conn_new(kafka_server_t *srv)
     srv->conns = conn;
     srv->nconns++;
     srv->open_handles++; /* released by kafka__server_handle_closed once it is closed */
+    conn->last_read = uv_now(srv->loop);
     return conn;
 }
 

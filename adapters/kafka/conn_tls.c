@@ -124,6 +124,7 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
     }
     memcpy(conn->rbuf + conn->rlen, data, len);
     conn->rlen += len;
+    conn->last_read = uv_now(conn->srv->loop);
     kafka__conn_process(conn);
 }
 

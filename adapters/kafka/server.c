@@ -38,6 +38,35 @@ static void on_listener_closed(uv_handle_t *h)
     kafka__server_handle_closed(h->data);
 }
 
+/* connections.max.idle.ms: closes the connections that sent nothing (a TLS client's
+ * handshake counts as nothing) and wait for no answer of ours for that long. */
+static void on_idle_sweep(uv_timer_t *t)
+{
+    kafka_server_t *srv = t->data;
+    uint64_t now = uv_now(srv->loop);
+    for (kafka_conn_t *conn = srv->conns, *next; conn; conn = next) {
+        next = conn->next;
+        if (conn->closing || conn->q_count > 0 || now - conn->last_read < srv->max_idle_ms)
+            continue;
+        GN_INFO("kafka", "closing an idle connection | client=%s idle_ms=%llu tls=%s", conn->peer,
+                (unsigned long long)(now - conn->last_read), conn->tls ? "true" : "false");
+        kafka__conn_close(conn, NULL);
+    }
+}
+
+/* The sweep runs every quarter of the limit (between 100 ms and 10 s). */
+static void idle_sweep_start(kafka_server_t *srv, long max_idle_ms)
+{
+    if (max_idle_ms <= 0) return;
+    srv->max_idle_ms = (uint64_t)max_idle_ms;
+    uint64_t every = srv->max_idle_ms / 4;
+    every = every < 100 ? 100 : every > 10000 ? 10000 : every;
+    uv_timer_init(srv->loop, &srv->idle_timer);
+    srv->idle_timer.data = srv;
+    srv->open_handles++;
+    uv_timer_start(&srv->idle_timer, on_idle_sweep, every, every);
+}
+
 static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void **state)
 {
     *state = NULL;
@@ -77,8 +106,9 @@ static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, voi
     uv_check_init(srv->loop, &srv->flush_check);
     srv->flush_prepare.data = srv->flush_check.data = srv;
     srv->open_handles += 2;
-    GN_INFO("kafka", "listening | host=%s port=%d max_request_bytes=%zu", host, cfg->port,
-            srv->max_request_bytes);
+    idle_sweep_start(srv, cfg->max_idle_ms);
+    GN_INFO("kafka", "listening | host=%s port=%d max_request_bytes=%zu max_idle_ms=%ld", host,
+            cfg->port, srv->max_request_bytes, cfg->max_idle_ms);
     *state = srv;
     return 0;
 }
@@ -99,6 +129,7 @@ static void kafka_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     kafka__tls_close(srv);
     uv_close((uv_handle_t *)&srv->flush_prepare, on_listener_closed);
     uv_close((uv_handle_t *)&srv->flush_check, on_listener_closed);
+    if (srv->max_idle_ms) uv_close((uv_handle_t *)&srv->idle_timer, on_listener_closed);
 }
 
 const gn_adapter_t gn_kafka_adapter = {

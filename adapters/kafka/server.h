@@ -38,6 +38,8 @@ struct kafka_server {
     gn_tls_ctx_t *tls;  /* the gateway's TLS context; NULL: no TLS listener */
     uint8_t *tls_chunk; /* [KAFKA_TLS_FILE_CHUNK]: file slices read for SSL_write, shared */
     size_t max_request_bytes;
+    uint64_t max_idle_ms; /* connections.max.idle.ms; 0: never (server.c's idle sweep) */
+    uv_timer_t idle_timer;
     const gn_auth_store_t *auth; /* auth.users.file: SASL offered; NULL: none */
     bool allow_anonymous;        /* kafka.allow.anonymous: serve clients without SASL */
     kafka_conn_t *conns;         /* doubly linked */
@@ -69,6 +71,7 @@ struct kafka_conn {
     bool closing;
     int open_handles;
     char peer[64];
+    uint64_t last_read; /* loop time of its last bytes (or of its accept) */
     kafka_endpoint_t local;
     kafka_sasl_t sasl;
     /* authz.c: the principal requests are authorized as, made at the first check and

@@ -17,6 +17,7 @@ typedef struct gn_listener_config {
     const char *advertised_host; /* NULL: the address the client connected to */
     int advertised_port;         /* 0: port */
     long max_request_bytes;      /* socket.request.max.bytes and the like */
+    long max_idle_ms;            /* connections.max.idle.ms (Kafka); 0: never */
     /* Authentication (auth.h): the users of auth.users.file, NULL when none; read-only,
      * valid until the adapter has stopped. */
     const struct gn_auth_store *auth;
