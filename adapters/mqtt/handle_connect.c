@@ -120,6 +120,19 @@ int mqtt__handle_connect(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
 
 int mqtt__connect_accept(mqtt_conn_t *conn, mqtt_connect_t *c, const mqtt_wbuf_t *extra)
 {
+    /* a will is a PUBLISH made later: its topic needs WRITE now, as Mosquitto checks it */
+    if (c->will && !mqtt__authorize_publish(conn, (gn_bytes_t){(const uint8_t *)c->will->topic,
+                                                               strlen(c->will->topic)})) {
+        char pb[64];
+        GN_INFO(MQTT_MOD,
+                "refused CONNECT: will topic not authorized | client=%s peer=%s topic=\"%s\"",
+                c->client_id, mqtt__conn_peer(conn, pb, sizeof pb), c->will->topic);
+        mqtt__send_connack(conn, false, MQTT_RC_NOT_AUTHORIZED,
+                           conn->request_problem_info ? "will topic not authorized" : NULL);
+        mqtt__connect_free(c);
+        mqtt__conn_close(conn, NULL);
+        return -1;
+    }
     if (!c->client_id[0]) {
         uint8_t rnd[8];
         char idbuf[64];

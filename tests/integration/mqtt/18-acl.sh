@@ -8,6 +8,7 @@
 # READ on every topic (refused to alice, granted to the super user); $share/g1/ is
 # refused to bob on a topic without ACLs; refusals are logged. Deleting alice's READ
 # (DeleteAcls) removes her live subscription within the 1 s sweep: nothing more reaches it.
+# A CONNECT whose will topic may not be written is refused (5.0: 0x87, 3.1.1: 5).
 # Ports 21920 (MQTT), 29521 (Kafka).
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
@@ -59,6 +60,18 @@ grep -q 'mod=acl msg="authorization denied" principal="User:bob".*operation=WRIT
     "$LOG" || fail "no log line for bob's publish"
 grep -q 'principal="User:alice".*operation=READ resource_type=TOPIC resource="\*"' "$LOG" ||
     fail "no log line for alice's wildcard"
+# a will is a PUBLISH too: CONNECT with a will on sensors/ is refused to bob (0x87 / 5)
+for V in mqttv311 mqttv5; do
+    if [ $V = mqttv5 ]; then NOAUTH=135; else NOAUTH=5; fi
+    got=0
+    pub -V $V -u bob -P pw-bob -t open/x -m m --will-topic sensors/will --will-payload w \
+        2>/dev/null || got=$?
+    [ "$got" = "$NOAUTH" ] || fail "$V: bob's will on sensors: exit $got, wanted $NOAUTH"
+    pub -V $V -u alice -P pw-alice -t open/x -m m --will-topic sensors/will --will-payload w ||
+        fail "$V: alice's will on sensors refused"
+done
+grep -q 'refused CONNECT: will topic not authorized' "$LOG" || fail "no log line for the will"
+
 # revocation: a live subscription goes when the binding that allowed it is deleted
 sub -V mqttv5 -u alice -P pw-alice -t sensors/# -v >"$DATA.live" &
 S=$!
