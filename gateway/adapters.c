@@ -29,7 +29,8 @@ const gn_gateway_ws_route_t gn_gateway_ws_routes[] = {
      .route = {.path = "/mqtt",
                .subprotocols = "mqtt,mqttv3.1",
                .binary = 1,
-               .protocol = &gn_mqtt_stream_protocol}},
+               .protocol = &gn_mqtt_stream_protocol,
+               .authenticates = true}},
     {.server = "http", .route = {.path = "/ws", .protocol = &gn_ws_json_protocol}},
     {.server = NULL},
 };

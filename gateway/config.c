@@ -492,6 +492,9 @@ int gn_gateway_config_listener(const gn_gateway_config_t *cfg, const char *name,
     out->allow_anonymous = true;
     if ((key = gn_config_key_find(buf)))
         memcpy(&out->allow_anonymous, field_cptr(cfg, key), sizeof(bool));
+    snprintf(buf, sizeof(buf), "%s.auth", name); /* http.auth: none | basic */
+    if ((key = gn_config_key_find(buf)) && key->type == GN_CONFIG_ENUM && field_int(cfg, key) != 0)
+        out->allow_anonymous = false;
     /* the TLS listener is on only with a certificate (the gateway sets out->tls) */
     snprintf(buf, sizeof(buf), "%s.tls.port", name);
     if (*cfg->tls_cert_file && (key = gn_config_key_find(buf)))
@@ -534,6 +537,11 @@ int gn_gateway_config_check(const gn_gateway_config_t *cfg, FILE *err)
     if (!cfg->kafka_allow_anonymous && !*cfg->auth_users_file) {
         fprintf(err, "ganglion: kafka.allow.anonymous=false needs auth.users.file (no user "
                      "could connect)\n");
+        return GN_EINVALID_CONFIG;
+    }
+    if (cfg->http_auth && !*cfg->auth_users_file) {
+        fprintf(err, "ganglion: http.auth=basic needs auth.users.file (no user could "
+                     "authenticate)\n");
         return GN_EINVALID_CONFIG;
     }
     if (*cfg->tls_cert_file && !*cfg->tls_key_file) {

@@ -25,6 +25,7 @@ static const char *const compression_types[] = {"producer", "uncompressed", "gzi
                                                 "lz4",      "zstd",         NULL};
 /* Index = gn_tls_client_auth_t value (include/ganglion/tls.h). */
 static const char *const client_auths[] = {"none", "requested", "required", NULL};
+static const char *const http_auths[] = {"none", "basic", NULL};
 
 /* The enum fields are written through an int. */
 _Static_assert(sizeof(gn_log_level_t) == sizeof(int), "log level is int-sized");
@@ -275,6 +276,18 @@ static const gn_config_key_t keys[] = {
             "auth.users.file is set); false closes a connection whose first request other "
             "than ApiVersions is not SASL (Kafka's SASL_PLAINTEXT listener) and needs "
             "auth.users.file."},
+    {.name = "http.auth",
+     .group = G_AUTH,
+     .type = GN_CONFIG_ENUM,
+     FIELD(http_auth),
+     .choices = http_auths,
+     .default_value = "none",
+     .doc = "Authentication on the HTTP listeners (REST, SSE, the /ws WebSocket, Connect, "
+            "/metrics, the console): none serves every client as User:ANONYMOUS (a verified "
+            "TLS client certificate still names its subject); basic answers 401 to a request "
+            "without a valid HTTP Basic user and password of auth.users.file (or a verified "
+            "client certificate on http.tls.port). /healthz stays open; MQTT over WebSocket "
+            "(/mqtt) checks its CONNECT credentials instead. basic needs auth.users.file."},
 
     /* Authorization (core/acl; docs/security.md) */
     {.name = "authorizer.enabled",

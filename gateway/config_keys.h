@@ -41,6 +41,7 @@ typedef struct gn_gateway_config {
     char *auth_users_file;      /* auth.users.file: "" none */
     bool mqtt_allow_anonymous;  /* mqtt.allow.anonymous */
     bool kafka_allow_anonymous; /* kafka.allow.anonymous */
+    int http_auth;              /* http.auth: 0 none, 1 basic */
 
     char *tls_cert_file; /* tls.cert.file: "" no TLS listener */
     char *tls_key_file;  /* tls.key.file */

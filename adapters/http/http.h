@@ -33,6 +33,10 @@
 
 typedef struct http_server http_server_t;
 typedef struct http_req http_req_t;
+typedef struct http_auth http_auth_t;
+
+#define HTTP_PRINCIPAL_MAX 512 /* GN_ACL_PRINCIPAL_MAX */
+#define HTTP_HOST_MAX      64  /* an IP address */
 
 typedef enum http_method {
     HTTP_GET = 0,
@@ -104,6 +108,7 @@ struct http_server {
     http_metrics_t metrics;
     struct http_consumers *consumers; /* REST consumer instances (consumer.c) */
     struct connect_registry *connect; /* Kafka Connect's connectors (connect.c) */
+    http_auth_t *auth;                /* http.auth and its cache (auth.c) */
     uint8_t *ws_scratch; /* LWS_PRE + HTTP_WS_COALESCE_BYTES: coalesced WebSocket frames */
     uv_timer_t stop_timer;
     unsigned stop_ticks, idle_ticks;
@@ -142,6 +147,28 @@ void http__h2_reads_track_tls(int fd);
 int http__lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                        size_t len);
 
+/* ---- authentication (auth.c) --------------------------------------------------- */
+int http__auth_init(http_server_t *srv, const gn_listener_config_t *cfg);
+void http__auth_free(http_server_t *srv);
+/* http.auth=basic: requests without valid credentials are refused. */
+bool http__auth_required(const http_server_t *srv);
+/* Paths served without authentication (health checks of load balancers). */
+bool http__auth_open_path(const char *path);
+/* The client of wsi (a request or WebSocket upgrade): principal gets "User:<user>" from
+ * checked Basic credentials (http.auth=basic), "User:<subject DN>" from a verified TLS
+ * client certificate, else GN_ACL_ANONYMOUS. 0, or GN_EAUTH (credentials wrong, or
+ * none while required) with a sentence in why. */
+int http__auth_principal(http_server_t *srv, struct lws *wsi, char *principal, size_t cap,
+                         const char **why);
+/* The client's IP address (no port), as ACL bindings name hosts. */
+void http__auth_client_host(struct lws *wsi, char *host, size_t cap);
+/* The refusal's log line: client address, path, reason (never a credential). */
+void http__auth_log_refusal(struct lws *wsi, const char *path, const char *why);
+/* The WWW-Authenticate value of a 401. */
+extern const char http__auth_challenge[];
+/* A 401 with WWW-Authenticate and the REST Proxy's error body (error_code 40101). */
+void http_respond_unauthorized(http_req_t *req, const char *why);
+
 /* ---- one request (request.c, response.c) -------------------------------------- */
 typedef int (*http_handler_fn)(http_req_t *req);
 
@@ -177,6 +204,8 @@ struct http_req {
     char path[HTTP_MAX_PATH];
     char params[HTTP_MAX_PARAMS][256]; /* decoded path segments matched by {} */
     const http_route_t *route;
+    char principal[HTTP_PRINCIPAL_MAX]; /* "User:alice", "User:ANONYMOUS" (auth.c) */
+    char client_host[HTTP_HOST_MAX];    /* the client's IP address, for ACLs */
     char content_type[128];
     char accept[256];
     long content_length; /* -1 unknown */
@@ -238,6 +267,9 @@ void http__sse_free(http_sse_t *sse);
 typedef struct http_ws http_ws_t;
 /* Picks the route for a WebSocket upgrade; -1 when none matches (refuse). */
 int http__ws_route_for(http_server_t *srv, const char *path, const char *subprotocol);
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 lets the upgrade to subprotocol proceed; 1 after
+ * answering 401 (http.auth and a route the protocol does not authenticate itself). */
+int http__ws_confirm_upgrade(http_server_t *srv, struct lws *wsi, const char *subprotocol);
 int http__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void **pws, void *in,
                       size_t len);
 

@@ -139,6 +139,18 @@ static int on_http(struct lws *wsi, http_pss_t *pss, http_server_t *srv)
     if (*http_req_header(req, WSI_TOKEN_HTTP_CONTENT_LENGTH, buf, sizeof buf))
         req->content_length = strtol(buf, NULL, 10);
 
+    http__auth_client_host(wsi, req->client_host, sizeof req->client_host);
+    const char *why = "";
+    if (http__auth_principal(srv, wsi, req->principal, sizeof req->principal, &why) < 0 &&
+        !http__auth_open_path(req->path)) {
+        http__auth_log_refusal(wsi, req->path, why);
+        if (req->content_length > 0 ||
+            lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+            req->close_after = true; /* body left unread */
+        http_respond_unauthorized(req, why);
+        return 0;
+    }
+
     int status = 404;
     req->route = http_route_match(req->path, req->method, req->params, &status);
     if (!req->route) {
@@ -215,6 +227,9 @@ int http__lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_HTTP:
         if (!srv || srv->stopping) return -1;
         return on_http(wsi, pss, srv);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        if (!srv || srv->stopping) return -1;
+        return http__ws_confirm_upgrade(srv, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
         if (!pss || !pss->req) return 0;
         return on_body(pss->req, in, len);

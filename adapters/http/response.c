@@ -80,6 +80,12 @@ void http_respond_error(http_req_t *req, int status, int error_code, const char 
                       json_pack("{s:i,s:s}", "error_code", error_code, "message", msg));
 }
 
+void http_respond_unauthorized(http_req_t *req, const char *why)
+{
+    http_req_add_header(req, "WWW-Authenticate", http__auth_challenge);
+    http_respond_error(req, 401, 40101, "Unauthorized: %s", why);
+}
+
 void http_respond_gn_error(http_req_t *req, int err)
 {
     const char *sentence = err > GN__ERR_BASE && err < 0 ? uv_strerror(err) : gn_strerror(err);

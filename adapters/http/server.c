@@ -64,6 +64,7 @@ static void on_stop_timer_closed(uv_handle_t *h)
     GN_DEBUG(HTTP_MOD, "stopped");
     if (srv->anchor[1] >= 0) close(srv->anchor[1]);
     free(srv->ws_scratch);
+    http__auth_free(srv);
     for (size_t i = 0; i < srv->nws_routes; i++) /* every WebSocket session closed by now */
         if (srv->ws_route_state_owned[i])
             srv->ws_routes[i].protocol->state_free(srv->ws_routes[i].adapter_state);
@@ -133,6 +134,10 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     snprintf(srv->adv_host, sizeof srv->adv_host, "%s",
              cfg->advertised_host && cfg->advertised_host[0] ? cfg->advertised_host : "");
     srv->adv_port = cfg->advertised_port ? cfg->advertised_port : cfg->port;
+    if (http__auth_init(srv, cfg) < 0) {
+        free(srv);
+        return GN_ENOMEM;
+    }
 
     lws_set_log_level(gn_logger_enabled(GN_LEVEL_DEBUG) ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR,
                       lws_log_emit);
@@ -153,6 +158,7 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     srv->ctx = lws_create_context(&info);
     if (!srv->ctx) {
         GN_ERROR(HTTP_MOD, "cannot create the libwebsockets context");
+        http__auth_free(srv);
         free(srv);
         return GN_ENOMEM;
     }
@@ -204,8 +210,9 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
                  srv->tls_port, uv_strerror(rc));
         goto fail;
     }
-    GN_INFO(HTTP_MOD, "listening | host=%s port=%d protocols=http/1.1,h2c,websocket max_body=%ld",
-            srv->host, srv->port, srv->max_body);
+    GN_INFO(HTTP_MOD,
+            "listening | host=%s port=%d protocols=http/1.1,h2c,websocket max_body=%ld auth=%s",
+            srv->host, srv->port, srv->max_body, http__auth_required(srv) ? "basic" : "none");
     *state = srv;
     return 0;
 fail:

@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <errno.h>
 
+#include "ganglion/acl.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 #include "http.h"
@@ -38,6 +39,7 @@ struct http_ws {
     ws_msg_t *head, *tail;
     size_t queued;
     struct http_ws *dirty_next, **dirty_prev; /* in srv->ws_dirty while dirty_prev */
+    char principal[HTTP_PRINCIPAL_MAX];       /* the upgrade's client (auth.c) */
     bool attached;
     bool close_requested;
     bool paused;
@@ -204,6 +206,13 @@ static int tr_local_name(gn_transport_t *tr, char *buf, size_t cap)
     return sock_name(tr->impl, false, buf, cap);
 }
 
+static int tr_principal(gn_transport_t *tr, char *buf, size_t cap)
+{
+    http_ws_t *ws = tr->impl;
+    snprintf(buf, cap, "%s", ws->principal);
+    return 0;
+}
+
 static const gn_transport_ops_t ws_ops = {
     .write = tr_write,
     .write_queue_size = tr_write_queue_size,
@@ -213,6 +222,7 @@ static const gn_transport_ops_t ws_ops = {
     .peer_name = tr_peer_name,
     .local_name = tr_local_name,
     .write_shared = tr_write_shared,
+    .principal = tr_principal,
 };
 
 /* Is name one of the comma-separated names in list? */
@@ -240,6 +250,53 @@ int http__ws_route_for(http_server_t *srv, const char *path, const char *subprot
         if (named && in_list(r->subprotocols, subprotocol)) return (int)i;
     }
     return -1;
+}
+
+/* True when every route at path authenticates its clients itself (MQTT). */
+static bool route_authenticates(http_server_t *srv, const char *path)
+{
+    bool any = false;
+    for (size_t i = 0; i < srv->nws_routes; i++) {
+        if (strcmp(srv->ws_routes[i].path, path) != 0) continue;
+        if (!srv->ws_routes[i].authenticates) return false;
+        any = true;
+    }
+    return any;
+}
+
+/* The upgrade's 401, written at once: lws closes the connection when we return. */
+static int refuse_upgrade(struct lws *wsi, const char *why)
+{
+    char body[256];
+    int blen =
+        snprintf(body, sizeof body, "{\"error_code\":40101,\"message\":\"Unauthorized: %s\"}", why);
+    uint8_t buf[LWS_PRE + 1024];
+    uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    if (lws_add_http_common_headers(wsi, 401, "application/json", (lws_filepos_t)blen, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
+                                    (const unsigned char *)http__auth_challenge,
+                                    (int)strlen(http__auth_challenge), &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                    (const unsigned char *)"close", 5, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    memcpy(start, body, (size_t)blen);
+    if (lws_write(wsi, start, (size_t)blen, LWS_WRITE_HTTP_FINAL) < 0) return -1;
+    return 1;
+}
+
+int http__ws_confirm_upgrade(http_server_t *srv, struct lws *wsi, const char *upgrade)
+{
+    (void)upgrade; /* "websocket" */
+    char path[HTTP_MAX_PATH] = "";
+    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0) return -1;
+    path[strcspn(path, "?")] = '\0';
+    if (route_authenticates(srv, path)) return 0;
+    char principal[HTTP_PRINCIPAL_MAX];
+    const char *why = "";
+    if (http__auth_principal(srv, wsi, principal, sizeof principal, &why) == 0) return 0;
+    http__auth_log_refusal(wsi, path, why);
+    return refuse_upgrade(wsi, why);
 }
 
 static void ws_free(http_ws_t *ws)
@@ -521,6 +578,13 @@ int http__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void **
         ws->srv = srv;
         ws->wsi = wsi;
         ws->route = &srv->ws_routes[idx];
+        const char *why; /* checked by http__ws_confirm_upgrade already (a cache hit) */
+        if (!ws->route->authenticates &&
+            http__auth_principal(srv, wsi, ws->principal, sizeof ws->principal, &why) < 0) {
+            free(ws);
+            return -1;
+        }
+        if (ws->route->authenticates) gn_acl_principal(ws->principal, sizeof ws->principal, NULL);
         ws->tr = (gn_transport_t){.ops = &ws_ops, .kind = "ws", .impl = ws};
         *pws = ws;
         return 0;

@@ -37,6 +37,11 @@ typedef struct gn_transport_ops {
      * so one buffer serves every connection of a fan-out). 0 or -errno (cb never runs). */
     int (*write_shared)(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
                         gn_transport_write_cb cb, void *arg);
+    /* Optional (NULL on most transports): the principal the transport's owner
+     * authenticated ("User:alice", "User:CN=client,O=acme", "User:ANONYMOUS"): the HTTP
+     * listener's check of a WebSocket upgrade (http.auth, a TLS client certificate). 0,
+     * or GN_ENOENT. */
+    int (*principal)(gn_transport_t *tr, char *buf, size_t cap);
 } gn_transport_ops_t;
 
 /* Set by the transport's owner; proto_* set by the stream protocol on attach. */
@@ -73,6 +78,8 @@ typedef struct gn_ws_route {
     size_t max_message_bytes; /* larger messages close the socket with 1009; 0: default */
     const gn_stream_protocol_t *protocol;
     void *adapter_state; /* passed to protocol->attach */
+    bool authenticates;  /* the protocol checks its clients itself (MQTT CONNECT): the
+                            listener's HTTP authentication does not apply to the upgrade */
 } gn_ws_route_t;
 
 /* Writes the header of an unmasked server frame holding a whole message of len bytes

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# http.auth=basic against auth.users.file with curl (HTTP/1.1 and h2c), an SSE GET and
+# Node ws: /healthz stays open; no credentials, a wrong password or an unknown user get
+# 401 with WWW-Authenticate and {"error_code":40101} (also a POST with a body, and the
+# /ws upgrade), each refusal one log line naming the client and never the password;
+# alice's credentials are served (REST produce and listing, SSE, WebSocket). Port 28449.
+set -euo pipefail
+source "$(dirname "$0")/lib.bash"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+USERS="$WORK/users"
+"$GN_BUILD_DIR/ganglion-users" --file="$USERS" add alice --password=wonder-pass-7 >/dev/null ||
+    fail "ganglion-users add"
+start_broker 28449 --http.auth=basic --auth.users.file="$USERS"
+grep -q 'mod=http msg="listening".* auth=basic' "$LOG" || fail "no auth=basic in the listening line"
+A=(-u alice:wonder-pass-7)
+PT='Content-Type: application/vnd.kafka.json.v2+json'
+
+expect_eq "health without credentials" "$(status GET /healthz)" "200"
+out=$(c -D "$WORK/h" -w ' %{http_code}' "$URL/topics")
+[[ $out == '{"error_code":40101,"message":"Unauthorized: no credentials"} 401' ]] ||
+    fail "no credentials: $out"
+grep -qi '^WWW-Authenticate: Basic realm="ganglion"' "$WORK/h" || fail "no WWW-Authenticate: $(cat "$WORK/h")"
+expect_eq "wrong password" "$(status GET /topics -u alice:bad-secret-9)" "401"
+expect_eq "unknown user" "$(status GET /metrics -u mallory:wonder-pass-7)" "401"
+expect_eq "not Basic" "$(status GET /topics -H 'Authorization: Bearer x')" "401"
+expect_eq "unknown path without credentials" "$(status GET /nope)" "401"
+expect_eq "POST with a body, no credentials" \
+    "$(status POST /topics/t -H "$PT" -d '{"records":[{"value":1}]}')" "401"
+expect_eq "h2c without credentials" "$(status GET /topics --http2-prior-knowledge)" "401"
+
+# served: HTTP/1.1, h2c (twice: the second check comes from the cache), SSE
+out=$(c "${A[@]}" -X POST -H "$PT" -d '{"records":[{"key":"k","value":{"n":1}}]}' "$URL/topics/t")
+expect_eq "produce as alice" "$(jq -c '[.offsets[].offset]' <<<"$out")" "[0]"
+expect_eq "h2c as alice" "$(c "${A[@]}" --http2-prior-knowledge -o /dev/null \
+    -w '%{http_version} %{http_code}' "$URL/topics")" "2 200"
+expect_eq "h2c list as alice" "$(c "${A[@]}" --http2-prior-knowledge "$URL/topics" | jq -c .)" '["t"]'
+expect_eq "SSE without credentials" "$(status GET '/topics/t/events?from=earliest')" "401"
+c "${A[@]}" -N --max-time 2 "$URL/topics/t/events?from=earliest" >"$WORK/sse" 2>/dev/null || true
+grep -q '"offset":0' "$WORK/sse" || fail "SSE as alice: $(head -c 300 "$WORK/sse")"
+
+source "$HERE/../../node_modules.bash"
+need_node_modules "$HERE/../.." ws || fail "cannot install the Node clients (npm ci --prefix tests)"
+timeout 20 node "$HERE/ws_auth.mjs" "$URL" alice wonder-pass-7 || fail "WebSocket clients"
+
+n=$(grep -c 'msg="authentication failed; answered 401" client=127.0.0.1:[0-9]*' "$LOG" || true)
+[[ $n -eq 10 ]] || fail "want 10 refusal lines, got $n: $(grep 'authentication failed' "$LOG")"
+grep -q 'path=/topics reason="unknown user or wrong password"' "$LOG" || fail "no wrong-password line"
+grep -q 'bad-secret\|wonder-pass' "$LOG" && fail "a password is in the log"
+stop_broker
+echo PASS
