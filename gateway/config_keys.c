@@ -295,7 +295,8 @@ static const gn_config_key_t keys[] = {
      .type = GN_CONFIG_BOOL,
      FIELD(broker.authorizer_enabled),
      .default_value = "false",
-     .doc = "Check every Kafka request, MQTT PUBLISH and SUBSCRIBE against the ACLs "
+     .doc = "Check every Kafka request, MQTT PUBLISH and SUBSCRIBE, HTTP request and /ws "
+            "message against the ACLs "
             "(Kafka's StandardAuthorizer model; managed with CreateAcls/DeleteAcls, kept in "
             "the cluster metadata log). false: every authenticated or anonymous client may do "
             "anything, and the ACL APIs answer SECURITY_DISABLED."},

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ganglion/acl.h"
 #include "ganglion/adapter.h"
 #include "ganglion/broker.h"
 #include "ganglion/partition.h"
@@ -169,8 +170,24 @@ extern const char http__auth_challenge[];
 /* A 401 with WWW-Authenticate and the REST Proxy's error body (error_code 40101). */
 void http_respond_unauthorized(http_req_t *req, const char *why);
 
+/* ---- authorization (authz.c) ----------------------------------------------------- */
+/* The request's principal may perform op on the resource (no log line: filtering). */
+bool http_allowed(http_req_t *req, gn_acl_op_t op, gn_acl_resource_type_t type, const char *name);
+/* The same, logged by the authorizer when refused, and then answered 403 with
+ * {"error_code":40301}. */
+bool http_authorize(http_req_t *req, gn_acl_op_t op, gn_acl_resource_type_t type, const char *name);
+/* The route's own ACL (http_route_acl_t), answered 403 when refused. */
+bool http__route_authorize(http_req_t *req);
+
 /* ---- one request (request.c, response.c) -------------------------------------- */
 typedef int (*http_handler_fn)(http_req_t *req);
+
+/* The ACL a route needs before its handler runs (authz.c): op 0 none. */
+typedef struct http_route_acl {
+    gn_acl_op_t op;
+    gn_acl_resource_type_t type;
+    int param; /* the path parameter naming the resource; -1: the cluster */
+} http_route_acl_t;
 
 typedef struct http_route {
     http_method_t method;
@@ -178,6 +195,7 @@ typedef struct http_route {
     http_handler_fn handler;
     bool body;                 /* reads a request body */
     const char *content_types; /* accepted Content-Types, '|' separated; NULL: any */
+    http_route_acl_t acl;
 } http_route_t;
 
 typedef enum http_req_state {

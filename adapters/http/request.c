@@ -93,6 +93,7 @@ static void run_handler(http_req_t *req)
                            req->srv->max_body);
         return;
     }
+    if (!http__route_authorize(req)) return;
     int rc = req->route->handler(req);
     if (rc < 0 && req->state == HTTP_REQ_RUNNING && !req->async) http_respond_gn_error(req, rc);
 }

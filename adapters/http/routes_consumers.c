@@ -331,6 +331,17 @@ int http_handle_subscription_set(http_req_t *req)
             http_respond_error(req, 422, 42204, "Invalid topic name in topics[%zu]", i);
             goto out;
         }
+        if (!http_authorize(req, GN_ACL_OP_READ, GN_ACL_RESOURCE_TOPIC, t)) goto out;
+    }
+    /* a pattern also matches topics created later: READ on every topic is needed */
+    if (pattern && !gn_acl_allowed_all(gn_broker_acl(req->srv->broker), req->principal,
+                                       req->client_host, GN_ACL_OP_READ, GN_ACL_RESOURCE_TOPIC)) {
+        gn_acl_log_refusal(gn_broker_acl(req->srv->broker), req->principal, req->client_host,
+                           GN_ACL_OP_READ, GN_ACL_RESOURCE_TOPIC, pattern);
+        http_respond_error(req, 403, 40301,
+                           "Not authorized: a topic_pattern needs READ on every topic (%s)",
+                           req->principal);
+        goto out;
     }
     http__consumer_unsubscribe(c);
     if (pattern) {
@@ -399,6 +410,14 @@ int http_handle_subscription_delete(http_req_t *req)
 
 /* ---- assignments -------------------------------------------------------------------- */
 
+/* READ on each assigned partition's topic (403 at the first that is not). */
+static bool topics_readable(http_req_t *req, const gn_topic_partition_t *tps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!http_authorize(req, GN_ACL_OP_READ, GN_ACL_RESOURCE_TOPIC, tps[i].topic)) return false;
+    return true;
+}
+
 int http_handle_assignments_set(http_req_t *req)
 {
     http_consumer_t *c = get_consumer(req);
@@ -413,7 +432,8 @@ int http_handle_assignments_set(http_req_t *req)
         http_respond_error(req, 409, 40903,
                            "Subscription to topics, partitions and pattern are mutually "
                            "exclusive.");
-    } else if (parse_tps(req, json_object_get(root, "partitions"), tps, &n, true)) {
+    } else if (parse_tps(req, json_object_get(root, "partitions"), tps, &n, true) &&
+               topics_readable(req, tps, n)) {
         http__consumer_assign(c, tps, n);
         save_then_respond(c, req, 204, NULL, false);
     }

@@ -44,17 +44,26 @@ static void partition_not_found(http_req_t *req)
     http_respond_error(req, 404, 40402, "Partition not found.");
 }
 
+typedef struct topic_names {
+    http_req_t *req;
+    json_t *arr;
+} topic_names_t;
+
+/* The topics the client may DESCRIBE, as Kafka's Metadata lists them. */
 static void add_name(void *arg, const gn_topic_info_t *info)
 {
-    if (!info->internal) json_array_append_new(arg, json_string(info->name));
+    topic_names_t *t = arg;
+    if (!info->internal &&
+        http_allowed(t->req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_TOPIC, info->name))
+        json_array_append_new(t->arr, json_string(info->name));
 }
 
 int http_handle_topics_list(http_req_t *req)
 {
     if (!accept_ok(req)) return 0;
-    json_t *arr = json_array();
-    gn_topic_list(req->srv->broker, add_name, arr);
-    http_respond_json(req, 200, arr);
+    topic_names_t t = {req, json_array()};
+    gn_topic_list(req->srv->broker, add_name, &t);
+    http_respond_json(req, 200, t.arr);
     return 0;
 }
 

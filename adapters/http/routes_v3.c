@@ -49,16 +49,25 @@ int http_handle_v3_clusters(http_req_t *req)
     return 0;
 }
 
+typedef struct topic_list {
+    http_req_t *req;
+    json_t *data;
+} topic_list_t;
+
+/* The topics the client may DESCRIBE (Kafka's Metadata filter). */
 static void add_topic(void *arg, const gn_topic_info_t *info)
 {
-    json_array_append_new(arg, topic_json(info));
+    topic_list_t *t = arg;
+    if (http_allowed(t->req, GN_ACL_OP_DESCRIBE, GN_ACL_RESOURCE_TOPIC, info->name))
+        json_array_append_new(t->data, topic_json(info));
 }
 
 int http_handle_v3_topics_list(http_req_t *req)
 {
     if (!cluster_ok(req)) return 0;
-    json_t *data = json_array();
-    gn_topic_list(req->srv->broker, add_topic, data);
+    topic_list_t t = {req, json_array()};
+    json_t *data = t.data;
+    gn_topic_list(req->srv->broker, add_topic, &t);
     http_respond_json(req, 200, json_pack("{s:s,s:o}", "kind", "KafkaTopicList", "data", data));
     return 0;
 }
@@ -139,6 +148,12 @@ int http_handle_v3_topic_create(http_req_t *req)
     if (!name) {
         json_decref(body);
         http_respond_error(req, 400, 40002, "topic_name is required");
+        return 0;
+    }
+    /* Kafka's CreateTopics: CREATE on the cluster, else CREATE on the topic */
+    if (!http_allowed(req, GN_ACL_OP_CREATE, GN_ACL_RESOURCE_CLUSTER, GN_ACL_CLUSTER_NAME) &&
+        !http_authorize(req, GN_ACL_OP_CREATE, GN_ACL_RESOURCE_TOPIC, name)) {
+        json_decref(body);
         return 0;
     }
     json_t *jp = json_object_get(body, "partitions_count");

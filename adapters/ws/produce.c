@@ -65,6 +65,7 @@ void ws_handle_produce(ws_session_t *sess, ws_msg_t *msg)
                       "More than %d produce requests await their ack", WS_MAX_INFLIGHT);
         return;
     }
+    if (!ws_authorize(sess, msg->id, GN_ACL_OP_WRITE, GN_ACL_RESOURCE_TOPIC, msg->topic)) return;
     gn_partition_t *part0 = NULL;
     int rc = gn_topic_client_may_write(msg->topic, "produce to");
     if (rc == 0) rc = gn_partition_get_or_create(sess->broker, msg->topic, 0, &part0);
@@ -125,6 +126,10 @@ static void on_committed(void *arg, int status, const gn_group_offset_t *results
 
 void ws_handle_commit(ws_session_t *sess, ws_msg_t *msg)
 {
+    /* Kafka's OffsetCommit: READ on the group and on the topic */
+    if (!ws_authorize(sess, msg->id, GN_ACL_OP_READ, GN_ACL_RESOURCE_GROUP, msg->group) ||
+        !ws_authorize(sess, msg->id, GN_ACL_OP_READ, GN_ACL_RESOURCE_TOPIC, msg->topic))
+        return;
     gn_group_coordinator_t *coord = gn_broker_group_coordinator(sess->broker);
     op_ctx_t *op = op_new(sess, msg, msg->partition);
     if (!op || !coord) {

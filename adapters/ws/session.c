@@ -110,6 +110,16 @@ static void on_close(gn_transport_t *tr)
     ws_session_unref(sess);
 }
 
+bool ws_authorize(ws_session_t *sess, json_t *id, gn_acl_op_t op, gn_acl_resource_type_t type,
+                  const char *name)
+{
+    if (gn_acl_authorize(gn_broker_acl(sess->broker), sess->principal, sess->host, op, type, name))
+        return true;
+    ws_send_error(sess, id, "not_authorized", "%s may not %s %s %s", sess->principal,
+                  gn_acl_op_name(op), gn_acl_resource_type_name(type), name);
+    return false;
+}
+
 static int ws_attach(gn_broker_t *broker, void *adapter_state, gn_transport_t *tr)
 {
     if (!tr->ops->write_shared) return GN_EINVAL; /* records go out as shared frames */
@@ -119,6 +129,11 @@ static int ws_attach(gn_broker_t *broker, void *adapter_state, gn_transport_t *t
     sess->hub = adapter_state;
     sess->tr = tr;
     sess->refs = 1;
+    if (!tr->ops->principal || tr->ops->principal(tr, sess->principal, sizeof sess->principal) < 0)
+        gn_acl_principal(sess->principal, sizeof sess->principal, NULL);
+    if (tr->ops->peer_name(tr, sess->host, sizeof sess->host) < 0) sess->host[0] = '\0';
+    char *colon = strrchr(sess->host, ':'); /* "ip:port" */
+    if (colon) *colon = '\0';
     tr->session = sess;
     tr->on_read = on_read;
     tr->on_close = on_close;

@@ -247,6 +247,10 @@ static void remove_sub(ws_session_t *sess, ws_sub_t **slot)
 
 void ws_handle_subscribe(ws_session_t *sess, ws_msg_t *msg)
 {
+    if (!ws_authorize(sess, msg->id, GN_ACL_OP_READ, GN_ACL_RESOURCE_TOPIC, msg->topic)) return;
+    if (msg->group &&
+        !ws_authorize(sess, msg->id, GN_ACL_OP_READ, GN_ACL_RESOURCE_GROUP, msg->group))
+        return;
     gn_topic_info_t info;
     if (gn_topic_describe(sess->broker, msg->topic, &info) < 0) {
         ws_send_error(sess, msg->id, "unknown_topic", "Topic %s does not exist", msg->topic);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ganglion/acl.h"
 #include "ganglion/broker.h"
 #include "ganglion/bytes.h"
 #include "ganglion/group.h"
@@ -147,8 +148,10 @@ struct ws_session {
     gn_transport_t *tr;
     ws_sub_t *subs[WS_MAX_SUBS];
     size_t nsubs;
-    int inflight; /* produces awaiting their ack */
-    int refs;     /* async operations holding the session after close */
+    int inflight;                         /* produces awaiting their ack */
+    int refs;                             /* async operations holding the session after close */
+    char principal[GN_ACL_PRINCIPAL_MAX]; /* the transport's (http.auth), for the ACLs */
+    char host[64];                        /* the client's IP address */
     bool closed;
     bool pumping;
 };
@@ -159,6 +162,10 @@ void ws__on_written(gn_transport_t *tr);
 void ws_send_error(ws_session_t *sess, json_t *id, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void ws_session_unref(ws_session_t *sess);
+/* May the session's principal perform op on the resource? Otherwise an error message
+ * "not_authorized" answers request id (the authorizer logs the refusal). */
+bool ws_authorize(ws_session_t *sess, json_t *id, gn_acl_op_t op, gn_acl_resource_type_t type,
+                  const char *name);
 const char *ws_err_code(int err);
 
 void ws_handle_subscribe(ws_session_t *sess, ws_msg_t *msg);

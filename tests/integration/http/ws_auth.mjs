@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The /ws upgrade under http.auth=basic with the Node `ws` client: refused with 401 and
 // WWW-Authenticate without credentials and with a wrong password; with an Authorization
-// header the JSON protocol is served (welcome, a produce acknowledged).
+// header the JSON protocol is served (welcome, a produce acknowledged). With a fourth
+// argument (a topic the user may not read, under authorizer.enabled) a subscribe to it
+// is answered "not_authorized" and the connection stays usable.
 import WebSocket from 'ws';
 import assert from 'node:assert/strict';
 
-const [base, user, password] = process.argv.slice(2); // http://127.0.0.1:PORT
+const [base, user, password, forbidden] = process.argv.slice(2); // http://127.0.0.1:PORT
 const url = base.replace('http', 'ws') + '/ws';
 const basic = (u, p) => 'Basic ' + Buffer.from(u + ':' + p).toString('base64');
 const timeout = (ms, what) =>
@@ -41,6 +43,14 @@ async function served() {
   ws.send(JSON.stringify({ type: 'produce', topic: 'wsauth', key: 'k', value: 'v', id: 1 }));
   const ack = await next((m) => m.type === 'ack' || m.type === 'error');
   assert.equal(ack.type, 'ack', JSON.stringify(ack));
+  if (forbidden) {
+    ws.send(JSON.stringify({ type: 'subscribe', topic: forbidden, from: 'earliest', id: 2 }));
+    const err = await next((m) => m.id === 2);
+    assert.equal(err.type, 'error', JSON.stringify(err));
+    assert.equal(err.code, 'not_authorized', JSON.stringify(err));
+    ws.send(JSON.stringify({ type: 'produce', topic: 'wsauth', key: 'k', value: 'v2', id: 3 }));
+    assert.equal((await next((m) => m.id === 3)).type, 'ack');
+  }
   ws.close();
 }
 
