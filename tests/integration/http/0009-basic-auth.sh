@@ -4,14 +4,16 @@
 # Node ws: /healthz stays open; no credentials, a wrong password or an unknown user get
 # 401 with WWW-Authenticate and {"error_code":40101} (also a POST with a body, and the
 # /ws upgrade), each refusal one log line naming the client and never the password;
-# alice's credentials are served (REST produce and listing, SSE, WebSocket). Port 28449.
+# alice's credentials are served (REST produce and listing, SSE, WebSocket); the /mqtt
+# upgrade is not HTTP-authenticated (MQTT's CONNECT is). Ports 28449 (HTTP), 28453 (MQTT).
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 USERS="$WORK/users"
 "$GN_BUILD_DIR/ganglion-users" --file="$USERS" add alice --password=wonder-pass-7 >/dev/null ||
     fail "ganglion-users add"
-start_broker 28449 --http.auth=basic --auth.users.file="$USERS"
+start_broker 28449 --http.auth=basic --auth.users.file="$USERS" --mqtt.host=127.0.0.1 \
+    --mqtt.port=28453 --mqtt.tls.port=0
 grep -q 'mod=http msg="listening".* auth=basic' "$LOG" || fail "no auth=basic in the listening line"
 A=(-u alice:wonder-pass-7)
 PT='Content-Type: application/vnd.kafka.json.v2+json'
@@ -43,8 +45,15 @@ source "$HERE/../../node_modules.bash"
 need_node_modules "$HERE/../.." ws || fail "cannot install the Node clients (npm ci --prefix tests)"
 timeout 20 node "$HERE/ws_auth.mjs" "$URL" alice wonder-pass-7 || fail "WebSocket clients"
 
+# an upgrade without credentials: /mqtt switches protocols, /ws is refused
+UP=(-H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13'
+    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==')
+expect_eq "/mqtt upgrade" "$(c --max-time 1 -o /dev/null -w '%{http_code}' "${UP[@]}" \
+    -H 'Sec-WebSocket-Protocol: mqtt' "$URL/mqtt" || true)" "101"
+expect_eq "/ws upgrade" "$(c -o /dev/null -w '%{http_code}' "${UP[@]}" "$URL/ws")" "401"
+
 n=$(grep -c 'msg="authentication failed; answered 401" client=127.0.0.1:[0-9]*' "$LOG" || true)
-[[ $n -eq 10 ]] || fail "want 10 refusal lines, got $n: $(grep 'authentication failed' "$LOG")"
+[[ $n -eq 11 ]] || fail "want 11 refusal lines, got $n: $(grep 'authentication failed' "$LOG")"
 grep -q 'path=/topics reason="unknown user or wrong password"' "$LOG" || fail "no wrong-password line"
 grep -q 'bad-secret\|wonder-pass' "$LOG" && fail "a password is in the log"
 stop_broker
