@@ -26,6 +26,9 @@ grep -qi '^WWW-Authenticate: Basic realm="ganglion"' "$WORK/h" || fail "no WWW-A
 expect_eq "wrong password" "$(status GET /topics -u alice:bad-secret-9)" "401"
 expect_eq "unknown user" "$(status GET /metrics -u mallory:wonder-pass-7)" "401"
 expect_eq "not Basic" "$(status GET /topics -H 'Authorization: Bearer x')" "401"
+expect_eq "no colon" "$(status GET /topics -H "Authorization: Basic $(printf alice | base64)")" "401"
+expect_eq "not base64" "$(status GET /topics -H 'Authorization: Basic !!!')" "401"
+expect_eq "a 2 KiB header" "$(status GET /topics -H "Authorization: Basic $(head -c 1600 /dev/zero | base64 -w0)")" "401"
 expect_eq "unknown path without credentials" "$(status GET /nope)" "401"
 expect_eq "POST with a body, no credentials" \
     "$(status POST /topics/t -H "$PT" -d '{"records":[{"value":1}]}')" "401"
@@ -53,7 +56,7 @@ expect_eq "/mqtt upgrade" "$(c --max-time 1 -o /dev/null -w '%{http_code}' "${UP
 expect_eq "/ws upgrade" "$(c -o /dev/null -w '%{http_code}' "${UP[@]}" "$URL/ws")" "401"
 
 n=$(grep -c 'msg="authentication failed; answered 401" client=127.0.0.1:[0-9]*' "$LOG" || true)
-[[ $n -eq 11 ]] || fail "want 11 refusal lines, got $n: $(grep 'authentication failed' "$LOG")"
+[[ $n -eq 14 ]] || fail "want 14 refusal lines, got $n: $(grep 'authentication failed' "$LOG")"
 grep -q 'path=/topics reason="unknown user or wrong password"' "$LOG" || fail "no wrong-password line"
 grep -q 'bad-secret\|wonder-pass' "$LOG" && fail "a password is in the log"
 stop_broker
