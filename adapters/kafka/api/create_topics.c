@@ -26,6 +26,7 @@ static void describe_new(kafka_req_t *req, const char *name, topic_resp_t *tr)
     const gn_topic_config_key_t *keys = gn_topic_config_keys(&nkeys);
     tr->Configs.items = kafka_arena_calloc(&req->arena, nkeys + 1, sizeof *tr->Configs.items);
     if (!tr->Configs.items) return;
+    tr->Configs.is_null = false; /* set null for a failed topic: listed now */
     for (size_t k = 0; k < nkeys; k++) {
         char buf[256];
         if (gn_topic_config_get(info.config, keys[k].name, buf, sizeof buf) < 0) continue;
