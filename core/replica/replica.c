@@ -196,6 +196,21 @@ static void propose_isr(gn__replica_t *rs, const int32_t *isr, size_t n)
 
 /* ---- the leader serves fetches ---- */
 
+/* Whether broker id is registered and unfenced in the image: only such a follower goes
+ * back into an ISR (as KIP-841). A broker in a controlled shutdown keeps fetching while it
+ * hands over, and the controller drops it from every ISR: re-adding it on each fetch made
+ * ISR records ping-pong, and every broker's metadata lease flapped with them (the leader
+ * refused produce, and a stopping broker's MQTT sessions were never saved offline). */
+static bool registered(gn__replica_t *rs, int32_t id)
+{
+    gn_cluster_broker_t live[64];
+    size_t n = gn_cluster_brokers(rs->m->broker, live, 64);
+    if (n > 64) return true; /* beyond what we looked at: the controller decides */
+    for (size_t i = 0; i < n; i++)
+        if (live[i].node_id == id) return true;
+    return false;
+}
+
 static void serve_fetch(gn__replica_t *rs, gn_rpc_call_t *call, int32_t replica, int64_t offset,
                         int64_t their_hw, bool may_park)
 {
@@ -216,7 +231,8 @@ static void serve_fetch(gn__replica_t *rs, gn_rpc_call_t *call, int32_t replica,
         if (offset >= leo) f->caught_up_ms = now;
     }
     advance_hw(rs);
-    if (f && offset >= leo && !in_isr(rs, replica)) { /* caught up: back into the ISR */
+    if (f && offset >= leo && !in_isr(rs, replica) && registered(rs, replica)) {
+        /* caught up: back into the ISR */
         int32_t isr[GN_CLUSTER_REPLICAS_MAX + 1];
         memcpy(isr, rs->isr, rs->nisr * sizeof(isr[0]));
         isr[rs->nisr] = replica;
