@@ -109,6 +109,7 @@ struct http_server {
     http_metrics_t metrics;
     struct http_consumers *consumers; /* REST consumer instances (consumer.c) */
     struct connect_registry *connect; /* Kafka Connect's connectors (connect.c) */
+    struct streams_registry *streams; /* stream processors (streams.c) */
     http_auth_t *auth;                /* http.auth and its cache (auth.c) */
     uint8_t *ws_scratch; /* LWS_PRE + HTTP_WS_COALESCE_BYTES: coalesced WebSocket frames */
     uv_timer_t stop_timer;
@@ -348,6 +349,17 @@ int http_handle_connector_plugins(http_req_t *req);
 typedef void (*http_record_cb)(void *arg, gn_bytes_t key, gn_bytes_t value);
 int http__topic_scan(gn_broker_t *broker, const char *topic, int64_t *next, http_record_cb each,
                      void *arg);
+/* Stream processors (routes_streams.c) */
+int http_handle_streams_list(http_req_t *req);
+int http_handle_stream_create(http_req_t *req);
+int http_handle_stream_get(http_req_t *req);
+int http_handle_stream_status(http_req_t *req);
+int http_handle_stream_pause(http_req_t *req);
+int http_handle_stream_resume(http_req_t *req);
+int http_handle_stream_delete(http_req_t *req);
+/* streams.c: the stream processor registry, started and stopped with the server */
+int http__streams_start(http_server_t *srv);
+void http__streams_stop(http_server_t *srv);
 /* connect.c: the connector registry, started and stopped with the server */
 int http__connect_start(http_server_t *srv);
 void http__connect_stop(http_server_t *srv);

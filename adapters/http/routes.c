@@ -93,6 +93,14 @@ const http_route_t http_routes[] = {
      GROUP(DESCRIBE, 1)},
     {HTTP_GET, "/v3/clusters/{}/consumer-groups/{}/lag-summary", http_handle_v3_group_lag_summary,
      false, NULL, GROUP(DESCRIBE, 1)},
+    /* stream processors (docs/streams.md) */
+    {HTTP_GET, "/streams", http_handle_streams_list, false, NULL, CLUSTER(DESCRIBE)},
+    {HTTP_POST, "/streams", http_handle_stream_create, true, "application/json", CLUSTER(ALTER)},
+    {HTTP_GET, "/streams/{}", http_handle_stream_get, false, NULL, CLUSTER(DESCRIBE)},
+    {HTTP_DELETE, "/streams/{}", http_handle_stream_delete, false, NULL, CLUSTER(ALTER)},
+    {HTTP_GET, "/streams/{}/status", http_handle_stream_status, false, NULL, CLUSTER(DESCRIBE)},
+    {HTTP_PUT, "/streams/{}/pause", http_handle_stream_pause, false, NULL, CLUSTER(ALTER)},
+    {HTTP_PUT, "/streams/{}/resume", http_handle_stream_resume, false, NULL, CLUSTER(ALTER)},
     /* Kafka Connect */
     {HTTP_GET, "/connectors", http_handle_connectors_list, false, NULL, CLUSTER(DESCRIBE)},
     {HTTP_POST, "/connectors", http_handle_connector_create, true, "application/json",

@@ -106,6 +106,7 @@ static void http_stop(void *state, gn_adapter_stopped_cb cb, void *arg)
     http__accept_stop(srv);
     http__consumers_stop(srv);
     http__connect_stop(srv);
+    http__streams_stop(srv);
     http__ws_flush_stop(srv);
     if (srv->ctx) {
         struct lws_context *ctx = srv->ctx;
@@ -198,6 +199,7 @@ static int http_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     http__ws_flush_start(srv);
     if ((rc = http__consumers_start(srv)) < 0) goto fail;
     if ((rc = http__connect_start(srv)) < 0) goto fail;
+    if ((rc = http__streams_start(srv)) < 0) goto fail;
     rc = http__accept_start(srv);
     if (rc < 0) {
         GN_ERROR(HTTP_MOD, "cannot listen | host=%s port=%d err=%s", srv->host, srv->port,
