@@ -71,8 +71,9 @@ int kafka_sasl_step(kafka_sasl_t *s, const gn_auth_store_t *store, gn_bytes_t in
                                            : "SaslAuthenticate before SaslHandshake";
         return -KAFKA_ILLEGAL_SASL_STATE;
     }
+    if (!in.ptr) in = (gn_bytes_t){(const uint8_t *)"", 0}; /* a null AuthBytes: empty */
     if (s->plain) return step_plain(s, store, in, why);
-    int rc = gn_scram_server_step(s->scram, in.ptr ? in.ptr : (const uint8_t *)"", in.len, out);
+    int rc = gn_scram_server_step(s->scram, in.ptr, in.len, out);
     if (rc == GN_SCRAM_CONTINUE) return 1;
     if (rc == 0) { /* *out: server-final, kept by the exchange until the connection ends */
         const char *user = gn_scram_server_user(s->scram);

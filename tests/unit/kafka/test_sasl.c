@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Kafka SASL state of a connection (adapters/kafka/sasl.c): mechanism choice and the
- * errors Kafka answers, PLAIN tokens (RFC 4616), which requests may run before and
- * after authentication. SCRAM itself is tested in tests/unit/auth. */
+ * errors Kafka answers, PLAIN tokens (RFC 4616, a null one too), which requests may run
+ * before and after authentication. SCRAM itself is tested in tests/unit/auth. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,6 +75,7 @@ static void test_sasl__plain_tokens(void **state)
     const gn_bytes_t bad[] = {
         TOKEN("\0alice\0wrong"), TOKEN("\0bob\0pw"), TOKEN("bob\0alice\0pw"), /* acting as bob */
         TOKEN("alice\0pw"),      TOKEN(""),          TOKEN("\0alice\0pw\0"),
+        GN_BYTES_NULL, /* AuthBytes of length -1 (found by fuzz_kafka_sasl: UB before) */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = plain(store, bad[i], &s);
