@@ -31,27 +31,18 @@ int mqtt__handle_subscribe(mqtt_conn_t *conn, const mqtt_packet_t *pkt)
         fresh[n] = false;
         gn_bytes_t f = e.filter;
         bool shared = f.len > 7 && memcmp(f.ptr, "$share/", 7) == 0;
-        if (shared) {
-            const uint8_t *slash = memchr(f.ptr + 7, '/', f.len - 7);
-            gn_bytes_t group = {f.ptr + 7, slash ? (size_t)(slash - f.ptr - 7) : 0};
-            gn_bytes_t rest = {slash ? slash + 1 : NULL,
-                               slash ? f.len - (size_t)(slash + 1 - f.ptr) : 0};
-            if (group.len == 0 || memchr(group.ptr, '+', group.len) ||
-                memchr(group.ptr, '#', group.len) || !mqtt_topic_filter_valid(rest)) {
-                rcs[n++] = v5 ? MQTT_RC_TOPIC_FILTER_INVALID : 0x80;
-                continue;
-            }
-            if (e.no_local) {
-                mqtt__conn_disconnect(conn, MQTT_RC_PROTOCOL_ERROR,
-                                      "no-local on a shared subscription");
-                return -1;
-            }
-        } else if (!mqtt_topic_filter_valid(f)) {
-            GN_INFO(MQTT_MOD, "subscription refused | client=%s filter=\"%.*s\" reason=%s",
-                    sess->client_id, (int)(f.len < 200 ? f.len : 200), (const char *)f.ptr,
-                    mqtt_rc_name(MQTT_RC_TOPIC_FILTER_INVALID));
+        if (!mqtt__sub_filter_ok(f)) {
+            if (!shared)
+                GN_INFO(MQTT_MOD, "subscription refused | client=%s filter=\"%.*s\" reason=%s",
+                        sess->client_id, (int)(f.len < 200 ? f.len : 200), (const char *)f.ptr,
+                        mqtt_rc_name(MQTT_RC_TOPIC_FILTER_INVALID));
             rcs[n++] = v5 ? MQTT_RC_TOPIC_FILTER_INVALID : 0x80;
             continue;
+        }
+        if (shared && e.no_local) {
+            mqtt__conn_disconnect(conn, MQTT_RC_PROTOCOL_ERROR,
+                                  "no-local on a shared subscription");
+            return -1;
         }
         gn_bytes_t group = GN_BYTES_NULL, topic_filter = f;
         if (shared) {

@@ -543,6 +543,9 @@ bool mqtt__session_has_credit(const mqtt_session_t *sess);
 #define MQTT_QOS2_WAITING  (MQTT_QOS2_PENDING | MQTT_QOS2_UNSAVED | MQTT_QOS2_SAVING)
 uint32_t *mqtt__qos2_find(mqtt_session_t *sess, uint16_t pid);
 void mqtt__qos2_remove(mqtt_session_t *sess, uint16_t pid);
+/* The SUBSCRIBE rules for one filter: a valid topic filter, or $share/G/filter with a
+ * non-empty G free of '+' and '#' and a valid filter. */
+bool mqtt__sub_filter_ok(gn_bytes_t f);
 int mqtt__session_subscribe(mqtt_session_t *sess, const mqtt_sub_entry_t *e, uint32_t sub_id,
                             bool *existed);
 bool mqtt__session_unsubscribe(mqtt_session_t *sess, gn_bytes_t filter);

@@ -174,6 +174,17 @@ static int split_share(gn_bytes_t f, char **share, char **filter)
     return 0;
 }
 
+bool mqtt__sub_filter_ok(gn_bytes_t f)
+{
+    if (!(f.len > 7 && memcmp(f.ptr, "$share/", 7) == 0)) return mqtt_topic_filter_valid(f);
+    const uint8_t *slash = memchr(f.ptr + 7, '/', f.len - 7);
+    if (!slash) return false;
+    gn_bytes_t group = {f.ptr + 7, (size_t)(slash - f.ptr - 7)};
+    gn_bytes_t rest = {slash + 1, f.len - (size_t)(slash + 1 - f.ptr)};
+    return group.len > 0 && !memchr(group.ptr, '+', group.len) &&
+           !memchr(group.ptr, '#', group.len) && mqtt_topic_filter_valid(rest);
+}
+
 static bool same_sub(const mqtt_sub_t *s, const char *share, const char *filter)
 {
     if (strcmp(s->filter, filter) != 0) return false;
@@ -429,8 +440,10 @@ void mqtt__session_resume(mqtt_session_t *sess)
 
 static int64_t expiry_deadline(const mqtt_session_t *sess)
 {
-    if (sess->expiry == UINT32_MAX) return INT64_MAX;
-    return sess->disconnected_at + (int64_t)sess->expiry * 1000;
+    int64_t span = (int64_t)sess->expiry * 1000;
+    /* saturates: disconnected_at comes from a record (session_store.c keeps it >= 0) */
+    if (sess->expiry == UINT32_MAX || sess->disconnected_at > INT64_MAX - span) return INT64_MAX;
+    return sess->disconnected_at + span;
 }
 
 void mqtt__session_arm_timer(mqtt_session_t *sess)

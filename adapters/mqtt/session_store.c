@@ -74,10 +74,23 @@ static json_t *will_json(const mqtt_will_t *w, int64_t due)
     return j;
 }
 
+/* An integer field of a record in lo..hi, else false. */
+static bool int_in(json_t *obj, const char *key, json_int_t lo, json_int_t hi, json_int_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = v ? json_integer_value(v) : 0; /* absent: 0, as the first records wrote */
+    return (!v || json_is_integer(v)) && *out >= lo && *out <= hi;
+}
+
 static void will_restore(mqtt_session_t *sess, json_t *j)
 {
     const char *topic = json_string_value(json_object_get(j, "t"));
-    if (!topic) return;
+    json_int_t qos;
+    if (!topic || !mqtt_topic_name_valid((gn_bytes_t){(const uint8_t *)topic, strlen(topic)}) ||
+        !int_in(j, "q", 0, 2, &qos)) {
+        GN_WARN(MQTT_MOD, "unreadable will skipped | client=%s", sess->client_id);
+        return;
+    }
     mqtt_will_t *w = calloc(1, sizeof(*w));
     if (!w || !(w->topic = strdup(topic)) ||
         !hex_to(json_string_value(json_object_get(j, "m")), &w->payload, &w->payload_len) ||
@@ -90,7 +103,7 @@ static void will_restore(mqtt_session_t *sess, json_t *j)
         free(w);
         return;
     }
-    w->qos = (uint8_t)json_integer_value(json_object_get(j, "q"));
+    w->qos = (uint8_t)qos;
     w->retain = json_is_true(json_object_get(j, "r"));
     w->delay = (uint32_t)json_integer_value(json_object_get(j, "d"));
     sess->will = w;
@@ -325,6 +338,7 @@ mqtt_session_t *mqtt__session_restore(mqtt_server_t *srv, const mqtt_session_rec
     sess->expiry = (uint32_t)json_integer_value(json_object_get(doc, "expiry"));
     sess->persistent = sess->expiry > 0;
     sess->disconnected_at = json_integer_value(json_object_get(doc, "disconnected_at"));
+    if (sess->disconnected_at < 0) sess->disconnected_at = 0; /* deadlines are computed from it */
     size_t i;
     json_t *it;
     json_array_foreach(json_object_get(doc, "subs"), i, it)
@@ -333,16 +347,23 @@ mqtt_session_t *mqtt__session_restore(mqtt_server_t *srv, const mqtt_session_rec
         const char *share = json_string_value(json_object_get(it, "s"));
         if (!f) continue;
         char full[1024];
-        if (share)
-            snprintf(full, sizeof full, "$share/%s/%s", share, f);
-        else
-            snprintf(full, sizeof full, "%s", f);
+        int n = share ? snprintf(full, sizeof full, "$share/%s/%s", share, f)
+                      : snprintf(full, sizeof full, "%s", f);
+        json_int_t qos, rh;
+        gn_bytes_t filter = {(const uint8_t *)full, n > 0 ? (size_t)n : 0};
+        /* what SUBSCRIBE would have refused (a corrupt record) is not restored */
+        if (n < 0 || (size_t)n >= sizeof full || !mqtt__sub_filter_ok(filter) ||
+            !int_in(it, "q", 0, 2, &qos) || !int_in(it, "rh", 0, 2, &rh)) {
+            GN_WARN(MQTT_MOD, "unreadable subscription skipped | client=%s filter=\"%.200s\"", id,
+                    full);
+            continue;
+        }
         mqtt_sub_entry_t e = {
-            .filter = {(const uint8_t *)full, strlen(full)},
-            .qos = (uint8_t)json_integer_value(json_object_get(it, "q")),
+            .filter = filter,
+            .qos = (uint8_t)qos,
             .no_local = json_is_true(json_object_get(it, "nl")),
             .retain_as_published = json_is_true(json_object_get(it, "rap")),
-            .retain_handling = (uint8_t)json_integer_value(json_object_get(it, "rh")),
+            .retain_handling = (uint8_t)rh,
         };
         bool existed;
         mqtt__session_subscribe(sess, &e, (uint32_t)json_integer_value(json_object_get(it, "id")),
