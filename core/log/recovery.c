@@ -21,13 +21,15 @@
 #define RECOVER_WINDOW    (1 << 20)
 #define RECOVER_BATCH_MAX (256 << 20) /* larger than any accepted batch: corrupt */
 
-/* "%020d" + ext: returns the base offset and points *ext after the digits. */
+/* "%020d" + ext: returns the base offset and points *ext after the digits; -1 for
+ * other names, also 20 digits beyond INT64_MAX (no offset: not a segment of ours). */
 static int64_t parse_name(const char *name, const char **ext)
 {
     int64_t v = 0;
 
     for (int i = 0; i < 20; i++) {
         if (name[i] < '0' || name[i] > '9') return -1;
+        if (v > (INT64_MAX - (name[i] - '0')) / 10) return -1;
         v = v * 10 + (name[i] - '0');
     }
     *ext = name + 20;

@@ -232,7 +232,10 @@ static void test_recovery__stray_and_orphan_files(void **state)
     tl_write_at(f->dir, "00000000000000000003.log.deleted", 0, "x", 1);
     tl_write_at(f->dir, "00000000000000000003.index.cleaned", 0, "x", 1);
     tl_write_at(f->dir, "leader-epoch-checkpoint", 0, "0\n0\n", 4);
+    /* 20 digits beyond INT64_MAX: no offset, not a segment (overflowed before) */
+    tl_write_at(f->dir, "99999999999999999999.log", 0, "x", 1);
     reopen_expect(f, true, 5);
+    assert_int_equal(tl_file_size(f->dir, "99999999999999999999.log"), 1); /* not ours */
     assert_int_equal(tl_file_size(f->dir, "00000000000000000100.index"), -1);
     assert_int_equal(tl_file_size(f->dir, "00000000000000000100.timeindex"), -1);
     assert_int_equal(tl_file_size(f->dir, "00000000000000000003.log.deleted"), -1);
