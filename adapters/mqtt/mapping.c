@@ -70,22 +70,36 @@ void mqtt__msg_parse_headers(mqtt_msg_t *msg)
     }
 }
 
+/* A property MQTT allows once per PUBLISH, not written yet: then it is marked written. */
+static bool once(uint32_t *sent, uint8_t id)
+{
+    if (*sent & (1u << (id & 31))) return false;
+    *sent |= 1u << (id & 31);
+    return true;
+}
+
 void mqtt__msg_props(const mqtt_msg_t *msg, mqtt_wbuf_t *w, int64_t now_ms)
 {
     gn_bytes_t raw = msg->headers;
     gn_record_header_t h;
+    uint32_t sent = 0; /* a record may repeat a header (any Kafka producer): the first wins */
     for (int32_t i = 0; i < msg->headers_count && gn_record_header_next(&raw, &h) == 1; i++) {
         gn_bytes_t v = h.value.ptr ? h.value : (gn_bytes_t){(const uint8_t *)"", 0};
         if (h.key.len >= 5 && memcmp(h.key.ptr, "mqtt.", 5) == 0) {
-            if (name_is(h.key, H_CONTENT_TYPE) && mqtt_utf8_valid(v.ptr, v.len))
+            if (name_is(h.key, H_CONTENT_TYPE) && mqtt_utf8_valid(v.ptr, v.len) &&
+                once(&sent, MQTT_PROP_CONTENT_TYPE))
                 mqtt_p_str(w, MQTT_PROP_CONTENT_TYPE, v);
-            else if (name_is(h.key, H_RESPONSE_TOPIC) && mqtt_topic_name_valid(v))
+            else if (name_is(h.key, H_RESPONSE_TOPIC) && mqtt_topic_name_valid(v) &&
+                     once(&sent, MQTT_PROP_RESPONSE_TOPIC))
                 mqtt_p_str(w, MQTT_PROP_RESPONSE_TOPIC, v);
-            else if (name_is(h.key, H_CORRELATION) && v.len <= 65535)
+            else if (name_is(h.key, H_CORRELATION) && v.len <= 65535 &&
+                     once(&sent, MQTT_PROP_CORRELATION_DATA))
                 mqtt_p_str(w, MQTT_PROP_CORRELATION_DATA, v);
-            else if (name_is(h.key, H_FORMAT) && v.len == 1 && v.ptr[0] == '1')
+            else if (name_is(h.key, H_FORMAT) && v.len == 1 && v.ptr[0] == '1' &&
+                     once(&sent, MQTT_PROP_PAYLOAD_FORMAT_INDICATOR))
                 mqtt_p_u8(w, MQTT_PROP_PAYLOAD_FORMAT_INDICATOR, 1);
-            else if (name_is(h.key, H_EXPIRY) && msg->expiry) {
+            else if (name_is(h.key, H_EXPIRY) && msg->expiry &&
+                     once(&sent, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL)) {
                 int64_t left = (int64_t)msg->expiry;
                 if (msg->timestamp > 0 && now_ms > msg->timestamp)
                     left -= (now_ms - msg->timestamp) / 1000;

@@ -2,7 +2,9 @@
 /* Unit tests for the record headers of a PUBLISH (adapters/mqtt/mapping.c,
  * mqtt__headers_from_props): built into the caller's array when it is big enough (the
  * batched publish path allocates nothing per message), into a malloc'd one otherwise,
- * with mqtt.qos and mqtt.retain as the log stores them. */
+ * with mqtt.qos and mqtt.retain as the log stores them; and back (mqtt__msg_props): a
+ * header a Kafka producer repeats gives its MQTT 5 property once (found by
+ * fuzz_mqtt_headers: twice was a protocol error that made subscribers disconnect). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../../../adapters/mqtt/codec_internal.h"
 #include "../../../adapters/mqtt/mqtt.h"
 
 static bool bytes_is(gn_bytes_t b, const char *s)
@@ -49,11 +52,48 @@ static void test_headers__heap_when_small(void **state)
     free(hs);
 }
 
+static void test_headers__repeated_header_sent_once(void **state)
+{
+    (void)state;
+    /* Kafka record headers (zigzag varint lengths): content type, format and expiry twice */
+    static const char raw[] = "\x22mqtt.content_type\x02"
+                              "a"
+                              "\x22mqtt.content_type\x02"
+                              "b"
+                              "\x26mqtt.payload_format\x02"
+                              "1"
+                              "\x26mqtt.payload_format\x02"
+                              "1"
+                              "\x26mqtt.message_expiry\x04"
+                              "60"
+                              "\x26mqtt.message_expiry\x04"
+                              "30";
+    mqtt_msg_t msg = {.headers = {(const uint8_t *)raw, sizeof raw - 1}, .headers_count = 6};
+    mqtt__msg_parse_headers(&msg);
+    assert_int_equal(msg.expiry, 30);
+    mqtt_wbuf_t w;
+    mqtt_wbuf_init(&w);
+    mqtt__msg_props(&msg, &w, 0);
+    uint8_t blk[256];
+    size_t plen = w.len - 5; /* after the fixed header's headroom */
+    assert_true(plen < 128);
+    blk[0] = (uint8_t)plen;
+    memcpy(blk + 1, w.buf + 5, plen);
+    mqtt_reader_t r = {.pos = blk, .end = blk + 1 + plen};
+    mqtt_props_t props;
+    assert_int_equal(mqtt__props_read(&r, MQTT_IN(MQTT_PUBLISH), &props), 0);
+    assert_true(bytes_is(props.content_type, "a"));
+    assert_int_equal(props.payload_format, 1);
+    assert_int_equal(props.message_expiry, 30);
+    mqtt_wbuf_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_headers__caller_buffer),
         cmocka_unit_test(test_headers__heap_when_small),
+        cmocka_unit_test(test_headers__repeated_header_sent_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
