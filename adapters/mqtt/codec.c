@@ -359,8 +359,8 @@ protocol:
 
 int mqtt_props_next_user(const mqtt_props_t *p, size_t *pos, gn_bytes_t *name, gn_bytes_t *value)
 {
+    if (!p->raw.ptr) return 0; /* no properties (before v5): no arithmetic on NULL */
     mqtt_reader_t r = {.pos = p->raw.ptr + *pos, .end = p->raw.ptr + p->raw.len};
-    if (!p->raw.ptr) return 0;
     while (r.pos < r.end) {
         uint32_t id;
         if (mqtt__r_varint(&r, &id) < 0) return 0;

@@ -139,8 +139,9 @@ static int decode_subscribe(mqtt_reader_t *r, mqtt_packet_t *pkt, int version)
 
 int mqtt_sub_next(const mqtt_packet_t *pkt, int version, size_t *pos, mqtt_sub_entry_t *e)
 {
+    if (!pkt->entries.ptr) return 0; /* not a (UN)SUBSCRIBE: no arithmetic on NULL */
     mqtt_reader_t r = {.pos = pkt->entries.ptr + *pos, .end = pkt->entries.ptr + pkt->entries.len};
-    if (!pkt->entries.ptr || r.pos >= r.end) return 0;
+    if (r.pos >= r.end) return 0;
     memset(e, 0, sizeof(*e));
     if (mqtt__r_bin(&r, &e->filter) < 0) return 0;
     if (pkt->type == MQTT_SUBSCRIBE) {
