@@ -116,6 +116,9 @@ typedef void (*http_consumer_saved_cb)(void *arg, int status);
 int http__consumer_save(http_consumer_t *c, http_consumer_saved_cb cb, void *arg);
 int http__consumer_forget(http_server_t *srv, const char *group, const char *name);
 int http__consumers_load(http_server_t *srv);
+/* One record of __rest_consumers applied to the registry, as the load does (a tombstone
+ * deletes; a record that does not parse is skipped). */
+void http__consumer_restore(http_server_t *srv, gn_bytes_t key, gn_bytes_t value);
 
 /* Records (consumer_records.c). */
 int http__consumer_poll_start(http_consumer_t *c, http_req_t *req, long timeout_ms, long max_bytes);

@@ -114,9 +114,8 @@ int http__consumer_forget(http_server_t *srv, const char *group, const char *nam
 
 /* ---- loading ------------------------------------------------------------------- */
 
-static void restore(void *arg, gn_bytes_t key, gn_bytes_t value)
+void http__consumer_restore(http_server_t *srv, gn_bytes_t key, gn_bytes_t value)
 {
-    http_server_t *srv = arg;
     if (!key.ptr) return;
     json_t *k = json_loadb((const char *)key.ptr, key.len, 0, NULL);
     const char *group = json_string_value(json_array_get(k, 0));
@@ -178,6 +177,11 @@ static void restore(void *arg, gn_bytes_t key, gn_bytes_t value)
 out:
     json_decref(doc);
     json_decref(k);
+}
+
+static void restore(void *arg, gn_bytes_t key, gn_bytes_t value)
+{
+    http__consumer_restore(arg, key, value);
 }
 
 int http__consumers_load(http_server_t *srv)
