@@ -70,6 +70,9 @@ static bool parse(gn_epoch_cache_t *c, const char *text)
         p = end;
         if (c->n > 0 && (epoch <= c->e[c->n - 1].epoch || start < c->e[c->n - 1].start))
             return false;
+        /* an epoch starting where the previous one did: that one held no record, and
+         * starts stay strictly increasing (as assign keeps them) */
+        if (c->n > 0 && start == c->e[c->n - 1].start) c->n--;
         if (reserve(c, c->n + 1) < 0) return false;
         c->e[c->n++] = (gn_epoch_entry_t){(int32_t)epoch, (int64_t)start};
     }

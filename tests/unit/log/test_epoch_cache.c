@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The leader-epoch cache (core/log/epoch_cache.c) and its use by the log: assign and
  * truncate rules, the checkpoint file (Kafka's format, survives a reopen, malformed files
- * refused), OffsetForLeaderEpoch lookups, the KIP-279 divergence steps between a leader's
- * and a follower's caches, batches stamped by a leader and epochs learned by a follower
- * from the leader's bytes (CRC unchanged), truncation with the log. */
+ * refused, an epoch starting where the next does dropped), OffsetForLeaderEpoch lookups,
+ * the KIP-279 divergence steps between a leader's and a follower's caches, batches
+ * stamped by a leader and epochs learned by a follower from the leader's bytes (CRC
+ * unchanged), truncation with the log. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +225,18 @@ static void test_epoch_cache__checkpoint_file(void **state)
         assert_int_equal(c.n, 0);
         gn__epoch_cache_free(&c);
     }
+    /* an epoch starting where the previous one did replaces it, as assign would (the
+     * file held two equal starts; found by fuzz_state_files) */
+    char *p = tl_sub(f->dir, GN_EPOCH_CHECKPOINT);
+    FILE *fp = fopen(p, "w");
+    fputs("0\n3\n0 0\n2 10\n5 10\n", fp);
+    fclose(fp);
+    free(p);
+    assert_int_equal(gn__epoch_cache_load(&c, f->dir), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.e[1].epoch, 5);
+    assert_int_equal(c.e[1].start, 10);
+    gn__epoch_cache_free(&c);
 }
 
 static int32_t batch_epoch(const uint8_t *p)
