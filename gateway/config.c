@@ -555,6 +555,12 @@ int gn_gateway_config_check(const gn_gateway_config_t *cfg, FILE *err)
                 cfg->tls_client_auth == 1 ? "requested" : "required");
         return GN_EINVALID_CONFIG;
     }
+    if (cfg->cluster_tls_enabled && (!*cfg->cluster_tls_cert_file || !*cfg->cluster_tls_key_file ||
+                                     !*cfg->cluster_tls_ca_file)) {
+        fprintf(err, "ganglion: cluster.tls.enabled needs cluster.tls.cert.file, "
+                     "cluster.tls.key.file and cluster.tls.ca.file\n");
+        return GN_EINVALID_CONFIG;
+    }
     size_t count;
     const gn_config_key_t *keys = gn_config_keys(&count);
     for (size_t i = 0; i < count; i++) {

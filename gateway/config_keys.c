@@ -344,6 +344,38 @@ static const gn_config_key_t keys[] = {
      .doc = "Client certificates on the TLS listeners, as Kafka's key: not asked for, asked "
             "for and checked against tls.ca.file when sent, or required (a client without one "
             "fails the handshake)."},
+    {.name = "cluster.tls.enabled",
+     .group = G_TLS,
+     .type = GN_CONFIG_BOOL,
+     FIELD(cluster_tls_enabled),
+     .default_value = "false",
+     .doc = "TLS between brokers on the internal listener (cluster.listener; not yet the Raft "
+            "transport), both ways with mutual authentication: each broker presents "
+            "cluster.tls.cert.file and requires the other's certificate, "
+            "checked against cluster.tls.ca.file (Kafka's inter-broker SSL listener with "
+            "ssl.client.auth=required). A peer without a valid certificate, or speaking plain "
+            "TCP, is refused and logged. Every broker of a cluster sets it alike."},
+    {.name = "cluster.tls.cert.file",
+     .group = G_TLS,
+     .type = GN_CONFIG_STRING,
+     FIELD(cluster_tls_cert_file),
+     .default_value = "",
+     .doc = "PEM file holding this broker's certificate (then its chain), presented to other "
+            "brokers both as a server and as a client; needed by cluster.tls.enabled."},
+    {.name = "cluster.tls.key.file",
+     .group = G_TLS,
+     .type = GN_CONFIG_STRING,
+     FIELD(cluster_tls_key_file),
+     .default_value = "",
+     .doc = "PEM file holding the unencrypted private key of cluster.tls.cert.file."},
+    {.name = "cluster.tls.ca.file",
+     .group = G_TLS,
+     .type = GN_CONFIG_STRING,
+     FIELD(cluster_tls_ca_file),
+     .default_value = "",
+     .doc = "PEM file of the CA certificates every broker's certificate must chain to: any "
+            "certificate they signed is a broker of this cluster (host names are not "
+            "checked). Needed by cluster.tls.enabled."},
 
     /* Broker */
     {.name = "num.partitions",

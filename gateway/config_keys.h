@@ -47,6 +47,11 @@ typedef struct gn_gateway_config {
     char *tls_key_file;  /* tls.key.file */
     char *tls_ca_file;   /* tls.ca.file: "" none */
     int tls_client_auth; /* ssl.client.auth: gn_tls_client_auth_t */
+
+    bool cluster_tls_enabled;    /* cluster.tls.enabled: TLS between brokers */
+    char *cluster_tls_cert_file; /* cluster.tls.cert.file: this broker's certificate */
+    char *cluster_tls_key_file;  /* cluster.tls.key.file */
+    char *cluster_tls_ca_file;   /* cluster.tls.ca.file: the CA of every broker's */
 } gn_gateway_config_t;
 
 typedef enum gn_config_type {

@@ -35,8 +35,9 @@ struct gateway {
     const gn_gateway_config_t *cfg;
     uv_loop_t loop;
     gn_broker_t *broker;
-    gn_auth_store_t *auth; /* auth.users.file; NULL when none */
-    gn_tls_ctx_t *tls;     /* tls.cert.file; NULL when none */
+    gn_auth_store_t *auth;     /* auth.users.file; NULL when none */
+    gn_tls_ctx_t *tls;         /* tls.cert.file; NULL when none */
+    gn_tls_ctx_t *cluster_tls; /* cluster.tls.*; NULL when off */
     uv_signal_t sigint, sigterm, sighup;
     running_adapter_t running[GN_GATEWAY_MAX_ADAPTERS];
     size_t nrunning;
@@ -396,6 +397,29 @@ static int tls_load(gateway_t *gw)
     return 0;
 }
 
+/* The context of cluster.tls.*, made once before the broker opens (its internal RPC and
+ * Raft use it). */
+static int cluster_tls_load(gateway_t *gw)
+{
+    const gn_gateway_config_t *cfg = gw->cfg;
+    char err[600], ebuf[700], pbuf[600];
+    if (!cfg->cluster_tls_enabled) return 0;
+    gn_tls_config_t tc = {.cert_file = cfg->cluster_tls_cert_file,
+                          .key_file = cfg->cluster_tls_key_file,
+                          .ca_file = cfg->cluster_tls_ca_file,
+                          .peers = true};
+    err[0] = '\0';
+    int rc = gn_tls_ctx_new(&tc, &gw->cluster_tls, err, sizeof(err));
+    if (rc != 0) {
+        GN_ERROR(MOD, "cannot set up TLS between brokers (cluster.tls.*) | error=%s reason=%s",
+                 err_name(rc), logfmt_value(err, ebuf, sizeof(ebuf)));
+        return -1;
+    }
+    GN_INFO(MOD, "TLS between brokers ready | cert=%s",
+            logfmt_value(cfg->cluster_tls_cert_file, pbuf, sizeof(pbuf)));
+    return 0;
+}
+
 int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *adapters,
                    const gn_gateway_ws_route_t *ws_routes)
 {
@@ -410,14 +434,16 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
     sigaction(SIGPIPE, &sa, NULL);
 
     if (auth_load(&gw) != 0) return 1;
-    if (tls_load(&gw) != 0) {
+    if (tls_load(&gw) != 0 || cluster_tls_load(&gw) != 0) {
         gn_auth_store_free(gw.auth);
+        gn_tls_ctx_free(gw.tls);
         return 1;
     }
     int rc = uv_loop_init(&gw.loop);
     if (rc != 0) {
         gn_auth_store_free(gw.auth);
         gn_tls_ctx_free(gw.tls);
+        gn_tls_ctx_free(gw.cluster_tls);
         GN_ERROR(MOD, "cannot create the event loop | error=%s", uv_err_name(rc));
         return 1;
     }
@@ -432,6 +458,7 @@ int gn_gateway_run(const gn_gateway_config_t *cfg, const gn_adapter_t *const *ad
 
     /* core/cluster registers this broker with its Kafka address, as clients must dial it */
     gn_broker_config_t bcfg = cfg->broker;
+    bcfg.cluster_tls = gw.cluster_tls;
     if (cfg->kafka_advertised_host && cfg->kafka_advertised_host[0])
         bcfg.advertised_host = cfg->kafka_advertised_host;
     else if (cfg->kafka_host && cfg->kafka_host[0] && strcmp(cfg->kafka_host, "0.0.0.0") != 0)
@@ -479,6 +506,7 @@ run:
     }
     gn_auth_store_free(gw.auth); /* the adapters have stopped */
     gn_tls_ctx_free(gw.tls);
+    gn_tls_ctx_free(gw.cluster_tls); /* the broker has closed */
     if (gw.exit_code == 0)
         GN_INFO(MOD, "ganglion stopped | exit_code=0");
     else

@@ -502,7 +502,8 @@ static gn_rpc_client_t *leader_client(gn_controller_t *ctl)
         gn__rpc_client_free(ctl->leader_cli);
         ctl->leader_cli = NULL;
     }
-    if (!ctl->leader_cli) ctl->leader_cli = gn__rpc_client_new(ctl->broker->loop, addr);
+    if (!ctl->leader_cli)
+        ctl->leader_cli = gn__rpc_client_new(ctl->broker->loop, addr, ctl->broker->cfg.cluster_tls);
     return ctl->leader_cli;
 }
 
@@ -774,7 +775,7 @@ int gn__controller_open(gn_broker_t *broker, gn_controller_t **out)
     ctl->cl = broker->cluster;
     const char *listener = broker->cfg.cluster_listener;
     if (listener && listener[0]) {
-        int rc = gn__rpc_server_open(broker->loop, listener, &ctl->srv);
+        int rc = gn__rpc_server_open(broker->loop, listener, broker->cfg.cluster_tls, &ctl->srv);
         if (rc < 0) {
             free(ctl);
             return rc;

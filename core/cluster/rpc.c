@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The internal RPC (rpc.h): a TCP server dispatching framed JSON requests to handlers by
- * "op", and a client keeping one connection per peer with calls matched by id. Buffers
- * are bounded by GN_RPC_FRAME_MAX. Loop thread only. */
+/* The internal RPC (rpc.h): a server dispatching framed JSON requests to handlers by
+ * "op", and a client keeping one connection per peer with calls matched by id, over plain
+ * TCP or TLS links (rpc_link.c). Buffers are bounded by GN_RPC_FRAME_MAX. Loop thread
+ * only. */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "cluster/rpc.h"
+#include "cluster/rpc_link.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 
@@ -21,8 +23,6 @@ typedef struct rbuf {
     uint8_t *p;
     size_t len, cap;
 } rbuf_t;
-
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out);
 
 static int rbuf_reserve(rbuf_t *b, size_t want)
 {
@@ -82,29 +82,22 @@ static int drain(rbuf_t *b, frame_cb each, void *arg)
     return rc;
 }
 
-typedef struct wreq {
-    uv_write_t req;
-    uint8_t *buf;
-} wreq_t;
-
-static void on_written(uv_write_t *req, int status)
+/* Room for at least 64 KiB more in b (len 0 when memory ran out). */
+static void room_in(rbuf_t *b, uv_buf_t *room)
 {
-    wreq_t *w = (wreq_t *)req;
-    free(w->buf);
-    free(w);
+    *room = uv_buf_init(NULL, 0);
+    if (rbuf_reserve(b, 65536) == 0)
+        *room = uv_buf_init((char *)b->p + b->len, (unsigned)(b->cap - b->len));
 }
 
-static int send_frame(uv_stream_t *s, const json_t *msg, const uint8_t *raw, size_t rawlen)
+static int send_frame(gn_rpc_link_t *link, const json_t *msg, const uint8_t *raw, size_t rawlen)
 {
     char *text = json_dumps(msg, JSON_COMPACT);
     if (!text) return GN_ENOMEM;
     size_t jl = strlen(text), n = 4 + jl + rawlen;
-    wreq_t *w = malloc(sizeof(*w));
     uint8_t *buf = n + 4 <= GN_RPC_FRAME_MAX ? malloc(n + 4) : NULL;
-    if (!w || !buf) {
+    if (!buf) {
         free(text);
-        free(w);
-        free(buf);
         return n + 4 > GN_RPC_FRAME_MAX ? GN_ETOOLARGE : GN_ENOMEM;
     }
     wr32(buf, (uint32_t)n);
@@ -112,15 +105,7 @@ static int send_frame(uv_stream_t *s, const json_t *msg, const uint8_t *raw, siz
     memcpy(buf + 8, text, jl);
     if (rawlen) memcpy(buf + 8 + jl, raw, rawlen);
     free(text);
-    w->buf = buf;
-    uv_buf_t ub = uv_buf_init((char *)buf, (unsigned)(n + 4));
-    int rc = uv_write(&w->req, s, &ub, 1, on_written);
-    if (rc < 0) {
-        free(buf);
-        free(w);
-        return GN_EIO;
-    }
-    return 0;
+    return gn__rpc_link_write(link, buf, n + 4) < 0 ? GN_EIO : 0;
 }
 
 static int resolve(const char *address, struct sockaddr_storage *ss)
@@ -144,6 +129,7 @@ typedef struct sconn sconn_t;
 struct gn_rpc_server {
     uv_loop_t *loop;
     uv_tcp_t tcp;
+    gn_tls_ctx_t *tls; /* cluster.tls.*: NULL plain TCP */
     struct {
         char op[32];
         gn_rpc_handler_cb cb;
@@ -157,7 +143,7 @@ struct gn_rpc_server {
 };
 
 struct sconn {
-    uv_tcp_t tcp;
+    gn_rpc_link_t *link;
     gn_rpc_server_t *srv; /* NULL once the server closed */
     rbuf_t in;
     int pending; /* calls not answered yet */
@@ -180,9 +166,9 @@ static void sconn_maybe_free(sconn_t *c)
     }
 }
 
-static void on_sconn_closed(uv_handle_t *h)
+static void on_sconn_closed(void *arg)
 {
-    sconn_t *c = h->data;
+    sconn_t *c = arg;
     c->closed = true;
     sconn_maybe_free(c);
 }
@@ -199,7 +185,7 @@ static void sconn_kill(sconn_t *c)
         if (c->next) c->next->prev = c->prev;
         if (c->srv->on_closed) c->srv->on_closed(c->srv->on_closed_arg, c->id);
     }
-    uv_close((uv_handle_t *)&c->tcp, on_sconn_closed);
+    gn__rpc_link_close(c->link);
 }
 
 static void on_request(void *arg, const json_t *msg, const uint8_t *raw, size_t rawlen)
@@ -228,7 +214,7 @@ void gn__rpc_reply(gn_rpc_call_t *call, int status, json_t *resp, const uint8_t 
     if (msg && !c->dead) {
         json_object_set(msg, "id", call->id ? call->id : json_null());
         json_object_set_new(msg, "status", json_integer(status));
-        if (send_frame((uv_stream_t *)&c->tcp, msg, raw, rawlen) < 0) sconn_kill(c);
+        if (send_frame(c->link, msg, raw, rawlen) < 0) sconn_kill(c);
     }
     json_decref(msg);
     json_decref(call->id);
@@ -237,9 +223,9 @@ void gn__rpc_reply(gn_rpc_call_t *call, int status, json_t *resp, const uint8_t 
     sconn_maybe_free(c);
 }
 
-static void on_sconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+static void on_sconn_read(void *arg, ssize_t n)
 {
-    sconn_t *c = s->data;
+    sconn_t *c = arg;
     if (n < 0) {
         sconn_kill(c);
         return;
@@ -251,14 +237,12 @@ static void on_sconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     sconn_maybe_free(c);
 }
 
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out)
+static void on_sconn_alloc(void *arg, uv_buf_t *room)
 {
-    rbuf_t *b = h->type == UV_TCP ? &((sconn_t *)h->data)->in : NULL;
-    (void)hint;
-    *out = uv_buf_init(NULL, 0);
-    if (b && rbuf_reserve(b, 65536) == 0)
-        *out = uv_buf_init((char *)b->p + b->len, (unsigned)(b->cap - b->len));
+    room_in(&((sconn_t *)arg)->in, room);
 }
+
+static const gn_rpc_link_cbs_t sconn_cbs = {on_sconn_alloc, on_sconn_read, on_sconn_closed};
 
 static void on_connection(uv_stream_t *l, int status)
 {
@@ -266,20 +250,15 @@ static void on_connection(uv_stream_t *l, int status)
     if (status < 0) return;
     sconn_t *c = calloc(1, sizeof(*c));
     if (!c) return;
-    uv_tcp_init(srv->loop, &c->tcp);
-    c->tcp.data = c;
     c->srv = srv;
-    if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
-        c->dead = true;
-        uv_close((uv_handle_t *)&c->tcp, on_sconn_closed);
+    if (gn__rpc_link_accept(l, srv->tls, &sconn_cbs, c, &c->link) < 0) {
+        free(c);
         return;
     }
-    uv_tcp_nodelay(&c->tcp, 1);
     c->id = ++srv->next_conn;
     c->next = srv->conns;
     if (srv->conns) srv->conns->prev = c;
     srv->conns = c;
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_sconn_read);
 }
 
 static void on_server_closed(uv_handle_t *h)
@@ -287,7 +266,8 @@ static void on_server_closed(uv_handle_t *h)
     free(h->data);
 }
 
-int gn__rpc_server_open(uv_loop_t *loop, const char *address, gn_rpc_server_t **out)
+int gn__rpc_server_open(uv_loop_t *loop, const char *address, gn_tls_ctx_t *tls,
+                        gn_rpc_server_t **out)
 {
     struct sockaddr_storage ss;
     int rc = resolve(address, &ss);
@@ -298,6 +278,7 @@ int gn__rpc_server_open(uv_loop_t *loop, const char *address, gn_rpc_server_t **
     gn_rpc_server_t *srv = calloc(1, sizeof(*srv));
     if (!srv) return GN_ENOMEM;
     srv->loop = loop;
+    srv->tls = tls;
     uv_tcp_init(loop, &srv->tcp);
     srv->tcp.data = srv;
     if ((rc = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0)) < 0 ||
@@ -307,7 +288,8 @@ int gn__rpc_server_open(uv_loop_t *loop, const char *address, gn_rpc_server_t **
         uv_close((uv_handle_t *)&srv->tcp, on_server_closed); /* frees srv */
         return rc == UV_EADDRINUSE ? -EADDRINUSE : GN_EIO;
     }
-    GN_INFO("cluster", "internal RPC listening | address=%s", address);
+    GN_INFO("cluster", "internal RPC listening | address=%s tls=%s", address,
+            tls ? "true" : "false");
     *out = srv;
     return 0;
 }
@@ -356,14 +338,14 @@ typedef struct pending {
 } pending_t;
 
 typedef struct cconn {
-    uv_tcp_t tcp;
-    uv_connect_t creq;
+    gn_rpc_link_t *link;
     gn_rpc_client_t *cli; /* NULL once detached */
     rbuf_t in;
 } cconn_t;
 
 struct gn_rpc_client {
     uv_loop_t *loop;
+    gn_tls_ctx_t *tls; /* cluster.tls.*: NULL plain TCP */
     char address[128];
     /* resolved at the first connect and kept; after a failed connect resolved again on the
      * thread pool (the name may point elsewhere now). Never on the loop again: getaddrinfo
@@ -379,9 +361,9 @@ struct gn_rpc_client {
     bool freeing;
 };
 
-static void on_cconn_closed(uv_handle_t *h)
+static void on_cconn_closed(void *arg)
 {
-    cconn_t *c = h->data;
+    cconn_t *c = arg;
     free(c->in.p);
     free(c);
 }
@@ -404,7 +386,7 @@ static void reset(gn_rpc_client_t *cli, int status)
     if (c) {
         cli->conn = NULL;
         c->cli = NULL;
-        uv_close((uv_handle_t *)&c->tcp, on_cconn_closed);
+        gn__rpc_link_close(c->link);
     }
     fail_all(cli, status);
 }
@@ -425,20 +407,22 @@ static void on_answer(void *arg, const json_t *msg, const uint8_t *raw, size_t r
     }
 }
 
-static void on_cconn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out)
+static void on_cconn_alloc(void *arg, uv_buf_t *room)
 {
-    cconn_t *c = h->data;
-    *out = uv_buf_init(NULL, 0);
-    if (rbuf_reserve(&c->in, 65536) == 0)
-        *out = uv_buf_init((char *)c->in.p + c->in.len, (unsigned)(c->in.cap - c->in.len));
+    room_in(&((cconn_t *)arg)->in, room);
 }
 
-static void on_cconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+static void resolve_again(gn_rpc_client_t *cli);
+
+/* n < 0: the connect failed or the connection ended: the peer's name is looked up
+ * again for the next one (it may point elsewhere now). */
+static void on_cconn_read(void *arg, ssize_t n)
 {
-    cconn_t *c = s->data;
+    cconn_t *c = arg;
     gn_rpc_client_t *cli = c->cli;
     if (!cli) return;
     if (n < 0) {
+        resolve_again(cli);
         reset(cli, GN_EIO);
         return;
     }
@@ -476,19 +460,7 @@ static void resolve_again(gn_rpc_client_t *cli)
         cli->resolving = true;
 }
 
-static void on_connect(uv_connect_t *req, int status)
-{
-    cconn_t *c = req->data;
-    gn_rpc_client_t *cli = c->cli;
-    if (!cli) return;
-    if (status < 0) {
-        resolve_again(cli);
-        reset(cli, GN_EIO);
-        return;
-    }
-    uv_tcp_nodelay(&c->tcp, 1);
-    uv_read_start((uv_stream_t *)&c->tcp, on_cconn_alloc, on_cconn_read);
-}
+static const gn_rpc_link_cbs_t cconn_cbs = {on_cconn_alloc, on_cconn_read, on_cconn_closed};
 
 static void on_client_timer(uv_timer_t *t)
 {
@@ -507,11 +479,12 @@ static void on_client_timer(uv_timer_t *t)
     if (!cli->pending) uv_timer_stop(t);
 }
 
-gn_rpc_client_t *gn__rpc_client_new(uv_loop_t *loop, const char *address)
+gn_rpc_client_t *gn__rpc_client_new(uv_loop_t *loop, const char *address, gn_tls_ctx_t *tls)
 {
     gn_rpc_client_t *cli = calloc(1, sizeof(*cli));
     if (!cli) return NULL;
     cli->loop = loop;
+    cli->tls = tls;
     snprintf(cli->address, sizeof(cli->address), "%s", address);
     uv_timer_init(loop, &cli->timer);
     cli->timer.data = cli;
@@ -533,12 +506,10 @@ int gn__rpc_call(gn_rpc_client_t *cli, const json_t *req, const uint8_t *raw, si
         cli->resolved = true;
         cconn_t *c = calloc(1, sizeof(*c));
         if (!c) return GN_ENOMEM;
-        uv_tcp_init(cli->loop, &c->tcp);
-        c->tcp.data = c;
-        c->creq.data = c;
         c->cli = cli;
-        if (uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&cli->ss, on_connect) < 0) {
-            uv_close((uv_handle_t *)&c->tcp, on_cconn_closed);
+        if (gn__rpc_link_connect(cli->loop, (struct sockaddr *)&cli->ss, cli->tls, &cconn_cbs, c,
+                                 &c->link) < 0) {
+            free(c);
             return GN_EIO;
         }
         cli->conn = c;
@@ -552,7 +523,7 @@ int gn__rpc_call(gn_rpc_client_t *cli, const json_t *req, const uint8_t *raw, si
     }
     p->id = cli->next_id++;
     json_object_set_new(msg, "id", json_integer(p->id));
-    int rc = send_frame((uv_stream_t *)&cli->conn->tcp, msg, raw, rawlen);
+    int rc = send_frame(cli->conn->link, msg, raw, rawlen);
     json_decref(msg);
     if (rc < 0) {
         free(p);

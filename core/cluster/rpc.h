@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "ganglion/tls.h"
+
 #define GN_RPC_FRAME_MAX (64u << 20)
 
 typedef struct gn_rpc_server gn_rpc_server_t;
@@ -24,8 +26,11 @@ typedef struct gn_rpc_call gn_rpc_call_t; /* one request being served */
 typedef void (*gn_rpc_handler_cb)(void *arg, gn_rpc_call_t *call, const json_t *req,
                                   const uint8_t *raw, size_t rawlen);
 
-/* Listens on "host:port"; 0 or a negative error (logged). */
-int gn__rpc_server_open(uv_loop_t *loop, const char *address, gn_rpc_server_t **out);
+/* Listens on "host:port", over TLS with tls (a peers context, cluster.tls.*: every
+ * connection must present a certificate its CA signed) or plain TCP with NULL (borrowed,
+ * outlives the server). 0 or a negative error (logged). */
+int gn__rpc_server_open(uv_loop_t *loop, const char *address, gn_tls_ctx_t *tls,
+                        gn_rpc_server_t **out);
 int gn__rpc_server_handle(gn_rpc_server_t *srv, const char *op, gn_rpc_handler_cb cb, void *arg);
 /* Answers call: resp (borrowed) gets "id" and "status" added; raw is copied. Frees call. */
 void gn__rpc_reply(gn_rpc_call_t *call, int status, json_t *resp, const uint8_t *raw,
@@ -43,7 +48,9 @@ typedef struct gn_rpc_client gn_rpc_client_t;
  * timeout): then resp is NULL. */
 typedef void (*gn_rpc_answer_cb)(void *arg, int status, const json_t *resp, const uint8_t *raw,
                                  size_t rawlen);
-gn_rpc_client_t *gn__rpc_client_new(uv_loop_t *loop, const char *address);
+/* tls: a peers context (the server's certificate verified, ours sent), NULL plain TCP;
+ * borrowed, outlives the client. */
+gn_rpc_client_t *gn__rpc_client_new(uv_loop_t *loop, const char *address, gn_tls_ctx_t *tls);
 /* Sends req (borrowed) with raw bytes; cb runs exactly once unless this fails. timeout_ms
  * bounds the wait (the connection is reset on a timeout). */
 int gn__rpc_call(gn_rpc_client_t *cli, const json_t *req, const uint8_t *raw, size_t rawlen,

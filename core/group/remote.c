@@ -74,7 +74,7 @@ static gn_rpc_client_t *peer_client(gn_group_coordinator_t *coord, int32_t node)
         gn__rpc_client_free(p->cli); /* the broker moved: its calls fail with GN_ESHUTDOWN */
         p->cli = NULL;
     }
-    if (!p->cli) p->cli = gn__rpc_client_new(coord->loop, addr);
+    if (!p->cli) p->cli = gn__rpc_client_new(coord->loop, addr, coord->broker->cfg.cluster_tls);
     return p->cli;
 }
 

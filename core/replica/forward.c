@@ -329,7 +329,7 @@ static gn_rpc_client_t *peer_client(gn_forwarder_t *f, peer_t *p)
         gn__rpc_client_free(p->cli);
         p->cli = NULL;
     }
-    if (!p->cli) p->cli = gn__rpc_client_new(f->broker->loop, addr);
+    if (!p->cli) p->cli = gn__rpc_client_new(f->broker->loop, addr, f->broker->cfg.cluster_tls);
     return p->cli;
 }
 

@@ -287,7 +287,7 @@ static void start_read(gn__remote_t *c)
         gn__rpc_client_free(c->cli); /* no call in flight here */
         c->cli = NULL;
     }
-    if (!c->cli) c->cli = gn__rpc_client_new(m->broker->loop, addr);
+    if (!c->cli) c->cli = gn__rpc_client_new(m->broker->loop, addr, m->broker->cfg.cluster_tls);
     c->leader = cp.leader;
     json_t *req =
         json_pack("{s:s, s:s, s:i, s:I, s:i, s:i}", "op", "read", "topic", part->topic->name,

@@ -574,7 +574,7 @@ static void start_fetch(gn__replica_t *rs)
         gn__rpc_client_free(rs->cli); /* no fetch in flight here */
         rs->cli = NULL;
     }
-    if (!rs->cli) rs->cli = gn__rpc_client_new(m->broker->loop, addr);
+    if (!rs->cli) rs->cli = gn__rpc_client_new(m->broker->loop, addr, m->broker->cfg.cluster_tls);
     if (!rs->cli) {
         rs->retry_at = uv_now(m->broker->loop) + RETRY_MS;
         return;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The TLS server context (include/ganglion/tls.h): OpenSSL's SSL_CTX made from PEM
- * files once at start-up by the gateway and shared by every TLS listener, with the
- * loop thread's read and plaintext buffers that every TLS transport borrows while one
- * read is processed. Main/loop thread only. */
+/* The TLS context (include/ganglion/tls.h): OpenSSL's SSL_CTX made from PEM files once
+ * at start-up, by the gateway for every TLS listener (a server context) or by the
+ * broker for cluster.tls.* (a peers context: both ends, certificates required both
+ * ways), with the loop thread's read and plaintext buffers that every TLS transport
+ * borrows while one read is processed. Main/loop thread only. */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -47,6 +48,10 @@ static int load(SSL_CTX *ssl, const gn_tls_config_t *cfg, char *err, size_t cap)
     if (SSL_CTX_check_private_key(ssl) != 1)
         return fail(err, cap, "the private key does not match the certificate", cfg->key_file);
     bool ca = cfg->ca_file && *cfg->ca_file;
+    if (cfg->peers && !ca) {
+        snprintf(err, cap, "TLS between brokers needs the CA file that signs their certificates");
+        return GN_EINVALID_CONFIG;
+    }
     if (cfg->client_auth != GN_TLS_CLIENT_AUTH_NONE && !ca) {
         snprintf(err, cap, "client certificates (ssl.client.auth) need a CA file");
         return GN_EINVALID_CONFIG;
@@ -59,7 +64,7 @@ static int load(SSL_CTX *ssl, const gn_tls_config_t *cfg, char *err, size_t cap)
     }
     int mode = SSL_VERIFY_NONE;
     if (cfg->client_auth == GN_TLS_CLIENT_AUTH_REQUESTED) mode = SSL_VERIFY_PEER;
-    if (cfg->client_auth == GN_TLS_CLIENT_AUTH_REQUIRED)
+    if (cfg->client_auth == GN_TLS_CLIENT_AUTH_REQUIRED || cfg->peers)
         mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(ssl, mode, NULL);
     return 0;
@@ -70,7 +75,8 @@ int gn_tls_ctx_new(const gn_tls_config_t *cfg, gn_tls_ctx_t **out, char *err, si
     *out = NULL;
     gn_tls_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return GN_ENOMEM;
-    ctx->ssl = SSL_CTX_new(TLS_server_method());
+    /* a peers context dials too: each connection is made a server or a client */
+    ctx->ssl = SSL_CTX_new(cfg->peers ? TLS_method() : TLS_server_method());
     if (!ctx->ssl) {
         free(ctx);
         return fail(err, errcap, "cannot create a TLS context for", cfg->cert_file);
@@ -81,7 +87,8 @@ int gn_tls_ctx_new(const gn_tls_config_t *cfg, gn_tls_ctx_t **out, char *err, si
     SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx->ssl, SSL_MODE_RELEASE_BUFFERS);
     int rc = load(ctx->ssl, cfg, err, errcap);
-    ctx->cfg.client_auth = cfg->client_auth;
+    ctx->cfg.client_auth = cfg->peers ? GN_TLS_CLIENT_AUTH_REQUIRED : cfg->client_auth;
+    ctx->cfg.peers = cfg->peers;
     if (rc == 0 && (!(ctx->cfg.cert_file = strdup(cfg->cert_file)) ||
                     !(ctx->cfg.key_file = strdup(cfg->key_file)) ||
                     !(ctx->cfg.ca_file = strdup(cfg->ca_file ? cfg->ca_file : ""))))

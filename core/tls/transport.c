@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The "tls" gn_transport_t (include/ganglion/tls.h): one accepted TCP connection with
- * an OpenSSL server session reading from and writing to memory BIOs. Ciphertext read
- * from the socket goes into the read BIO and the plaintext OpenSSL makes of it to the
- * protocol's on_read; plaintext written is encrypted at once and its ciphertext sent
- * with uv_try_write, queued with uv_write for what did not leave. Used by the Kafka and
- * MQTT adapters' TLS listeners. Loop thread only. */
+ * an OpenSSL server session, or one dialled connection with a client session (brokers
+ * to each other), reading from and writing to memory BIOs. Ciphertext read from the
+ * socket goes into the read BIO and the plaintext OpenSSL makes of it to the protocol's
+ * on_read; plaintext written is encrypted at once and its ciphertext sent with
+ * uv_try_write, queued with uv_write for what did not leave. Used by the Kafka and MQTT
+ * adapters' TLS listeners and core/cluster's internal RPC and Raft. Loop thread only. */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -29,8 +30,20 @@ typedef struct tls_transport {
     bool closing;
     bool handshaken;
     bool failed;   /* a TLS error: no close_notify */
+    bool client;   /* dialled: a client session */
     char peer[56]; /* "ip:port", kept for the log lines of a client that already left */
+    uv_connect_t creq;
+    struct tls_early *early, **early_tail; /* a client's writes before its handshake */
 } tls_transport_t;
+
+/* Plaintext a client wrote before its handshake finished, sent once it has. */
+typedef struct tls_early {
+    struct tls_early *next;
+    gn_transport_write_cb cb;
+    void *arg;
+    size_t len;
+    uint8_t data[];
+} tls_early_t;
 
 /* One flush of ciphertext that did not leave at once. */
 typedef struct tls_write {
@@ -126,24 +139,67 @@ static int flush_out(tls_transport_t *t, gn_transport_write_cb cb, void *arg)
     return rc;
 }
 
+/* A client's write before the handshake: copied and held (bounded by what its protocol
+ * sends unanswered, as TCP's queue is before a connect completes). */
+static int hold_early(tls_transport_t *t, const uv_buf_t *bufs, unsigned nbufs,
+                      gn_transport_write_cb cb, void *arg)
+{
+    size_t len = 0;
+    for (unsigned i = 0; i < nbufs; i++)
+        len += bufs[i].len;
+    tls_early_t *e = malloc(sizeof *e + len);
+    if (!e) return GN_ENOMEM;
+    *e = (tls_early_t){.cb = cb, .arg = arg, .len = len};
+    len = 0;
+    for (unsigned i = 0; i < nbufs; i++) {
+        if (bufs[i].len) memcpy(e->data + len, bufs[i].base, bufs[i].len);
+        len += bufs[i].len;
+    }
+    *t->early_tail = e;
+    t->early_tail = &e->next;
+    return 0;
+}
+
+static int encrypt(tls_transport_t *t, const void *data, size_t len)
+{
+    size_t done;
+    if (len == 0 || SSL_write_ex(t->ssl, data, len, &done) == 1) return 0;
+    char reason[160];
+    gn__tls_err_text(reason, sizeof reason);
+    GN_WARN(t->mod, "TLS write failed | peer=%s reason=\"%s\"", t->peer, reason);
+    t->failed = true;
+    return GN_EIO;
+}
+
+/* The held writes, in order, once the handshake finished; on close, cancelled. */
+static int send_early(tls_transport_t *t, int cancel)
+{
+    int rc = cancel;
+    while (t->early) {
+        tls_early_t *e = t->early;
+        t->early = e->next;
+        if (rc == 0 && (rc = encrypt(t, e->data, e->len)) == 0 &&
+            (rc = flush_out(t, e->cb, e->arg)) == 0) {
+            free(e);
+            continue;
+        }
+        if (e->cb) e->cb(&t->tr, e->arg, rc); /* flush_out never ran it when it failed */
+        free(e);
+    }
+    t->early_tail = &t->early;
+    return rc;
+}
+
 static int tls_write(gn_transport_t *tr, const uv_buf_t *bufs, unsigned nbufs,
                      gn_transport_write_cb cb, void *arg)
 {
     tls_transport_t *t = tr->impl;
     if (t->closing) return UV_ECANCELED;
+    if (!t->handshaken && t->client) return hold_early(t, bufs, nbufs, cb, arg);
     if (!t->handshaken) return GN_EIO; /* protocols answer requests: never before */
     ERR_clear_error();
-    for (unsigned i = 0; i < nbufs; i++) {
-        size_t done;
-        if (bufs[i].len == 0) continue;
-        if (SSL_write_ex(t->ssl, bufs[i].base, bufs[i].len, &done) != 1) {
-            char reason[160];
-            gn__tls_err_text(reason, sizeof reason);
-            GN_WARN(t->mod, "TLS write failed | reason=\"%s\"", reason);
-            t->failed = true;
-            return GN_EIO;
-        }
-    }
+    for (unsigned i = 0; i < nbufs; i++)
+        if (encrypt(t, bufs[i].base, bufs[i].len) < 0) return GN_EIO;
     return flush_out(t, cb, arg);
 }
 
@@ -171,8 +227,9 @@ static void log_handshake(tls_transport_t *t)
         X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
         X509_free(cert);
     }
-    GN_DEBUG(t->mod, "TLS handshake done | client=%s protocol=%s cipher=%s subject=\"%s\"", t->peer,
-             SSL_get_version(t->ssl), SSL_get_cipher_name(t->ssl), subject);
+    GN_DEBUG(t->mod, "TLS handshake done | %s=%s protocol=%s cipher=%s subject=\"%s\"",
+             t->client ? "server" : "client", t->peer, SSL_get_version(t->ssl),
+             SSL_get_cipher_name(t->ssl), subject);
 }
 
 /* A TLS failure: logged with the client and OpenSSL's reason, the alert OpenSSL made
@@ -185,8 +242,9 @@ static void fail(tls_transport_t *t)
     if (!t->handshaken && verify != X509_V_OK)
         snprintf(reason + strlen(reason), sizeof reason - strlen(reason), " (%s)",
                  X509_verify_cert_error_string(verify));
-    GN_WARN(t->mod, "%s; closing | client=%s reason=\"%s\"",
-            t->handshaken ? "TLS error" : "TLS handshake failed", t->peer, reason);
+    GN_WARN(t->mod, "%s; closing | %s=%s reason=\"%s\"",
+            t->handshaken ? "TLS error" : "TLS handshake failed", t->client ? "server" : "client",
+            t->peer, reason);
     t->failed = true;
     flush_out(t, NULL, NULL);
     tls_close(&t->tr);
@@ -213,6 +271,10 @@ static void drain(tls_transport_t *t)
         if (!t->handshaken && SSL_is_init_finished(t->ssl)) {
             t->handshaken = true;
             log_handshake(t);
+            if (send_early(t, 0) < 0) {
+                tls_close(&t->tr);
+                return;
+            }
         }
         if (err != SSL_ERROR_NONE && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_ZERO_RETURN) {
             fail(t);
@@ -235,6 +297,10 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     tls_transport_t *t = s->data;
     if (n < 0) {
+        /* a server that hangs up on our ClientHello (a plaintext listener does) */
+        if (t->client && !t->handshaken)
+            GN_WARN(t->mod, "TLS handshake failed; closing | server=%s reason=\"%s\"", t->peer,
+                    n == UV_EOF ? "the server closed the connection" : uv_strerror((int)n));
         t->failed = true; /* the socket is gone: no close_notify */
         tls_close(&t->tr);
         return;
@@ -278,6 +344,7 @@ static void tls_close(gn_transport_t *tr)
     tls_transport_t *t = tr->impl;
     if (t->closing) return;
     t->closing = true;
+    send_early(t, UV_ECANCELED);
     if (t->handshaken && !t->failed) { /* close_notify: the client sees a clean end */
         ERR_clear_error();
         SSL_shutdown(t->ssl);
@@ -299,17 +366,17 @@ static const gn_transport_ops_t tls_ops = {
 
 /* ---- accepting ----------------------------------------------------------------------- */
 
-int gn_tls_transport_accept(gn_tls_ctx_t *ctx, uv_stream_t *listener, const char *mod,
-                            gn_tls_closed_cb closed, void *arg, gn_transport_t **out)
+/* A transport with its SSL session on memory BIOs, its socket not yet initialised. */
+static tls_transport_t *transport_new(gn_tls_ctx_t *ctx, const char *mod)
 {
-    *out = NULL;
     tls_transport_t *t = calloc(1, sizeof *t);
-    if (!t) return GN_ENOMEM;
+    if (!t) return NULL;
     t->ctx = ctx;
     t->mod = mod;
     t->tr.ops = &tls_ops;
     t->tr.kind = "tls";
     t->tr.impl = t;
+    t->early_tail = &t->early;
     t->ssl = SSL_new(ctx->ssl);
     t->rbio = BIO_new(BIO_s_mem());
     t->wbio = BIO_new(BIO_s_mem());
@@ -319,10 +386,19 @@ int gn_tls_transport_accept(gn_tls_ctx_t *ctx, uv_stream_t *listener, const char
         SSL_free(t->ssl);
         free(t);
         ERR_clear_error();
-        return GN_ENOMEM;
+        return NULL;
     }
     BIO_set_mem_eof_return(t->rbio, -1); /* empty: "need more", not end of stream */
     SSL_set_bio(t->ssl, t->rbio, t->wbio);
+    return t;
+}
+
+int gn_tls_transport_accept(gn_tls_ctx_t *ctx, uv_stream_t *listener, const char *mod,
+                            gn_tls_closed_cb closed, void *arg, gn_transport_t **out)
+{
+    *out = NULL;
+    tls_transport_t *t = transport_new(ctx, mod);
+    if (!t) return GN_ENOMEM;
     SSL_set_accept_state(t->ssl);
     uv_tcp_init(listener->loop, &t->tcp);
     t->tcp.data = t;
@@ -343,6 +419,62 @@ int gn_tls_transport_accept(gn_tls_ctx_t *ctx, uv_stream_t *listener, const char
         snprintf(t->peer, sizeof t->peer, "-");
     *out = &t->tr;
     return 0;
+}
+
+/* ---- dialling ----------------------------------------------------------------------- */
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    tls_transport_t *t = req->data;
+    if (t->closing) return;
+    int rc = status;
+    if (rc == 0) {
+        uv_tcp_nodelay(&t->tcp, 1);
+        rc = uv_read_start((uv_stream_t *)&t->tcp, on_alloc, on_read);
+    }
+    if (rc < 0) {
+        GN_DEBUG(t->mod, "connect failed | server=%s err=%s", t->peer, uv_strerror(rc));
+        t->failed = true;
+        tls_close(&t->tr);
+        return;
+    }
+    ERR_clear_error();
+    SSL_do_handshake(t->ssl); /* the ClientHello, into the write BIO */
+    if (flush_out(t, NULL, NULL) < 0) {
+        t->failed = true;
+        tls_close(&t->tr);
+    }
+}
+
+int gn_tls_transport_connect(gn_tls_ctx_t *ctx, uv_loop_t *loop, const struct sockaddr *addr,
+                             const char *mod, gn_tls_closed_cb closed, void *arg,
+                             gn_transport_t **out)
+{
+    *out = NULL;
+    if (!ctx->cfg.peers) return GN_EINVAL;
+    tls_transport_t *t = transport_new(ctx, mod);
+    if (!t) return GN_ENOMEM;
+    t->client = true;
+    SSL_set_connect_state(t->ssl);
+    name_of((const struct sockaddr_storage *)addr, t->peer, sizeof t->peer);
+    uv_tcp_init(loop, &t->tcp);
+    t->tcp.data = t;
+    t->creq.data = t;
+    int rc = uv_tcp_connect(&t->creq, &t->tcp, addr, on_connect);
+    if (rc < 0) { /* closed without the owner's callback: the call failed */
+        t->closing = true;
+        uv_close((uv_handle_t *)&t->tcp, on_closed);
+        return rc;
+    }
+    t->closed = closed;
+    t->closed_arg = arg;
+    *out = &t->tr;
+    return 0;
+}
+
+bool gn_tls_transport_handshaken(gn_transport_t *tr)
+{
+    return ((tls_transport_t *)tr->impl)->handshaken;
 }
 
 int gn_tls_transport_start(gn_transport_t *tr)

@@ -57,6 +57,10 @@ typedef struct gn_broker_config {
     /* cluster.listener host:port of the internal RPC (heartbeats, forwarded metadata
      * changes, replica fetches); NULL or "": none (a quorum of one needs none). Borrowed. */
     const char *cluster_listener;
+    /* cluster.tls.*: the context (core/tls, made with peers) the internal RPC and Raft
+     * run TLS with, both ends verifying the other's certificate; NULL: plain TCP.
+     * Borrowed for the broker's lifetime (the gateway makes and frees it). */
+    struct gn_tls_ctx *cluster_tls;
     const char *advertised_host; /* this broker's Kafka listener as other brokers announce it */
     int32_t advertised_port;
     int32_t advertised_tls_port;            /* its Kafka TLS listener on the same host; 0: none */

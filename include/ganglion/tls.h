@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* TLS for the Kafka and MQTT listeners (core/tls): a server context made once from PEM
- * files by the gateway and handed to the adapters in gn_listener_config_t.tls, and a
- * gn_transport_t ("tls") over an accepted TCP connection that runs OpenSSL through
- * memory BIOs on the libuv stream. No protocol knowledge. Loop thread only. */
+/* TLS for the Kafka and MQTT listeners and between brokers (core/tls): a context made
+ * once from PEM files (by the gateway for the listeners, handed to the adapters in
+ * gn_listener_config_t.tls; by the broker for cluster.tls.*), and a gn_transport_t
+ * ("tls") over an accepted or a dialled TCP connection that runs OpenSSL through memory
+ * BIOs on the libuv stream. No protocol knowledge. Loop thread only. */
 #ifndef GANGLION_TLS_H
 #define GANGLION_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -24,6 +26,11 @@ typedef struct gn_tls_config {
     const char *key_file;  /* PEM: its private key (unencrypted) */
     const char *ca_file;   /* PEM: CAs client certificates must chain to; NULL or "": none */
     gn_tls_client_auth_t client_auth; /* requested/required need ca_file */
+    /* Broker to broker (cluster.tls.*): one context for both ends. Each end sends
+     * cert_file and requires the other's certificate, checked against ca_file (needed;
+     * client_auth is then taken as required). Such a context also dials
+     * (gn_tls_transport_connect). */
+    bool peers;
 } gn_tls_config_t;
 
 typedef struct gn_tls_ctx gn_tls_ctx_t;
@@ -50,6 +57,19 @@ typedef void (*gn_tls_closed_cb)(void *arg);
  * also when the accept fails later in start. 0 or -errno (nothing to close then). */
 int gn_tls_transport_accept(gn_tls_ctx_t *ctx, uv_stream_t *listener, const char *mod,
                             gn_tls_closed_cb closed, void *arg, gn_transport_t **out);
+/* Dials addr with a context made with peers (else GN_EINVAL) and wraps the connection
+ * in a "tls" transport that runs the client's handshake, verifying the server's
+ * certificate against ca_file (any certificate that CA signed: the peer's name is not
+ * checked) and sending its own. Reading starts once connected: the caller attaches its
+ * protocol to *out at once. What is written before the handshake finished is held and
+ * sent after it. A failed connect or handshake is logged under mod (the handshake with
+ * the server's address and the reason) and closes the transport: on_close, then closed.
+ * 0 or -errno (nothing to close then). */
+int gn_tls_transport_connect(gn_tls_ctx_t *ctx, uv_loop_t *loop, const struct sockaddr *addr,
+                             const char *mod, gn_tls_closed_cb closed, void *arg,
+                             gn_transport_t **out);
+/* Whether the handshake of tr finished (its peer verified, when the context asks). */
+bool gn_tls_transport_handshaken(gn_transport_t *tr);
 /* Starts reading. 0 or -errno (then the transport is closing). */
 int gn_tls_transport_start(gn_transport_t *tr);
 /* The subject DN of the client certificate the handshake verified, in RFC 2253 form

@@ -62,10 +62,10 @@ static void test_rpc__round_trips(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     gn_rpc_server_t *srv;
-    assert_int_equal(gn__rpc_server_open(&loop, ADDR, &srv), 0);
+    assert_int_equal(gn__rpc_server_open(&loop, ADDR, NULL, &srv), 0);
     gn__rpc_server_handle(srv, "echo", on_echo, NULL);
     gn__rpc_server_handle(srv, "slow", on_slow, NULL);
-    gn_rpc_client_t *cli = gn__rpc_client_new(&loop, ADDR);
+    gn_rpc_client_t *cli = gn__rpc_client_new(&loop, ADDR, NULL);
 
     /* a slow call, then a fast one: answers match their calls, not their order */
     answer_t slow = {0}, fast = {0}, big = {0}, unknown = {0}, late = {0};

@@ -67,7 +67,7 @@ static void test_ends__high_watermarks_and_errors(void **state)
     assert_int_equal(tu_create(&loop, broker, "t", 2, NULL, 0), 0);
     tu_produce_t p;
     assert_int_equal(tu_produce(&loop, gn_partition_get(broker, "t", 0), 3, GN_ACKS_ALL, &p), 0);
-    gn_rpc_client_t *cli = gn__rpc_client_new(&loop, ADDR);
+    gn_rpc_client_t *cli = gn__rpc_client_new(&loop, ADDR, NULL);
 
     answer_t a = {0};
     ask(&loop, cli,
