@@ -55,9 +55,13 @@ static json_t *status_json(stream_t *s)
     char group[STREAMS_NAME_MAX + 16];
     snprintf(group, sizeof group, "streams-%s", s->def.name);
     json_object_set_new(o, "group", json_string(group));
-    if (s->def.agg != AGG_NONE)
+    if (s->def.agg != AGG_NONE) {
         json_object_set_new(o, "aggregates",
                             json_integer((json_int_t)json_object_size(s->st.aggs)));
+        json_object_set_new(o, "dropped_late", json_integer((json_int_t)s->dropped_late));
+        json_object_set_new(o, "stream_time",
+                            s->st.stream_time >= 0 ? json_integer(s->st.stream_time) : json_null());
+    }
     if (s->state == STREAMS_FAILED) json_object_set_new(o, "trace", json_string(s->trace));
     return o;
 }

@@ -115,7 +115,8 @@ static void apply_definition(streams_registry_t *reg, const char *name, json_t *
     s->doc = json_incref(doc);
     streams_def_parse(s->doc, &s->def, err, sizeof err); /* borrows from s->doc */
     streams_task_reset(s);
-    s->records_in = s->records_out = s->skipped = s->dead_lettered = 0;
+    s->records_in = s->records_out = s->skipped = s->dead_lettered = s->dropped_late = 0;
+    s->late_unlogged = 0;
     GN_INFO(STREAMS_MOD, "stream processor defined | name=%s source=%s sink=%s steps=%zu%s", name,
             def.source, def.sink, def.nsteps,
             def.agg == AGG_COUNT ? " +count"

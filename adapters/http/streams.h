@@ -29,6 +29,8 @@
 #define STREAMS_READ_BYTES    (256u << 10) /* read from the source per cycle */
 #define STREAMS_STATE_MAX     100000       /* (key, window) aggregates kept */
 #define STREAMS_FIELD_MAX     255
+#define STREAMS_GRACE_DEFAULT (24LL * 3600 * 1000) /* as Kafka Streams' TimeWindows.of */
+#define STREAMS_LATE_LOG_MS   10000                /* one late-records line per processor */
 
 /* ---- the definition (streams_def.c) --------------------------------------------- */
 
@@ -52,6 +54,7 @@ typedef struct streams_def {
     streams_agg_t agg; /* the last step, if any */
     char agg_field[STREAMS_FIELD_MAX + 1];
     int64_t window_ms;
+    int64_t grace_ms; /* a window closes once stream time reaches its end + grace_ms */
 } streams_def_t;
 
 bool streams_name_valid(const char *name);
@@ -73,9 +76,11 @@ bool streams_pipeline_run(const streams_def_t *def, streams_rec_t *rec);
 /* ---- windowed aggregates (streams_state.c) ------------------------------------- */
 
 typedef struct streams_state {
-    json_t *aggs;    /* state key text -> {"count":N,"sum":S} */
-    json_t *dirty;   /* keys changed since the last changelog write */
-    json_t *offsets; /* "<partition>" -> next source offset the aggregates include */
+    json_t *aggs;        /* state key text -> {"count":N,"sum":S}: the open windows' */
+    json_t *windows;     /* "<window start>" -> {state key text: true, ...} */
+    json_t *dirty;       /* keys changed since the last changelog write; null: closed */
+    json_t *offsets;     /* "<partition>" -> next source offset the aggregates include */
+    int64_t stream_time; /* the largest timestamp aggregated; -1: none yet */
 } streams_state_t;
 
 void streams_state_init(streams_state_t *st);
@@ -84,11 +89,23 @@ void streams_state_clear(streams_state_t *st);
 void streams_state_topic(const char *name, char *out, size_t cap);
 /* Reads the whole changelog into st (synchronous, partition 0). 0 or an error. */
 int streams_state_restore(gn_broker_t *broker, const char *name, streams_state_t *st);
-/* Adds rec (timestamp ts) to its (key, window) aggregate; the aggregate's new value as
- * the output record's value (owned), or NULL with *why when the record cannot count. */
-json_t *streams_state_update(streams_state_t *st, const streams_def_t *def,
-                             const streams_rec_t *rec, int64_t ts, const char **why);
-/* Appends the dirty aggregates and the offsets as one batch to the changelog (acks=all);
+/* Whether the window starting at start is closed at stream time now: now has reached its
+ * end + def->grace_ms (never when that overflows). Pure. */
+bool streams_window_closed(const streams_def_t *def, int64_t start, int64_t now);
+typedef enum streams_update {
+    STREAMS_UPDATED = 0, /* *out: the aggregate's new value, the output record's (owned) */
+    STREAMS_LATE,        /* the record's window is closed: dropped */
+    STREAMS_REJECTED,    /* the record cannot count: *why */
+} streams_update_t;
+/* Adds rec (timestamp ts) to its (key, window) aggregate after advancing stream time. */
+streams_update_t streams_state_update(streams_state_t *st, const streams_def_t *def,
+                                      const streams_rec_t *rec, int64_t ts, json_t **out,
+                                      const char **why);
+/* Drops the aggregates of the windows closed at the current stream time, each marked
+ * dirty as a tombstone for the changelog; the number dropped. */
+size_t streams_state_expire(streams_state_t *st, const streams_def_t *def);
+/* Appends the dirty aggregates (tombstones for the closed ones), the offsets and the
+ * stream time as one batch to the changelog (acks=all);
  * cb only when 0 is returned. */
 typedef void (*streams_written_cb)(void *arg, int status);
 int streams_state_write(gn_broker_t *broker, const char *name, streams_state_t *st,
@@ -129,7 +146,9 @@ struct stream {
     unsigned pending; /* appends of the cycle still out */
     int cycle_status;
     /* counters since the processor started here */
-    uint64_t records_in, records_out, skipped, dead_lettered;
+    uint64_t records_in, records_out, skipped, dead_lettered, dropped_late;
+    uint64_t late_unlogged; /* late records since the last log line about them */
+    int64_t late_logged_ms; /* when that line was written */
 };
 
 typedef struct streams_registry {

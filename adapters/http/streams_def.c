@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A stream processor's definition (docs/streams.md): {"name", "source", "sink",
  * "dead_letter_topic"?, "steps": [{"filter": {...}} | {"map": {...}} | {"rekey": {...}} |
- * {"count": {...}} | {"sum": {...}}]}, checked into a streams_def_t that borrows from the
- * JSON document. Every refusal is one sentence. Pure; fuzzed
- * (tests/fuzz/fuzz_streams_def.c). */
+ * {"count": {...}} | {"sum": {...}}]} (count and sum: "window_ms", "grace_ms"), checked
+ * into a streams_def_t that borrows from the JSON document. Every refusal is one sentence. Pure;
+ * fuzzed (tests/fuzz/fuzz_streams_def.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,14 +111,29 @@ static int parse_map(const json_t *obj, streams_step_t *st, char *err, size_t er
     return 0;
 }
 
+#define ONE_YEAR_MS (366LL * 24 * 3600 * 1000)
+
+/* count {"window_ms", "grace_ms"?} or sum {"field", "window_ms", "grace_ms"?}. */
 static int parse_window(const json_t *obj, streams_def_t *def, const char *what, char *err,
                         size_t errlen)
 {
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (strcmp(k, "window_ms") && strcmp(k, "grace_ms") &&
+            (def->agg != AGG_SUM || strcmp(k, "field")))
+            return refuse(err, errlen, "%s: unknown field \"%.64s\"", what, k);
+    }
     json_t *w = json_object_get(obj, "window_ms");
-    if (!json_is_integer(w) || json_integer_value(w) < 1 ||
-        json_integer_value(w) > 366LL * 24 * 3600 * 1000)
+    if (!json_is_integer(w) || json_integer_value(w) < 1 || json_integer_value(w) > ONE_YEAR_MS)
         return refuse(err, errlen, "%s needs \"window_ms\": an integer from 1 to one year", what);
     def->window_ms = json_integer_value(w);
+    json_t *g = json_object_get(obj, "grace_ms");
+    if (g &&
+        (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > ONE_YEAR_MS))
+        return refuse(err, errlen, "%s \"grace_ms\" must be an integer from 0 to one year", what);
+    def->grace_ms = g ? json_integer_value(g) : STREAMS_GRACE_DEFAULT;
     return 0;
 }
 

@@ -4,14 +4,17 @@
  * outputs to the sink (acks=all; partition by the output key's murmur2, a null key keeps
  * the source partition modulo the sink's; the record timestamp kept) and the values that
  * are not JSON objects to the dead-letter topic, or counts them as skipped with a log line;
- * with a count/sum step it then writes the changed aggregates and the new positions to
- * the changelog as one batch; last it commits the positions as group streams-<name>. A
+ * with a count/sum step it then drops the windows closed at the new stream time and writes
+ * the changed aggregates, their tombstones, the new positions and the stream time to the
+ * changelog as one batch (records for closed windows are dropped, counted and logged at
+ * most every 10 s); last it commits the positions as group streams-<name>. A
  * failed append or changelog write resets the task: state and positions are read again.
  * At start the positions are the group's committed offsets, or for an aggregating
  * processor the changelog's when ahead (written before the commit). Loop thread only. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "ganglion/broker.h"
 #include "ganglion/error.h"
 #include "ganglion/group.h"
 #include "ganglion/logger.h"
@@ -106,6 +109,7 @@ static void load(stream_t *s)
                     gn_err_name(rc));
             return;
         }
+        streams_state_expire(&s->st, &s->def); /* a grace_ms made shorter since */
     }
     gn_group_coordinator_t *coord = gn_broker_group_coordinator(broker);
     if (!coord) return;
@@ -272,10 +276,16 @@ static void process(cycle_t *cy, const gn_record_t *r, int32_t src_part)
     json_t *out = NULL;
     if (streams_pipeline_run(&s->def, &rec)) {
         const char *why = NULL;
-        out = s->def.agg == AGG_NONE
-                  ? json_incref(rec.value)
-                  : streams_state_update(&s->st, &s->def, &rec, r->timestamp, &why);
-        if (!out) reject(cy, r, src_part, why);
+        streams_update_t u = STREAMS_UPDATED;
+        if (s->def.agg == AGG_NONE)
+            out = json_incref(rec.value);
+        else
+            u = streams_state_update(&s->st, &s->def, &rec, r->timestamp, &out, &why);
+        if (u == STREAMS_REJECTED) reject(cy, r, src_part, why);
+        if (u == STREAMS_LATE) {
+            s->dropped_late++;
+            s->late_unlogged++;
+        }
     }
     char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
     if (text) {
@@ -379,6 +389,7 @@ static void run_cycle(stream_t *s, int32_t src_parts)
         budget -= used < budget ? used : budget;
         moved += s->parts[i].next != s->parts[i].position;
     }
+    if (s->def.agg != AGG_NONE && moved) streams_state_expire(&s->st, &s->def);
     if (cy.skipped)
         GN_WARN(STREAMS_MOD,
                 "records skipped (no dead-letter topic) | name=%s count=%llu reason=%s",
@@ -402,8 +413,23 @@ out:
     free(cy.dlq);
 }
 
+/* At most one line per STREAMS_LATE_LOG_MS about the records dropped as late. */
+static void log_late(stream_t *s)
+{
+    int64_t now = gn_now_ms();
+    if (!s->late_unlogged || now - s->late_logged_ms < STREAMS_LATE_LOG_MS) return;
+    GN_WARN(STREAMS_MOD,
+            "late records dropped: window closed | name=%s count=%llu stream_time=%lld "
+            "grace_ms=%lld",
+            s->def.name, (unsigned long long)s->late_unlogged, (long long)s->st.stream_time,
+            (long long)s->def.grace_ms);
+    s->late_unlogged = 0;
+    s->late_logged_ms = now;
+}
+
 void streams_task_step(stream_t *s)
 {
+    log_late(s);
     if (s->reg->stopping || s->busy) return;
     if (!s->loaded) {
         load(s);

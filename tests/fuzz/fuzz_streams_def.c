@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness for stream processor definitions (adapters/http/streams_def.c): the
  * input is parsed as JSON and checked; a definition that checks is then run over a fixed
- * record through its stateless steps and, if it aggregates, its windowed state, so the
- * borrowed steps are exercised too. Seeds: tests/fuzz/corpus/streams_def/. */
+ * record through its stateless steps and, if it aggregates, its windowed state (an update,
+ * one two windows earlier that may be late, the expiry), so the borrowed steps are
+ * exercised too. Seeds: tests/fuzz/corpus/streams_def/. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,7 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             streams_state_t st;
             const char *why = NULL;
             streams_state_init(&st);
-            json_decref(streams_state_update(&st, &def, &rec, 1700000000123LL, &why));
+            json_t *out = NULL;
+            streams_state_update(&st, &def, &rec, 1700000000123LL, &out, &why);
+            json_decref(out);
+            streams_state_update(&st, &def, &rec, 1700000000123LL - 2 * def.window_ms, &out, &why);
+            json_decref(out);
+            streams_state_expire(&st, &def);
             streams_state_clear(&st);
         }
         json_decref(rec.value);
