@@ -349,8 +349,9 @@ static const gn_config_key_t keys[] = {
      .type = GN_CONFIG_BOOL,
      FIELD(cluster_tls_enabled),
      .default_value = "false",
-     .doc = "TLS between brokers on the internal listener (cluster.listener; not yet the Raft "
-            "transport), both ways with mutual authentication: each broker presents "
+     .doc = "TLS between brokers, on the internal listener (cluster.listener) and the Raft "
+            "transport (controller.quorum.voters), both ways with mutual authentication: each "
+            "broker presents "
             "cluster.tls.cert.file and requires the other's certificate, "
             "checked against cluster.tls.ca.file (Kafka's inter-broker SSL listener with "
             "ssl.client.auth=required). A peer without a valid certificate, or speaking plain "

@@ -374,8 +374,10 @@ int gn_broker_open(uv_loop_t *loop, const gn_broker_config_t *cfg, gn_broker_t *
     GN_INFO("broker", "opening | dir=%s clean_shutdown=%s", broker->data_dir,
             broker->clean_shutdown ? "true" : "false");
 
-    gn_cluster_opts_t copts = {
-        .node_id = cfg->node_id, .data_dir = broker->data_dir, .voters = cfg->quorum_voters};
+    gn_cluster_opts_t copts = {.node_id = cfg->node_id,
+                               .data_dir = broker->data_dir,
+                               .voters = cfg->quorum_voters,
+                               .tls = cfg->cluster_tls};
     if ((rc = gn__cluster_open(loop, &copts, &broker->cluster)) < 0) goto out;
     if ((rc = gn__metastore_raft_open(broker->cluster, loop, broker->data_dir, &broker->meta)) < 0)
         goto out;

@@ -29,6 +29,7 @@ typedef struct gn_cluster_opts {
     const char *data_dir;     /* the broker's; raft lives in DATA/__cluster_metadata/raft */
     const char *voters;       /* "1@host:port,2@host:port"; NULL/"" = this node alone */
     int64_t ready_timeout_ms; /* open waits this long for a leader (0: 30000) */
+    struct gn_tls_ctx *tls;   /* cluster.tls.*: Raft over TLS (raft_tls.c); NULL plain TCP */
 } gn_cluster_opts_t;
 
 /* "1@127.0.0.1:9093,2@h:p": 0 and *n, or GN_EINVALID_CONFIG with a logged reason. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The controller quorum: libraft (raft_uv storage in DATA/__cluster_metadata/raft, raft_uv
- * TCP transport) on the broker's libuv loop. Its state machine applies metadata records
- * to the image (image.c); snapshots are the image serialized. A single node is a quorum of
- * one on the same path. Loop thread only. */
+ * TCP transport, or raft_tls.c's with cluster.tls.*) on the broker's libuv loop. Its state
+ * machine applies metadata records to the image (image.c); snapshots are the image
+ * serialized. A single node is a quorum of one on the same path. Loop thread only. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +15,7 @@
 #include <raft/uv.h>
 
 #include "cluster/cluster.h"
+#include "cluster/raft_tls.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 
@@ -42,6 +43,7 @@ struct gn_cluster {
     char dir[PATH_MAX];
     char address[64];
     bool raft_inited, io_inited, transport_inited, closing, raft_closed;
+    bool tls;     /* the transport is raft_tls.c's (cluster.tls.*), else libraft's TCP one */
     int inflight; /* proposals not yet answered */
     struct {
         gn_cluster_apply_cb cb;
@@ -356,11 +358,19 @@ static void free_cluster(gn_cluster_t *cl)
     free(cl);
 }
 
+static void transport_free(gn_cluster_t *cl)
+{
+    if (cl->tls)
+        gn__raft_tls_free(&cl->transport);
+    else
+        raft_uv_tcp_close(&cl->transport);
+}
+
 static void on_reaper_closed(uv_handle_t *h)
 {
     gn_cluster_t *cl = h->data;
     raft_uv_close(&cl->io);
-    raft_uv_tcp_close(&cl->transport);
+    transport_free(cl);
     gn_cluster_closed_cb cb = cl->closed_cb;
     void *arg = cl->closed_arg;
     free_cluster(cl);
@@ -440,7 +450,10 @@ int gn__cluster_open(uv_loop_t *loop, const gn_cluster_opts_t *opts, gn_cluster_
         goto out;
     }
     rc = GN_EIO;
-    if ((rv = raft_uv_tcp_init(&cl->transport, loop)) != 0) goto raft_err;
+    cl->tls = opts->tls != NULL;
+    rv = cl->tls ? gn__raft_tls_init(&cl->transport, loop, opts->tls)
+                 : raft_uv_tcp_init(&cl->transport, loop);
+    if (rv != 0) goto raft_err;
     cl->transport_inited = true;
     if ((rv = raft_uv_init(&cl->io, loop, cl->dir, &cl->transport)) != 0) goto raft_err;
     cl->io_inited = true;
@@ -508,7 +521,7 @@ out:
         return rc;
     }
     if (cl->io_inited) raft_uv_close(&cl->io);
-    if (cl->transport_inited) raft_uv_tcp_close(&cl->transport);
+    if (cl->transport_inited) transport_free(cl);
     free_cluster(cl);
     return rc;
 }

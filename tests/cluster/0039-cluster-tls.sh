@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# TLS between brokers (cluster.tls.*): three brokers whose internal RPC runs over TLS with
-# mutual certificate checks form a cluster (heartbeats) and replicate an acks=all topic of
-# replication factor 3 (produced through broker 1, read back through broker 2, the three
-# logs identical). A plaintext peer and a TLS client without a certificate on the internal
-# listener are refused with a log line naming the peer and the reason. Broker 3 restarted
-# with a certificate from another CA cannot join: its log says why, the broker it dials
-# names it, and produce to the other two goes on. Ports as lib.bash; about 15 s.
+# TLS between brokers (cluster.tls.*): three brokers whose Raft transport and internal
+# RPC run over TLS with mutual certificate checks form a cluster and replicate an
+# acks=all topic of replication factor 3 (produced through broker 1, read back through
+# broker 2, the three logs identical). A plaintext peer and a TLS client without a
+# certificate on the internal listener, and a plaintext peer on the Raft port, are refused
+# with a log line naming the peer and the reason. Broker 3 restarted with a certificate
+# from another CA cannot join: its log says why, the others name it, and produce to the
+# other two goes on. Ports as lib.bash; about 15 s.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 0; }
@@ -56,25 +57,29 @@ cmp -s "$WORK/sent" "$WORK/got" || fail "read back differs ($(wc -l <"$WORK/got"
 wait_for 10 "the three logs identical" same_logs tt-0
 
 # a plaintext peer on the internal listener: an RPC frame, refused by the handshake
-refused() { # LOG PORT-OWNER's log line for a client from 127.0.0.1
-    grep -q "mod=cluster msg=\"TLS handshake failed; closing\" client=127.0.0.1:[0-9]* reason=\"$2" "$1"
+refused() { # LOG MOD REASON: the port owner's log line for a client from 127.0.0.1
+    grep -q "mod=$2 msg=\"TLS handshake failed; closing\" client=127.0.0.1:[0-9]* reason=\"$3" "$1"
 }
 printf '\0\0\0\x16\0\0\0\x12{"op":"heartbeat"}' >/dev/tcp/127.0.0.1/"$(rpc_port 1)" || true
-wait_for 5 "broker 1 refusing a plaintext RPC peer" refused "$WORK/b1.log" ""
+wait_for 5 "broker 1 refusing a plaintext RPC peer" refused "$WORK/b1.log" cluster ""
 # a TLS client without a certificate
 timeout 5 openssl s_client -connect "127.0.0.1:$(rpc_port 2)" -CAfile "$WORK/ca.pem" \
     </dev/null >/dev/null 2>&1 || true
-wait_for 5 "broker 2 refusing a peer without a certificate" refused "$WORK/b2.log" \
+wait_for 5 "broker 2 refusing a peer without a certificate" refused "$WORK/b2.log" cluster \
     "peer did not return a certificate"
+# a plaintext peer on the Raft port (as libraft's own TCP transport starts: protocol 1, id)
+printf '\x01\0\0\0\0\0\0\0\x09\0\0\0\0\0\0\0' >/dev/tcp/127.0.0.1/"$(raft_port 3)" || true
+wait_for 5 "broker 3 refusing a plaintext Raft peer" refused "$WORK/b3.log" raft ""
 
 # broker 3 back with a certificate from another CA: refused by both, says why itself
 kill9 3
 # shellcheck disable=SC2046
 start_broker 3 $(tls_flags 3 intruder)
-# (the brokers it dials: the controller, the leader it fetches from)
-bad_ca() { grep -q "mod=cluster msg=\"TLS handshake failed; closing\" client=127.0.0.1:[0-9]* reason=\".*certificate verify failed" "$WORK/b1.log" "$WORK/b2.log"; }
-wait_for 15 "broker 3's certificate refused" bad_ca
-told() { grep -q 'mod=cluster msg="TLS error; closing" server=127.0.0.1:[0-9]* reason=".*unknown ca' "$WORK/b3.log"; }
+# (Raft first: it cannot reach the quorum, so it never gets as far as the internal RPC)
+bad_ca() { grep -q "mod=raft msg=\"TLS handshake failed; closing\" client=127.0.0.1:[0-9]* reason=\"certificate verify failed" "$1"; }
+wait_for 15 "broker 1 refusing broker 3's certificate" bad_ca "$WORK/b1.log"
+wait_for 15 "broker 2 refusing broker 3's certificate" bad_ca "$WORK/b2.log"
+told() { grep -q 'mod=raft msg="TLS error; closing" server=127.0.0.1:[0-9]* reason="tlsv1 alert unknown ca' "$WORK/b3.log"; }
 wait_for 15 "broker 3 told its certificate's CA is unknown" told
 two_left() { [[ "$(kcat -L -b "$(kafka 1)" -m 2 2>/dev/null | grep -c '^  broker ')" == 2 ]]; }
 wait_for 15 "broker 3 fenced (not rejoined)" two_left
