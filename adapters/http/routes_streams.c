@@ -55,6 +55,9 @@ static json_t *status_json(stream_t *s)
     char group[STREAMS_NAME_MAX + 16];
     snprintf(group, sizeof group, "streams-%s", s->def.name);
     json_object_set_new(o, "group", json_string(group));
+    char principal[STREAMS_NAME_MAX + 32];
+    streams_principal(s, principal, sizeof principal);
+    json_object_set_new(o, "principal", json_string(principal));
     if (s->def.agg != AGG_NONE) {
         json_object_set_new(o, "aggregates",
                             json_integer((json_int_t)json_object_size(s->st.aggs)));

@@ -31,6 +31,7 @@ void streams_task_reset(stream_t *s)
 {
     s->epoch++;
     s->loaded = s->commit_due = false;
+    s->authorized = s->denied = false;
     s->nparts = 0;
     s->trace[0] = '\0';
     streams_state_clear(&s->st);
@@ -177,6 +178,11 @@ static void on_tick(uv_timer_t *t)
         if (!here) {
             s->state = STREAMS_UNASSIGNED;
             continue;
+        }
+        if (streams_denial_stale(s)) { /* bindings changed since the refusal */
+            GN_INFO(STREAMS_MOD, "stream processor starts again: ACLs changed | name=%s",
+                    s->def.name);
+            streams_task_reset(s);
         }
         if (s->busy || s->paused || s->state == STREAMS_FAILED) continue;
         s->state = STREAMS_RUNNING;

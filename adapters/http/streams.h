@@ -3,9 +3,10 @@
  * (streams_def.c), the stateless steps over one JSON record (streams_pipeline.c), the
  * windowed count/sum state and its changelog (streams_state.c), the registry applied from
  * __streams_configs (streams.c), one running processor's read-process-append-commit cycle
- * (streams_task.c) and the REST API (routes_streams.c). Beside Connect, on the HTTP
- * adapter's loop, for the same reasons (its REST API is on this port; it uses only
- * include/ganglion). Shared by those files only. Loop thread only. */
+ * (streams_task.c), its authorization (streams_authz.c) and the REST API
+ * (routes_streams.c). Beside Connect, on the HTTP adapter's loop, for the same reasons
+ * (its REST API is on this port; it uses only include/ganglion). Shared by those files
+ * only. Loop thread only. */
 #ifndef GN_HTTP_STREAMS_H
 #define GN_HTTP_STREAMS_H
 
@@ -149,6 +150,9 @@ struct stream {
     uint64_t records_in, records_out, skipped, dead_lettered, dropped_late;
     uint64_t late_unlogged; /* late records since the last log line about them */
     int64_t late_logged_ms; /* when that line was written */
+    /* authorization (streams_authz.c): as of which ACL generation */
+    bool authorized, denied;
+    uint64_t authorized_gen, denied_gen;
 };
 
 typedef struct streams_registry {
@@ -170,6 +174,17 @@ void streams_task_reset(stream_t *s);
 void streams_op_begin(stream_t *s);
 /* false when the stream was deleted or reset meanwhile: drop the answer. */
 bool streams_op_done(stream_t *s);
+
+/* streams_authz.c: the processor as principal User:streams-<name> */
+void streams_principal(const stream_t *s, char *out, size_t cap);
+/* Whether the processor may run: READ source and group, WRITE sink and dead-letter
+ * topics, READ and WRITE changelog; checked again when the bindings changed. A refusal
+ * fails it (reason in the trace, a log line). True when the authorizer is off. */
+bool streams_authorized(stream_t *s);
+/* Whether it may create topic (CREATE cluster, else CREATE topic); fails it if not. */
+bool streams_may_create(stream_t *s, const char *topic);
+/* Whether it failed for a refusal and the bindings changed since: time to try again. */
+bool streams_denial_stale(const stream_t *s);
 
 /* streams_task.c: one cycle of a running processor (not busy) */
 void streams_task_step(stream_t *s);

@@ -10,7 +10,8 @@
  * most every 10 s); last it commits the positions as group streams-<name>. A
  * failed append or changelog write resets the task: state and positions are read again.
  * At start the positions are the group's committed offsets, or for an aggregating
- * processor the changelog's when ahead (written before the commit). Loop thread only. */
+ * processor the changelog's when ahead (written before the commit). Each step first
+ * checks the processor's ACLs (streams_authz.c). Loop thread only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,11 @@ static void load(stream_t *s)
 {
     gn_broker_t *broker = s->reg->srv->broker;
     if (s->def.agg != AGG_NONE) {
+        char changelog[STREAMS_NAME_MAX + 32];
+        gn_topic_info_t info;
+        streams_state_topic(s->def.name, changelog, sizeof changelog);
+        if (gn_topic_describe(broker, changelog, &info) < 0 && !streams_may_create(s, changelog))
+            return; /* created by the first changelog write */
         int rc = streams_state_restore(broker, s->def.name, &s->st);
         if (rc < 0) {
             GN_WARN(STREAMS_MOD, "state not restored yet | name=%s err=%s", s->def.name,
@@ -345,6 +351,7 @@ static int32_t out_partitions(stream_t *s, const char *topic, int32_t want)
     gn_broker_t *broker = s->reg->srv->broker;
     gn_topic_info_t info;
     if (gn_topic_describe(broker, topic, &info) == 0) return info.partitions;
+    if (!streams_may_create(s, topic)) return 0;
     int rc = gn_topic_create(broker, topic, want, -1, NULL, 0, false, NULL, NULL);
     if (rc < 0 && rc != GN_ETOPIC_EXISTS) {
         streams_fail(s, "Cannot create topic %s: %s", topic, gn_strerror(rc));
@@ -430,7 +437,7 @@ static void log_late(stream_t *s)
 void streams_task_step(stream_t *s)
 {
     log_late(s);
-    if (s->reg->stopping || s->busy) return;
+    if (s->reg->stopping || s->busy || !streams_authorized(s)) return;
     if (!s->loaded) {
         load(s);
         return;
