@@ -4,7 +4,10 @@
  *   mqtt_bench HOST PORT idle N BROKER_PID           N idle connections, broker RSS/conn
  * Publishers send with a window (messages sent but not yet delivered to every
  * subscriber, 128; QoS 1 also at most 64 unacknowledged), each payload carrying its
- * send time; subscribers count deliveries and end-to-end latency. Prints one line:
+ * send time; subscribers count deliveries and end-to-end latency. A packet goes out in
+ * its own send (GN_MQTT_BENCH_WRITES=turn: a connection's packets of a loop turn in one),
+ * and the loop sleeps in epoll_wait while every publisher's window is full (it used to
+ * spin, taking one of the machine's cores from the broker). Prints one line:
  * delivered msg/s, p50/p99 latency in microseconds, messages lost. Driven by
  * mqtt_bench.sh side by side with Mosquitto. */
 #include <arpa/inet.h>
@@ -35,6 +38,8 @@ typedef struct conn {
     bool connacked, subacked;
     uint64_t sent, unacked;
     uint16_t pid;
+    uint8_t *out; /* packets queued this turn, written in one send */
+    size_t outlen, outcap;
 } conn_t;
 
 static conn_t *conns;
@@ -67,6 +72,40 @@ static void send_all(int fd, const uint8_t *p, size_t n)
             perror("send");
             exit(1);
         }
+    }
+}
+
+/* Sends bytes on a connection: at once, one send per packet as libmosquitto does
+ * (GN_MQTT_BENCH_WRITES=packet, the default), or queued, and flush_all writes every
+ * connection's queue once per loop turn (=turn), as a client that batches its writes. */
+static bool per_packet = true;
+
+static void queue(conn_t *c, const uint8_t *p, size_t n)
+{
+    if (per_packet) {
+        send_all(c->fd, p, n);
+        return;
+    }
+    if (c->outcap - c->outlen < n) {
+        size_t cap = c->outcap ? c->outcap : 4096;
+        while (cap - c->outlen < n)
+            cap *= 2;
+        if (!(c->out = realloc(c->out, cap))) {
+            perror("realloc");
+            exit(1);
+        }
+        c->outcap = cap;
+    }
+    memcpy(c->out + c->outlen, p, n);
+    c->outlen += n;
+}
+
+static void flush_all(void)
+{
+    for (int i = 0; i < nconns; i++) {
+        if (!conns[i].outlen) continue;
+        send_all(conns[i].fd, conns[i].out, conns[i].outlen);
+        conns[i].outlen = 0;
     }
 }
 
@@ -155,7 +194,7 @@ static void mqtt_publish(conn_t *c, const char *topic, int qos, size_t bytes)
     int32_t id = c->id;
     memcpy(pubbuf + n + 8, &id, 4);
     n += bytes;
-    send_all(c->fd, pubbuf, n);
+    queue(c, pubbuf, n);
     c->sent++;
 }
 
@@ -178,7 +217,7 @@ static void on_packet(conn_t *c, const uint8_t *p, size_t len, uint8_t type)
         size_t off = 2 + tl + (qos ? 2 : 0);
         if (qos) {
             uint8_t ack[4] = {0x40, 2, p[2 + tl], p[3 + tl]};
-            send_all(c->fd, ack, 4);
+            queue(c, ack, 4);
         }
         if (len < off + 12) return;
         uint64_t t;
@@ -232,6 +271,7 @@ static void poll_once(int ms)
     int n = epoll_wait(ep, ev, 256, ms);
     for (int i = 0; i < n; i++)
         on_readable(&conns[ev[i].data.u32]);
+    flush_all();
 }
 
 static conn_t *open_conn(const char *host, int port, int idx, const char *name)
@@ -322,6 +362,8 @@ int main(int argc, char **argv)
     const char *host = argv[1], *shape = argv[3];
     int port = atoi(argv[2]), n = atoi(argv[4]);
     ep = epoll_create1(0);
+    const char *writes = getenv("GN_MQTT_BENCH_WRITES");
+    per_packet = !writes || strcmp(writes, "turn") != 0;
     if (strcmp(shape, "idle") == 0) return run_idle(host, port, n, atoi(argv[5]));
     if (argc < 8) return 2;
     int qos = atoi(argv[5]);
@@ -368,12 +410,15 @@ int main(int argc, char **argv)
     uint64_t t0 = now_ns(), end = t0 + (uint64_t)(seconds * 1e9);
     while (now_ns() < end) {
         uint64_t now = now_ns();
+        bool sending = false;
         for (int i = 0; i < npub; i++) {
             conn_t *c = &conns[i];
             uint64_t delivered = recv_per_pub[i] / (uint64_t)receivers_per_msg;
             int k = 0;
-            while (c->sent - delivered < WINDOW && (!qos || c->unacked < QOS1_UNACK) && k++ < 16)
+            while (c->sent - delivered < WINDOW && (!qos || c->unacked < QOS1_UNACK) && k++ < 16) {
                 mqtt_publish(c, topics[i], qos, bytes);
+                sending = true;
+            }
             if (c->sent - delivered >= WINDOW) {
                 if (!stall[i]) stall[i] = now;
                 if (now - stall[i] > 500000000u) { /* lost: give the window back */
@@ -385,7 +430,8 @@ int main(int argc, char **argv)
                 stall[i] = 0;
             }
         }
-        poll_once(0);
+        flush_all();
+        poll_once(sending ? 0 : 1); /* every window full: sleep until the broker answers */
     }
     uint64_t sent = 0;
     for (int i = 0; i < npub; i++)

@@ -11,7 +11,9 @@
 # Environment: GN_MQTT_BENCH_SHAPES ("pairs fanin fanout"), GN_MQTT_BENCH_QOS ("0 1"),
 # GN_MQTT_BENCH_BYTES ("100 1024"), GN_MQTT_BENCH_REPEAT (1: each shape runs that many
 # times, ganglion and Mosquitto alternating, and the table shows the medians),
-# GN_MQTT_BENCH_FLUSH (ganglion's --flush policy, default on_ack_all), IDLE=0 skips the
+# GN_MQTT_BENCH_FLUSH (ganglion's --flush policy, default on_ack_all),
+# GN_MQTT_BENCH_WRITES (packet: one send per packet, as libmosquitto; turn: a connection's
+# packets of a loop turn in one send, as a client that batches), IDLE=0 skips the
 # idle-connection run.
 set -euo pipefail
 build=${1:?usage: mqtt_bench.sh BUILD_DIR}
@@ -63,7 +65,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 # runs one broker's shape REPEAT times (the other broker's runs interleaved by the caller)
 start_brokers
-echo "mqtt_bench: ${secs}s per run, N=$N, median of $REPEAT; ganglion :$GPORT (durable log, flush=$FLUSH) vs mosquitto $($MOSQ -h 2>/dev/null | head -1 | awk '{print $3}') :$MPORT"
+echo "mqtt_bench: ${secs}s per run, N=$N, median of $REPEAT, writes per ${GN_MQTT_BENCH_WRITES:-packet}; ganglion :$GPORT (durable log, flush=$FLUSH) vs mosquitto $($MOSQ -h 2>/dev/null | head -1 | awk '{print $3}') :$MPORT"
 printf '%-7s %-4s %-6s | %12s %8s %8s %6s | %12s %8s %8s %6s | %6s\n' shape qos bytes \
     "gn msg/s" "p50 us" "p99 us" lost "mosq msg/s" "p50 us" "p99 us" lost ratio
 for shape in $SHAPES; do
