@@ -6,7 +6,7 @@
 # per repeat: msg/s (p50/p99 us) and messages lost per broker. Prints, never asserts.
 # Usage: tests/bench/mqtt_ab.sh MQTT_BENCH SHAPE QOS BYTES REPEAT SECONDS GANGLION...
 # Environment: GN_MQTT_AB_PORT (31080): Mosquitto on it, the binaries on the next ones;
-# GN_MQTT_BENCH_WRITES (packet or turn) reaches mqtt_bench.
+# GN_MQTT_BENCH_WRITES (nagle, nodelay or turn) reaches mqtt_bench.
 set -euo pipefail
 bench=${1:?usage: mqtt_ab.sh MQTT_BENCH SHAPE QOS BYTES REPEAT SECONDS GANGLION...}
 shape=${2:?} qos=${3:?} bytes=${4:?} repeat=${5:?} secs=${6:?}
@@ -40,7 +40,7 @@ one() { # PORT: "msg/s (p50/p99) lost N"
     "$bench" 127.0.0.1 "$1" "$shape" 10 "$qos" "$bytes" "$secs" |
         sed -n 's/.*lost=\([0-9]*\) msg_per_s=\([0-9]*\) p50_us=\([0-9]*\) p99_us=\([0-9]*\).*/\2 (\3\/\4) lost \1/p'
 }
-echo "mqtt_ab: $shape QoS $qos ${bytes} B, ${secs}s per run, writes per ${GN_MQTT_BENCH_WRITES:-packet}; load:$(uptime | sed 's/.*average://')"
+echo "mqtt_ab: $shape QoS $qos ${bytes} B, ${secs}s per run, writes per ${GN_MQTT_BENCH_WRITES:-nagle}; load:$(uptime | sed 's/.*average://')"
 for r in $(seq 1 "$repeat"); do
     line="run $r: mosquitto $(one "$MPORT")"
     i=0

@@ -5,9 +5,10 @@
  * Publishers send with a window (messages sent but not yet delivered to every
  * subscriber, 128; QoS 1 also at most 64 unacknowledged), each payload carrying its
  * send time; subscribers count deliveries and end-to-end latency. A packet goes out in
- * its own send (GN_MQTT_BENCH_WRITES=turn: a connection's packets of a loop turn in one),
- * and the loop sleeps in epoll_wait while every publisher's window is full (it used to
- * spin, taking one of the machine's cores from the broker). Prints one line:
+ * its own send with Nagle's algorithm on, as libmosquitto's defaults have it
+ * (GN_MQTT_BENCH_WRITES=nodelay: with TCP_NODELAY; =turn: a connection's packets of a
+ * loop turn in one send), and the loop sleeps in epoll_wait while every publisher's
+ * window is full (it used to spin, taking one of the two cores from the broker). Prints:
  * delivered msg/s, p50/p99 latency in microseconds, messages lost. Driven by
  * mqtt_bench.sh side by side with Mosquitto. */
 #include <arpa/inet.h>
@@ -75,10 +76,12 @@ static void send_all(int fd, const uint8_t *p, size_t n)
     }
 }
 
-/* Sends bytes on a connection: at once, one send per packet as libmosquitto does
- * (GN_MQTT_BENCH_WRITES=packet, the default), or queued, and flush_all writes every
- * connection's queue once per loop turn (=turn), as a client that batches its writes. */
-static bool per_packet = true;
+/* Sends bytes on a connection: at once, one send per packet as libmosquitto does, with
+ * Nagle's algorithm on as libmosquitto has it by default (GN_MQTT_BENCH_WRITES=nagle, the
+ * default) or with TCP_NODELAY (=nodelay: every packet its own segment, the costliest
+ * load for a broker); or queued, and flush_all writes every connection's queue once per
+ * loop turn with TCP_NODELAY (=turn), as a client that batches its writes. */
+static bool per_packet = true, nodelay = false;
 
 static void queue(conn_t *c, const uint8_t *p, size_t n)
 {
@@ -130,7 +133,7 @@ static int dial(const char *host, int port)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, host, &sa.sin_addr);
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
         perror("connect");
         exit(1);
@@ -363,7 +366,11 @@ int main(int argc, char **argv)
     int port = atoi(argv[2]), n = atoi(argv[4]);
     ep = epoll_create1(0);
     const char *writes = getenv("GN_MQTT_BENCH_WRITES");
-    per_packet = !writes || strcmp(writes, "turn") != 0;
+    if (writes && strcmp(writes, "nodelay") == 0) nodelay = true;
+    if (writes && strcmp(writes, "turn") == 0) {
+        per_packet = false;
+        nodelay = true;
+    }
     if (strcmp(shape, "idle") == 0) return run_idle(host, port, n, atoi(argv[5]));
     if (argc < 8) return 2;
     int qos = atoi(argv[5]);

@@ -12,8 +12,9 @@
 # GN_MQTT_BENCH_BYTES ("100 1024"), GN_MQTT_BENCH_REPEAT (1: each shape runs that many
 # times, ganglion and Mosquitto alternating, and the table shows the medians),
 # GN_MQTT_BENCH_FLUSH (ganglion's --flush policy, default on_ack_all),
-# GN_MQTT_BENCH_WRITES (packet: one send per packet, as libmosquitto; turn: a connection's
-# packets of a loop turn in one send, as a client that batches), IDLE=0 skips the
+# GN_MQTT_BENCH_WRITES (nagle, the default: one send per packet with Nagle's algorithm on,
+# as libmosquitto's defaults; nodelay: the same with TCP_NODELAY, every packet its own
+# segment; turn: a connection's packets of a loop turn in one send), IDLE=0 skips the
 # idle-connection run.
 set -euo pipefail
 build=${1:?usage: mqtt_bench.sh BUILD_DIR}
@@ -65,7 +66,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 # runs one broker's shape REPEAT times (the other broker's runs interleaved by the caller)
 start_brokers
-echo "mqtt_bench: ${secs}s per run, N=$N, median of $REPEAT, writes per ${GN_MQTT_BENCH_WRITES:-packet}; ganglion :$GPORT (durable log, flush=$FLUSH) vs mosquitto $($MOSQ -h 2>/dev/null | head -1 | awk '{print $3}') :$MPORT"
+echo "mqtt_bench: ${secs}s per run, N=$N, median of $REPEAT, writes per ${GN_MQTT_BENCH_WRITES:-nagle}; ganglion :$GPORT (durable log, flush=$FLUSH) vs mosquitto $($MOSQ -h 2>/dev/null | head -1 | awk '{print $3}') :$MPORT"
 printf '%-7s %-4s %-6s | %12s %8s %8s %6s | %12s %8s %8s %6s | %6s\n' shape qos bytes \
     "gn msg/s" "p50 us" "p99 us" lost "mosq msg/s" "p50 us" "p99 us" lost ratio
 for shape in $SHAPES; do
