@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* core/cluster's internal RPC on loopback (port 29625): framed JSON + raw bytes both
- * ways, answers matched by id (out of order too), unknown ops, timeouts, a peer gone. */
+ * ways, answers matched by id (out of order too), unknown ops, timeouts, a peer gone; and
+ * over TLS with mutual certificates (cluster.tls.*, tests/fixtures/tls): a call made
+ * before the handshake answered, a broker of another CA and a plaintext peer refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 
 #include "broker/broker_test_util.h"
 #include "cluster/rpc.h"
+#include "ganglion/tls.h"
 #include "ganglion/error.h"
 #include "ganglion/logger.h"
 
@@ -128,11 +131,80 @@ static void test_rpc__round_trips(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A peers context from tests/fixtures/tls: NAME.pem and NAME.key, the cluster CA. */
+static gn_tls_ctx_t *peers_ctx(const char *name)
+{
+    char cert[1024], key[1024], ca[1024], err[256];
+    const char *here = __FILE__;
+    const char *cut = strstr(here, "tests/unit/cluster/");
+    assert_non_null(cut);
+    int dir = (int)(cut - here);
+    snprintf(cert, sizeof cert, "%.*stests/fixtures/tls/%s.pem", dir, here, name);
+    snprintf(key, sizeof key, "%.*stests/fixtures/tls/%s.key", dir, here, name);
+    snprintf(ca, sizeof ca, "%.*stests/fixtures/tls/ca.pem", dir, here);
+    gn_tls_config_t cfg = {.cert_file = cert, .key_file = key, .ca_file = ca, .peers = true};
+    gn_tls_ctx_t *ctx = NULL;
+    if (gn_tls_ctx_new(&cfg, &ctx, err, sizeof err) != 0) fail_msg("%s", err);
+    return ctx;
+}
+
+/* One echo call from a new client (tls NULL: plain); its answer. */
+static answer_t call_once(uv_loop_t *loop, gn_tls_ctx_t *tls)
+{
+    answer_t a = {0};
+    gn_rpc_client_t *cli = gn__rpc_client_new(loop, ADDR, tls);
+    json_t *req = json_pack("{s:s, s:i}", "op", "echo", "n", 7);
+    size_t n = 1u << 20; /* more than one TLS record and one read */
+    uint8_t *raw = calloc(1, n);
+    raw[0] = 5;
+    assert_int_equal(gn__rpc_call(cli, req, raw, n, 3000, on_answer, &a), 0);
+    free(raw);
+    json_decref(req);
+    assert_int_equal(tu_run_until(loop, &a.done), 0);
+    gn__rpc_client_free(cli);
+    return a;
+}
+
+static void test_rpc__tls_mutual(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    gn_tls_ctx_t *broker = peers_ctx("broker"), *stranger = peers_ctx("stranger");
+    gn_rpc_server_t *srv;
+    assert_int_equal(gn__rpc_server_open(&loop, ADDR, broker, &srv), 0);
+    gn__rpc_server_handle(srv, "echo", on_echo, NULL);
+
+    /* the call is written before the handshake: held, sent after it, answered */
+    answer_t a = call_once(&loop, broker);
+    assert_int_equal(a.status, 0);
+    assert_int_equal(a.echo, 7);
+    assert_int_equal(a.rawlen, (1u << 20) + 1);
+    assert_int_equal(a.first, 5);
+    /* a certificate another CA signed, and plain TCP: refused, the call fails */
+    assert_true(call_once(&loop, stranger).status < 0);
+    assert_true(call_once(&loop, NULL).status < 0);
+    /* and the server is unharmed */
+    assert_int_equal(call_once(&loop, broker).status, 0);
+    gn__rpc_server_close(srv);
+
+    /* a TLS client dialling a plaintext server: refused too */
+    assert_int_equal(gn__rpc_server_open(&loop, ADDR, NULL, &srv), 0);
+    gn__rpc_server_handle(srv, "echo", on_echo, NULL);
+    assert_true(call_once(&loop, broker).status < 0);
+    gn__rpc_server_close(srv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    gn_tls_ctx_free(broker);
+    gn_tls_ctx_free(stranger);
+}
+
 int main(void)
 {
     gn_logger_set_level(GN_LEVEL_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rpc__round_trips),
+        cmocka_unit_test(test_rpc__tls_mutual),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -328,6 +328,8 @@ static void test_config__bad_values_rejected(void **state)
         {"--tls.cert.file=server.pem", "tls.cert.file needs tls.key.file"},
         {"--ssl.client.auth=required", "ssl.client.auth=required needs tls.ca.file"},
         {"--ssl.client.auth=sometimes", "'sometimes' is not one of none, requested, required"},
+        {"--cluster.tls.enabled=true", "cluster.tls.enabled needs cluster.tls.cert.file, "
+                                       "cluster.tls.key.file and cluster.tls.ca.file"},
         {"--nope=1", "unknown flag --nope"},
         {"--kafka.prot=1", "unknown flag --kafka.prot (did you mean --kafka.port?"},
         {"stray", "unexpected argument 'stray'"},
