@@ -185,19 +185,22 @@ static size_t in_len(const mqtt_conn_t *conn)
 
 /* Decodes and handles the whole packets of data (after what conn->in holds); keeps
  * the rest, and everything after a CONNECT whose session claim is still running. */
-static void consume(mqtt_conn_t *conn, const uint8_t *data, size_t len)
+/* Handles the whole packets of the input; true when one of them was a QoS 0 PUBLISH,
+ * which the client gets no reply to. */
+static bool consume(mqtt_conn_t *conn, const uint8_t *data, size_t len)
 {
     /* parse straight from the transport's buffer; only a partial packet is kept */
     const uint8_t *buf = data;
     size_t blen = len;
     if (in_len(conn) > 0) {
-        if (in_reserve(conn, conn->in->len + len) < 0) return;
+        if (in_reserve(conn, conn->in->len + len) < 0) return false;
         memcpy(conn->in->b + conn->in->len, data, len);
         conn->in->len += len;
         buf = conn->in->b;
         blen = conn->in->len;
     }
     size_t pos = 0;
+    bool unanswered = false;
     conn->refs++; /* a handler may close the connection */
     while (!conn->closing && !conn->claim && pos < blen) {
         mqtt_packet_t pkt;
@@ -234,6 +237,7 @@ static void consume(mqtt_conn_t *conn, const uint8_t *data, size_t len)
                                   "authentication");
             break;
         }
+        if (pkt.type == MQTT_PUBLISH && pkt.qos == 0) unanswered = true;
         handler_fn fn = handlers[pkt.type];
         if (fn && fn(conn, &pkt) < 0) break;
     }
@@ -252,6 +256,7 @@ static void consume(mqtt_conn_t *conn, const uint8_t *data, size_t len)
         }
     }
     mqtt__conn_unref(conn);
+    return unanswered;
 }
 
 static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
@@ -266,7 +271,11 @@ static void on_read(gn_transport_t *tr, const uint8_t *data, size_t len)
         mqtt__conn_close(conn, "too much input while CONNECT waits for its session");
         return;
     }
-    consume(conn, data, len);
+    conn->refs++;
+    /* a QoS 0 publisher gets no reply for the ACK to ride on: acknowledge now */
+    if (consume(conn, data, len) && !conn->closing && conn->tr && conn->tr->ops->ack_now)
+        conn->tr->ops->ack_now(conn->tr);
+    mqtt__conn_unref(conn);
 }
 
 void mqtt__conn_input_resume(mqtt_conn_t *conn)

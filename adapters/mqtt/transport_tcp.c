@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ganglion/error.h"
+#include "ganglion/listen.h"
 #include "ganglion/logger.h"
 #include "mqtt.h"
 
@@ -189,6 +190,12 @@ static int tcp_local_name(gn_transport_t *tr, char *buf, size_t cap)
     return rc < 0 ? rc : name_of(&ss, buf, cap);
 }
 
+static void tcp_ack_now(gn_transport_t *tr)
+{
+    tcp_transport_t *t = tr->impl;
+    if (!closing(t)) gn_tcp_ack_now(&t->tcp);
+}
+
 static const gn_transport_ops_t tcp_ops = {
     .write = tcp_write,
     .write_queue_size = tcp_write_queue_size,
@@ -197,6 +204,7 @@ static const gn_transport_ops_t tcp_ops = {
     .close = tcp_close,
     .peer_name = tcp_peer_name,
     .local_name = tcp_local_name,
+    .ack_now = tcp_ack_now,
 };
 
 int mqtt__tcp_accept(mqtt_server_t *srv)

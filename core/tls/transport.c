@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ganglion/error.h"
+#include "ganglion/listen.h"
 #include "ganglion/logger.h"
 #include "tls_internal.h"
 
@@ -354,6 +355,12 @@ static void tls_close(gn_transport_t *tr)
     uv_close((uv_handle_t *)&t->tcp, on_closed);
 }
 
+static void tls_ack_now(gn_transport_t *tr)
+{
+    tls_transport_t *t = tr->impl;
+    if (!t->closing) gn_tcp_ack_now(&t->tcp);
+}
+
 static const gn_transport_ops_t tls_ops = {
     .write = tls_write,
     .write_queue_size = tls_write_queue_size,
@@ -362,6 +369,7 @@ static const gn_transport_ops_t tls_ops = {
     .close = tls_close,
     .peer_name = tls_peer_name,
     .local_name = tls_local_name,
+    .ack_now = tls_ack_now,
 };
 
 /* ---- accepting ----------------------------------------------------------------------- */

@@ -16,4 +16,8 @@ int gn_listen_addr(const char *host, int port, struct sockaddr_storage *out);
  * listens, cb on each connection; 0 or a libuv error. */
 int gn_tcp_listen(uv_tcp_t *tcp, const char *host, int port, uv_connection_cb cb);
 
+/* Acknowledges at once what was read on a connection (TCP_QUICKACK, which also leaves
+ * the kernel's delayed-ACK "pingpong" mode until we next send). */
+void gn_tcp_ack_now(uv_tcp_t *tcp);
+
 #endif

@@ -42,6 +42,11 @@ typedef struct gn_transport_ops {
      * listener's check of a WebSocket upgrade (http.auth, a TLS client certificate). 0,
      * or GN_ENOENT. */
     int (*principal)(gn_transport_t *tr, char *buf, size_t cap);
+    /* Optional (NULL on most transports): acknowledges at once what was read
+     * (TCP_QUICKACK), for a peer that gets no reply to this input: its ACK would otherwise
+     * wait up to 40 ms for the kernel's delayed-ACK timer, and a client with Nagle's
+     * algorithm on (libmosquitto's default) holds its next packet until then. */
+    void (*ack_now)(gn_transport_t *tr);
 } gn_transport_ops_t;
 
 /* Set by the transport's owner; proto_* set by the stream protocol on attach. */
