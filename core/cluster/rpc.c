@@ -95,17 +95,21 @@ static int send_frame(gn_rpc_link_t *link, const json_t *msg, const uint8_t *raw
     char *text = json_dumps(msg, JSON_COMPACT);
     if (!text) return GN_ENOMEM;
     size_t jl = strlen(text), n = 4 + jl + rawlen;
-    uint8_t *buf = n + 4 <= GN_RPC_FRAME_MAX ? malloc(n + 4) : NULL;
-    if (!buf) {
+    uint8_t *head = n + 4 <= GN_RPC_FRAME_MAX ? malloc(8 + jl) : NULL;
+    if (!head) {
         free(text);
         return n + 4 > GN_RPC_FRAME_MAX ? GN_ETOOLARGE : GN_ENOMEM;
     }
-    wr32(buf, (uint32_t)n);
-    wr32(buf + 4, (uint32_t)jl);
-    memcpy(buf + 8, text, jl);
-    if (rawlen) memcpy(buf + 8 + jl, raw, rawlen);
+    wr32(head, (uint32_t)n);
+    wr32(head + 4, (uint32_t)jl);
+    memcpy(head + 8, text, jl);
     free(text);
-    return gn__rpc_link_write(link, buf, n + 4) < 0 ? GN_EIO : 0;
+    /* the raw bytes (record batches) are not copied into one frame: the link takes both */
+    uv_buf_t parts[2] = {uv_buf_init((char *)head, (unsigned)(8 + jl)),
+                         uv_buf_init((char *)raw, (unsigned)rawlen)};
+    int rc = gn__rpc_link_send(link, parts, rawlen ? 2 : 1);
+    free(head);
+    return rc < 0 ? GN_EIO : 0;
 }
 
 static int resolve(const char *address, struct sockaddr_storage *ss)

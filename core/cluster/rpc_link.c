@@ -22,7 +22,7 @@ struct gn_rpc_link {
 
 typedef struct link_write {
     uv_write_t req;
-    uint8_t *buf;
+    uint8_t data[];
 } link_write_t;
 
 static void end(gn_rpc_link_t *link, ssize_t status)
@@ -72,10 +72,8 @@ static void on_plain_closed(uv_handle_t *h)
 
 static void on_plain_written(uv_write_t *req, int status)
 {
-    link_write_t *w = (link_write_t *)req;
     (void)status; /* a failed write ends the link through its read */
-    free(w->buf);
-    free(w);
+    free(req);
 }
 
 /* ---- TLS -------------------------------------------------------------------------------- */
@@ -189,28 +187,24 @@ int gn__rpc_link_connect(uv_loop_t *loop, const struct sockaddr *addr, gn_tls_ct
     return 0;
 }
 
-int gn__rpc_link_write(gn_rpc_link_t *link, uint8_t *buf, size_t len)
+int gn__rpc_link_send(gn_rpc_link_t *link, const uv_buf_t *parts, unsigned nparts)
 {
-    uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-    int rc = UV_ECANCELED;
-    if (link->closing || link->ended) {
-        free(buf);
-        return rc;
+    if (link->closing || link->ended) return UV_ECANCELED;
+    if (link->tr) /* encrypted at once, no copy of ours */
+        return link->tr->ops->write(link->tr, parts, nparts, NULL, NULL);
+    size_t len = 0;
+    for (unsigned i = 0; i < nparts; i++)
+        len += parts[i].len;
+    link_write_t *w = malloc(sizeof *w + len);
+    if (!w) return GN_ENOMEM;
+    len = 0;
+    for (unsigned i = 0; i < nparts; i++) {
+        if (parts[i].len) memcpy(w->data + len, parts[i].base, parts[i].len);
+        len += parts[i].len;
     }
-    if (link->tr) { /* encrypted at once: buf is ours again */
-        rc = link->tr->ops->write(link->tr, &b, 1, NULL, NULL);
-        free(buf);
-        return rc;
-    }
-    link_write_t *w = malloc(sizeof *w);
-    rc = GN_ENOMEM;
-    if (w) {
-        w->buf = buf;
-        if ((rc = uv_write(&w->req, (uv_stream_t *)&link->tcp, &b, 1, on_plain_written)) == 0)
-            return 0;
-    }
-    free(w);
-    free(buf);
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&link->tcp, &b, 1, on_plain_written);
+    if (rc < 0) free(w);
     return rc;
 }
 

@@ -32,8 +32,9 @@ int gn__rpc_link_accept(uv_stream_t *listener, gn_tls_ctx_t *tls, const gn_rpc_l
  * connect ends the link (read < 0). 0 or a negative error (nothing to close then). */
 int gn__rpc_link_connect(uv_loop_t *loop, const struct sockaddr *addr, gn_tls_ctx_t *tls,
                          const gn_rpc_link_cbs_t *cbs, void *arg, gn_rpc_link_t **out);
-/* Sends buf (malloc'd, taken: freed once sent or on failure). 0 or a negative error. */
-int gn__rpc_link_write(gn_rpc_link_t *link, uint8_t *buf, size_t len);
+/* Sends the parts in order as one stream of bytes; they are borrowed for the call only
+ * (copied into one block on plain TCP, encrypted at once on TLS). 0 or a negative error. */
+int gn__rpc_link_send(gn_rpc_link_t *link, const uv_buf_t *parts, unsigned nparts);
 /* Closes; closed runs once, later, on the loop. Idempotent. */
 void gn__rpc_link_close(gn_rpc_link_t *link);
 

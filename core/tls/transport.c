@@ -103,38 +103,35 @@ static void on_written(uv_write_t *req, int status)
     if (status < 0 && status != UV_ECANCELED) tls_close(&t->tr);
 }
 
-/* Sends the ciphertext OpenSSL has made: at once where the socket takes it, the rest
- * in one uv_write; cb once it has all left. 0 or -errno (cb never runs then). */
+/* Sends the ciphertext OpenSSL has made: at once where the socket takes it, through the
+ * context's output buffer (resident: a fresh block per flush page-faulted on every
+ * replica fetch, docs/performance.md), and what did not leave copied into one uv_write;
+ * cb once it has all left. 0 or -errno (cb never runs then). */
 static int flush_out(tls_transport_t *t, gn_transport_write_cb cb, void *arg)
 {
-    size_t pending = BIO_ctrl_pending(t->wbio);
-    if (pending == 0) {
-        if (cb) cb(&t->tr, arg, 0);
-        return 0;
-    }
-    tls_write_t *w = malloc(sizeof *w + pending);
-    if (!w) return GN_ENOMEM;
-    size_t got = 0;
-    BIO_read_ex(t->wbio, w->data, pending, &got);
-    size_t sent = 0;
-    if (t->tcp.write_queue_size == 0) {
-        uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)got);
+    size_t pending = BIO_ctrl_pending(t->wbio), got = 0, sent = 0;
+    uint8_t *obuf = t->ctx->obuf;
+    while (pending > 0 && t->tcp.write_queue_size == 0 && sent == got) {
+        BIO_read_ex(t->wbio, obuf, pending < GN_TLS_OUT_BYTES ? pending : GN_TLS_OUT_BYTES, &got);
+        pending -= got;
+        uv_buf_t b = uv_buf_init((char *)obuf, (unsigned)got);
         int n = uv_try_write((uv_stream_t *)&t->tcp, &b, 1);
-        if (n < 0 && n != UV_EAGAIN) {
-            free(w);
-            return n;
-        }
+        if (n < 0 && n != UV_EAGAIN) return n;
         sent = n > 0 ? (size_t)n : 0;
     }
-    if (sent == got) {
-        free(w);
+    size_t left = got - sent; /* in obuf, before what the BIO still holds */
+    if (left == 0 && pending == 0) {
         if (cb) cb(&t->tr, arg, 0);
         return 0;
     }
+    tls_write_t *w = malloc(sizeof *w + left + pending);
+    if (!w) return GN_ENOMEM;
+    memcpy(w->data, obuf + sent, left);
+    if (pending) BIO_read_ex(t->wbio, w->data + left, pending, &got);
     w->t = t;
     w->cb = cb;
     w->arg = arg;
-    uv_buf_t rest = uv_buf_init((char *)w->data + sent, (unsigned)(got - sent));
+    uv_buf_t rest = uv_buf_init((char *)w->data, (unsigned)(left + pending));
     int rc = uv_write(&w->req, (uv_stream_t *)&t->tcp, &rest, 1, on_written);
     if (rc < 0) free(w);
     return rc;

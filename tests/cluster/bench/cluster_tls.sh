@@ -4,7 +4,9 @@
 # replication factor 3 (min.insync.replicas 2), with plain TCP between them and with TLS
 # (mutual certificates, EC P-256), in alternating rounds on a fresh cluster each; N
 # records of 100 B through one kcat producer (as acks_all.sh), clients plain in both.
-# Prints; asserts nothing. Ports as lib.bash (GN_CLUSTER_PORTS).
+# Also the CPU time the three brokers used (user + system, start-up included): steadier
+# than the wall clock on a shared machine. Prints; asserts nothing. Ports as lib.bash
+# (GN_CLUSTER_PORTS).
 # usage: GN_BUILD_DIR=build [GN_REPS=3] tests/cluster/bench/cluster_tls.sh [N]
 set -euo pipefail
 source "$(dirname "$0")/../lib.bash"
@@ -32,7 +34,15 @@ produce() { # bootstrap topic -> seconds
     echo "$t1 - $t0" | bc
 }
 
-round() { # plain|tls round -> seconds
+cpu() { # the brokers' CPU seconds so far
+    local n ticks=0
+    for n in "${!PIDS[@]}"; do
+        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/${PIDS[$n]}/stat")))
+    done
+    echo "$ticks / $(getconf CLK_TCK)" | bc -l
+}
+
+round() { # plain|tls round: sets R_SECS and R_CPU (in this shell: its brokers are ours)
     local n flags=()
     rm -rf "$WORK"/d[123]
     for n in 1 2 3; do
@@ -43,17 +53,23 @@ round() { # plain|tls round -> seconds
     wait_for 20 "three brokers" brokers_in_metadata 3
     wait_for 20 "ISR of three" isr_full "t$2"
     echo warm | kcat -P -b "$(bootstrap)" -t "t$2" -X acks=all
-    produce "$(bootstrap)" "t$2"
+    R_SECS=$(produce "$(bootstrap)" "t$2")
+    R_CPU=$(cpu)
     stop_all
 }
 
-ratios=()
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+ratios=() cpus=()
 for r in $(seq 1 "$REPS"); do
-    sp=$(round plain "$r")
-    st=$(round tls "$r")
+    round plain "$r"
+    sp=$R_SECS cp=$R_CPU
+    round tls "$r"
+    st=$R_SECS ct=$R_CPU
     ratios+=("$(echo "$sp / $st" | bc -l)")
-    printf 'round %d: plain %6.2f s %9.0f rec/s | TLS %6.2f s %9.0f rec/s | TLS/plain %.2f\n' \
-        "$r" "$sp" "$(echo "$N / $sp" | bc -l)" "$st" "$(echo "$N / $st" | bc -l)" "${ratios[-1]}"
+    cpus+=("$(echo "$ct / $cp" | bc -l)")
+    printf 'round %d: plain %5.2f s %8.0f rec/s cpu %5.2f s | TLS %5.2f s %8.0f rec/s cpu %5.2f s | throughput TLS/plain %.2f, cpu TLS/plain %.2f\n' \
+        "$r" "$sp" "$(echo "$N / $sp" | bc -l)" "$cp" "$st" "$(echo "$N / $st" | bc -l)" "$ct" \
+        "${ratios[-1]}" "${cpus[-1]}"
 done
-printf 'acks=all, RF=3, %d records of 100 B: median TLS/plain throughput of %d rounds %.2f\n' \
-    "$N" "$REPS" "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')"
+printf 'acks=all, RF=3, %d records of 100 B, median of %d rounds: throughput TLS/plain %.2f, brokers cpu TLS/plain %.2f\n' \
+    "$N" "$REPS" "$(printf '%s\n' "${ratios[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)"
