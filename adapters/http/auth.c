@@ -5,7 +5,10 @@
  * A verified (user, password) is remembered for HTTP_AUTH_CACHE_TTL_NS in a table of
  * HTTP_AUTH_CACHE_SIZE entries as a SHA-256 keyed with bytes drawn at start, so a
  * client sending Basic with every request costs one PBKDF2 per TTL, and the password
- * itself is never kept (its decoded copy is wiped once checked). Loop thread only. */
+ * itself is never kept (its decoded copy is wiped once checked). A client host whose
+ * checks keep failing is throttled (core/auth's gn_auth_throttle): its passwords are not
+ * checked, and it is answered GN_ETHROTTLED (429), until a token comes back. Loop thread
+ * only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,7 @@ struct http_auth {
     uint8_t key[32];
     EVP_MD *sha256;
     EVP_MD_CTX *md; /* reused by every cred_mac */
+    gn_auth_throttle_t *throttle;
     auth_entry_t cache[HTTP_AUTH_CACHE_SIZE];
 };
 
@@ -49,8 +53,9 @@ int http__auth_init(http_server_t *srv, const gn_listener_config_t *cfg)
     a->required = !cfg->allow_anonymous;
     a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     a->md = EVP_MD_CTX_new();
+    a->throttle = gn_auth_throttle_new();
     srv->auth = a;
-    if (RAND_bytes(a->key, sizeof a->key) != 1 || !a->sha256 || !a->md) {
+    if (RAND_bytes(a->key, sizeof a->key) != 1 || !a->sha256 || !a->md || !a->throttle) {
         http__auth_free(srv);
         return GN_ENOMEM;
     }
@@ -61,6 +66,7 @@ void http__auth_free(http_server_t *srv)
 {
     if (!srv->auth) return;
     EVP_MD_CTX_free(srv->auth->md);
+    gn_auth_throttle_free(srv->auth->throttle);
     EVP_MD_free(srv->auth->sha256);
     OPENSSL_cleanse(srv->auth, sizeof *srv->auth);
     free(srv->auth);
@@ -124,9 +130,10 @@ static void cache_put(http_auth_t *a, const char *user, size_t ulen, const uint8
     victim->expires_ns = now + HTTP_AUTH_CACHE_TTL_NS;
 }
 
-/* Checks decoded "user:password" (RFC 7617). 0 with the user in principal, or GN_EAUTH. */
-static int check_basic(http_auth_t *a, const char *cred, size_t len, char *principal, size_t cap,
-                       const char **why)
+/* Checks decoded "user:password" (RFC 7617) from host. 0 with the user in principal,
+ * GN_EAUTH, or GN_ETHROTTLED (not checked: too many failures from host lately). */
+static int check_basic(http_auth_t *a, const char *host, const char *cred, size_t len,
+                       char *principal, size_t cap, const char **why)
 {
     const char *colon = memchr(cred, ':', len);
     if (!colon) {
@@ -148,12 +155,17 @@ static int check_basic(http_auth_t *a, const char *cred, size_t len, char *princ
     cred_mac(a, cred, ulen, pw, plen, mac);
     uint64_t now = uv_hrtime();
     int rc = 0;
-    if (!cache_find(a, cred, ulen, mac, now)) {
-        rc = gn_auth_verify_password(a->store, cred, ulen, pw, plen);
-        if (rc == 0)
-            cache_put(a, cred, ulen, mac, now);
-        else
-            *why = "unknown user or wrong password";
+    uint64_t now_ms = now / 1000000u;
+    if (cache_find(a, cred, ulen, mac, now)) {
+        /* checked lately: no PBKDF2, nothing to throttle */
+    } else if (gn_auth_throttle_wait_ms(a->throttle, host, now_ms) > 0) {
+        *why = "too many failed authentications from this address; retry later";
+        rc = GN_ETHROTTLED;
+    } else if ((rc = gn_auth_verify_password(a->store, cred, ulen, pw, plen)) == 0) {
+        cache_put(a, cred, ulen, mac, now);
+    } else {
+        gn_auth_throttle_failed(a->throttle, host, now_ms);
+        *why = "unknown user or wrong password";
     }
     if (rc == 0) {
         char user[GN_AUTH_USER_MAX + 1];
@@ -162,11 +174,11 @@ static int check_basic(http_auth_t *a, const char *cred, size_t len, char *princ
         gn_acl_principal(principal, cap, user);
     }
     OPENSSL_cleanse(mac, sizeof mac);
-    return rc == 0 ? 0 : GN_EAUTH;
+    return rc == 0 || rc == GN_ETHROTTLED ? rc : GN_EAUTH;
 }
 
 /* The Authorization header's Basic credentials checked: 0 (principal set), GN_ENOENT
- * (no Authorization header), GN_EAUTH (why set). */
+ * (no Authorization header), GN_EAUTH or GN_ETHROTTLED (why set). */
 static int basic_principal(http_auth_t *a, struct lws *wsi, char *principal, size_t cap,
                            const char **why)
 {
@@ -183,8 +195,10 @@ static int basic_principal(http_auth_t *a, struct lws *wsi, char *principal, siz
         while (*b64 == ' ')
             b64++;
         int n = lws_b64_decode_string_len(b64, (int)strlen(b64), cred, (int)sizeof cred - 1);
+        char host[80];
+        http__auth_client_host(wsi, host, sizeof host);
         if (n > 0 && n <= HTTP_AUTH_CRED_MAX)
-            rc = check_basic(a, cred, (size_t)n, principal, cap, why);
+            rc = check_basic(a, host, cred, (size_t)n, principal, cap, why);
         else
             *why = "malformed Basic credentials";
     } else if (hlen >= (int)sizeof hdr) {
@@ -249,9 +263,25 @@ void http__auth_client_host(struct lws *wsi, char *host, size_t cap)
     snprintf(host, cap, "%s", peer);
 }
 
-void http__auth_log_refusal(struct lws *wsi, const char *path, const char *why)
+void http__auth_log_refusal(struct lws *wsi, const char *path, int rc, const char *why)
 {
+    static uint64_t last_ns, unlogged; /* throttled refusals: one line a second */
     char peer[80];
+    if (rc == GN_ETHROTTLED) {
+        uint64_t now = uv_hrtime();
+        if (last_ns && now - last_ns < 1000000000u) {
+            unlogged++;
+            return;
+        }
+        last_ns = now;
+        http__peer_name(wsi ? lws_get_socket_fd(lws_get_network_wsi(wsi)) : -1, peer, sizeof peer);
+        GN_WARN(HTTP_MOD,
+                "authentication throttled; answered 429 | client=%s path=%s reason=\"%s\" "
+                "refusals_since_last_line=%llu",
+                peer, path, why, (unsigned long long)unlogged + 1);
+        unlogged = 0;
+        return;
+    }
     http__peer_name(wsi ? lws_get_socket_fd(lws_get_network_wsi(wsi)) : -1, peer, sizeof peer);
     GN_WARN(HTTP_MOD, "authentication failed; answered 401 | client=%s path=%s reason=\"%s\"", peer,
             path, why);

@@ -159,17 +159,22 @@ bool http__auth_open_path(const char *path);
 /* The client of wsi (a request or WebSocket upgrade): principal gets "User:<user>" from
  * checked Basic credentials (http.auth=basic), "User:<subject DN>" from a verified TLS
  * client certificate, else GN_ACL_ANONYMOUS. 0, or GN_EAUTH (credentials wrong, or
- * none while required) with a sentence in why. */
+ * none while required) or GN_ETHROTTLED (the client's host failed too often lately:
+ * not checked) with a sentence in why. */
 int http__auth_principal(http_server_t *srv, struct lws *wsi, char *principal, size_t cap,
                          const char **why);
 /* The client's IP address (no port), as ACL bindings name hosts. */
 void http__auth_client_host(struct lws *wsi, char *host, size_t cap);
 /* The refusal's log line: client address, path, reason (never a credential). */
-void http__auth_log_refusal(struct lws *wsi, const char *path, const char *why);
+/* The WARN line of a refusal (rc GN_EAUTH: 401; GN_ETHROTTLED: 429, at most one line a
+ * second, with the number of refusals it stands for). */
+void http__auth_log_refusal(struct lws *wsi, const char *path, int rc, const char *why);
 /* The WWW-Authenticate value of a 401. */
 extern const char http__auth_challenge[];
 /* A 401 with WWW-Authenticate and the REST Proxy's error body (error_code 40101). */
 void http_respond_unauthorized(http_req_t *req, const char *why);
+/* 429 with Retry-After: a client whose authentications kept failing (GN_ETHROTTLED). */
+void http_respond_throttled(http_req_t *req, const char *why);
 
 /* ---- authorization (authz.c) ----------------------------------------------------- */
 /* The request's principal may perform op on the resource (no log line: filtering). */

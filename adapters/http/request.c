@@ -142,13 +142,16 @@ static int on_http(struct lws *wsi, http_pss_t *pss, http_server_t *srv)
 
     http__auth_client_host(wsi, req->client_host, sizeof req->client_host);
     const char *why = "";
-    if (http__auth_principal(srv, wsi, req->principal, sizeof req->principal, &why) < 0 &&
-        !http__auth_open_path(req->path)) {
-        http__auth_log_refusal(wsi, req->path, why);
+    int arc = http__auth_principal(srv, wsi, req->principal, sizeof req->principal, &why);
+    if (arc < 0 && !http__auth_open_path(req->path)) {
+        http__auth_log_refusal(wsi, req->path, arc, why);
         if (req->content_length > 0 ||
             lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
             req->close_after = true; /* body left unread */
-        http_respond_unauthorized(req, why);
+        if (arc == GN_ETHROTTLED)
+            http_respond_throttled(req, why);
+        else
+            http_respond_unauthorized(req, why);
         return 0;
     }
 

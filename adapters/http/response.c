@@ -86,6 +86,12 @@ void http_respond_unauthorized(http_req_t *req, const char *why)
     http_respond_error(req, 401, 40101, "Unauthorized: %s", why);
 }
 
+void http_respond_throttled(http_req_t *req, const char *why)
+{
+    http_req_add_header(req, "Retry-After", "1");
+    http_respond_error(req, 429, 42901, "Too Many Requests: %s", why);
+}
+
 void http_respond_gn_error(http_req_t *req, int err)
 {
     const char *sentence = err > GN__ERR_BASE && err < 0 ? uv_strerror(err) : gn_strerror(err);

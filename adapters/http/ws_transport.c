@@ -265,17 +265,22 @@ static bool route_authenticates(http_server_t *srv, const char *path)
 }
 
 /* The upgrade's 401, written at once: lws closes the connection when we return. */
-static int refuse_upgrade(struct lws *wsi, const char *why)
+/* 401 with the Basic challenge, or 429 when the client's host is throttled. */
+static int refuse_upgrade(struct lws *wsi, int rc, const char *why)
 {
+    bool throttled = rc == GN_ETHROTTLED;
     char body[256];
     int blen =
-        snprintf(body, sizeof body, "{\"error_code\":40101,\"message\":\"Unauthorized: %s\"}", why);
+        snprintf(body, sizeof body, "{\"error_code\":%d,\"message\":\"%s: %s\"}",
+                 throttled ? 42901 : 40101, throttled ? "Too Many Requests" : "Unauthorized", why);
+    const char *hname = throttled ? "retry-after:" : "www-authenticate:";
+    const char *hval = throttled ? "1" : http__auth_challenge;
     uint8_t buf[LWS_PRE + 1024];
     uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-    if (lws_add_http_common_headers(wsi, 401, "application/json", (lws_filepos_t)blen, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
-                                    (const unsigned char *)http__auth_challenge,
-                                    (int)strlen(http__auth_challenge), &p, end) ||
+    if (lws_add_http_common_headers(wsi, throttled ? 429 : 401, "application/json",
+                                    (lws_filepos_t)blen, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)hname, (const unsigned char *)hval,
+                                    (int)strlen(hval), &p, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                     (const unsigned char *)"close", 5, &p, end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
@@ -294,9 +299,10 @@ int http__ws_confirm_upgrade(http_server_t *srv, struct lws *wsi, const char *up
     if (route_authenticates(srv, path)) return 0;
     char principal[HTTP_PRINCIPAL_MAX];
     const char *why = "";
-    if (http__auth_principal(srv, wsi, principal, sizeof principal, &why) == 0) return 0;
-    http__auth_log_refusal(wsi, path, why);
-    return refuse_upgrade(wsi, why);
+    int rc = http__auth_principal(srv, wsi, principal, sizeof principal, &why);
+    if (rc == 0) return 0;
+    http__auth_log_refusal(wsi, path, rc, why);
+    return refuse_upgrade(wsi, rc, why);
 }
 
 static void ws_free(http_ws_t *ws)

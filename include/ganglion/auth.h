@@ -118,4 +118,22 @@ int gn_scram_server_step(gn_scram_server_t *scram, const uint8_t *in, size_t len
 const char *gn_scram_server_user(const gn_scram_server_t *scram);
 gn_scram_mech_t gn_scram_server_mech(const gn_scram_server_t *scram);
 
+/* Failed-authentication throttle (core/auth/throttle.c), per client host: each failed
+ * password check takes one of GN_AUTH_THROTTLE_BURST tokens, which come back at
+ * GN_AUTH_THROTTLE_PER_SEC a second; a host without a token has no password checked
+ * (each check is a PBKDF2 on the loop thread, ~2 ms). Hosts are strings ("127.0.0.1");
+ * GN_AUTH_THROTTLE_SLOTS hosts are tracked at once. Loop thread only. */
+#define GN_AUTH_THROTTLE_BURST   10
+#define GN_AUTH_THROTTLE_PER_SEC 2
+#define GN_AUTH_THROTTLE_SLOTS   1024
+
+typedef struct gn_auth_throttle gn_auth_throttle_t;
+
+gn_auth_throttle_t *gn_auth_throttle_new(void); /* NULL when out of memory */
+void gn_auth_throttle_free(gn_auth_throttle_t *t);
+/* 0 when a password from host may be checked now, else the milliseconds until it may. */
+uint64_t gn_auth_throttle_wait_ms(gn_auth_throttle_t *t, const char *host, uint64_t now_ms);
+/* A password check from host failed. */
+void gn_auth_throttle_failed(gn_auth_throttle_t *t, const char *host, uint64_t now_ms);
+
 #endif

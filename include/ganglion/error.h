@@ -49,6 +49,7 @@
     XX(ETOPIC_AUTHORIZATION, GN__ERR_BASE - 29, "not authorized to access the topic")              \
     XX(EGROUP_AUTHORIZATION, GN__ERR_BASE - 30, "not authorized to access the consumer group")     \
     XX(ECLUSTER_AUTHORIZATION, GN__ERR_BASE - 31, "not authorized to act on the cluster")          \
+    XX(ETHROTTLED, GN__ERR_BASE - 32, "too many failed authentications; retry later")              \
     XX(EUNKNOWN_MEMBER, GN__ERR_BASE - 100, "unknown consumer group member id")                    \
     XX(EILLEGAL_GENERATION, GN__ERR_BASE - 101, "stale consumer group generation")                 \
     XX(EREBALANCE_IN_PROGRESS, GN__ERR_BASE - 102, "consumer group is rebalancing; rejoin")        \

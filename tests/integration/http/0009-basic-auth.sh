@@ -5,13 +5,18 @@
 # 401 with WWW-Authenticate and {"error_code":40101} (also a POST with a body, and the
 # /ws upgrade), each refusal one log line naming the client and never the password;
 # alice's credentials are served (REST produce and listing, SSE, WebSocket); the /mqtt
-# upgrade is not HTTP-authenticated (MQTT's CONNECT is). Ports 28449 (HTTP), 28453 (MQTT).
+# upgrade is not HTTP-authenticated (MQTT's CONNECT is). A host whose checks keep failing
+# is throttled: 429 with Retry-After and {"error_code":42901}, its passwords not checked
+# (bob's right one too) until a token comes back, while alice's cached check still serves
+# her; one log line a second. Ports 28449 (HTTP), 28453 (MQTT).
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 USERS="$WORK/users"
 "$GN_BUILD_DIR/ganglion-users" --file="$USERS" add alice --password=wonder-pass-7 >/dev/null ||
     fail "ganglion-users add"
+"$GN_BUILD_DIR/ganglion-users" --file="$USERS" add bob --password=builder-pass-3 >/dev/null ||
+    fail "ganglion-users add bob"
 start_broker 28449 --http.auth=basic --auth.users.file="$USERS" --mqtt.host=127.0.0.1 \
     --mqtt.port=28453 --mqtt.tls.port=0
 grep -q 'mod=http msg="listening".* auth=basic' "$LOG" || fail "no auth=basic in the listening line"
@@ -59,5 +64,26 @@ n=$(grep -c 'msg="authentication failed; answered 401" client=127.0.0.1:[0-9]*' 
 [[ $n -eq 14 ]] || fail "want 14 refusal lines, got $n: $(grep 'authentication failed' "$LOG")"
 grep -q 'path=/topics reason="unknown user or wrong password"' "$LOG" || fail "no wrong-password line"
 grep -q 'bad-secret\|wonder-pass' "$LOG" && fail "a password is in the log"
+
+# throttling: a burst of failed checks (GN_AUTH_THROTTLE_BURST, 10), then 429s; one curl
+# process sends the 14 guesses so that no token comes back (2 a second) on the way
+args=()
+for i in $(seq 1 14); do
+    args+=(--next -s -o /dev/null -w '%{http_code} ' -u "alice:guess-$i" "$URL/topics")
+done
+codes=$(curl "${args[@]:1}")
+n401=$(grep -o 401 <<<"$codes" | wc -l)
+[[ $codes == 401* && $codes == *429\  && $n401 -le 11 ]] || fail "throttling: $codes"
+out=$(curl -s -o /dev/null -u alice:guess-x "$URL/topics" --next -s -D "$WORK/hb" \
+    -u bob:builder-pass-3 -w ' %{http_code}' "$URL/topics")
+expect_eq "bob while throttled" "$out" \
+    '{"error_code":42901,"message":"Too Many Requests: too many failed authentications from this address; retry later"} 429'
+grep -qi '^Retry-After: 1' "$WORK/hb" || fail "no Retry-After: $(cat "$WORK/hb")"
+expect_eq "alice (a cached check) while throttled" "$(status GET /topics "${A[@]}")" "200"
+sleep 0.6 # a token back
+expect_eq "bob after a token came back" "$(status GET /topics -u bob:builder-pass-3)" "200"
+grep -q 'msg="authentication throttled; answered 429" client=127.0.0.1:[0-9]* path=/topics .*refusals_since_last_line=' "$LOG" ||
+    fail "no throttled line: $(grep 'throttled' "$LOG")"
+grep -q 'guess-\|builder-pass' "$LOG" && fail "a password is in the log"
 stop_broker
 echo PASS
