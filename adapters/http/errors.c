@@ -40,6 +40,8 @@ int http_status_from_gn(int err)
         return 403;
     case GN_EAUTH:
         return 401;
+    case GN_ETHROTTLED:
+        return 429;
     case GN_ETIMEOUT:
         return 504;
     case GN_ENOTLEADER:
