@@ -28,6 +28,7 @@ void kafka__server_handle_closed(kafka_server_t *srv)
     gn_adapter_stopped_cb cb = srv->stop_cb;
     void *arg = srv->stop_arg;
     free(srv->tls_chunk);
+    gn_auth_throttle_free(srv->throttle);
     free(srv);
     if (cb) cb(arg);
 }
@@ -75,6 +76,10 @@ static int kafka_start(gn_broker_t *broker, const gn_listener_config_t *cfg, voi
     srv->broker = broker;
     srv->loop = gn_broker_loop(broker);
     srv->auth = cfg->auth;
+    if (!(srv->throttle = gn_auth_throttle_new())) {
+        free(srv);
+        return GN_ENOMEM;
+    }
     srv->allow_anonymous = cfg->allow_anonymous || !cfg->auth; /* no users: nobody could log in */
     srv->max_request_bytes = cfg->max_request_bytes > 0 ? (size_t)cfg->max_request_bytes
                                                         : KAFKA_DEFAULT_MAX_REQUEST_BYTES;

@@ -40,9 +40,10 @@ struct kafka_server {
     size_t max_request_bytes;
     uint64_t max_idle_ms; /* connections.max.idle.ms; 0: never (server.c's idle sweep) */
     uv_timer_t idle_timer;
-    const gn_auth_store_t *auth; /* auth.users.file: SASL offered; NULL: none */
-    bool allow_anonymous;        /* kafka.allow.anonymous: serve clients without SASL */
-    kafka_conn_t *conns;         /* doubly linked */
+    const gn_auth_store_t *auth;  /* auth.users.file: SASL offered; NULL: none */
+    gn_auth_throttle_t *throttle; /* failed SASL authentications per client host */
+    bool allow_anonymous;         /* kafka.allow.anonymous: serve clients without SASL */
+    kafka_conn_t *conns;          /* doubly linked */
     /* Connections with answers completed this loop turn: written once per turn, from a
      * prepare (after deferred completions and timers) or check (after I/O) handle, so
      * that responses finished together leave in one sendmsg. */

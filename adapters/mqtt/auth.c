@@ -50,11 +50,19 @@ static int check_password(mqtt_conn_t *conn, const mqtt_packet_t *pkt, mqtt_conn
                       "password without user name");
     if (!pkt->password.ptr)
         return refuse(conn, c, MQTT_RC_BAD_USERNAME_OR_PASSWORD, c->user, "no password");
+    char pb[64], host[64];
+    gn_auth_throttle_host(mqtt__conn_peer(conn, pb, sizeof pb), host, sizeof host);
+    uint64_t now = uv_now(conn->srv->loop);
+    if (gn_auth_throttle_wait_ms(conn->srv->throttle, host, now) > 0) /* 3.1.1: code 3 */
+        return refuse(conn, c, MQTT_RC_CONNECTION_RATE_EXCEEDED, c->user,
+                      "too many failed authentications from this address; retry later");
     int rc = gn_auth_verify_password(conn->srv->auth, (const char *)pkt->username.ptr,
                                      pkt->username.len, pkt->password.ptr, pkt->password.len);
-    if (rc < 0)
+    if (rc < 0) {
+        gn_auth_throttle_failed(conn->srv->throttle, host, now);
         return refuse(conn, c, MQTT_RC_BAD_USERNAME_OR_PASSWORD, c->user,
                       "bad user name or password");
+    }
     free(conn->user); /* the principal the ACLs know it as */
     conn->user = strndup((const char *)pkt->username.ptr, pkt->username.len);
     if (!conn->user) return refuse(conn, c, MQTT_RC_SERVER_UNAVAILABLE, c->user, "out of memory");

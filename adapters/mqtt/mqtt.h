@@ -317,8 +317,9 @@ typedef struct mqtt_retained {
 
 struct mqtt_server {
     gn_broker_t *broker;
-    const gn_auth_store_t *auth; /* auth.users.file; NULL: credentials are not checked */
-    bool allow_anonymous;        /* mqtt.allow.anonymous */
+    const gn_auth_store_t *auth;  /* auth.users.file; NULL: credentials are not checked */
+    gn_auth_throttle_t *throttle; /* failed password checks per client host */
+    bool allow_anonymous;         /* mqtt.allow.anonymous */
     uv_loop_t *loop;
     uv_tcp_t listener;
     bool listening;

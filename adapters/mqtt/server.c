@@ -26,6 +26,7 @@ void mqtt__server_handle_closed(mqtt_server_t *srv)
     mqtt__conn_spares_free(srv);
     mqtt_wbuf_free(&srv->w);
     mqtt_wbuf_free(&srv->props);
+    gn_auth_throttle_free(srv->throttle);
     free(srv);
     if (cb) cb(arg);
 }
@@ -149,7 +150,8 @@ static int mqtt_start(gn_broker_t *broker, const gn_listener_config_t *cfg, void
     mqtt_wbuf_init(&srv->w);
     mqtt_wbuf_init(&srv->props);
     srv->next_serial = 1;
-    if (!(srv->trie = mqtt__trie_new())) {
+    if (!(srv->trie = mqtt__trie_new()) || !(srv->throttle = gn_auth_throttle_new())) {
+        mqtt__trie_free(srv->trie);
         free(srv);
         return GN_ENOMEM;
     }

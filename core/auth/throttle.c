@@ -111,3 +111,14 @@ void gn_auth_throttle_failed(gn_auth_throttle_t *t, const char *host, uint64_t n
     if (s->tokens == GN_AUTH_THROTTLE_BURST) s->since_ms = now_ms; /* the clock starts */
     if (s->tokens > 0) s->tokens--;
 }
+
+void gn_auth_throttle_host(const char *peer, char *host, size_t cap)
+{
+    if (cap == 0) return;
+    const char *start = peer[0] == '[' ? peer + 1 : peer;
+    const char *end = peer[0] == '[' ? strchr(start, ']') : strrchr(start, ':');
+    size_t n = end ? (size_t)(end - start) : strlen(start);
+    if (n >= cap) n = cap - 1;
+    memcpy(host, start, n);
+    host[n] = '\0';
+}

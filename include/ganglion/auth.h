@@ -135,5 +135,7 @@ void gn_auth_throttle_free(gn_auth_throttle_t *t);
 uint64_t gn_auth_throttle_wait_ms(gn_auth_throttle_t *t, const char *host, uint64_t now_ms);
 /* A password check from host failed. */
 void gn_auth_throttle_failed(gn_auth_throttle_t *t, const char *host, uint64_t now_ms);
+/* The host part of a peer's "ip:port" ("[v6]:port" or an unbracketed v6 "a:b::c:port"). */
+void gn_auth_throttle_host(const char *peer, char *host, size_t cap);
 
 #endif

@@ -4,7 +4,8 @@
 # kcat (librdkafka) on a listener that refuses anonymous clients
 # (kafka.allow.anonymous=false, Kafka's SASL_PLAINTEXT): PLAIN, SCRAM-SHA-256 and
 # SCRAM-SHA-512 produce and consume; a wrong password and an unknown user get
-# SASL_AUTHENTICATION_FAILED and nothing else; a client without SASL is closed after
+# SASL_AUTHENTICATION_FAILED and nothing else, and a host failing again and again is
+# throttled (its tokens fail unchecked until the throttle gives one back); a client without SASL is closed after
 # ApiVersions; kafkajs with SCRAM-SHA-256 (SaslAuthenticate v1+); kafka-python with
 # PLAIN and SCRAM (SaslHandshake v0 and raw token frames). Log lines name the
 # user and the reason, never the password. Then the default broker
@@ -54,6 +55,35 @@ for bad in "PLAIN alice wrong" "SCRAM-SHA-256 alice wrong" "SCRAM-SHA-256 carol 
 done
 grep -q 'msg="SASL authentication failed"' "$LOG" || fail "no failure log line"
 ! grep -q "wonderland\|builder" "$LOG" || fail "a password is in the log"
+
+# throttling: once a host's failures pass the burst (10) its tokens fail unchecked
+# (librdkafka retries about once a second, under the 2 a second the throttle gives
+# back, so raw SaslHandshake v1 + SaslAuthenticate v0 frames make the failures)
+timeout 30 /usr/bin/python3 - 127.0.0.1 29510 <<'PY' || fail "never throttled"
+import socket, struct, sys
+def call(s, key, ver, body):
+    cid = b"throttle"
+    msg = struct.pack(">hhih", key, ver, 7, len(cid)) + cid + body
+    s.sendall(struct.pack(">i", len(msg)) + msg)
+    n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+    return s.recv(n, socket.MSG_WAITALL)[4:]  # past the correlation id
+for i in range(1, 16):
+    with socket.create_connection((sys.argv[1], int(sys.argv[2]))) as s:
+        call(s, 17, 1, struct.pack(">h", 5) + b"PLAIN")
+        token = b"\0alice\0guess-%d" % i
+        r = call(s, 36, 0, struct.pack(">i", len(token)) + token)
+        err, mlen = struct.unpack(">hh", r[:4])
+        msg = r[4:4 + mlen].decode()
+        assert err == 58, (err, msg)  # SASL_AUTHENTICATION_FAILED
+        if "too many failed authentications from this address" in msg:
+            print("throttled after", i, "tries")
+            sys.exit(0)
+sys.exit("never throttled: " + msg)
+PY
+grep -q 'msg="SASL authentication failed".*reason="Authentication failed: too many failed authentications' \
+    "$LOG" || fail "no throttled log line"
+! grep -q "guess-" "$LOG" || fail "a password is in the log"
+sleep 1.5 # tokens come back (2 a second) for the clients below
 
 # no SASL at all: closed after ApiVersions, with a log line
 kc -L -m 3 >/dev/null 2>&1 && fail "an anonymous client got metadata"

@@ -4,8 +4,9 @@
 # ganglion-users) with mosquitto_pub/sub, MQTT 3.1.1 and 5.0: the right password is
 # accepted, a wrong one or an unknown user refused (5.0: CONNACK 0x86, 3.1.1: code 4),
 # anonymous clients refused when mqtt.allow.anonymous=false (0x87 / 5) and accepted by
-# default; log lines name the reason and never the password; a bad users file stops
-# the start (exit 1). Port 21905.
+# default; log lines name the reason and never the password; a host whose checks keep
+# failing is throttled (5.0: 0x9F connection rate exceeded, 3.1.1: code 3) until a token
+# comes back; a bad users file stops the start (exit 1). Port 21905.
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
 USERS=$DATA.users
@@ -50,6 +51,24 @@ grep -q 'refused CONNECT: anonymous clients are not allowed.*reason=NOT_AUTHORIZ
     fail "no log line for the anonymous client"
 grep -q 'client connected.*user=bob' "$LOG" || fail "connected line without the user"
 ! grep -qE 'wonderland|builder|wrong' "$LOG" || fail "a password in the log"
+
+# throttling: after a burst of failures (10) a wrong password is not even checked
+throttled() { # version code: guesses until one is answered code (at most 20)
+    local got
+    for i in $(seq 1 20); do
+        got=0
+        pub -V "$1" -u alice -P "guess-$i" -t auth/x -m m 2>/dev/null || got=$?
+        [ "$got" = "$2" ] && return 0
+    done
+    fail "$1: never throttled (last exit $got)"
+}
+throttled mqttv5 159
+throttled mqttv311 3
+grep -q 'refused CONNECT: too many failed authentications from this address; retry later.*user=alice.*reason=CONNECTION_RATE_EXCEEDED' \
+    "$LOG" || fail "no throttled line"
+sleep 0.6 # a token back
+expect_pub 0 "alice after a token came back" -V mqttv5 -u alice -P wonderland
+! grep -q 'guess-' "$LOG" || fail "a password in the log"
 stop_broker
 
 # default mqtt.allow.anonymous=true: anonymous accepted, credentials still checked

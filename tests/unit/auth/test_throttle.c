@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The failed-authentication throttle (core/auth/throttle.c): a host's burst, its
- * tokens coming back over time, other hosts unaffected, many hosts at once. */
+ * tokens coming back over time, other hosts unaffected, many hosts at once, the host of
+ * a peer's address. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,22 @@ static void test_many_hosts(void **state)
     gn_auth_throttle_free(t);
 }
 
+static void test_host_of_peer(void **state)
+{
+    (void)state;
+    char h[64];
+    gn_auth_throttle_host("127.0.0.1:5432", h, sizeof h);
+    assert_string_equal(h, "127.0.0.1");
+    gn_auth_throttle_host("::1:40000", h, sizeof h); /* unbracketed v6, as libuv names it */
+    assert_string_equal(h, "::1");
+    gn_auth_throttle_host("[fe80::1]:80", h, sizeof h);
+    assert_string_equal(h, "fe80::1");
+    gn_auth_throttle_host("nohost", h, sizeof h);
+    assert_string_equal(h, "nohost");
+    gn_auth_throttle_host("10.1.2.3:1", h, 5);
+    assert_string_equal(h, "10.1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_tokens_come_back),
         cmocka_unit_test(test_failures_keep_it_throttled),
         cmocka_unit_test(test_many_hosts),
+        cmocka_unit_test(test_host_of_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
