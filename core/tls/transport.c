@@ -398,6 +398,22 @@ static tls_transport_t *transport_new(gn_tls_ctx_t *ctx, const char *mod)
     return t;
 }
 
+/* The end of accept and connect: the transport handed out, or, when the libuv call
+ * failed (rc < 0), closed without the owner's callback. */
+static int started(tls_transport_t *t, int rc, gn_tls_closed_cb closed, void *arg,
+                   gn_transport_t **out)
+{
+    if (rc < 0) {
+        t->closing = true;
+        uv_close((uv_handle_t *)&t->tcp, on_closed);
+        return rc;
+    }
+    t->closed = closed;
+    t->closed_arg = arg;
+    *out = &t->tr;
+    return 0;
+}
+
 int gn_tls_transport_accept(gn_tls_ctx_t *ctx, uv_stream_t *listener, const char *mod,
                             gn_tls_closed_cb closed, void *arg, gn_transport_t **out)
 {
@@ -408,22 +424,16 @@ int gn_tls_transport_accept(gn_tls_ctx_t *ctx, uv_stream_t *listener, const char
     uv_tcp_init(listener->loop, &t->tcp);
     t->tcp.data = t;
     int rc = uv_accept(listener, (uv_stream_t *)&t->tcp);
-    if (rc < 0) { /* closed without the owner's callback: the call failed */
-        t->closing = true;
-        uv_close((uv_handle_t *)&t->tcp, on_closed);
-        return rc;
+    if (rc == 0) {
+        uv_tcp_nodelay(&t->tcp, 1);
+        struct sockaddr_storage ss;
+        int len = sizeof ss;
+        if (uv_tcp_getpeername(&t->tcp, (struct sockaddr *)&ss, &len) == 0)
+            name_of(&ss, t->peer, sizeof t->peer);
+        else
+            snprintf(t->peer, sizeof t->peer, "-");
     }
-    t->closed = closed;
-    t->closed_arg = arg;
-    uv_tcp_nodelay(&t->tcp, 1);
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (uv_tcp_getpeername(&t->tcp, (struct sockaddr *)&ss, &len) == 0)
-        name_of(&ss, t->peer, sizeof t->peer);
-    else
-        snprintf(t->peer, sizeof t->peer, "-");
-    *out = &t->tr;
-    return 0;
+    return started(t, rc, closed, arg, out);
 }
 
 /* ---- dialling ----------------------------------------------------------------------- */
@@ -465,16 +475,7 @@ int gn_tls_transport_connect(gn_tls_ctx_t *ctx, uv_loop_t *loop, const struct so
     uv_tcp_init(loop, &t->tcp);
     t->tcp.data = t;
     t->creq.data = t;
-    int rc = uv_tcp_connect(&t->creq, &t->tcp, addr, on_connect);
-    if (rc < 0) { /* closed without the owner's callback: the call failed */
-        t->closing = true;
-        uv_close((uv_handle_t *)&t->tcp, on_closed);
-        return rc;
-    }
-    t->closed = closed;
-    t->closed_arg = arg;
-    *out = &t->tr;
-    return 0;
+    return started(t, uv_tcp_connect(&t->creq, &t->tcp, addr, on_connect), closed, arg, out);
 }
 
 bool gn_tls_transport_handshaken(gn_transport_t *tr)
