@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "broker/broker_test_util.h"
+#include "cluster/tls_fixtures.h"
 #include "cluster/raft_tls.h"
 #include "ganglion/logger.h"
 
@@ -149,26 +150,10 @@ static void release(uv_handle_t *h)
     raft_free(h); /* as raft does with its streams */
 }
 
-static gn_tls_ctx_t *peers_ctx(const char *name)
-{
-    char cert[1024], key[1024], ca[1024], err[256];
-    const char *here = __FILE__;
-    const char *cut = strstr(here, "tests/unit/cluster/");
-    assert_non_null(cut);
-    int dir = (int)(cut - here);
-    snprintf(cert, sizeof cert, "%.*stests/fixtures/tls/%s.pem", dir, here, name);
-    snprintf(key, sizeof key, "%.*stests/fixtures/tls/%s.key", dir, here, name);
-    snprintf(ca, sizeof ca, "%.*stests/fixtures/tls/ca.pem", dir, here);
-    gn_tls_config_t cfg = {.cert_file = cert, .key_file = key, .ca_file = ca, .peers = true};
-    gn_tls_ctx_t *ctx = NULL;
-    if (gn_tls_ctx_new(&cfg, &ctx, err, sizeof err) != 0) fail_msg("%s", err);
-    return ctx;
-}
-
 static void side_init(side_t *s, uv_loop_t *loop, const char *cert, raft_id id, const char *addr)
 {
     memset(s, 0, sizeof *s);
-    s->tls = peers_ctx(cert);
+    s->tls = tu_peers_ctx(cert);
     assert_int_equal(gn__raft_tls_init(&s->t, loop, s->tls), 0);
     s->t.data = s;
     assert_int_equal(s->t.init(&s->t, id, addr), 0);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "broker/broker_test_util.h"
+#include "cluster/tls_fixtures.h"
 #include "cluster/rpc.h"
 #include "ganglion/tls.h"
 #include "ganglion/error.h"
@@ -131,23 +132,6 @@ static void test_rpc__round_trips(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
-/* A peers context from tests/fixtures/tls: NAME.pem and NAME.key, the cluster CA. */
-static gn_tls_ctx_t *peers_ctx(const char *name)
-{
-    char cert[1024], key[1024], ca[1024], err[256];
-    const char *here = __FILE__;
-    const char *cut = strstr(here, "tests/unit/cluster/");
-    assert_non_null(cut);
-    int dir = (int)(cut - here);
-    snprintf(cert, sizeof cert, "%.*stests/fixtures/tls/%s.pem", dir, here, name);
-    snprintf(key, sizeof key, "%.*stests/fixtures/tls/%s.key", dir, here, name);
-    snprintf(ca, sizeof ca, "%.*stests/fixtures/tls/ca.pem", dir, here);
-    gn_tls_config_t cfg = {.cert_file = cert, .key_file = key, .ca_file = ca, .peers = true};
-    gn_tls_ctx_t *ctx = NULL;
-    if (gn_tls_ctx_new(&cfg, &ctx, err, sizeof err) != 0) fail_msg("%s", err);
-    return ctx;
-}
-
 /* One echo call from a new client (tls NULL: plain); its answer. */
 static answer_t call_once(uv_loop_t *loop, gn_tls_ctx_t *tls)
 {
@@ -170,7 +154,7 @@ static void test_rpc__tls_mutual(void **state)
     (void)state;
     uv_loop_t loop;
     uv_loop_init(&loop);
-    gn_tls_ctx_t *broker = peers_ctx("broker"), *stranger = peers_ctx("stranger");
+    gn_tls_ctx_t *broker = tu_peers_ctx("broker"), *stranger = tu_peers_ctx("stranger");
     gn_rpc_server_t *srv;
     assert_int_equal(gn__rpc_server_open(&loop, ADDR, broker, &srv), 0);
     gn__rpc_server_handle(srv, "echo", on_echo, NULL);
