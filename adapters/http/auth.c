@@ -130,9 +130,10 @@ static void cache_put(http_auth_t *a, const char *user, size_t ulen, const uint8
     victim->expires_ns = now + HTTP_AUTH_CACHE_TTL_NS;
 }
 
-/* Checks decoded "user:password" (RFC 7617) from host. 0 with the user in principal,
- * GN_EAUTH, or GN_ETHROTTLED (not checked: too many failures from host lately). */
-static int check_basic(http_auth_t *a, const char *host, const char *cred, size_t len,
+/* Checks decoded "user:password" (RFC 7617) from wsi's client. 0 with the user in
+ * principal, GN_EAUTH, or GN_ETHROTTLED (not checked: too many failures from its host
+ * lately). */
+static int check_basic(http_auth_t *a, struct lws *wsi, const char *cred, size_t len,
                        char *principal, size_t cap, const char **why)
 {
     const char *colon = memchr(cred, ':', len);
@@ -155,17 +156,19 @@ static int check_basic(http_auth_t *a, const char *host, const char *cred, size_
     cred_mac(a, cred, ulen, pw, plen, mac);
     uint64_t now = uv_hrtime();
     int rc = 0;
-    uint64_t now_ms = now / 1000000u;
-    if (cache_find(a, cred, ulen, mac, now)) {
-        /* checked lately: no PBKDF2, nothing to throttle */
-    } else if (gn_auth_throttle_wait_ms(a->throttle, host, now_ms) > 0) {
-        *why = "too many failed authentications from this address; retry later";
-        rc = GN_ETHROTTLED;
-    } else if ((rc = gn_auth_verify_password(a->store, cred, ulen, pw, plen)) == 0) {
-        cache_put(a, cred, ulen, mac, now);
-    } else {
-        gn_auth_throttle_failed(a->throttle, host, now_ms);
-        *why = "unknown user or wrong password";
+    if (!cache_find(a, cred, ulen, mac, now)) { /* a cached check costs no peer lookup */
+        uint64_t now_ms = now / 1000000u;
+        char host[80];
+        http__auth_client_host(wsi, host, sizeof host);
+        if (gn_auth_throttle_wait_ms(a->throttle, host, now_ms) > 0) {
+            *why = "too many failed authentications from this address; retry later";
+            rc = GN_ETHROTTLED;
+        } else if ((rc = gn_auth_verify_password(a->store, cred, ulen, pw, plen)) == 0) {
+            cache_put(a, cred, ulen, mac, now);
+        } else {
+            gn_auth_throttle_failed(a->throttle, host, now_ms);
+            *why = "unknown user or wrong password";
+        }
     }
     if (rc == 0) {
         char user[GN_AUTH_USER_MAX + 1];
@@ -195,10 +198,8 @@ static int basic_principal(http_auth_t *a, struct lws *wsi, char *principal, siz
         while (*b64 == ' ')
             b64++;
         int n = lws_b64_decode_string_len(b64, (int)strlen(b64), cred, (int)sizeof cred - 1);
-        char host[80];
-        http__auth_client_host(wsi, host, sizeof host);
         if (n > 0 && n <= HTTP_AUTH_CRED_MAX)
-            rc = check_basic(a, host, cred, (size_t)n, principal, cap, why);
+            rc = check_basic(a, wsi, cred, (size_t)n, principal, cap, why);
         else
             *why = "malformed Basic credentials";
     } else if (hlen >= (int)sizeof hdr) {
@@ -258,9 +259,7 @@ void http__auth_client_host(struct lws *wsi, char *host, size_t cap)
 {
     char peer[80];
     http__peer_name(wsi ? lws_get_socket_fd(lws_get_network_wsi(wsi)) : -1, peer, sizeof peer);
-    char *colon = strrchr(peer, ':'); /* "ip:port", the IPv6 address unbracketed */
-    if (colon) *colon = '\0';
-    snprintf(host, cap, "%s", peer);
+    gn_auth_throttle_host(peer, host, cap); /* "ip:port" -> "ip" */
 }
 
 void http__auth_log_refusal(struct lws *wsi, const char *path, int rc, const char *why)
