@@ -5,7 +5,8 @@
 # partition, replication factor 3). A watcher on a survivor subscribes to wl/#.
 # - c1 (3.1.1, clean session, will): its will is published once, once the broker is
 #   fenced for missing heartbeats (no grace: it was not a controlled shutdown).
-# - c2 (MQTT 5, session expiry 600 s, will delay 3 s): published once, 3 s after c1's.
+# - c2 (MQTT 5, session expiry 600 s, will delay 3 s): published once, 3 s after c1's
+#   (with it when the adoption comes over 3 s after the kill: the delay has run out).
 # - c3 (MQTT 5, will delay 8 s) comes back on a survivor at once: never published.
 # - c4 (3.1.1) and c5 (MQTT 5, persistent) sent DISCONNECT before the kill: never.
 # - Exactly one survivor adopts each lost session (log line); after the killed broker
@@ -102,8 +103,11 @@ got=$(grep -v ' wl/x ' "$WORK/wills.out" | cut -d' ' -f2- | sort | tr '\n' '|')
 t1=$(grep ' wl/c1 ' "$WORK/wills.out" | cut -d' ' -f1)
 t2=$(grep ' wl/c2 ' "$WORK/wills.out" | cut -d' ' -f1)
 echo "c1's will $(awk -v a="$t1" -v k="$T_KILL" 'BEGIN { printf "%.1f", a - k }') s after the kill"
-awk -v a="$t1" -v b="$t2" 'BEGIN { exit !(b - a >= 2) }' ||
-    fail "c2's will (delay 3 s) came $t2, c1's $t1: the delay was not honoured"
+# MQTT 5: the delay runs from the disconnection, which the survivors learn of when they
+# fence the broker. If a survivor adopts the sessions after more than 3 s (a slow
+# failover of the session store), both wills are due at once and may come together.
+awk -v a="$t1" -v b="$t2" -v k="$T_KILL" 'BEGIN { exit !(b - a >= 2 || (b >= a && a - k >= 3)) }' ||
+    fail "c2's will (delay 3 s) came $t2, c1's $t1 (kill at $T_KILL): the delay was not honoured"
 for c in 1 2; do
     n=$(grep -l "session of a lost connection adopted\" client=lw-c$c " "$WORK"/b*.log | wc -l)
     ((n == 1)) || fail "lw-c$c adopted by $n brokers, want 1"
